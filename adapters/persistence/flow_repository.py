@@ -1,0 +1,139 @@
+"""FlowRepository on PostgreSQL. Uses the unit of work's session only; never commits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.tables import flows
+from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
+from domain.events import Tenant
+from domain.flow import Flow, Phase
+from domain.lifecycle import FlowStatus, PhaseState
+from domain.ports import FlowFilter, Page
+
+
+def tenant_clause(table: Any, tenant: Tenant) -> ColumnElement[bool]:
+    return and_(
+        table.c.client_account_id == tenant.client_account_id,
+        table.c.engagement_id == tenant.engagement_id,
+    )
+
+
+class SqlAlchemyFlowRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._session
+
+    async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        return await self._load(tenant, flow_id, for_update=False)
+
+    async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        return await self._load(tenant, flow_id, for_update=True)
+
+    async def add(self, flow: Flow) -> None:
+        await self._session.execute(insert(flows).values(**_row_of(flow)))
+
+    async def save(self, flow: Flow) -> None:
+        loaded_version = flow.version - len(flow.pending_events)
+        result = await self._session.execute(
+            update(flows)
+            .where(
+                tenant_clause(flows, flow.tenant),
+                flows.c.flow_id == flow.flow_id,
+                flows.c.version == loaded_version,
+            )
+            .values(**_row_of(flow))
+        )
+        if result.rowcount != 1:
+            current = (await self.get(flow.tenant, flow.flow_id)).version
+            raise VersionConflict(flow.flow_id, loaded_version, current)
+
+    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[Flow]:
+        query = select(flows).where(tenant_clause(flows, tenant))
+        if flow_filter.flow_type is not None:
+            query = query.where(flows.c.flow_type == flow_filter.flow_type)
+        if flow_filter.statuses:
+            query = query.where(flows.c.status.in_([str(s) for s in flow_filter.statuses]))
+        elif not flow_filter.include_deleted:
+            query = query.where(flows.c.status != FlowStatus.DELETED)
+        if cursor is not None:
+            created_at, flow_id = decode_cursor(cursor)
+            query = query.where(tuple_(flows.c.created_at, flows.c.flow_id) < tuple_(created_at, flow_id))
+        query = query.order_by(flows.c.created_at.desc(), flows.c.flow_id.desc()).limit(limit + 1)
+        rows = (await self._session.execute(query)).mappings().all()
+        items = [flow_of(row) for row in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].created_at, items[-1].flow_id) if len(rows) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def _load(self, tenant: Tenant, flow_id: UUID, *, for_update: bool) -> Flow:
+        query = select(flows).where(tenant_clause(flows, tenant), flows.c.flow_id == flow_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).mappings().one_or_none()
+        if row is None:
+            raise FlowNotFound(flow_id)
+        return flow_of(row)
+
+
+def encode_cursor(created_at: datetime, flow_id: UUID) -> str:
+    raw = f"{created_at.isoformat()}|{flow_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, flow_id = raw.split("|")
+        parsed = datetime.fromisoformat(created_at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return parsed, UUID(flow_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(cursor) from None
+
+
+def _row_of(flow: Flow) -> dict[str, Any]:
+    return {
+        "client_account_id": flow.tenant.client_account_id,
+        "engagement_id": flow.tenant.engagement_id,
+        "flow_id": flow.flow_id,
+        "flow_type": flow.flow_type,
+        "name": flow.name,
+        "status": str(flow.status),
+        "current_phase": flow.current_phase,
+        "phases": [{"name": p.name, "state": str(p.state)} for p in flow.phases],
+        "configuration": flow.configuration,
+        "phase_results": flow.phase_results,
+        "error": flow.error,
+        "created_at": flow.created_at,
+        "updated_at": flow.updated_at,
+        "version": flow.version,
+    }
+
+
+def flow_of(row: Any) -> Flow:
+    return Flow(
+        flow_id=row["flow_id"],
+        tenant=Tenant(row["client_account_id"], row["engagement_id"]),
+        flow_type=row["flow_type"],
+        name=row["name"],
+        status=FlowStatus(row["status"]),
+        current_phase=row["current_phase"],
+        phases=[Phase(p["name"], PhaseState(p["state"])) for p in row["phases"]],
+        configuration=row["configuration"],
+        phase_results=row["phase_results"],
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )

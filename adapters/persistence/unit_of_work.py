@@ -1,0 +1,56 @@
+"""SqlAlchemyUnitOfWork: one session, one transaction, shared by everything in a request."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.persistence.event_log import SqlAlchemyFlowEventLog
+from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
+
+
+class SqlAlchemyUnitOfWork:
+    """An async context manager over one ``AsyncSession``.
+
+    Entering opens the session; the first statement checks out one pooled connection
+    and begins the transaction. ``commit()`` commits it; leaving without a commit rolls
+    back. Repositories and flow-type adapters receive ``session`` and never commit.
+    """
+
+    flows: SqlAlchemyFlowRepository
+    events: SqlAlchemyFlowEventLog
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use it as 'async with uow:'")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._session = self._session_factory()
+        self.flows = SqlAlchemyFlowRepository(self._session)
+        self.events = SqlAlchemyFlowEventLog(self._session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()

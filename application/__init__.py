@@ -1,0 +1,1 @@
+"""Use cases. Depends on ``domain`` (and its ports) only."""

@@ -1,0 +1,203 @@
+"""MasterFlowOrchestrator: the only entry point for flow operations.
+
+Each state-changing method is one transaction on the unit of work it was given:
+lock the master row, let the aggregate decide, let the flow type's adapter do its work
+and update its child record, write the master row and the event, commit. If any step
+raises, nothing is committed. The orchestrator never opens a session itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.flow_type_registry import FlowTypeRegistry
+from application.views import FlowStatusView
+from domain.errors import InvalidFlowInput, PhaseFailed
+from domain.events import FlowEvent, Tenant
+from domain.flow import Flow
+from domain.lifecycle import Operation
+from domain.phases import PhaseOutcome
+from domain.ports import Clock, FlowFilter, FlowTypeAdapter, Page, UnitOfWork
+
+Step = Callable[[Flow, FlowTypeAdapter], Awaitable[None]]
+SimpleTransition = Callable[..., FlowEvent]
+
+
+class MasterFlowOrchestrator:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        flow_types: FlowTypeRegistry,
+        clock: Clock,
+        new_id: Callable[[], UUID] = uuid4,
+    ) -> None:
+        self._uow = uow
+        self._flow_types = flow_types
+        self._clock = clock
+        self._new_id = new_id
+
+    @property
+    def unit_of_work(self) -> UnitOfWork:
+        return self._uow
+
+    @property
+    def flow_types(self) -> FlowTypeRegistry:
+        return self._flow_types
+
+    def get_flow_service(self, flow_type: str) -> FlowTypeAdapter:
+        """The registered adapter of ``flow_type``, built on this orchestrator's unit of work."""
+        return self._flow_types.adapter_for(flow_type, self._uow)
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def create_flow(
+        self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], *, actor: str
+    ) -> Flow:
+        definition = self._flow_types.get(flow_type)
+        if not name.strip():
+            raise InvalidFlowInput("a flow needs a non-empty name")
+        async with self._uow as uow:
+            adapter = self.get_flow_service(flow_type)
+            flow = Flow.create(
+                flow_id=self._new_id(),
+                tenant=tenant,
+                flow_type=flow_type,
+                name=name,
+                phases=list(definition.phases),
+                configuration=configuration,
+                actor=actor,
+                at=self._clock.now(),
+            )
+            await uow.flows.add(flow)
+            await self._write_child_and_events(uow, adapter, flow)
+            await uow.commit()
+        return flow
+
+    async def start_flow(self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None) -> Flow:
+        return await self._change(tenant, flow_id, self._simple(Flow.start, actor, expected_version))
+
+    async def execute_phase(
+        self,
+        tenant: Tenant,
+        flow_id: UUID,
+        phase: str | None = None,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Flow:
+        async def step(flow: Flow, adapter: FlowTypeAdapter) -> None:
+            name = flow.phase_to_execute(phase, expected_version)
+            outcome = await _outcome_of(adapter.run_phase(flow, name))
+            flow.record_phase_outcome(Operation.EXECUTE_PHASE, name, outcome, actor=actor, at=self._clock.now())
+
+        return await self._change(tenant, flow_id, step)
+
+    async def submit_input(
+        self,
+        tenant: Tenant,
+        flow_id: UUID,
+        payload: dict[str, Any],
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Flow:
+        async def step(flow: Flow, adapter: FlowTypeAdapter) -> None:
+            name = flow.phase_awaiting_input(expected_version)
+            outcome = await _outcome_of(adapter.accept_input(flow, name, payload))
+            flow.record_phase_outcome(
+                Operation.SUBMIT_INPUT, name, outcome, actor=actor, at=self._clock.now(), extra={"input": payload}
+            )
+
+        return await self._change(tenant, flow_id, step)
+
+    async def retry_flow(self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None) -> Flow:
+        async def step(flow: Flow, adapter: FlowTypeAdapter) -> None:
+            name = flow.phase_to_retry(expected_version)
+            outcome = await _outcome_of(adapter.run_phase(flow, name))
+            flow.record_phase_outcome(Operation.RETRY, name, outcome, actor=actor, at=self._clock.now())
+
+        return await self._change(tenant, flow_id, step)
+
+    async def pause_flow(self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None) -> Flow:
+        return await self._change(tenant, flow_id, self._simple(Flow.pause, actor, expected_version))
+
+    async def resume_flow(
+        self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
+    ) -> Flow:
+        return await self._change(tenant, flow_id, self._simple(Flow.resume, actor, expected_version))
+
+    async def cancel_flow(
+        self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
+    ) -> Flow:
+        return await self._change(tenant, flow_id, self._simple(Flow.cancel, actor, expected_version))
+
+    async def delete_flow(
+        self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
+    ) -> Flow:
+        return await self._change(tenant, flow_id, self._simple(Flow.delete, actor, expected_version))
+
+    # -- queries ---------------------------------------------------------------------------
+
+    async def get_flow(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        async with self._uow as uow:
+            return await uow.flows.get(tenant, flow_id)
+
+    async def get_flow_status(self, tenant: Tenant, flow_id: UUID) -> FlowStatusView:
+        async with self._uow as uow:
+            flow = await uow.flows.get(tenant, flow_id)
+            adapter = self.get_flow_service(flow.flow_type)
+            child = await adapter.load_child(tenant, flow_id)
+            projected = adapter.project_status(child) if child else None
+            return FlowStatusView(flow=flow, child=child, child_projected_status=projected)
+
+    async def list_flows(
+        self, tenant: Tenant, flow_filter: FlowFilter, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[Flow]:
+        if flow_filter.flow_type is not None:
+            self._flow_types.get(flow_filter.flow_type)
+        async with self._uow as uow:
+            return await uow.flows.list(tenant, flow_filter, limit, cursor)
+
+    async def get_flow_events(
+        self, tenant: Tenant, flow_id: UUID, *, after_version: int = 0, limit: int = 100
+    ) -> list[FlowEvent]:
+        async with self._uow as uow:
+            await uow.flows.get(tenant, flow_id)
+            return await uow.events.list(tenant, flow_id, after_version, limit)
+
+    # -- the one write path --------------------------------------------------------------
+
+    async def _change(self, tenant: Tenant, flow_id: UUID, step: Step) -> Flow:
+        async with self._uow as uow:
+            flow = await uow.flows.get_for_update(tenant, flow_id)
+            adapter = self.get_flow_service(flow.flow_type)
+            await step(flow, adapter)
+            await uow.flows.save(flow)
+            await self._write_child_and_events(uow, adapter, flow)
+            await uow.commit()
+        return flow
+
+    def _simple(self, transition: SimpleTransition, actor: str, expected_version: int | None) -> Step:
+        """A step that applies one of the aggregate's phase-less transitions."""
+
+        async def step(flow: Flow, _: FlowTypeAdapter) -> None:
+            transition(flow, actor=actor, at=self._clock.now(), expected_version=expected_version)
+
+        return step
+
+    @staticmethod
+    async def _write_child_and_events(uow: UnitOfWork, adapter: FlowTypeAdapter, flow: Flow) -> None:
+        """After the master row: the child record, then the events. All in ``uow``'s transaction."""
+        await adapter.save_child(flow)
+        await uow.events.append(list(flow.pending_events))
+        flow.pending_events.clear()
+
+
+async def _outcome_of(run: Awaitable[PhaseOutcome]) -> PhaseOutcome:
+    """A phase's outcome; a ``PhaseFailed`` becomes a failed outcome, any other error aborts."""
+    try:
+        return await run
+    except PhaseFailed as failure:
+        return PhaseOutcome.failed(str(failure), failure.details)

@@ -1,0 +1,27 @@
+"""Read models the orchestrator's queries return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.flow import Flow
+from domain.lifecycle import FlowStatus
+from domain.ports import ChildRecord
+from domain.status_sync import child_status_for
+
+
+@dataclass(frozen=True)
+class FlowStatusView:
+    """The master flow and its child record side by side."""
+
+    flow: Flow
+    child: ChildRecord | None
+    child_projected_status: FlowStatus | None
+
+    @property
+    def in_sync(self) -> bool:
+        return (
+            self.child is not None
+            and self.child.status == child_status_for(self.flow.status)
+            and self.child.master_version == self.flow.version
+        )

@@ -1,0 +1,81 @@
+"""Domain errors. Each carries the facts a caller needs to explain what went wrong."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class DomainError(Exception):
+    """Base class of every error MFO's domain raises on purpose."""
+
+
+class FlowNotFound(DomainError):
+    def __init__(self, flow_id: UUID) -> None:
+        self.flow_id = flow_id
+        super().__init__(f"flow {flow_id} was not found")
+
+
+class IllegalTransition(DomainError):
+    def __init__(self, flow_id: UUID, current_status: str, operation: str, reason: str | None = None) -> None:
+        self.flow_id = flow_id
+        self.current_status = str(current_status)
+        self.operation = str(operation)
+        self.reason = reason
+        message = f"flow {flow_id} is '{self.current_status}': operation '{self.operation}' is not allowed"
+        if reason:
+            message += f" ({reason})"
+        super().__init__(message)
+
+
+class VersionConflict(DomainError):
+    def __init__(self, flow_id: UUID, expected_version: int, current_version: int) -> None:
+        self.flow_id = flow_id
+        self.expected_version = expected_version
+        self.current_version = current_version
+        super().__init__(
+            f"flow {flow_id} is at version {current_version}, but the request expected version {expected_version}"
+        )
+
+
+class UnknownFlowType(DomainError):
+    def __init__(self, flow_type: str, known: list[str] | None = None) -> None:
+        self.flow_type = flow_type
+        self.known = sorted(known or [])
+        super().__init__(f"unknown flow type '{flow_type}'; known types: {', '.join(self.known) or 'none'}")
+
+
+class UnknownPhase(DomainError):
+    def __init__(self, flow_id: UUID, phase: str, phases: list[str]) -> None:
+        self.flow_id = flow_id
+        self.phase = phase
+        self.phases = phases
+        super().__init__(f"flow {flow_id} has no phase '{phase}'; its phases are: {', '.join(phases)}")
+
+
+class InvalidFlowInput(DomainError):
+    """A request's content is well-formed but not acceptable to the flow (for example, bad input)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class PhaseFailed(DomainError):
+    """Raised by a phase handler when the flow's own data makes the phase fail.
+
+    The orchestrator records it as the phase's failure (the flow becomes ``failed``);
+    any other exception raised by a handler aborts the whole operation instead.
+    """
+
+    def __init__(self, message: str, details: dict | None = None) -> None:
+        self.details = details or {}
+        super().__init__(message)
+
+
+class FlowTypeRegistrationError(DomainError):
+    """A flow type could not be registered: a duplicate name or a malformed adapter."""
+
+
+class InvalidCursor(DomainError):
+    def __init__(self, cursor: str) -> None:
+        self.cursor = cursor
+        super().__init__(f"'{cursor[:64]}' is not a cursor this listing gave out")

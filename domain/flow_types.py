@@ -1,0 +1,24 @@
+"""How a flow type is registered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domain.ports import FlowTypeAdapter, UnitOfWork
+
+AdapterFactory = Callable[[UnitOfWork], FlowTypeAdapter]
+
+@dataclass(frozen=True)
+class FlowTypeDefinition:
+    """A flow type as it is registered: its name, its ordered phases and how to build its adapter.
+
+    ``factory`` receives the request's unit of work, so the adapter it builds writes
+    through the same session and transaction as the orchestrator.
+    """
+
+    name: str
+    phases: tuple[str, ...]
+    factory: AdapterFactory
+    description: str = ""
+    input_phases: tuple[str, ...] = ()

@@ -1,0 +1,87 @@
+"""The flow lifecycle as an explicit transition table.
+
+``TRANSITIONS[(status, operation)]`` is the set of statuses the operation may lead to
+from ``status``. A pair that is absent is illegal. Operations with more than one
+possible outcome (``execute_phase``, ``submit_input``, ``retry``) end in the status that
+the phase outcome decides; the table bounds what is possible.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FlowStatus(StrEnum):
+    INITIALIZED = "initialized"
+    RUNNING = "running"
+    PAUSED = "paused"
+    WAITING_FOR_INPUT = "waiting_for_input"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    DELETED = "deleted"
+
+
+class Operation(StrEnum):
+    CREATE = "create"
+    START = "start"
+    EXECUTE_PHASE = "execute_phase"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SUBMIT_INPUT = "submit_input"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    DELETE = "delete"
+
+
+class PhaseState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+S = FlowStatus
+O = Operation  # noqa: E741
+
+# Where a phase runs, it can end the flow running (more phases), waiting for input,
+# completed (it was the last phase) or failed.
+_PHASE_OUTCOMES = frozenset({S.RUNNING, S.WAITING_FOR_INPUT, S.COMPLETED, S.FAILED})
+
+TRANSITIONS: dict[tuple[FlowStatus, Operation], frozenset[FlowStatus]] = {
+    (S.INITIALIZED, O.START): frozenset({S.RUNNING}),
+    (S.INITIALIZED, O.CANCEL): frozenset({S.CANCELLED}),
+    (S.INITIALIZED, O.DELETE): frozenset({S.DELETED}),
+    (S.RUNNING, O.EXECUTE_PHASE): _PHASE_OUTCOMES,
+    (S.RUNNING, O.PAUSE): frozenset({S.PAUSED}),
+    (S.RUNNING, O.CANCEL): frozenset({S.CANCELLED}),
+    (S.RUNNING, O.DELETE): frozenset({S.DELETED}),
+    (S.PAUSED, O.RESUME): frozenset({S.RUNNING}),
+    (S.PAUSED, O.CANCEL): frozenset({S.CANCELLED}),
+    (S.PAUSED, O.DELETE): frozenset({S.DELETED}),
+    (S.WAITING_FOR_INPUT, O.SUBMIT_INPUT): frozenset({S.RUNNING, S.WAITING_FOR_INPUT, S.COMPLETED, S.FAILED}),
+    (S.WAITING_FOR_INPUT, O.CANCEL): frozenset({S.CANCELLED}),
+    (S.WAITING_FOR_INPUT, O.DELETE): frozenset({S.DELETED}),
+    (S.FAILED, O.RETRY): _PHASE_OUTCOMES,
+    (S.FAILED, O.CANCEL): frozenset({S.CANCELLED}),
+    (S.FAILED, O.DELETE): frozenset({S.DELETED}),
+    (S.COMPLETED, O.DELETE): frozenset({S.DELETED}),
+    (S.CANCELLED, O.DELETE): frozenset({S.DELETED}),
+}
+
+TERMINAL_STATUSES = frozenset({S.COMPLETED, S.CANCELLED, S.DELETED})
+ACTIVE_STATUSES = frozenset({S.INITIALIZED, S.RUNNING, S.PAUSED, S.WAITING_FOR_INPUT, S.FAILED})
+
+
+def allowed_targets(status: FlowStatus, operation: Operation) -> frozenset[FlowStatus]:
+    """The statuses ``operation`` may lead to from ``status``; empty when it is illegal."""
+    return TRANSITIONS.get((status, operation), frozenset())
+
+
+def is_allowed(status: FlowStatus, operation: Operation) -> bool:
+    return (status, operation) in TRANSITIONS
+
+
+def allowed_operations(status: FlowStatus) -> list[Operation]:
+    return [op for (st, op) in TRANSITIONS if st == status]

@@ -1,0 +1,32 @@
+"""What a phase handler returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class PhaseResultKind(StrEnum):
+    COMPLETED = "completed"
+    NEEDS_INPUT = "needs_input"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PhaseOutcome:
+    kind: PhaseResultKind
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def completed(cls, result: dict[str, Any]) -> PhaseOutcome:
+        return cls(PhaseResultKind.COMPLETED, result)
+
+    @classmethod
+    def needs_input(cls, result: dict[str, Any]) -> PhaseOutcome:
+        return cls(PhaseResultKind.NEEDS_INPUT, result)
+
+    @classmethod
+    def failed(cls, error: str, result: dict[str, Any] | None = None) -> PhaseOutcome:
+        return cls(PhaseResultKind.FAILED, result or {}, error)

@@ -1,0 +1,116 @@
+"""Ports: what the application needs from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
+from uuid import UUID
+
+from domain.events import FlowEvent, Tenant
+from domain.flow import Flow
+from domain.lifecycle import FlowStatus
+from domain.phases import PhaseOutcome
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class FlowFilter:
+    flow_type: str | None = None
+    statuses: tuple[FlowStatus, ...] | None = None
+    include_deleted: bool = False
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class FlowRepository(Protocol):
+    async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        """The flow, or :class:`FlowNotFound` (also for another tenant's flow)."""
+        ...
+
+    async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        """Like ``get``, and locks the flow until the unit of work ends."""
+        ...
+
+    async def add(self, flow: Flow) -> None: ...
+
+    async def save(self, flow: Flow) -> None:
+        """Write the flow's new state; the stored version must be the one it was loaded at."""
+        ...
+
+    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[Flow]:
+        """Newest first, keyset-paginated; ``cursor`` is an opaque token from a previous page."""
+        ...
+
+
+class FlowEventLog(Protocol):
+    async def append(self, events: list[FlowEvent]) -> None: ...
+
+    async def list(self, tenant: Tenant, flow_id: UUID, after_version: int, limit: int) -> list[FlowEvent]:
+        """Oldest first, the events with a version above ``after_version``."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Commits only when asked; rolls back on exit otherwise."""
+
+    flows: FlowRepository
+    events: FlowEventLog
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    """A flow type's own view of a flow, as its child table stores it."""
+
+    flow_id: UUID
+    status: str
+    master_version: int
+    progress_percent: int
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class FlowTypeAdapter(Protocol):
+    """What every flow type implements. One instance serves one unit of work."""
+
+    name: str
+    phases: tuple[str, ...]
+
+    async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
+        """Do the phase's work on the flow's input. Raise ``PhaseFailed`` for a failure of the data."""
+        ...
+
+    async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
+        """Take a client's input for a phase that waits for it."""
+        ...
+
+    async def save_child(self, flow: Flow) -> None:
+        """Create or update the type's child record from the master flow, in the unit of work."""
+        ...
+
+    async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None: ...
+
+    def project_status(self, child: ChildRecord) -> FlowStatus:
+        """The master status the child record stands for."""
+        ...

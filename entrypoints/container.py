@@ -1,0 +1,49 @@
+"""The composition root: the one place where adapters meet the application."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from adapters.clock import SystemClock
+from adapters.persistence.health import DatabaseHealth
+from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from application.orchestrator import MasterFlowOrchestrator
+from entrypoints.flow_type_plugins import load_flow_type_registry
+from entrypoints.settings import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    database = settings.database
+    if database.url is None:
+        raise RuntimeError("no database URL: set MFO_DATABASE_URL or start the embedded database (mfo serve)")
+    return create_async_engine(
+        database.url,
+        pool_size=database.pool_size,
+        max_overflow=database.max_overflow,
+        pool_timeout=database.pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": {"statement_timeout": str(database.statement_timeout_ms), "application_name": "mfo"},
+            "timeout": 10,
+        },
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    """``orchestrator()`` builds a fresh unit of work and hands it down: one per request."""
+
+    settings = providers.Dependency(instance_of=Settings)
+    engine = providers.Singleton(create_engine, settings)
+    session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
+    flow_types = providers.Singleton(load_flow_type_registry, group=settings.provided.flow_type_group)
+    clock = providers.Singleton(SystemClock)
+    database_health = providers.Factory(DatabaseHealth, engine=engine)
+    orchestrator = providers.Factory(MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock)
+
+
+def build_container(settings: Settings) -> Container:
+    container = Container(settings=settings)
+    container.flow_types()  # refuse a bad flow type at start-up, not at the first request
+    return container

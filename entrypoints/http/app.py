@@ -1,0 +1,38 @@
+"""create_app: builds the Litestar app around a container. No module-level state."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+
+from entrypoints.container import Container, build_container
+from entrypoints.http.flow_types import list_flow_types
+from entrypoints.http.flows import FlowController
+from entrypoints.http.health import health
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.settings import Settings
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings, container: Container | None = None) -> Litestar:
+    container = container or build_container(settings)
+
+    async def dispose_engine() -> None:
+        await container.engine().dispose()
+
+    return Litestar(
+        route_handlers=[FlowController, list_flow_types, health],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        state=State({"container": container, "settings": settings}),
+        on_shutdown=[dispose_engine],
+        request_max_body_size=settings.api.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="MFO - Master Flow Orchestrator",
+            version=VERSION,
+            description="One owner for the lifecycle of long-running, multi-phase flows.",
+            path="/schema",
+        ),
+        debug=settings.api.debug,
+    )

@@ -1,0 +1,219 @@
+"""/api/v1/flows: thin routes, each one orchestrator call. No database session here."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from application.orchestrator import MasterFlowOrchestrator
+from domain.events import Tenant
+from domain.flow import Flow
+from domain.lifecycle import FlowStatus
+from domain.ports import FlowFilter
+from entrypoints.http.dependencies import (
+    etag,
+    parse_uuid,
+    provide_actor,
+    provide_expected_version,
+    provide_orchestrator,
+    provide_tenant,
+)
+from entrypoints.http.problems import BadRequest
+from entrypoints.http.schemas import (
+    CreateFlowRequest,
+    EventOut,
+    EventPageOut,
+    ExecutePhaseRequest,
+    FlowOut,
+    FlowPageOut,
+    FlowStatusOut,
+    FlowSummaryOut,
+)
+
+FLOW_DEPENDENCIES = {
+    "orchestrator": Provide(provide_orchestrator, sync_to_thread=False),
+    "tenant": Provide(provide_tenant, sync_to_thread=False),
+    "actor": Provide(provide_actor, sync_to_thread=False),
+    "expected_version": Provide(provide_expected_version, sync_to_thread=False),
+}
+
+
+def flow_response(flow: Flow, status_code: int = 200, **headers: str) -> Response[FlowOut]:
+    return Response(FlowOut.of(flow), status_code=status_code, headers={"ETag": etag(flow.version), **headers})
+
+
+def page_limit(state: State, limit: int | None) -> int:
+    api = state.settings.api
+    if limit is None:
+        return api.default_page_size
+    if not 1 <= limit <= api.max_page_size:
+        raise BadRequest(f"limit must be between 1 and {api.max_page_size}, not {limit}", parameter="limit")
+    return limit
+
+
+def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
+    if not raw:
+        return None
+    try:
+        return tuple(FlowStatus(s) for s in raw)
+    except ValueError:
+        known = ", ".join(FlowStatus)
+        raise BadRequest(f"status must be one of {known}; got {', '.join(raw)[:100]}", parameter="status") from None
+
+
+class FlowController(Controller):
+    path = "/api/v1/flows"
+    tags = ["flows"]
+    dependencies = FLOW_DEPENDENCIES
+
+    @post("/", operation_id="createFlow", summary="Create a flow", status_code=201)
+    async def create_flow(
+        self, data: CreateFlowRequest, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str
+    ) -> Response[FlowOut]:
+        flow = await orchestrator.create_flow(tenant, data.flow_type, data.name, data.configuration, actor=actor)
+        return flow_response(flow, 201, Location=f"{self.path}/{flow.flow_id}")
+
+    @get("/", operation_id="listFlows", summary="List flows, newest first, with cursor pagination")
+    async def list_flows(
+        self,
+        state: State,
+        orchestrator: MasterFlowOrchestrator,
+        tenant: Tenant,
+        flow_type: str | None = None,
+        status: list[str] | None = Parameter(default=None, description="Filter by status; repeat for several."),
+        include_deleted: bool = False,
+        limit: int | None = Parameter(default=None, description="Page size (1 to the configured maximum)."),
+        cursor: str | None = Parameter(default=None, max_length=512),
+    ) -> FlowPageOut:
+        page = await orchestrator.list_flows(
+            tenant,
+            FlowFilter(flow_type=flow_type, statuses=parse_statuses(status), include_deleted=include_deleted),
+            limit=page_limit(state, limit),
+            cursor=cursor,
+        )
+        return FlowPageOut(items=[FlowSummaryOut.of(f) for f in page.items], next_cursor=page.next_cursor)
+
+    @get("/{flow_id:str}", operation_id="getFlow", summary="Get a flow")
+    async def get_flow(self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant) -> Response[FlowOut]:
+        return flow_response(await orchestrator.get_flow(tenant, parse_uuid(flow_id, "the flow id")))
+
+    @get("/{flow_id:str}/status", operation_id="getFlowStatus", summary="Master, child and phase states side by side")
+    async def get_flow_status(
+        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant
+    ) -> Response[FlowStatusOut]:
+        view = await orchestrator.get_flow_status(tenant, parse_uuid(flow_id, "the flow id"))
+        return Response(FlowStatusOut.of(view), headers={"ETag": etag(view.flow.version)})
+
+    @get("/{flow_id:str}/events", operation_id="getFlowEvents", summary="The flow's events, oldest first")
+    async def get_flow_events(
+        self,
+        state: State,
+        flow_id: str,
+        orchestrator: MasterFlowOrchestrator,
+        tenant: Tenant,
+        limit: int | None = None,
+        cursor: str | None = Parameter(default=None, max_length=16, description="The version to continue after."),
+    ) -> EventPageOut:
+        size = page_limit(state, limit)
+        after = 0
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise BadRequest("cursor must be a next_cursor this listing gave out", parameter="cursor")
+            after = int(cursor)
+        events = await orchestrator.get_flow_events(
+            tenant, parse_uuid(flow_id, "the flow id"), after_version=after, limit=size + 1
+        )
+        items = [EventOut.of(e) for e in events[:size]]
+        next_cursor = str(items[-1].version) if len(events) > size else None
+        return EventPageOut(items=items, next_cursor=next_cursor)
+
+    @post("/{flow_id:str}/start", operation_id="startFlow", summary="Start a flow", status_code=200)
+    async def start_flow(
+        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+    ) -> Response[FlowOut]:
+        return flow_response(
+            await orchestrator.start_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+        )
+
+    @post("/{flow_id:str}/execute", operation_id="executePhase", summary="Run the next (or a named) phase",
+          status_code=200)
+    async def execute_phase(
+        self,
+        flow_id: str,
+        orchestrator: MasterFlowOrchestrator,
+        tenant: Tenant,
+        actor: str,
+        expected_version: int | None,
+        data: ExecutePhaseRequest | None = None,
+    ) -> Response[FlowOut]:
+        phase = data.phase if data else None
+        return flow_response(
+            await orchestrator.execute_phase(
+                tenant, _id(flow_id), phase, actor=actor, expected_version=expected_version
+            )
+        )
+
+    @post("/{flow_id:str}/input", operation_id="submitInput", summary="Give the input a waiting phase needs",
+          status_code=200)
+    async def submit_input(
+        self,
+        flow_id: str,
+        data: dict[str, Any],
+        orchestrator: MasterFlowOrchestrator,
+        tenant: Tenant,
+        actor: str,
+        expected_version: int | None,
+    ) -> Response[FlowOut]:
+        return flow_response(
+            await orchestrator.submit_input(tenant, _id(flow_id), data, actor=actor, expected_version=expected_version)
+        )
+
+    @post("/{flow_id:str}/pause", operation_id="pauseFlow", summary="Pause a running flow", status_code=200)
+    async def pause_flow(
+        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+    ) -> Response[FlowOut]:
+        return flow_response(
+            await orchestrator.pause_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+        )
+
+    @post("/{flow_id:str}/resume", operation_id="resumeFlow", summary="Resume a paused flow", status_code=200)
+    async def resume_flow(
+        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+    ) -> Response[FlowOut]:
+        return flow_response(
+            await orchestrator.resume_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+        )
+
+    @post("/{flow_id:str}/cancel", operation_id="cancelFlow", summary="Cancel a flow", status_code=200)
+    async def cancel_flow(
+        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+    ) -> Response[FlowOut]:
+        return flow_response(
+            await orchestrator.cancel_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+        )
+
+    @post("/{flow_id:str}/retry", operation_id="retryFlow", summary="Re-run a failed flow's failed phase",
+          status_code=200)
+    async def retry_flow(
+        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+    ) -> Response[FlowOut]:
+        return flow_response(
+            await orchestrator.retry_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+        )
+
+    @delete("/{flow_id:str}", operation_id="deleteFlow", summary="Delete a flow (soft)", status_code=200)
+    async def delete_flow(
+        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+    ) -> Response[FlowOut]:
+        return flow_response(
+            await orchestrator.delete_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+        )
+
+
+def _id(raw: str) -> UUID:
+    return parse_uuid(raw, "the flow id")

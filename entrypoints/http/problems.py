@@ -1,0 +1,145 @@
+"""RFC 9457 problem details: every error the API returns, mapped in one table."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from domain.errors import (
+    DomainError,
+    FlowNotFound,
+    IllegalTransition,
+    InvalidCursor,
+    InvalidFlowInput,
+    UnknownFlowType,
+    UnknownPhase,
+    VersionConflict,
+)
+from domain.lifecycle import FlowStatus, allowed_operations
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://mfo.dev/problems/"
+
+logger = logging.getLogger("mfo.http")
+
+
+class BadRequest(Exception):
+    """A malformed id, header or query parameter."""
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        self.detail = detail
+        self.extensions = extensions
+        super().__init__(detail)
+
+
+def problem(
+    request: Request, status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
+    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _illegal(request: Request, e: IllegalTransition) -> Response:
+    known = {status.value for status in FlowStatus}
+    allowed = allowed_operations(FlowStatus(e.current_status)) if e.current_status in known else []
+    return problem(
+        request, 409, "illegal-transition", "Illegal transition", str(e), flow_id=str(e.flow_id),
+        current_status=e.current_status, requested_operation=e.operation,
+        allowed_operations=[str(op) for op in allowed], reason=e.reason,
+    )
+
+
+def _domain(request: Request, e: DomainError) -> Response:
+    if isinstance(e, FlowNotFound):
+        return problem(request, 404, "flow-not-found", "Flow not found", str(e), flow_id=str(e.flow_id))
+    if isinstance(e, IllegalTransition):
+        return _illegal(request, e)
+    if isinstance(e, VersionConflict):
+        return problem(
+            request, 409, "version-conflict", "Version conflict", str(e), flow_id=str(e.flow_id),
+            expected_version=e.expected_version, current_version=e.current_version,
+        )
+    if isinstance(e, UnknownFlowType):
+        return problem(request, 422, "unknown-flow-type", "Unknown flow type", str(e), known_flow_types=e.known)
+    if isinstance(e, UnknownPhase):
+        return problem(request, 422, "unknown-phase", "Unknown phase", str(e), phases=e.phases)
+    if isinstance(e, InvalidFlowInput):
+        return problem(request, 422, "invalid-input", "Invalid input", str(e))
+    if isinstance(e, InvalidCursor):
+        return problem(request, 400, "invalid-cursor", "Invalid cursor", str(e))
+    return _unexpected(request, e)
+
+
+def _bad_request(request: Request, e: BadRequest) -> Response:
+    return problem(request, 400, "bad-request", "Bad request", e.detail, **e.extensions)
+
+
+def _validation(request: Request, e: ValidationException) -> Response:
+    errors = e.extra if isinstance(e.extra, list) else []
+    in_body = any(isinstance(err, dict) and err.get("source") == "body" for err in errors)
+    if in_body:
+        return problem(request, 422, "invalid-body", "Invalid request body", _describe(errors), errors=errors)
+    return problem(request, 400, "bad-request", "Bad request", _describe(errors) or str(e.detail), errors=errors)
+
+
+def _describe(errors: list[Any]) -> str:
+    parts = []
+    for err in errors:
+        if isinstance(err, dict):
+            key = err.get("key")
+            parts.append(f"{key}: {err.get('message')}" if key else str(err.get("message")))
+    return "; ".join(parts)
+
+
+def _http(request: Request, e: HTTPException) -> Response:
+    status = e.status_code
+    slug = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(status, "http-error")
+    title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(status, "HTTP error")
+    detail = str(e.detail)
+    if status == 400 and "json" in detail.lower():
+        detail = f"the request body is not valid JSON: {detail}"
+    return problem(request, status, slug, title, detail, headers=e.headers)
+
+
+def _database(request: Request, e: DBAPIError) -> Response:
+    if isinstance(e, IntegrityError):
+        return problem(request, 409, "conflict", "Conflict", "the change conflicts with a concurrent one; retry it")
+    logger.warning("database unavailable: %s", e.__class__.__name__)
+    return problem(
+        request, 503, "database-unavailable", "Database unavailable",
+        "the database did not answer in time; nothing was changed, retry later", headers={"Retry-After": "2"},
+    )
+
+
+def _pool_timeout(request: Request, e: PoolTimeout) -> Response:
+    return problem(
+        request, 503, "database-busy", "Database busy", "no database connection was free in time; retry later",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _unexpected(request: Request, e: Exception) -> Response:
+    if isinstance(e, (ConnectionError, OSError)):
+        return problem(
+            request, 503, "database-unavailable", "Database unavailable",
+            "the database could not be reached; nothing was changed, retry later", headers={"Retry-After": "2"},
+        )
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(request, 500, "internal-error", "Internal error", "an unexpected error occurred; nothing was changed")
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: _domain,
+    BadRequest: _bad_request,
+    ValidationException: _validation,
+    HTTPException: _http,
+    DBAPIError: _database,
+    PoolTimeout: _pool_timeout,
+    Exception: _unexpected,
+}

@@ -1,0 +1,182 @@
+"""Wire schemas (msgspec Structs), kept apart from the domain and the tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from msgspec import Meta, Struct
+
+from application.views import FlowStatusView
+from domain.events import FlowEvent
+from domain.flow import Flow
+from domain.flow_types import FlowTypeDefinition
+from domain.lifecycle import allowed_operations
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+TypeName = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class CreateFlowRequest(Struct, forbid_unknown_fields=True):
+    flow_type: TypeName
+    name: Name
+    configuration: dict[str, Any] = {}
+
+
+class ExecutePhaseRequest(Struct, forbid_unknown_fields=True):
+    phase: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+
+
+class PhaseOut(Struct):
+    name: str
+    state: str
+
+
+class FlowOut(Struct):
+    flow_id: UUID
+    client_account_id: UUID
+    engagement_id: UUID
+    flow_type: str
+    name: str
+    status: str
+    current_phase: str | None
+    phases: list[PhaseOut]
+    progress_percent: int
+    configuration: dict[str, Any]
+    phase_results: dict[str, Any]
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    allowed_operations: list[str]
+
+    @classmethod
+    def of(cls, flow: Flow) -> FlowOut:
+        return cls(
+            flow_id=flow.flow_id,
+            client_account_id=flow.tenant.client_account_id,
+            engagement_id=flow.tenant.engagement_id,
+            flow_type=flow.flow_type,
+            name=flow.name,
+            status=str(flow.status),
+            current_phase=flow.current_phase,
+            phases=[PhaseOut(p.name, str(p.state)) for p in flow.phases],
+            progress_percent=flow.progress_percent,
+            configuration=flow.configuration,
+            phase_results=flow.phase_results,
+            error=flow.error,
+            created_at=flow.created_at,
+            updated_at=flow.updated_at,
+            version=flow.version,
+            allowed_operations=[str(op) for op in allowed_operations(flow.status)],
+        )
+
+
+class FlowSummaryOut(Struct):
+    flow_id: UUID
+    flow_type: str
+    name: str
+    status: str
+    current_phase: str | None
+    progress_percent: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, flow: Flow) -> FlowSummaryOut:
+        return cls(
+            flow.flow_id, flow.flow_type, flow.name, str(flow.status), flow.current_phase, flow.progress_percent,
+            flow.version, flow.created_at, flow.updated_at,
+        )
+
+
+class FlowPageOut(Struct):
+    items: list[FlowSummaryOut]
+    next_cursor: str | None
+
+
+class MasterStatusOut(Struct):
+    status: str
+    current_phase: str | None
+    version: int
+    progress_percent: int
+    error: str | None
+
+
+class ChildStatusOut(Struct):
+    status: str
+    projected_status: str | None
+    master_version: int
+    progress_percent: int
+    details: dict[str, Any]
+
+
+class FlowStatusOut(Struct):
+    flow_id: UUID
+    flow_type: str
+    master: MasterStatusOut
+    child: ChildStatusOut | None
+    phases: list[PhaseOut]
+    in_sync: bool
+
+    @classmethod
+    def of(cls, view: FlowStatusView) -> FlowStatusOut:
+        flow, child = view.flow, view.child
+        return cls(
+            flow_id=flow.flow_id,
+            flow_type=flow.flow_type,
+            master=MasterStatusOut(str(flow.status), flow.current_phase, flow.version, flow.progress_percent, flow.error),
+            child=None
+            if child is None
+            else ChildStatusOut(
+                child.status,
+                None if view.child_projected_status is None else str(view.child_projected_status),
+                child.master_version,
+                child.progress_percent,
+                child.details,
+            ),
+            phases=[PhaseOut(p.name, str(p.state)) for p in flow.phases],
+            in_sync=view.in_sync,
+        )
+
+
+class EventOut(Struct):
+    version: int
+    operation: str
+    actor: str
+    from_status: str | None
+    to_status: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, e: FlowEvent) -> EventOut:
+        return cls(e.version, str(e.operation), e.actor, e.from_status and str(e.from_status), str(e.to_status),
+                   e.occurred_at, e.data)
+
+
+class EventPageOut(Struct):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class FlowTypeOut(Struct):
+    name: str
+    description: str
+    phases: list[str]
+    input_phases: list[str]
+
+    @classmethod
+    def of(cls, d: FlowTypeDefinition) -> FlowTypeOut:
+        return cls(d.name, d.description, list(d.phases), list(d.input_phases))
+
+
+class FlowTypeListOut(Struct):
+    items: list[FlowTypeOut]
+
+
+class HealthOut(Struct):
+    status: str
+    database: str

@@ -1,0 +1,188 @@
+"""A PostgreSQL cluster of our own, from the machine's PostgreSQL server binaries.
+
+``make run`` keeps one in a project-local folder when no ``MFO_DATABASE_URL`` is given;
+the tests make a throwaway one when neither ``MFO_TEST_DATABASE_URL`` nor a Docker engine
+is there. When run as root, ``initdb`` and ``pg_ctl`` run as the ``postgres`` user
+(PostgreSQL refuses to run as root) on a data folder that user owns.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVER_USER = "postgres"
+
+
+class LocalPostgresError(RuntimeError):
+    pass
+
+
+def find_server_binaries() -> Path:
+    """The folder holding ``initdb``, ``pg_ctl`` and ``postgres``; the newest version wins."""
+    candidates: list[Path] = []
+    if os.environ.get("MFO_PG_BINDIR"):
+        candidates.append(Path(os.environ["MFO_PG_BINDIR"]))
+    versioned = glob.glob("/usr/lib/postgresql/*/bin")
+    versioned.sort(key=lambda p: [int(n) for n in re.findall(r"\d+", p)], reverse=True)
+    candidates += [Path(p) for p in versioned]
+    on_path = shutil.which("initdb")
+    if on_path:
+        candidates.append(Path(on_path).resolve().parent)
+    for folder in candidates:
+        if all((folder / tool).exists() for tool in ("initdb", "pg_ctl", "postgres")):
+            return folder
+    raise LocalPostgresError(
+        "no PostgreSQL server binaries found (initdb, pg_ctl): install Debian's 'postgresql' package "
+        "(make does this), set MFO_PG_BINDIR, or give a server with MFO_DATABASE_URL"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LocalPostgres:
+    data_dir: Path
+    database: str = "mfo"
+    durable: bool = True
+
+    def __post_init__(self) -> None:
+        self.data_dir = self.data_dir.resolve()
+        self._bin = find_server_binaries()
+        self._as_root = os.geteuid() == 0
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    def url(self, port: int) -> str:
+        return f"postgresql+asyncpg://{SERVER_USER}@127.0.0.1:{port}/{self.database}"
+
+    def ensure_running(self) -> str:
+        """Create the cluster if needed, start it if it is not running; return its URL."""
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._init()
+        port = self.running_port()
+        if port is None:
+            port = self._start()
+        self._create_database(port)
+        return self.url(port)
+
+    def running_port(self) -> int | None:
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        status = self._run(["pg_ctl", "status", "-D", str(self.data_dir)], check=False)
+        if status.returncode != 0:
+            return None
+        return int(pid_file.read_text().splitlines()[3])
+
+    def stop(self) -> None:
+        if self.running_port() is not None:
+            self._run(["pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w"], check=False)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.log_file.unlink(missing_ok=True)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _init(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        if self._as_root:
+            entry = pwd.getpwnam(SERVER_USER)
+            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+        self._run(
+            ["initdb", "-D", str(self.data_dir), "-U", SERVER_USER, "--auth=trust", "--encoding=UTF8",
+             "--no-locale", "--no-sync"]
+        )
+
+    def _start(self) -> int:
+        port = free_port()
+        options = [
+            f"-p {port}",
+            "-c listen_addresses=127.0.0.1",
+            "-c unix_socket_directories=''",
+            "-c max_connections=200",
+        ]
+        if not self.durable:
+            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        self.log_file.touch()
+        if self._as_root:
+            entry = pwd.getpwnam(SERVER_USER)
+            os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
+        result = self._run(
+            ["pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
+             "-o", " ".join(options)],
+            check=False,
+        )
+        if result.returncode != 0:
+            raise LocalPostgresError(f"PostgreSQL did not start:\n{result.stdout}{result.stderr}\n{self._log_tail()}")
+        return port
+
+    def _create_database(self, port: int) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            exists = self._psql(port, f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'")
+            if exists.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise LocalPostgresError(f"PostgreSQL on port {port} does not answer: {exists.stderr}")
+            time.sleep(0.2)
+        if exists.stdout.strip() != "1":
+            created = self._psql(port, f'CREATE DATABASE "{self.database}"')
+            if created.returncode != 0 and "already exists" not in created.stderr:
+                raise LocalPostgresError(f"could not create database {self.database}: {created.stderr}")
+
+    def _psql(self, port: int, sql: str) -> subprocess.CompletedProcess[str]:
+        psql = self._bin / "psql" if (self._bin / "psql").exists() else Path(shutil.which("psql") or "psql")
+        return subprocess.run(
+            [str(psql), "-h", "127.0.0.1", "-p", str(port), "-U", SERVER_USER, "-d", "postgres", "-tAc", sql],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def _run(self, command: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+        argv = [str(self._bin / command[0]), *command[1:]]
+        if self._as_root:
+            argv = ["runuser", "-u", SERVER_USER, "--", *argv]
+        result = subprocess.run(argv, capture_output=True, text=True, check=False, cwd="/")
+        if check and result.returncode != 0:
+            raise LocalPostgresError(f"{' '.join(command[:2])} failed:\n{result.stdout}{result.stderr}")
+        return result
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join(self.log_file.read_text().splitlines()[-20:])
+        except OSError:
+            return ""
+
+
+def reachable_data_dir(preferred: Path) -> Path:
+    """``preferred``, unless the server user cannot reach it (then a folder under the temp dir)."""
+    if os.geteuid() != 0:
+        return preferred
+    preferred.parent.mkdir(parents=True, exist_ok=True)
+    probe = subprocess.run(
+        ["runuser", "-u", SERVER_USER, "--", "test", "-x", str(preferred.parent.resolve())], check=False
+    )
+    if probe.returncode == 0:
+        return preferred
+    return Path(tempfile.gettempdir()) / "mfo-" + hashlib.sha1(str(preferred.resolve()).encode()).hexdigest()[:12] / preferred.name
