@@ -75,7 +75,9 @@ class MasterFlowOrchestrator:
             await uow.commit()
         return flow
 
-    async def start_flow(self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None) -> Flow:
+    async def start_flow(
+        self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
+    ) -> Flow:
         return await self._change(tenant, flow_id, self._simple(Flow.start, actor, expected_version))
 
     async def execute_phase(
@@ -112,7 +114,9 @@ class MasterFlowOrchestrator:
 
         return await self._change(tenant, flow_id, step)
 
-    async def retry_flow(self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None) -> Flow:
+    async def retry_flow(
+        self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
+    ) -> Flow:
         async def step(flow: Flow, adapter: FlowTypeAdapter) -> None:
             name = flow.phase_to_retry(expected_version)
             outcome = await _outcome_of(adapter.run_phase(flow, name))
@@ -120,7 +124,9 @@ class MasterFlowOrchestrator:
 
         return await self._change(tenant, flow_id, step)
 
-    async def pause_flow(self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None) -> Flow:
+    async def pause_flow(
+        self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
+    ) -> Flow:
         return await self._change(tenant, flow_id, self._simple(Flow.pause, actor, expected_version))
 
     async def resume_flow(

@@ -79,3 +79,19 @@ class InvalidCursor(DomainError):
     def __init__(self, cursor: str) -> None:
         self.cursor = cursor
         super().__init__(f"'{cursor[:64]}' is not a cursor this listing gave out")
+
+
+class StorageUnavailable(DomainError):
+    """The flow store did not answer (down, restarting, timed out). Nothing was changed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the flow store is unavailable ({reason}); nothing was changed, retry later")
+
+
+class ConcurrentModification(DomainError):
+    """A concurrent change won a race the locks did not cover. Nothing was changed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the change conflicts with a concurrent one ({reason}); nothing was changed, retry it")

@@ -230,10 +230,10 @@ class Flow:
         raise UnknownPhase(self.flow_id, name, self.phase_names)
 
     def _check(self, operation: Operation, expected_version: int | None) -> None:
-        if not allowed_targets(self.status, operation):
-            raise IllegalTransition(self.flow_id, self.status, operation)
         if expected_version is not None and expected_version != self.version:
             raise VersionConflict(self.flow_id, expected_version, self.version)
+        if not allowed_targets(self.status, operation):
+            raise IllegalTransition(self.flow_id, self.status, operation)
 
     def _record(
         self,

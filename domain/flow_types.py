@@ -9,6 +9,7 @@ from domain.ports import FlowTypeAdapter, UnitOfWork
 
 AdapterFactory = Callable[[UnitOfWork], FlowTypeAdapter]
 
+
 @dataclass(frozen=True)
 class FlowTypeDefinition:
     """A flow type as it is registered: its name, its ordered phases and how to build its adapter.

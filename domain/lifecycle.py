@@ -43,7 +43,7 @@ class PhaseState(StrEnum):
 
 
 S = FlowStatus
-O = Operation  # noqa: E741
+O = Operation
 
 # Where a phase runs, it can end the flow running (more phases), waiting for input,
 # completed (it was the last phase) or failed.

@@ -28,7 +28,9 @@ def definition_from(entry_point: EntryPoint) -> FlowTypeDefinition:
     return definition
 
 
-def load_flow_type_registry(group: str = "mfo.flow_types", extra: tuple[FlowTypeDefinition, ...] = ()) -> FlowTypeRegistry:
+def load_flow_type_registry(
+    group: str = "mfo.flow_types", extra: tuple[FlowTypeDefinition, ...] = ()
+) -> FlowTypeRegistry:
     registry = FlowTypeRegistry()
     for entry_point in sorted(entry_points(group=group), key=lambda ep: ep.name):
         registry.register(definition_from(entry_point), source=f"entry point {entry_point.value}")

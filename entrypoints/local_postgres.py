@@ -109,8 +109,17 @@ class LocalPostgres:
             entry = pwd.getpwnam(SERVER_USER)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
         self._run(
-            ["initdb", "-D", str(self.data_dir), "-U", SERVER_USER, "--auth=trust", "--encoding=UTF8",
-             "--no-locale", "--no-sync"]
+            [
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SERVER_USER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-sync",
+            ]
         )
 
     def _start(self) -> int:
@@ -128,8 +137,19 @@ class LocalPostgres:
             entry = pwd.getpwnam(SERVER_USER)
             os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
         result = self._run(
-            ["pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
-             "-o", " ".join(options)],
+            [
+                "pg_ctl",
+                "start",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                " ".join(options),
+            ],
             check=False,
         )
         if result.returncode != 0:
@@ -185,4 +205,7 @@ def reachable_data_dir(preferred: Path) -> Path:
     )
     if probe.returncode == 0:
         return preferred
-    return Path(tempfile.gettempdir()) / "mfo-" + hashlib.sha1(str(preferred.resolve()).encode()).hexdigest()[:12] / preferred.name
+    return (
+        Path(tempfile.gettempdir()) / "mfo-"
+        + hashlib.sha1(str(preferred.resolve()).encode()).hexdigest()[:12] / preferred.name
+    )

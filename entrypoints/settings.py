@@ -21,7 +21,7 @@ def async_database_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` URLs; MFO always talks asyncpg."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     raise SystemExit(f"MFO needs a PostgreSQL URL (postgresql://...), not {url.split(':', 1)[0]}://...")
 
 

@@ -23,8 +23,15 @@ from domain.lifecycle import FlowStatus
 from domain.ports import ChildRecord
 from domain.status_sync import CHILD_STATUSES, child_status_for, master_status_for
 
-_COMMON = ("client_account_id", "engagement_id", "flow_id", "status", "master_version", "progress_percent",
-           "updated_at")
+_COMMON = (
+    "client_account_id",
+    "engagement_id",
+    "flow_id",
+    "status",
+    "master_version",
+    "progress_percent",
+    "updated_at",
+)
 
 
 def child_table(name: str, *columns: Column) -> Table:
@@ -89,10 +96,14 @@ class ChildTableFlowType:
 
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
         row = (
-            await self._uow.session.execute(
-                select(self.table).where(tenant_clause(self.table, tenant), self.table.c.flow_id == flow_id)
+            (
+                await self._uow.session.execute(
+                    select(self.table).where(tenant_clause(self.table, tenant), self.table.c.flow_id == flow_id)
+                )
             )
-        ).mappings().one_or_none()
+            .mappings()
+            .one_or_none()
+        )
         if row is None:
             return None
         return ChildRecord(

@@ -5,10 +5,13 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.event_log import SqlAlchemyFlowEventLog
 from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
+from domain.errors import ConcurrentModification, StorageUnavailable
 
 
 class SqlAlchemyUnitOfWork:
@@ -46,11 +49,30 @@ class SqlAlchemyUnitOfWork:
         session, self._session = self.session, None
         try:
             await session.rollback()
-        finally:
             await session.close()
+        except Exception:  # the connection may be gone; the original error matters more
+            await session.invalidate()
+            if exc is None:
+                raise
+        translated = storage_error(exc)
+        if translated is not None:
+            raise translated from exc
 
     async def commit(self) -> None:
         await self.session.commit()
 
     async def rollback(self) -> None:
         await self.session.rollback()
+
+
+def storage_error(exc: BaseException | None) -> Exception | None:
+    """The domain error a database failure stands for, or None when it is not one."""
+    if isinstance(exc, IntegrityError):
+        return ConcurrentModification(exc.orig.__class__.__name__ if exc.orig else "integrity error")
+    if isinstance(exc, PoolTimeout):
+        return StorageUnavailable("no pooled connection was free in time")
+    if isinstance(exc, DBAPIError):
+        return StorageUnavailable(exc.orig.__class__.__name__ if exc.orig else exc.__class__.__name__)
+    if isinstance(exc, (ConnectionError, OSError, TimeoutError)):
+        return StorageUnavailable(exc.__class__.__name__)
+    return None

@@ -44,7 +44,9 @@ def provide_expected_version(request: Request) -> int | None:
         return None
     match = _IF_MATCH.match(raw)
     if not match:
-        raise BadRequest(f'If-Match must be an ETag this API gave out, such as "3"; got {raw[:40]!r}', header="If-Match")
+        raise BadRequest(
+            f'If-Match must be an ETag this API gave out, such as "3"; got {raw[:40]!r}', header="If-Match"
+        )
     return int(match.group(1))
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from application.orchestrator import MasterFlowOrchestrator
 from domain.events import Tenant
@@ -34,6 +34,12 @@ from entrypoints.http.schemas import (
     FlowStatusOut,
     FlowSummaryOut,
 )
+
+Orchestrator = NamedDependency[MasterFlowOrchestrator]
+TenantScope = NamedDependency[Tenant]
+Actor = NamedDependency[str]
+ExpectedVersion = NamedDependency[int | None]
+FlowId = FromPath[str]
 
 FLOW_DEPENDENCIES = {
     "orchestrator": Provide(provide_orchestrator, sync_to_thread=False),
@@ -73,7 +79,7 @@ class FlowController(Controller):
 
     @post("/", operation_id="createFlow", summary="Create a flow", status_code=201)
     async def create_flow(
-        self, data: CreateFlowRequest, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str
+        self, data: JSONBody[CreateFlowRequest], orchestrator: Orchestrator, tenant: TenantScope, actor: Actor
     ) -> Response[FlowOut]:
         flow = await orchestrator.create_flow(tenant, data.flow_type, data.name, data.configuration, actor=actor)
         return flow_response(flow, 201, Location=f"{self.path}/{flow.flow_id}")
@@ -82,13 +88,13 @@ class FlowController(Controller):
     async def list_flows(
         self,
         state: State,
-        orchestrator: MasterFlowOrchestrator,
-        tenant: Tenant,
-        flow_type: str | None = None,
-        status: list[str] | None = Parameter(default=None, description="Filter by status; repeat for several."),
-        include_deleted: bool = False,
-        limit: int | None = Parameter(default=None, description="Page size (1 to the configured maximum)."),
-        cursor: str | None = Parameter(default=None, max_length=512),
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        flow_type: FromQuery[str | None] = None,
+        status: Annotated[list[str] | None, QueryParameter(description="Filter by status; repeat for several.")] = None,
+        include_deleted: FromQuery[bool] = False,
+        limit: Annotated[int | None, QueryParameter(description="Page size (1 to the configured maximum).")] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
     ) -> FlowPageOut:
         page = await orchestrator.list_flows(
             tenant,
@@ -99,12 +105,12 @@ class FlowController(Controller):
         return FlowPageOut(items=[FlowSummaryOut.of(f) for f in page.items], next_cursor=page.next_cursor)
 
     @get("/{flow_id:str}", operation_id="getFlow", summary="Get a flow")
-    async def get_flow(self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant) -> Response[FlowOut]:
+    async def get_flow(self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope) -> Response[FlowOut]:
         return flow_response(await orchestrator.get_flow(tenant, parse_uuid(flow_id, "the flow id")))
 
     @get("/{flow_id:str}/status", operation_id="getFlowStatus", summary="Master, child and phase states side by side")
     async def get_flow_status(
-        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant
+        self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope
     ) -> Response[FlowStatusOut]:
         view = await orchestrator.get_flow_status(tenant, parse_uuid(flow_id, "the flow id"))
         return Response(FlowStatusOut.of(view), headers={"ETag": etag(view.flow.version)})
@@ -113,11 +119,13 @@ class FlowController(Controller):
     async def get_flow_events(
         self,
         state: State,
-        flow_id: str,
-        orchestrator: MasterFlowOrchestrator,
-        tenant: Tenant,
-        limit: int | None = None,
-        cursor: str | None = Parameter(default=None, max_length=16, description="The version to continue after."),
+        flow_id: FlowId,
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        limit: FromQuery[int | None] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(max_length=16, description="The version to continue after.")
+        ] = None,
     ) -> EventPageOut:
         size = page_limit(state, limit)
         after = 0
@@ -134,22 +142,31 @@ class FlowController(Controller):
 
     @post("/{flow_id:str}/start", operation_id="startFlow", summary="Start a flow", status_code=200)
     async def start_flow(
-        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+        self,
+        flow_id: FlowId,
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
             await orchestrator.start_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
         )
 
-    @post("/{flow_id:str}/execute", operation_id="executePhase", summary="Run the next (or a named) phase",
-          status_code=200)
+    @post(
+        "/{flow_id:str}/execute",
+        operation_id="executePhase",
+        summary="Run the next (or a named) phase",
+        status_code=200,
+    )
     async def execute_phase(
         self,
-        flow_id: str,
-        orchestrator: MasterFlowOrchestrator,
-        tenant: Tenant,
-        actor: str,
-        expected_version: int | None,
-        data: ExecutePhaseRequest | None = None,
+        flow_id: FlowId,
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        expected_version: ExpectedVersion,
+        data: JSONBody[ExecutePhaseRequest | None] = None,
     ) -> Response[FlowOut]:
         phase = data.phase if data else None
         return flow_response(
@@ -158,16 +175,20 @@ class FlowController(Controller):
             )
         )
 
-    @post("/{flow_id:str}/input", operation_id="submitInput", summary="Give the input a waiting phase needs",
-          status_code=200)
+    @post(
+        "/{flow_id:str}/input",
+        operation_id="submitInput",
+        summary="Give the input a waiting phase needs",
+        status_code=200,
+    )
     async def submit_input(
         self,
-        flow_id: str,
-        data: dict[str, Any],
-        orchestrator: MasterFlowOrchestrator,
-        tenant: Tenant,
-        actor: str,
-        expected_version: int | None,
+        flow_id: FlowId,
+        data: JSONBody[dict[str, Any]],
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
             await orchestrator.submit_input(tenant, _id(flow_id), data, actor=actor, expected_version=expected_version)
@@ -175,7 +196,12 @@ class FlowController(Controller):
 
     @post("/{flow_id:str}/pause", operation_id="pauseFlow", summary="Pause a running flow", status_code=200)
     async def pause_flow(
-        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+        self,
+        flow_id: FlowId,
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
             await orchestrator.pause_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
@@ -183,7 +209,12 @@ class FlowController(Controller):
 
     @post("/{flow_id:str}/resume", operation_id="resumeFlow", summary="Resume a paused flow", status_code=200)
     async def resume_flow(
-        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+        self,
+        flow_id: FlowId,
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
             await orchestrator.resume_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
@@ -191,16 +222,27 @@ class FlowController(Controller):
 
     @post("/{flow_id:str}/cancel", operation_id="cancelFlow", summary="Cancel a flow", status_code=200)
     async def cancel_flow(
-        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+        self,
+        flow_id: FlowId,
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
             await orchestrator.cancel_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
         )
 
-    @post("/{flow_id:str}/retry", operation_id="retryFlow", summary="Re-run a failed flow's failed phase",
-          status_code=200)
+    @post(
+        "/{flow_id:str}/retry", operation_id="retryFlow", summary="Re-run a failed flow's failed phase", status_code=200
+    )
     async def retry_flow(
-        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+        self,
+        flow_id: FlowId,
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
             await orchestrator.retry_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
@@ -208,7 +250,12 @@ class FlowController(Controller):
 
     @delete("/{flow_id:str}", operation_id="deleteFlow", summary="Delete a flow (soft)", status_code=200)
     async def delete_flow(
-        self, flow_id: str, orchestrator: MasterFlowOrchestrator, tenant: Tenant, actor: str, expected_version: int | None
+        self,
+        flow_id: FlowId,
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
             await orchestrator.delete_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)

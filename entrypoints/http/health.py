@@ -11,6 +11,9 @@ async def health(state: State) -> Response[HealthOut]:
     try:
         version = await state.container.database_health().check()
     except Exception as error:  # any failure to reach the database means unhealthy
-        return Response(HealthOut("unavailable", f"unreachable: {error.__class__.__name__}"), status_code=503,
-                        headers={"Retry-After": "2"})
+        return Response(
+            HealthOut("unavailable", f"unreachable: {error.__class__.__name__}"),
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
     return Response(HealthOut("ok", f"PostgreSQL {version}"))

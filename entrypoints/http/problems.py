@@ -7,15 +7,15 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.errors import (
+    ConcurrentModification,
     DomainError,
     FlowNotFound,
     IllegalTransition,
     InvalidCursor,
     InvalidFlowInput,
+    StorageUnavailable,
     UnknownFlowType,
     UnknownPhase,
     VersionConflict,
@@ -38,7 +38,13 @@ class BadRequest(Exception):
 
 
 def problem(
-    request: Request, status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response:
     body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail, "instance": request.url.path}
     body.update({k: v for k, v in extra.items() if v is not None})
@@ -49,9 +55,16 @@ def _illegal(request: Request, e: IllegalTransition) -> Response:
     known = {status.value for status in FlowStatus}
     allowed = allowed_operations(FlowStatus(e.current_status)) if e.current_status in known else []
     return problem(
-        request, 409, "illegal-transition", "Illegal transition", str(e), flow_id=str(e.flow_id),
-        current_status=e.current_status, requested_operation=e.operation,
-        allowed_operations=[str(op) for op in allowed], reason=e.reason,
+        request,
+        409,
+        "illegal-transition",
+        "Illegal transition",
+        str(e),
+        flow_id=str(e.flow_id),
+        current_status=e.current_status,
+        requested_operation=e.operation,
+        allowed_operations=[str(op) for op in allowed],
+        reason=e.reason,
     )
 
 
@@ -62,8 +75,14 @@ def _domain(request: Request, e: DomainError) -> Response:
         return _illegal(request, e)
     if isinstance(e, VersionConflict):
         return problem(
-            request, 409, "version-conflict", "Version conflict", str(e), flow_id=str(e.flow_id),
-            expected_version=e.expected_version, current_version=e.current_version,
+            request,
+            409,
+            "version-conflict",
+            "Version conflict",
+            str(e),
+            flow_id=str(e.flow_id),
+            expected_version=e.expected_version,
+            current_version=e.current_version,
         )
     if isinstance(e, UnknownFlowType):
         return problem(request, 422, "unknown-flow-type", "Unknown flow type", str(e), known_flow_types=e.known)
@@ -73,6 +92,11 @@ def _domain(request: Request, e: DomainError) -> Response:
         return problem(request, 422, "invalid-input", "Invalid input", str(e))
     if isinstance(e, InvalidCursor):
         return problem(request, 400, "invalid-cursor", "Invalid cursor", str(e))
+    if isinstance(e, ConcurrentModification):
+        return problem(request, 409, "concurrent-modification", "Concurrent modification", str(e))
+    if isinstance(e, StorageUnavailable):
+        logger.warning("flow store unavailable: %s", e.reason)
+        return problem(request, 503, "storage-unavailable", "Storage unavailable", str(e), headers={"Retry-After": "2"})
     return _unexpected(request, e)
 
 
@@ -107,31 +131,11 @@ def _http(request: Request, e: HTTPException) -> Response:
     return problem(request, status, slug, title, detail, headers=e.headers)
 
 
-def _database(request: Request, e: DBAPIError) -> Response:
-    if isinstance(e, IntegrityError):
-        return problem(request, 409, "conflict", "Conflict", "the change conflicts with a concurrent one; retry it")
-    logger.warning("database unavailable: %s", e.__class__.__name__)
-    return problem(
-        request, 503, "database-unavailable", "Database unavailable",
-        "the database did not answer in time; nothing was changed, retry later", headers={"Retry-After": "2"},
-    )
-
-
-def _pool_timeout(request: Request, e: PoolTimeout) -> Response:
-    return problem(
-        request, 503, "database-busy", "Database busy", "no database connection was free in time; retry later",
-        headers={"Retry-After": "1"},
-    )
-
-
 def _unexpected(request: Request, e: Exception) -> Response:
-    if isinstance(e, (ConnectionError, OSError)):
-        return problem(
-            request, 503, "database-unavailable", "Database unavailable",
-            "the database could not be reached; nothing was changed, retry later", headers={"Retry-After": "2"},
-        )
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem(request, 500, "internal-error", "Internal error", "an unexpected error occurred; nothing was changed")
+    return problem(
+        request, 500, "internal-error", "Internal error", "an unexpected error occurred; nothing was changed"
+    )
 
 
 EXCEPTION_HANDLERS = {
@@ -139,7 +143,5 @@ EXCEPTION_HANDLERS = {
     BadRequest: _bad_request,
     ValidationException: _validation,
     HTTPException: _http,
-    DBAPIError: _database,
-    PoolTimeout: _pool_timeout,
     Exception: _unexpected,
 }

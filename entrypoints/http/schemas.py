@@ -87,8 +87,15 @@ class FlowSummaryOut(Struct):
     @classmethod
     def of(cls, flow: Flow) -> FlowSummaryOut:
         return cls(
-            flow.flow_id, flow.flow_type, flow.name, str(flow.status), flow.current_phase, flow.progress_percent,
-            flow.version, flow.created_at, flow.updated_at,
+            flow.flow_id,
+            flow.flow_type,
+            flow.name,
+            str(flow.status),
+            flow.current_phase,
+            flow.progress_percent,
+            flow.version,
+            flow.created_at,
+            flow.updated_at,
         )
 
 
@@ -127,7 +134,9 @@ class FlowStatusOut(Struct):
         return cls(
             flow_id=flow.flow_id,
             flow_type=flow.flow_type,
-            master=MasterStatusOut(str(flow.status), flow.current_phase, flow.version, flow.progress_percent, flow.error),
+            master=MasterStatusOut(
+                str(flow.status), flow.current_phase, flow.version, flow.progress_percent, flow.error
+            ),
             child=None
             if child is None
             else ChildStatusOut(
@@ -153,8 +162,15 @@ class EventOut(Struct):
 
     @classmethod
     def of(cls, e: FlowEvent) -> EventOut:
-        return cls(e.version, str(e.operation), e.actor, e.from_status and str(e.from_status), str(e.to_status),
-                   e.occurred_at, e.data)
+        return cls(
+            e.version,
+            str(e.operation),
+            e.actor,
+            e.from_status and str(e.from_status),
+            str(e.to_status),
+            e.occurred_at,
+            e.data,
+        )
 
 
 class EventPageOut(Struct):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.flow_types import FlowTypeDefinition
 from adapters.flow_types.discovery.phases import INPUT_PHASES, PHASES
 from adapters.flow_types.discovery.service import DiscoveryFlowService
+from domain.flow_types import FlowTypeDefinition
 
 
 def register() -> FlowTypeDefinition:

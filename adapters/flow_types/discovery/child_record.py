@@ -25,6 +25,8 @@ def discovery_columns(flow: Flow) -> dict[str, Any]:
     mapping = results.get("field_mapping", {})
     return {
         **{f"{p}_completed": flow.phase_state(p) == PhaseState.COMPLETED for p in PHASES},
-        "field_mappings": mapping.get("mappings") if flow.phase_state("field_mapping") == PhaseState.COMPLETED else None,
+        "field_mappings": mapping.get("mappings")
+        if flow.phase_state("field_mapping") == PhaseState.COMPLETED
+        else None,
         "asset_count": results.get("asset_inventory", {}).get("total"),
     }

@@ -42,8 +42,19 @@ TARGET_FIELDS: dict[str, tuple[str, ...]] = {
 _SYNONYMS = {synonym: target for target, synonyms in TARGET_FIELDS.items() for synonym in synonyms}
 
 # Operating systems past (or near) the end of their vendor support, by lower-case prefix.
-END_OF_SUPPORT = ("windows server 2003", "windows server 2008", "windows server 2012", "centos 6", "centos 7",
-                  "rhel 6", "red hat enterprise linux 6", "ubuntu 14.04", "ubuntu 16.04", "solaris", "aix 6")
+END_OF_SUPPORT = (
+    "windows server 2003",
+    "windows server 2008",
+    "windows server 2012",
+    "centos 6",
+    "centos 7",
+    "rhel 6",
+    "red hat enterprise linux 6",
+    "ubuntu 14.04",
+    "ubuntu 16.04",
+    "solaris",
+    "aix 6",
+)
 NEAR_END_OF_SUPPORT = ("windows server 2016", "rhel 7", "red hat enterprise linux 7", "ubuntu 18.04", "debian 10")
 
 
@@ -128,8 +139,12 @@ def data_cleansing(flow: Flow) -> PhaseOutcome:
     if not records:
         raise PhaseFailed("no row has a name after cleansing", {"dropped_without_name": dropped})
     return PhaseOutcome.completed(
-        {"records": records, "record_count": len(records), "dropped_without_name": dropped,
-         "duplicates_removed": duplicates}
+        {
+            "records": records,
+            "record_count": len(records),
+            "dropped_without_name": dropped,
+            "duplicates_removed": duplicates,
+        }
     )
 
 
@@ -141,8 +156,13 @@ def asset_inventory(flow: Flow) -> PhaseOutcome:
         return dict(sorted(Counter(str(r.get(field) or "unknown") for r in records).items()))
 
     return PhaseOutcome.completed(
-        {"total": len(records), "by_type": count("asset_type"), "by_environment": count("environment"),
-         "by_os": count("os"), "assets": records}
+        {
+            "total": len(records),
+            "by_type": count("asset_type"),
+            "by_environment": count("environment"),
+            "by_os": count("os"),
+            "assets": records,
+        }
     )
 
 
@@ -162,9 +182,13 @@ def dependency_analysis(flow: Flow) -> PhaseOutcome:
                 unresolved.append([asset["name"], target])
     fan_in = Counter(t for targets in graph.values() for t in targets)
     return PhaseOutcome.completed(
-        {"edges": [[a, b] for a, targets in graph.items() for b in targets],
-         "edge_count": sum(len(t) for t in graph.values()), "unresolved": unresolved,
-         "cycles": find_cycles(graph), "fan_in": dict(sorted(fan_in.items()))}
+        {
+            "edges": [[a, b] for a, targets in graph.items() for b in targets],
+            "edge_count": sum(len(t) for t in graph.values()),
+            "unresolved": unresolved,
+            "cycles": find_cycles(graph),
+            "fan_in": dict(sorted(fan_in.items())),
+        }
     )
 
 
@@ -192,8 +216,11 @@ def tech_debt_assessment(flow: Flow) -> PhaseOutcome:
         scores[asset["name"]] = {"score": score, "rating": rating, "reasons": reasons}
     summary = Counter(s["rating"] for s in scores.values())
     return PhaseOutcome.completed(
-        {"assets": scores, "summary": {r: summary.get(r, 0) for r in ("high", "medium", "low")},
-         "average_score": round(sum(s["score"] for s in scores.values()) / len(scores), 2)}
+        {
+            "assets": scores,
+            "summary": {r: summary.get(r, 0) for r in ("high", "medium", "low")},
+            "average_score": round(sum(s["score"] for s in scores.values()) / len(scores), 2),
+        }
     )
 
 

@@ -1,0 +1,49 @@
+# MFO: `make run` (install, migrate, serve) and `make test` (install what is missing, then every check).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    ?= .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SOURCES := domain application adapters entrypoints tests bench
+
+.PHONY: help install postgres run test lint contract unit test-deep clean
+
+help:
+	@echo "make run    install, start the embedded PostgreSQL (unless MFO_DATABASE_URL), migrate, serve on 127.0.0.1:8000"
+	@echo "make test   install what is missing (PostgreSQL included), then lint, the import contract and every test"
+
+$(STAMP): pyproject.toml
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install --quiet --python $(PYTHON) -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+# PostgreSQL's server binaries (initdb, pg_ctl): Debian's package when the machine has none.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+	   || [ -n "$$MFO_PG_BINDIR" ]; then exit 0; fi; \
+	echo "PostgreSQL server binaries not found: installing Debian's postgresql package"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+
+run: install postgres
+	$(VENV)/bin/mfo migrate
+	$(VENV)/bin/mfo serve
+
+lint: install
+	$(VENV)/bin/ruff check $(SOURCES)
+	$(VENV)/bin/ruff format --check --quiet $(SOURCES)
+
+contract: install
+	$(VENV)/bin/lint-imports
+
+test: install postgres lint contract
+	$(VENV)/bin/pytest
+
+unit: install
+	$(VENV)/bin/pytest tests/unit
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

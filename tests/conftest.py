@@ -1,0 +1,99 @@
+"""Shared fixtures. PostgreSQL comes from, in order:
+
+1. ``MFO_TEST_DATABASE_URL``;
+2. testcontainers, when a Docker engine answers;
+3. a throwaway local cluster from PostgreSQL's own binaries (fsync off).
+
+Tests never touch the ``make run`` data.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from domain.events import Tenant
+from entrypoints.settings import ApiSettings, DatabaseSettings, Settings, async_database_url
+
+
+def _testcontainers_url() -> Iterator[str] | None:
+    try:
+        from docker.errors import DockerException
+    except ImportError:
+        return None
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:  # testcontainers before 4.14
+        from testcontainers.postgres import PostgresContainer
+    try:
+        container = PostgresContainer("postgres:16-alpine", driver="asyncpg")
+        container.start()
+    except DockerException:
+        return None
+
+    def serve() -> Iterator[str]:
+        try:
+            yield container.get_connection_url()
+        finally:
+            container.stop()
+
+    return serve()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    if os.environ.get("MFO_TEST_DATABASE_URL"):
+        yield async_database_url(os.environ["MFO_TEST_DATABASE_URL"])
+        return
+    from_docker = _testcontainers_url()
+    if from_docker is not None:
+        yield from from_docker
+        return
+    from entrypoints.local_postgres import LocalPostgres
+
+    parent = Path(tempfile.mkdtemp(prefix="mfo-test-"))
+    parent.chmod(0o755)  # the server user must reach its data folder inside
+    cluster = LocalPostgres(parent / "data", database="mfo_test", durable=False)
+    try:
+        yield cluster.ensure_running()
+    finally:
+        cluster.destroy()
+        parent.rmdir()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    from adapters.persistence.migrate import upgrade
+
+    upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def settings(migrated_url: str) -> Settings:
+    return Settings(database=DatabaseSettings(url=migrated_url, pool_size=5, max_overflow=20), api=ApiSettings())
+
+
+@pytest.fixture(scope="session")
+async def container(settings: Settings) -> AsyncIterator[object]:
+    from entrypoints.container import build_container
+
+    container = build_container(settings)
+    yield container
+    await container.engine().dispose()
+
+
+@pytest.fixture
+def tenant() -> Tenant:
+    """A fresh tenant per test keeps tests apart without cleaning the database."""
+    return Tenant(uuid4(), uuid4())
+
+
+@pytest.fixture
+def other_tenant() -> Tenant:
+    return Tenant(uuid4(), uuid4())

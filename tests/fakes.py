@@ -1,0 +1,185 @@
+"""In-memory fakes of the ports. They stage writes and apply them only on commit."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
+from domain.events import FlowEvent, Tenant
+from domain.flow import Flow
+from domain.flow_types import FlowTypeDefinition
+from domain.lifecycle import FlowStatus
+from domain.phases import PhaseOutcome
+from domain.ports import ChildRecord, FlowFilter, Page
+from domain.status_sync import child_status_for, master_status_for
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self._now += timedelta(milliseconds=1)
+        return self._now
+
+
+@dataclass
+class Store:
+    """What a fake database holds: master flows, events and child records."""
+
+    flows: dict[tuple[Tenant, UUID], Flow] = field(default_factory=dict)
+    events: list[FlowEvent] = field(default_factory=list)
+    children: dict[tuple[str, Tenant, UUID], ChildRecord] = field(default_factory=dict)
+
+
+class FakeFlowRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        try:
+            return copy.deepcopy(self._store.flows[(tenant, flow_id)])
+        except KeyError:
+            raise FlowNotFound(flow_id) from None
+
+    async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        return await self.get(tenant, flow_id)
+
+    async def add(self, flow: Flow) -> None:
+        self._store.flows[(flow.tenant, flow.flow_id)] = _stored(flow)
+
+    async def save(self, flow: Flow) -> None:
+        stored = self._store.flows[(flow.tenant, flow.flow_id)]
+        loaded_version = flow.version - len(flow.pending_events)
+        if stored.version != loaded_version:
+            raise VersionConflict(flow.flow_id, loaded_version, stored.version)
+        self._store.flows[(flow.tenant, flow.flow_id)] = _stored(flow)
+
+    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[Flow]:
+        flows = [f for (t, _), f in self._store.flows.items() if t == tenant]
+        if flow_filter.flow_type:
+            flows = [f for f in flows if f.flow_type == flow_filter.flow_type]
+        if flow_filter.statuses:
+            flows = [f for f in flows if f.status in flow_filter.statuses]
+        elif not flow_filter.include_deleted:
+            flows = [f for f in flows if f.status != FlowStatus.DELETED]
+        flows.sort(key=lambda f: (f.created_at, f.flow_id), reverse=True)
+        start = 0
+        if cursor is not None:
+            if not cursor.isdigit():
+                raise InvalidCursor(cursor)
+            start = int(cursor)
+        items = flows[start : start + limit]
+        more = len(flows) > start + limit
+        return Page(items=copy.deepcopy(items), next_cursor=str(start + limit) if more else None)
+
+
+class FakeFlowEventLog:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def append(self, events: list[FlowEvent]) -> None:
+        for event in events:
+            if any(e.flow_id == event.flow_id and e.version == event.version for e in self._store.events):
+                raise AssertionError(f"duplicate event version {event.version} of flow {event.flow_id}")
+        self._store.events.extend(events)
+
+    async def list(self, tenant: Tenant, flow_id: UUID, after_version: int, limit: int) -> list[FlowEvent]:
+        events = [e for e in self._store.events if e.tenant == tenant and e.flow_id == flow_id]
+        return sorted((e for e in events if e.version > after_version), key=lambda e: e.version)[:limit]
+
+
+class FakeUnitOfWork:
+    """Works on a staged copy of the committed store; ``commit()`` publishes it."""
+
+    def __init__(self, committed: Store | None = None) -> None:
+        self.committed_store = committed or Store()
+        self.commits = 0
+        self.entered = 0
+        self.staged: Store | None = None
+
+    async def __aenter__(self) -> Self:
+        self.entered += 1
+        self.staged = copy.deepcopy(self.committed_store)
+        self.flows = FakeFlowRepository(self.staged)
+        self.events = FakeFlowEventLog(self.staged)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.staged = None
+
+    async def commit(self) -> None:
+        assert self.staged is not None, "commit outside the unit of work"
+        self.committed_store.flows = self.staged.flows
+        self.committed_store.events = self.staged.events
+        self.committed_store.children = self.staged.children
+        self.staged = copy.deepcopy(self.committed_store)
+        self.flows = FakeFlowRepository(self.staged)
+        self.events = FakeFlowEventLog(self.staged)
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        self.staged = copy.deepcopy(self.committed_store)
+
+
+def _stored(flow: Flow) -> Flow:
+    stored = copy.deepcopy(flow)
+    stored.pending_events = []
+    return stored
+
+
+class FakeFlowType:
+    """A flow type of three phases; ``review`` waits for input. Children live in the fake store."""
+
+    name = "fake"
+    phases = ("collect", "review", "publish")
+
+    def __init__(self, uow: FakeUnitOfWork, fail_in: str | None = None, raise_in: str | None = None) -> None:
+        self.uow = uow
+        self.fail_in = fail_in
+        self.raise_in = raise_in
+
+    async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
+        if phase == self.raise_in:
+            raise RuntimeError(f"adapter crashed in {phase}")
+        if phase == self.fail_in or flow.configuration.get("fail") == phase:
+            return PhaseOutcome.failed(f"{phase} failed on purpose")
+        if phase == "review":
+            return PhaseOutcome.needs_input({"proposal": len(flow.configuration.get("items", []))})
+        return PhaseOutcome.completed({"items": len(flow.configuration.get("items", [])), "phase": phase})
+
+    async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
+        if payload.get("approved"):
+            return PhaseOutcome.completed({"approved": True})
+        return PhaseOutcome.needs_input({"approved": False})
+
+    async def save_child(self, flow: Flow) -> None:
+        if self.raise_in == "save_child":
+            raise RuntimeError("child write crashed")
+        assert self.uow.staged is not None
+        self.uow.staged.children[(self.name, flow.tenant, flow.flow_id)] = ChildRecord(
+            flow.flow_id, child_status_for(flow.status), flow.version, flow.progress_percent
+        )
+
+    async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
+        assert self.uow.staged is not None
+        return self.uow.staged.children.get((self.name, tenant, flow_id))
+
+    def project_status(self, child: ChildRecord) -> FlowStatus:
+        return master_status_for(child.status)
+
+
+def fake_flow_type(**options: Any) -> FlowTypeDefinition:
+    return FlowTypeDefinition(
+        name="fake",
+        phases=FakeFlowType.phases,
+        factory=lambda uow: FakeFlowType(uow, **options),  # type: ignore[arg-type]
+        input_phases=("review",),
+    )

@@ -1,0 +1,65 @@
+"""One unit of work per request: the same session everywhere, one pooled connection, one commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from domain.events import Tenant
+from entrypoints.http.app import create_app
+from tests.support import DISCOVERY_CSV, asgi_client, headers
+
+
+async def test_the_orchestrator_repositories_and_adapters_share_one_unit_of_work(container) -> None:
+    mfo = container.orchestrator()
+    adapter = mfo.get_flow_service("discovery")
+    assert adapter.unit_of_work is mfo.unit_of_work
+    async with mfo.unit_of_work as uow:
+        assert uow.flows.session is uow.session
+        assert adapter.unit_of_work.session is uow.session
+    assert container.orchestrator().unit_of_work is not mfo.unit_of_work
+
+
+@contextmanager
+def pool_counter(engine) -> Iterator[dict[str, int]]:  # type: ignore[no-untyped-def]
+    counts = {"checkouts": 0, "commits": 0}
+
+    def on_checkout(*_: object) -> None:
+        counts["checkouts"] += 1
+
+    def on_commit(*_: object) -> None:
+        counts["commits"] += 1
+
+    event.listen(engine.sync_engine.pool, "checkout", on_checkout)
+    event.listen(engine.sync_engine, "commit", on_commit)
+    try:
+        yield counts
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", on_checkout)
+        event.remove(engine.sync_engine, "commit", on_commit)
+
+
+async def test_each_request_uses_exactly_one_pooled_connection(container, settings, tenant: Tenant) -> None:
+    app = create_app(settings, container)
+    engine = container.engine()
+    async with asgi_client(app) as client:
+        h = headers(tenant)
+        body = {"flow_type": "discovery", "name": "one", "configuration": {"data": DISCOVERY_CSV}}
+        with pool_counter(engine) as counts:
+            created = await client.post("/api/v1/flows", json=body, headers=h)
+        assert created.status_code == 201
+        assert counts == {"checkouts": 1, "commits": 1}
+        flow_id = created.json()["flow_id"]
+        for method, path, changes in [
+            ("POST", "start", True),
+            ("POST", "execute", True),
+            ("GET", "status", False),
+            ("GET", "events", False),
+            ("POST", "pause", True),
+        ]:
+            with pool_counter(engine) as counts:
+                response = await client.request(method, f"/api/v1/flows/{flow_id}/{path}", headers=h)
+            assert response.status_code == 200, response.text
+            assert counts == {"checkouts": 1, "commits": 1 if changes else 0}, path

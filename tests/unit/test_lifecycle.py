@@ -1,0 +1,63 @@
+"""Every (status, operation) pair: allowed with the expected result, or rejected."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from domain.errors import IllegalTransition
+from domain.lifecycle import TRANSITIONS, FlowStatus, Operation
+from tests.unit.flow_builders import apply, flow_in
+
+S, O = FlowStatus, Operation
+
+# Written out by hand, independently of domain.lifecycle: the result of each allowed
+# operation when its phase (if any) completes and more phases remain.
+EXPECTED: dict[tuple[FlowStatus, Operation], FlowStatus] = {
+    (S.INITIALIZED, O.START): S.RUNNING,
+    (S.INITIALIZED, O.CANCEL): S.CANCELLED,
+    (S.INITIALIZED, O.DELETE): S.DELETED,
+    (S.RUNNING, O.EXECUTE_PHASE): S.RUNNING,
+    (S.RUNNING, O.PAUSE): S.PAUSED,
+    (S.RUNNING, O.CANCEL): S.CANCELLED,
+    (S.RUNNING, O.DELETE): S.DELETED,
+    (S.PAUSED, O.RESUME): S.RUNNING,
+    (S.PAUSED, O.CANCEL): S.CANCELLED,
+    (S.PAUSED, O.DELETE): S.DELETED,
+    (S.WAITING_FOR_INPUT, O.SUBMIT_INPUT): S.RUNNING,
+    (S.WAITING_FOR_INPUT, O.CANCEL): S.CANCELLED,
+    (S.WAITING_FOR_INPUT, O.DELETE): S.DELETED,
+    (S.FAILED, O.RETRY): S.RUNNING,
+    (S.FAILED, O.CANCEL): S.CANCELLED,
+    (S.FAILED, O.DELETE): S.DELETED,
+    (S.COMPLETED, O.DELETE): S.DELETED,
+    (S.CANCELLED, O.DELETE): S.DELETED,
+}
+
+OPERATIONS = [op for op in Operation if op != Operation.CREATE]  # creation makes a flow; it applies to none
+PAIRS = list(itertools.product(FlowStatus, OPERATIONS))
+
+
+def test_the_table_allows_exactly_the_expected_pairs() -> None:
+    assert set(TRANSITIONS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize(("status", "operation"), PAIRS, ids=[f"{s}-{o}" for s, o in PAIRS])
+def test_every_status_and_operation(status: FlowStatus, operation: Operation) -> None:
+    flow, tick = flow_in(status)
+    version, events = flow.version, len(flow.pending_events)
+    if (status, operation) in EXPECTED:
+        apply(flow, operation, tick)
+        assert flow.status == EXPECTED[(status, operation)]
+        assert flow.version == version + 1
+        assert len(flow.pending_events) == events + 1
+        event = flow.pending_events[-1]
+        assert (event.from_status, event.to_status, event.operation) == (status, flow.status, operation)
+    else:
+        with pytest.raises(IllegalTransition) as raised:
+            apply(flow, operation, tick)
+        assert raised.value.current_status == status
+        assert raised.value.operation == operation
+        assert str(flow.flow_id) in str(raised.value) and str(status) in str(raised.value)
+        assert (flow.status, flow.version, len(flow.pending_events)) == (status, version, events)

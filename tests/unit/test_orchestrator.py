@@ -1,0 +1,130 @@
+"""The orchestrator on fakes: one commit per operation, nothing kept when a step raises."""
+
+from __future__ import annotations
+
+import copy
+from uuid import uuid4
+
+import pytest
+
+from application.flow_type_registry import FlowTypeRegistry
+from application.orchestrator import MasterFlowOrchestrator
+from domain.errors import FlowNotFound, IllegalTransition, InvalidFlowInput, UnknownFlowType
+from domain.events import Tenant
+from domain.lifecycle import FlowStatus
+from domain.ports import FlowFilter
+from domain.status_sync import child_status_for
+from tests.fakes import FakeClock, FakeUnitOfWork, fake_flow_type
+
+TENANT = Tenant(uuid4(), uuid4())
+OTHER = Tenant(uuid4(), uuid4())
+
+
+def orchestrator(uow: FakeUnitOfWork | None = None, **options: object) -> MasterFlowOrchestrator:
+    return MasterFlowOrchestrator(uow or FakeUnitOfWork(), FlowTypeRegistry([fake_flow_type(**options)]), FakeClock())
+
+
+def child_of(uow: FakeUnitOfWork, flow_id):  # type: ignore[no-untyped-def]
+    return uow.committed_store.children[("fake", TENANT, flow_id)]
+
+
+async def test_create_commits_master_child_and_event_together() -> None:
+    mfo = orchestrator()
+    flow = await mfo.create_flow(TENANT, "fake", "first", {"items": [1, 2]}, actor="alice")
+    uow = mfo.unit_of_work
+    assert isinstance(uow, FakeUnitOfWork)
+    assert uow.commits == 1
+    assert uow.committed_store.flows[(TENANT, flow.flow_id)].status == FlowStatus.INITIALIZED
+    assert child_of(uow, flow.flow_id).status == child_status_for(FlowStatus.INITIALIZED)
+    assert [e.version for e in uow.committed_store.events] == [1]
+
+
+async def test_a_whole_run_keeps_child_and_events_in_step() -> None:
+    mfo = orchestrator()
+    uow = mfo.unit_of_work
+    assert isinstance(uow, FakeUnitOfWork)
+    flow = await mfo.create_flow(TENANT, "fake", "run", {"items": [1]}, actor="a")
+    await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    waiting = await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    assert waiting.status == FlowStatus.WAITING_FOR_INPUT
+    await mfo.submit_input(TENANT, flow.flow_id, {"approved": True}, actor="a")
+    done = await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    assert done.status == FlowStatus.COMPLETED
+    assert done.version == 6 == len(uow.committed_store.events)
+    child = child_of(uow, flow.flow_id)
+    assert (child.status, child.master_version) == ("complete", 6)
+    view = await mfo.get_flow_status(TENANT, flow.flow_id)
+    assert view.in_sync and view.child_projected_status == FlowStatus.COMPLETED
+
+
+@pytest.mark.parametrize("raise_in", ["collect", "save_child"])
+async def test_an_adapter_that_raises_leaves_everything_unchanged(raise_in: str) -> None:
+    mfo = orchestrator(raise_in=raise_in)
+    uow = mfo.unit_of_work
+    assert isinstance(uow, FakeUnitOfWork)
+    if raise_in == "save_child":
+        with pytest.raises(RuntimeError):
+            await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+        assert uow.committed_store.flows == {} and uow.committed_store.events == []
+        return
+    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    before = copy.deepcopy(uow.committed_store)
+    with pytest.raises(RuntimeError, match="adapter crashed"):
+        await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    assert uow.committed_store == before
+
+
+async def test_a_phase_failure_is_recorded_not_raised() -> None:
+    mfo = orchestrator(fail_in="collect")
+    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    failed = await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    assert (failed.status, failed.error) == (FlowStatus.FAILED, "collect failed on purpose")
+
+
+async def test_an_illegal_transition_commits_nothing() -> None:
+    mfo = orchestrator()
+    uow = mfo.unit_of_work
+    assert isinstance(uow, FakeUnitOfWork)
+    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    with pytest.raises(IllegalTransition):
+        await mfo.pause_flow(TENANT, flow.flow_id, actor="a")
+    assert uow.commits == 1
+
+
+async def test_unknown_types_missing_flows_and_other_tenants_are_errors() -> None:
+    mfo = orchestrator()
+    with pytest.raises(UnknownFlowType, match="known types: fake"):
+        await mfo.create_flow(TENANT, "nope", "x", {}, actor="a")
+    with pytest.raises(UnknownFlowType):
+        mfo.get_flow_service("nope")
+    with pytest.raises(InvalidFlowInput):
+        await mfo.create_flow(TENANT, "fake", "   ", {}, actor="a")
+    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    with pytest.raises(FlowNotFound):
+        await mfo.get_flow(OTHER, flow.flow_id)
+    with pytest.raises(FlowNotFound):
+        await mfo.start_flow(OTHER, flow.flow_id, actor="a")
+    assert (await mfo.list_flows(OTHER, FlowFilter())).items == []
+
+
+async def test_the_adapter_gets_the_orchestrators_unit_of_work() -> None:
+    mfo = orchestrator()
+    adapter = mfo.get_flow_service("fake")
+    assert adapter.uow is mfo.unit_of_work  # type: ignore[attr-defined]
+
+
+async def test_list_and_events() -> None:
+    mfo = orchestrator()
+    ids = [(await mfo.create_flow(TENANT, "fake", f"f{i}", {}, actor="a")).flow_id for i in range(5)]
+    await mfo.delete_flow(TENANT, ids[0], actor="a")
+    first = await mfo.list_flows(TENANT, FlowFilter(), limit=2)
+    second = await mfo.list_flows(TENANT, FlowFilter(), limit=2, cursor=first.next_cursor)
+    assert [f.flow_id for f in first.items + second.items] == ids[:0:-1]
+    assert second.next_cursor is None
+    deleted = await mfo.list_flows(TENANT, FlowFilter(statuses=(FlowStatus.DELETED,)))
+    assert [f.flow_id for f in deleted.items] == [ids[0]]
+    events = await mfo.get_flow_events(TENANT, ids[0])
+    assert [(e.version, e.to_status) for e in events] == [(1, "initialized"), (2, "deleted")]
