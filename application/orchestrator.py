@@ -8,6 +8,7 @@ raises, nothing is committed. The orchestrator never opens a session itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID, uuid4
@@ -60,16 +61,23 @@ class MasterFlowOrchestrator:
             raise InvalidFlowInput("a flow needs a non-empty name")
         async with self._uow as uow:
             adapter = self.get_flow_service(flow_type)
-            flow = Flow.create(
-                flow_id=self._new_id(),
-                tenant=tenant,
-                flow_type=flow_type,
-                name=name,
-                phases=list(definition.phases),
-                configuration=configuration,
-                actor=actor,
-                at=self._clock.now(),
-            )
+            flow = self._new_flow(tenant, definition.name, name, list(definition.phases), configuration, actor)
+            await uow.flows.add(flow)
+            await self._write_child_and_events(uow, adapter, flow)
+            await uow.commit()
+        return flow
+
+    async def initialize_flow(
+        self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], *, actor: str
+    ) -> Flow:
+        """Create and start a flow in one transaction (two events), as the legacy ``initialize`` routes do."""
+        definition = self._flow_types.get(flow_type)
+        if not name.strip():
+            raise InvalidFlowInput("a flow needs a non-empty name")
+        async with self._uow as uow:
+            adapter = self.get_flow_service(flow_type)
+            flow = self._new_flow(tenant, definition.name, name, list(definition.phases), configuration, actor)
+            flow.start(actor=actor, at=self._clock.now())
             await uow.flows.add(flow)
             await self._write_child_and_events(uow, adapter, flow)
             await uow.commit()
@@ -185,6 +193,20 @@ class MasterFlowOrchestrator:
             await uow.commit()
         return flow
 
+    def _new_flow(
+        self, tenant: Tenant, flow_type: str, name: str, phases: list[str], configuration: dict[str, Any], actor: str
+    ) -> Flow:
+        return Flow.create(
+            flow_id=self._new_id(),
+            tenant=tenant,
+            flow_type=flow_type,
+            name=name,
+            phases=phases,
+            configuration=configuration,
+            actor=actor,
+            at=self._clock.now(),
+        )
+
     def _simple(self, transition: SimpleTransition, actor: str, expected_version: int | None) -> Step:
         """A step that applies one of the aggregate's phase-less transitions."""
 
@@ -202,8 +224,15 @@ class MasterFlowOrchestrator:
 
 
 async def _outcome_of(run: Awaitable[PhaseOutcome]) -> PhaseOutcome:
-    """A phase's outcome; a ``PhaseFailed`` becomes a failed outcome, any other error aborts."""
+    """A phase's outcome, timed; a ``PhaseFailed`` becomes a failed outcome, any other error aborts."""
+    started = time.perf_counter()
     try:
-        return await run
+        outcome = await run
     except PhaseFailed as failure:
-        return PhaseOutcome.failed(str(failure), failure.details)
+        outcome = PhaseOutcome.failed(str(failure), failure.details)
+    timings = {**outcome.trace.get("timings_ms", {}), "orchestrator": _ms_since(started)}
+    return outcome.with_trace(timings_ms=timings)
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

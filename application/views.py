@@ -20,8 +20,11 @@ class FlowStatusView:
 
     @property
     def in_sync(self) -> bool:
-        return (
-            self.child is not None
-            and self.child.status == child_status_for(self.flow.status)
-            and self.child.master_version == self.flow.version
+        if self.child is None:
+            return False
+        master = (child_status_for(self.flow.status), self.flow.version)
+        mirrors_agree = all(
+            (m.get("status"), m.get("master_version")) == (str(self.flow.status), self.flow.version)
+            for m in self.child.mirrors.values()
         )
+        return (self.child.status, self.child.master_version) == master and mirrors_agree

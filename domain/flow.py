@@ -135,8 +135,12 @@ class Flow:
         return self._record(Operation.PAUSE, FlowStatus.PAUSED, actor, at)
 
     def resume(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
+        """Back to running, or back to waiting for input when it was paused while waiting."""
         self._check(Operation.RESUME, expected_version)
-        return self._record(Operation.RESUME, FlowStatus.RUNNING, actor, at)
+        waiting = self.current_phase is not None and self.phase_state(self.current_phase) == PhaseState.RUNNING
+        return self._record(
+            Operation.RESUME, FlowStatus.WAITING_FOR_INPUT if waiting else FlowStatus.RUNNING, actor, at
+        )
 
     def cancel(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
         self._check(Operation.CANCEL, expected_version)
@@ -209,6 +213,7 @@ class Flow:
             error = outcome.error or f"phase '{phase}' failed"
         if to_status not in allowed_targets(self.status, operation):  # pragma: no cover - table guards
             raise IllegalTransition(self.flow_id, self.status, operation, f"cannot end in '{to_status}'")
+        trace = {"trace": outcome.trace} if outcome.trace else {}
         return self._record(
             operation,
             to_status,
@@ -219,6 +224,7 @@ class Flow:
             phase_results={phase: outcome.result},
             error=error,
             **(extra or {}),
+            **trace,
         )
 
     # -- internals -------------------------------------------------------------------------

@@ -18,6 +18,11 @@ class PhaseOutcome:
     kind: PhaseResultKind
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    trace: dict[str, Any] = field(default_factory=dict, compare=False)
+    """How the phase ran (delegation timings, bridge events). Recorded with the event, never replayed."""
+
+    def with_trace(self, **trace: Any) -> PhaseOutcome:
+        return PhaseOutcome(self.kind, self.result, self.error, {**self.trace, **trace})
 
     @classmethod
     def completed(cls, result: dict[str, Any]) -> PhaseOutcome:

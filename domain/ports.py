@@ -88,6 +88,9 @@ class ChildRecord:
     master_version: int
     progress_percent: int
     details: dict[str, Any] = field(default_factory=dict)
+    mirrors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Other stored views of the flow kept beside the child (such as the CrewAI state), each with the
+    ``status`` and ``master_version`` it reflects."""
 
 
 @runtime_checkable

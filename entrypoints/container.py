@@ -6,8 +6,10 @@ from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from adapters.clock import SystemClock
+from adapters.crewai_bridge import through_crewai
 from adapters.persistence.health import DatabaseHealth
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from application.flow_type_registry import FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
 from entrypoints.flow_type_plugins import load_flow_type_registry
 from entrypoints.settings import Settings
@@ -30,6 +32,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+def build_flow_types(settings: Settings) -> FlowTypeRegistry:
+    """Every registered flow type; those named in ``settings.crewai`` run through the CrewAI bridge."""
+    registry = load_flow_type_registry(settings.flow_type_group)
+    return FlowTypeRegistry(
+        through_crewai(definition) if settings.crewai.bridges(definition.name) else definition
+        for definition in registry.definitions()
+    )
+
+
 class Container(containers.DeclarativeContainer):
     """``orchestrator()`` builds a fresh unit of work and hands it down: one per request."""
 
@@ -37,7 +48,7 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(create_engine, settings)
     session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
-    flow_types = providers.Singleton(load_flow_type_registry, group=settings.provided.flow_type_group)
+    flow_types = providers.Singleton(build_flow_types, settings)
     clock = providers.Singleton(SystemClock)
     database_health = providers.Factory(DatabaseHealth, engine=engine)
     orchestrator = providers.Factory(MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock)

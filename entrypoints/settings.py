@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -68,15 +69,84 @@ class ApiSettings:
         )
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SystemExit(f"{name} must be true or false (1/0, yes/no, on/off), not {raw!r}")
+
+
+def _instant(name: str, default: datetime) -> datetime:
+    """An ISO 8601 date (midnight UTC) or date and time (UTC unless it names an offset)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise SystemExit(f"{name} must be an ISO 8601 date such as 2027-06-30, not {raw!r}") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class LegacySettings:
+    """The legacy ``/api/v1/discovery/flows`` and ``/api/v1/unified-discovery/flows`` routes.
+
+    ``deprecated_at`` goes out in the ``Deprecation`` header (RFC 9745), ``sunset`` in ``Sunset`` (RFC 8594);
+    with ``enabled`` false every legacy route answers 410 Gone.
+    """
+
+    enabled: bool = True
+    deprecated_at: datetime = datetime(2026, 11, 1, tzinfo=UTC)
+    sunset: datetime = datetime(2027, 6, 30, tzinfo=UTC)
+
+    @classmethod
+    def from_env(cls) -> LegacySettings:
+        return cls(
+            enabled=_bool("MFO_LEGACY_ENABLED", cls.enabled),
+            deprecated_at=_instant("MFO_LEGACY_DEPRECATED_AT", cls.deprecated_at),
+            sunset=_instant("MFO_LEGACY_SUNSET", cls.sunset),
+        )
+
+
+@dataclass(frozen=True)
+class CrewAISettings:
+    """Which flow types run their phases through the CrewAI bridge (``*`` for all)."""
+
+    flow_types: tuple[str, ...] = ("discovery",)
+
+    @classmethod
+    def from_env(cls) -> CrewAISettings:
+        raw = os.environ.get("MFO_CREWAI_FLOW_TYPES")
+        if raw is None:
+            return cls()
+        return cls(flow_types=tuple(name.strip() for name in raw.split(",") if name.strip()))
+
+    def bridges(self, flow_type: str) -> bool:
+        return "*" in self.flow_types or flow_type in self.flow_types
+
+
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    legacy: LegacySettings = field(default_factory=LegacySettings)
+    crewai: CrewAISettings = field(default_factory=CrewAISettings)
     flow_type_group: str = "mfo.flow_types"
 
     @classmethod
     def from_env(cls) -> Settings:
-        return cls(database=DatabaseSettings.from_env(), api=ApiSettings.from_env())
+        return cls(
+            database=DatabaseSettings.from_env(),
+            api=ApiSettings.from_env(),
+            legacy=LegacySettings.from_env(),
+            crewai=CrewAISettings.from_env(),
+        )
 
     def with_database_url(self, url: str) -> Settings:
         from dataclasses import replace

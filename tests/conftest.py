@@ -17,8 +17,17 @@ from uuid import uuid4
 
 import pytest
 
-from domain.events import Tenant
-from entrypoints.settings import ApiSettings, DatabaseSettings, Settings, async_database_url
+# crewai writes under ~/.config, ~/.local/share and CREWAI_STORAGE_DIR: keep that out of the real home.
+_CREWAI_HOME = Path(tempfile.mkdtemp(prefix="mfo-test-home-"))
+os.environ.update(
+    HOME=str(_CREWAI_HOME),
+    XDG_CONFIG_HOME=str(_CREWAI_HOME / ".config"),
+    XDG_DATA_HOME=str(_CREWAI_HOME / ".local" / "share"),
+    CREWAI_STORAGE_DIR=str(_CREWAI_HOME / "crewai-storage"),
+)
+
+from domain.events import Tenant  # noqa: E402
+from entrypoints.settings import ApiSettings, DatabaseSettings, Settings, async_database_url  # noqa: E402
 
 
 def _testcontainers_url() -> Iterator[str] | None:

@@ -52,9 +52,14 @@ async def snapshot(engine: AsyncEngine, flow_id: UUID) -> dict[str, Any]:
 
 
 class ExplodingDiscovery(DiscoveryFlowService):
-    """Writes its child row, then raises: the failure comes after every write of the operation but the event."""
+    """When armed, raises inside a phase, and after writing its child row: mid-operation failures."""
 
     armed = False
+
+    async def run_phase(self, flow: Flow, phase: str):  # type: ignore[no-untyped-def]
+        if ExplodingDiscovery.armed and flow.configuration.get("explode_in") == phase:
+            raise RuntimeError(f"adapter failed inside {phase}")
+        return await super().run_phase(flow, phase)
 
     async def save_child(self, flow: Flow) -> None:
         await super().save_child(flow)
@@ -62,8 +67,12 @@ class ExplodingDiscovery(DiscoveryFlowService):
             raise RuntimeError("adapter failed after writing its child row")
 
 
-def registry_with(factory: Any) -> FlowTypeRegistry:
-    return FlowTypeRegistry([dataclasses.replace(register(), factory=factory)])
+def registry_with(factory: Any, *, bridged: bool = False) -> FlowTypeRegistry:
+    """A registry whose discovery type is built by ``factory`` (through the CrewAI bridge if ``bridged``)."""
+    from adapters.crewai_bridge import through_crewai
+
+    definition = dataclasses.replace(register(), factory=factory)
+    return FlowTypeRegistry([through_crewai(definition) if bridged else definition])
 
 
 def asgi_client(app: Any) -> Any:
@@ -71,3 +80,34 @@ def asgi_client(app: Any) -> Any:
     import httpx
 
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mfo.test")
+
+
+async def drive(client: Any, tenant: Tenant, flow_id: str, steps: list[tuple[str, dict | None]]) -> dict:
+    """POST each (operation, body) to the flow; every step must succeed. The last response's JSON."""
+    body: dict = {}
+    for operation, payload in steps:
+        response = await client.post(f"/api/v1/flows/{flow_id}/{operation}", json=payload, headers=headers(tenant))
+        assert response.status_code == 200, (operation, response.text)
+        body = response.json()
+    return body
+
+
+async def completed_flow(client: Any, tenant: Tenant, flow_type: str, configuration: dict, inputs: dict) -> dict:
+    """Create a flow and run it to completion, answering each waiting phase with ``inputs[phase]``."""
+    created = await client.post(
+        "/api/v1/flows",
+        json={"flow_type": flow_type, "name": f"{flow_type} run", "configuration": configuration},
+        headers=headers(tenant),
+    )
+    assert created.status_code == 201, created.text
+    flow = await drive(client, tenant, created.json()["flow_id"], [("start", None)])
+    while flow["status"] != "completed":
+        if flow["status"] == "waiting_for_input":
+            flow = await drive(client, tenant, flow["flow_id"], [("input", inputs[flow["current_phase"]])])
+        else:
+            assert flow["status"] == "running", flow
+            flow = await drive(client, tenant, flow["flow_id"], [("execute", None)])
+    return flow
+
+
+DISCOVERY_INPUTS = {"field_mapping": {"approved": True, "mappings": {}}}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import adapters.flow_types.discovery.child_record  # noqa: F401  (registers discovery_flows)
+import adapters.crewai_bridge.state_store
+import adapters.flow_types.assessment.service
+import adapters.flow_types.discovery.child_record
+import adapters.flow_types.planning.service  # noqa: F401  (registers planning_flows)
 from adapters.persistence.tables import metadata
 
 __all__ = ["metadata"]

@@ -118,6 +118,7 @@ class ChildStatusOut(Struct):
     master_version: int
     progress_percent: int
     details: dict[str, Any]
+    mirrors: dict[str, dict[str, Any]]
 
 
 class FlowStatusOut(Struct):
@@ -145,6 +146,7 @@ class FlowStatusOut(Struct):
                 child.master_version,
                 child.progress_percent,
                 child.details,
+                child.mirrors,
             ),
             phases=[PhaseOut(p.name, str(p.state)) for p in flow.phases],
             in_sync=view.in_sync,

@@ -99,3 +99,13 @@ def test_replay_needs_a_creation_event() -> None:
     flow, _ = flow_in(FlowStatus.PAUSED)
     with pytest.raises(ValueError, match="creation"):
         Flow.replay(flow.pending_events[1:])
+
+
+def test_a_flow_paused_while_waiting_resumes_waiting() -> None:
+    flow, tick = flow_in(FlowStatus.WAITING_FOR_INPUT)
+    flow.pause(actor="t", at=tick())
+    assert flow.status == FlowStatus.PAUSED
+    with pytest.raises(IllegalTransition):
+        flow.phase_awaiting_input()
+    flow.resume(actor="t", at=tick())
+    assert (flow.status, flow.current_phase) == (FlowStatus.WAITING_FOR_INPUT, "review")

@@ -1,0 +1,56 @@
+"""crewai, made safe to import: offline, quiet, and with its files out of the way.
+
+Import crewai only through this module (``load_crewai()``): it sets the environment crewai
+reads at import time, then silences its console and installs MFO's event capture once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from pathlib import Path
+from types import ModuleType
+
+OFFLINE_ENVIRONMENT = {
+    "CREWAI_DISABLE_TELEMETRY": "true",
+    "CREWAI_DISABLE_VERSION_CHECK": "true",
+    "CREWAI_TRACING_ENABLED": "false",
+    "OTEL_SDK_DISABLED": "true",
+}
+
+_lock = threading.Lock()
+_loaded: ModuleType | None = None
+
+
+def load_crewai(storage_dir: Path | None = None) -> ModuleType:
+    """``crewai.flow.flow``, imported once with telemetry, tracing and version checks off."""
+    global _loaded
+    with _lock:
+        if _loaded is not None:
+            return _loaded
+        for name, value in OFFLINE_ENVIRONMENT.items():
+            os.environ[name] = value
+        if storage_dir is not None:
+            os.environ.setdefault("CREWAI_STORAGE_DIR", str(storage_dir))
+        module = importlib.import_module("crewai.flow.flow")
+        _silence_console()
+        from adapters.crewai_bridge.event_listener import install_event_capture
+
+        install_event_capture()
+        _loaded = module
+        return module
+
+
+def _silence_console() -> None:
+    """crewai's panels go through its event listener's formatter; quiet every console it owns."""
+    from crewai.events.event_bus import crewai_event_bus
+    from crewai.events.event_listener import event_listener
+
+    event_listener.formatter.console.quiet = True
+    event_listener.formatter.verbose = False
+    crewai_event_bus._console.console.quiet = True
+    crewai_logger = logging.getLogger("crewai")
+    if not crewai_logger.handlers:
+        crewai_logger.addHandler(logging.NullHandler())
