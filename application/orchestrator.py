@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 from application.flow_type_registry import FlowTypeRegistry
 from application.views import FlowStatusView
-from domain.errors import InvalidFlowInput, PhaseFailed
+from domain.errors import FlowNotFound, InvalidFlowInput, PhaseFailed
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
 from domain.lifecycle import Operation
@@ -33,11 +33,18 @@ class MasterFlowOrchestrator:
         flow_types: FlowTypeRegistry,
         clock: Clock,
         new_id: Callable[[], UUID] = uuid4,
+        only_type: str | None = None,
     ) -> None:
         self._uow = uow
         self._flow_types = flow_types
         self._clock = clock
         self._new_id = new_id
+        self._only_type = only_type
+
+    def restricted_to(self, flow_type: str) -> MasterFlowOrchestrator:
+        """The same orchestrator (same unit of work) seeing only flows of ``flow_type``; others are not found."""
+        self._flow_types.get(flow_type)
+        return MasterFlowOrchestrator(self._uow, self._flow_types, self._clock, self._new_id, only_type=flow_type)
 
     @property
     def unit_of_work(self) -> UnitOfWork:
@@ -156,11 +163,11 @@ class MasterFlowOrchestrator:
 
     async def get_flow(self, tenant: Tenant, flow_id: UUID) -> Flow:
         async with self._uow as uow:
-            return await uow.flows.get(tenant, flow_id)
+            return self._visible(await uow.flows.get(tenant, flow_id))
 
     async def get_flow_status(self, tenant: Tenant, flow_id: UUID) -> FlowStatusView:
         async with self._uow as uow:
-            flow = await uow.flows.get(tenant, flow_id)
+            flow = self._visible(await uow.flows.get(tenant, flow_id))
             adapter = self.get_flow_service(flow.flow_type)
             child = await adapter.load_child(tenant, flow_id)
             projected = adapter.project_status(child) if child else None
@@ -178,19 +185,24 @@ class MasterFlowOrchestrator:
         self, tenant: Tenant, flow_id: UUID, *, after_version: int = 0, limit: int = 100
     ) -> list[FlowEvent]:
         async with self._uow as uow:
-            await uow.flows.get(tenant, flow_id)
+            self._visible(await uow.flows.get(tenant, flow_id))
             return await uow.events.list(tenant, flow_id, after_version, limit)
 
     # -- the one write path --------------------------------------------------------------
 
     async def _change(self, tenant: Tenant, flow_id: UUID, step: Step) -> Flow:
         async with self._uow as uow:
-            flow = await uow.flows.get_for_update(tenant, flow_id)
+            flow = self._visible(await uow.flows.get_for_update(tenant, flow_id))
             adapter = self.get_flow_service(flow.flow_type)
             await step(flow, adapter)
             await uow.flows.save(flow)
             await self._write_child_and_events(uow, adapter, flow)
             await uow.commit()
+        return flow
+
+    def _visible(self, flow: Flow) -> Flow:
+        if self._only_type is not None and flow.flow_type != self._only_type:
+            raise FlowNotFound(flow.flow_id)
         return flow
 
     def _new_flow(

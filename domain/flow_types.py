@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from domain.ports import FlowTypeAdapter, UnitOfWork
 
@@ -23,3 +24,7 @@ class FlowTypeDefinition:
     factory: AdapterFactory
     description: str = ""
     input_phases: tuple[str, ...] = ()
+    example_configuration: dict[str, Any] = field(default_factory=dict)
+    """A configuration that runs every phase; shown in the API and used by the consistency harness."""
+    example_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """For each input phase, a body that completes it."""

@@ -10,6 +10,7 @@ from entrypoints.container import Container, build_container
 from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
 from entrypoints.http.health import health
+from entrypoints.http.legacy import LEGACY_CONTROLLERS, LegacyUsage, legacy_routes, legacy_usage
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.settings import Settings
 
@@ -22,10 +23,12 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
     async def dispose_engine() -> None:
         await container.engine().dispose()
 
+    usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS))
+
     return Litestar(
-        route_handlers=[FlowController, list_flow_types, health],
+        route_handlers=[FlowController, list_flow_types, health, *LEGACY_CONTROLLERS, legacy_usage],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        state=State({"container": container, "settings": settings}),
+        state=State({"container": container, "settings": settings, "legacy_usage": usage}),
         on_shutdown=[dispose_engine],
         request_max_body_size=settings.api.max_body_bytes,
         openapi_config=OpenAPIConfig(

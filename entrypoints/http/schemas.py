@@ -185,10 +185,14 @@ class FlowTypeOut(Struct):
     description: str
     phases: list[str]
     input_phases: list[str]
+    example_configuration: dict[str, Any]
+    example_inputs: dict[str, dict[str, Any]]
 
     @classmethod
     def of(cls, d: FlowTypeDefinition) -> FlowTypeOut:
-        return cls(d.name, d.description, list(d.phases), list(d.input_phases))
+        return cls(
+            d.name, d.description, list(d.phases), list(d.input_phases), d.example_configuration, d.example_inputs
+        )
 
 
 class FlowTypeListOut(Struct):

@@ -63,3 +63,23 @@ async def test_each_request_uses_exactly_one_pooled_connection(container, settin
                 response = await client.request(method, f"/api/v1/flows/{flow_id}/{path}", headers=h)
             assert response.status_code == 200, response.text
             assert counts == {"checkouts": 1, "commits": 1 if changes else 0}, path
+
+
+async def test_a_legacy_change_is_one_connection_and_one_commit_too(container, settings, tenant: Tenant) -> None:
+    app = create_app(settings, container)
+    engine = container.engine()
+    async with asgi_client(app) as client:
+        h = headers(tenant)
+        with pool_counter(engine) as counts:
+            created = await client.post(
+                "/api/v1/discovery/flows/initialize",
+                json={"flow_name": "legacy", "raw_data": [{"name": "a"}]},
+                headers=h,
+            )
+        assert created.status_code == 201 and counts == {"checkouts": 1, "commits": 1}
+        flow_id = created.json()["flow_id"]
+        for method, path in [("POST", "pause"), ("POST", "resume"), ("GET", "status")]:
+            with pool_counter(engine) as counts:
+                response = await client.request(method, f"/api/v1/discovery/flows/{flow_id}/{path}", headers=h)
+            assert response.status_code == 200, response.text
+            assert counts == {"checkouts": 1, "commits": 0 if method == "GET" else 1}, path

@@ -53,6 +53,8 @@ def register() -> FlowTypeDefinition:
         factory=InspectionFlowService,
         description="Survey a site's rooms and get a sign-off.",
         input_phases=("sign_off",),
+        example_configuration={"rooms": ["hall", "lab"]},
+        example_inputs={"sign_off": {"by": "harness"}},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from uuid import uuid4
 
 import pytest
@@ -128,3 +129,25 @@ async def test_list_and_events() -> None:
     assert [f.flow_id for f in deleted.items] == [ids[0]]
     events = await mfo.get_flow_events(TENANT, ids[0])
     assert [(e.version, e.to_status) for e in events] == [(1, "initialized"), (2, "deleted")]
+
+
+async def test_a_restricted_orchestrator_sees_only_its_type_on_the_same_unit_of_work() -> None:
+    mfo = orchestrator()
+    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    assert (await mfo.restricted_to("fake").get_flow(TENANT, flow.flow_id)).flow_id == flow.flow_id
+    with pytest.raises(UnknownFlowType):
+        mfo.restricted_to("discovery")
+    other = MasterFlowOrchestrator(
+        mfo.unit_of_work,
+        FlowTypeRegistry([fake_flow_type(), dataclasses.replace(fake_flow_type(), name="other")]),
+        FakeClock(),
+    )
+    restricted = other.restricted_to("other")
+    assert restricted.unit_of_work is other.unit_of_work
+    for attempt in (
+        restricted.get_flow(TENANT, flow.flow_id),
+        restricted.pause_flow(TENANT, flow.flow_id, actor="a"),
+        restricted.get_flow_status(TENANT, flow.flow_id),
+    ):
+        with pytest.raises(FlowNotFound):
+            await attempt

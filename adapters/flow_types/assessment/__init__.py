@@ -15,6 +15,8 @@ def register() -> FlowTypeDefinition:
         factory=AssessmentFlowService,
         description="Recommend a 6R migration strategy per application from a completed discovery flow.",
         input_phases=INPUT_PHASES,
+        example_configuration={"discovery_flow_id": "the id of a completed discovery flow"},
+        example_inputs={"recommendation_review": {"approved": True, "overrides": {}}},
     )
 
 

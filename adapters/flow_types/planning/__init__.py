@@ -14,6 +14,7 @@ def register() -> FlowTypeDefinition:
         phases=PHASES,
         factory=WavePlanningFlowService,
         description="Group a completed assessment's applications by dependency into dated migration waves.",
+        example_configuration={"assessment_flow_id": "the id of a completed assessment flow", "wave_size": 5},
     )
 
 

@@ -1,0 +1,103 @@
+"""What every legacy response carries, success or error: ``Deprecation`` (RFC 9745), ``Sunset`` (RFC 8594) and
+``Link: <successor>; rel="successor-version"``; and the 410 Gone every legacy route answers once they are off.
+
+The headers are added by :class:`LegacyMiddleware`, set on the legacy controllers. Litestar puts an exception
+handler between a route's own middleware and its handler, so problem responses (4xx, 5xx, the 410) pass through
+the middleware's ``send`` too. The middleware also counts the call in ``app.state.legacy_usage``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http.legacy.usage import LegacyRoute
+from entrypoints.http.problems import problem
+from entrypoints.settings import LegacySettings
+
+LEGACY_ROUTE = "legacy_route"
+"""The ``opt`` key of a legacy route handler that holds its :class:`LegacyRoute`."""
+
+
+def legacy_route_of(scope: Scope) -> LegacyRoute:
+    return scope["route_handler"].opt[LEGACY_ROUTE]
+
+
+def successor_url(scope: Scope) -> str:
+    """The unified URL that replaces this call, with the request's flow id in it."""
+    route = legacy_route_of(scope)
+    flow_id = scope.get("path_params", {}).get("flow_id")
+    if flow_id is None:
+        return route.successor
+    return route.successor.replace("{flow_id}", quote(str(flow_id), safe=""))
+
+
+def deprecation_value(at: datetime) -> str:
+    """An RFC 9745 structured-field date: ``@`` and the Unix time in seconds."""
+    return f"@{int(at.timestamp())}"
+
+
+def sunset_value(at: datetime) -> str:
+    """An RFC 9110 IMF-fixdate, such as ``Wed, 30 Jun 2027 00:00:00 GMT``."""
+    return format_datetime(at, usegmt=True)
+
+
+def deprecation_headers(settings: LegacySettings, successor: str) -> dict[str, str]:
+    return {
+        "Deprecation": deprecation_value(settings.deprecated_at),
+        "Sunset": sunset_value(settings.sunset),
+        "Link": f'<{successor}>; rel="successor-version"',
+    }
+
+
+class LegacyMiddleware(ASGIMiddleware):
+    """Counts each legacy call and adds the deprecation headers to whatever response it gets."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        app = scope["litestar_app"]
+        app.state.legacy_usage.record(legacy_route_of(scope))
+        extra = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in deprecation_headers(app.state.settings.legacy, successor_url(scope)).items()
+        ]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}  # type: ignore[typeddict-item]
+            await send(message)
+
+        await next_app(scope, receive, send_with_headers)
+
+
+class LegacyRouteGone(Exception):
+    """The legacy routes are switched off (``MFO_LEGACY_ENABLED=false``)."""
+
+    def __init__(self, successor: str) -> None:
+        self.successor = successor
+        super().__init__(f"this legacy route is gone; use {successor}")
+
+
+async def refuse_when_disabled(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` of the legacy controllers: runs before the body, the tenant or the flow are looked at."""
+    if not request.app.state.settings.legacy.enabled:
+        raise LegacyRouteGone(successor_url(request.scope))
+
+
+def gone_problem(request: Request[Any, Any, Any], e: LegacyRouteGone) -> Response[Any]:
+    return problem(
+        request,
+        410,
+        "legacy-route-gone",
+        "Legacy route gone",
+        f"{request.method} {request.url.path} has been retired; use {e.successor} instead",
+        successor=e.successor,
+    )

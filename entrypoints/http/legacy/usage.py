@@ -1,0 +1,63 @@
+"""How often each legacy route is still called, so the families can be retired on evidence.
+
+One :class:`LegacyUsage` is created by ``create_app`` and kept on ``app.state.legacy_usage``; the legacy
+middleware counts into it and ``GET /api/v1/legacy/usage`` (and, later, a Prometheus metric) reads it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from litestar import get
+from litestar.datastructures import State
+
+from entrypoints.http.legacy.schemas import LegacyUsageItemOut, LegacyUsageOut
+
+
+@dataclass(frozen=True, order=True)
+class LegacyRoute:
+    """One legacy route: its family, method and path template, and the unified URL template replacing it."""
+
+    family: str
+    route: str
+    method: str
+    successor: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.family, self.route, self.method)
+
+
+class LegacyUsage:
+    """Thread-safe call counts per (family, route template, method)."""
+
+    def __init__(self, routes: Iterable[LegacyRoute] = ()) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str, str], int] = {route.key: 0 for route in routes}
+
+    def record(self, route: LegacyRoute) -> None:
+        with self._lock:
+            self._counts[route.key] = self._counts.get(route.key, 0) + 1
+
+    def count(self, family: str, route: str, method: str) -> int:
+        with self._lock:
+            return self._counts.get((family, route, method), 0)
+
+    def snapshot(self) -> dict[tuple[str, str, str], int]:
+        """(family, route, method) -> count, for every known or called route."""
+        with self._lock:
+            return dict(self._counts)
+
+
+@get(
+    "/api/v1/legacy/usage",
+    operation_id="legacyUsage",
+    summary="How often each legacy route has been called since the process started",
+    tags=["legacy"],
+)
+async def legacy_usage(state: State) -> LegacyUsageOut:
+    counts = state.legacy_usage.snapshot()
+    items = [LegacyUsageItemOut(family, method, route, n) for (family, route, method), n in sorted(counts.items())]
+    return LegacyUsageOut(items=items, total=sum(counts.values()))
