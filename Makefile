@@ -12,6 +12,7 @@ SOURCES := domain application adapters entrypoints tests bench
 help:
 	@echo "make run    install, start the embedded PostgreSQL (unless MFO_DATABASE_URL), migrate, serve on 127.0.0.1:8000"
 	@echo "make test   install what is missing (PostgreSQL included), then lint, the import contract and every test"
+	@echo "make test-deep  the same with the consistency harness's long profile"
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -44,6 +45,10 @@ test: install postgres lint contract
 
 unit: install
 	$(VENV)/bin/pytest tests/unit
+
+# The consistency harness's long profile (400 examples x 100 steps), then everything else.
+test-deep: install postgres lint contract
+	MFO_HARNESS_PROFILE=deep $(VENV)/bin/pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

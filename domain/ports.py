@@ -117,3 +117,29 @@ class FlowTypeAdapter(Protocol):
     def project_status(self, child: ChildRecord) -> FlowStatus:
         """The master status the child record stands for."""
         ...
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    """One flow whose stored views disagree, and how."""
+
+    flow_id: UUID
+    tenant: Tenant
+    flow_type: str
+    status: str
+    version: int
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    flows_checked: int
+    inconsistent: int
+    findings: list[AuditFinding]
+    seconds: float
+
+
+class ConsistencyAuditor(Protocol):
+    async def audit(self, limit: int = 100) -> AuditReport:
+        """Check every flow of every tenant in one set-based query; report up to ``limit`` findings."""
+        ...

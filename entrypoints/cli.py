@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from entrypoints.local_postgres import LocalPostgres, LocalPostgresError, reachable_data_dir
 from entrypoints.settings import Settings
@@ -51,6 +52,32 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when every flow is consistent, 1 when any is not (each named on standard output)."""
+    import asyncio
+
+    from entrypoints.container import build_container
+
+    container = build_container(resolve_settings(settings))
+
+    async def audit() -> Any:
+        try:
+            return await container.auditor().audit(args.limit)
+        finally:
+            await container.engine().dispose()
+
+    report = asyncio.run(audit())
+    for finding in report.findings:
+        tenant = f"{finding.tenant.client_account_id}/{finding.tenant.engagement_id}"
+        print(
+            f"{finding.flow_id} {finding.flow_type} {finding.status} v{finding.version} tenant {tenant}: "
+            + "; ".join(finding.problems)
+        )
+    summary = f"{report.flows_checked} flows checked in {report.seconds:.3f} s, {report.inconsistent} inconsistent"
+    print(f"mfo audit: {summary}", file=sys.stderr)
+    return 1 if report.inconsistent else 0
+
+
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     database = embedded_database(settings)
     if args.action == "stop":
@@ -72,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=cmd_serve)
+    audit = commands.add_parser("audit", help="check every flow's stored views agree; exit 1 when any do not")
+    audit.add_argument("--limit", type=int, default=1000, help="most inconsistent flows to print")
+    audit.set_defaults(run=cmd_audit)
     db = commands.add_parser("db", help="the embedded PostgreSQL: print its URL (starting it) or stop it")
     db.add_argument("action", choices=["url", "stop"])
     db.set_defaults(run=cmd_db)

@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from adapters.clock import SystemClock
 from adapters.crewai_bridge import through_crewai
+from adapters.flow_types.child_table import CHILD_TABLES
+from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.health import DatabaseHealth
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from application.flow_type_registry import FlowTypeRegistry
@@ -41,6 +43,11 @@ def build_flow_types(settings: Settings) -> FlowTypeRegistry:
     )
 
 
+def build_auditor(engine: AsyncEngine, settings: Settings, flow_types: FlowTypeRegistry) -> SqlConsistencyAuditor:
+    bridged = [name for name in flow_types.names() if settings.crewai.bridges(name)]
+    return SqlConsistencyAuditor(engine, CHILD_TABLES, bridged)
+
+
 class Container(containers.DeclarativeContainer):
     """``orchestrator()`` builds a fresh unit of work and hands it down: one per request."""
 
@@ -51,6 +58,7 @@ class Container(containers.DeclarativeContainer):
     flow_types = providers.Singleton(build_flow_types, settings)
     clock = providers.Singleton(SystemClock)
     database_health = providers.Factory(DatabaseHealth, engine=engine)
+    auditor = providers.Factory(build_auditor, engine, settings, flow_types)
     orchestrator = providers.Factory(MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock)
 
 

@@ -34,9 +34,13 @@ _COMMON = (
 )
 
 
+CHILD_TABLES: dict[str, Table] = {}
+"""Every child table defined so far, by name (the consistency auditor checks them all)."""
+
+
 def child_table(name: str, *columns: Column) -> Table:
     statuses = ", ".join(f"'{s}'" for s in CHILD_STATUSES)
-    return Table(
+    table = CHILD_TABLES[name] = Table(
         name,
         metadata,
         *tenant_columns(),
@@ -48,6 +52,7 @@ def child_table(name: str, *columns: Column) -> Table:
         CheckConstraint(f"status IN ({statuses})", name="status"),
         master_flow_reference(name),
     )
+    return table
 
 
 class HasSession(Protocol):

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
 from entrypoints.container import Container, build_container
+from entrypoints.http.admin import audit_consistency
 from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
 from entrypoints.http.health import health
@@ -26,7 +27,14 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
     usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS))
 
     return Litestar(
-        route_handlers=[FlowController, list_flow_types, health, *LEGACY_CONTROLLERS, legacy_usage],
+        route_handlers=[
+            FlowController,
+            list_flow_types,
+            health,
+            audit_consistency,
+            *LEGACY_CONTROLLERS,
+            legacy_usage,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         state=State({"container": container, "settings": settings, "legacy_usage": usage}),
         on_shutdown=[dispose_engine],

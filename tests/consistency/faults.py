@@ -1,0 +1,160 @@
+"""Test-only fault switches. Nothing here is reachable from MFO's configuration: the harness installs them by
+overriding container providers, in tests only.
+
+Faults the harness injects on purpose (the system must survive them):
+- ``crash``: the adapter raises mid-operation, after writing its child row;
+- ``kill``: the request's database connection is terminated mid-transaction (``pg_terminate_backend`` from a
+  second connection), after the master row and the child row were written.
+
+Bugs the harness must catch (each reintroduces a classic mistake):
+- ``own_session_child``: the adapter commits its child update in a session of its own;
+- ``master_only``: a status change is written to the master row only;
+- ``unlocked``: read-modify-write without a lock or a version check (and an event log that drops a duplicate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.persistence.event_log import SqlAlchemyFlowEventLog
+from adapters.persistence.flow_repository import SqlAlchemyFlowRepository, _row_of, tenant_clause
+from adapters.persistence.tables import flow_events, flows
+from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from application.flow_type_registry import FlowTypeRegistry
+from domain.events import FlowEvent, Tenant
+from domain.flow import Flow
+from domain.lifecycle import FlowStatus
+from domain.phases import PhaseOutcome
+from domain.ports import ChildRecord
+
+
+@dataclasses.dataclass
+class Switches:
+    crash_next: bool = False
+    kill_next: bool = False
+    own_session_child: bool = False
+    master_only: bool = False
+
+
+class FaultyAdapter:
+    """Wraps a flow type's adapter (the CrewAI bridge included) and forwards every port method to it."""
+
+    def __init__(self, factory: Any, uow: Any, switches: Switches, admin: AsyncEngine, own_uow: Any) -> None:
+        self._inner = factory(uow)
+        self.name = self._inner.name
+        self.phases = self._inner.phases
+        self._factory = factory
+        self._uow = uow
+        self._switches = switches
+        self._admin = admin
+        self._own_uow = own_uow
+
+    @property
+    def unit_of_work(self) -> Any:
+        return self._uow
+
+    async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
+        return await self._inner.run_phase(flow, phase)
+
+    async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
+        return await self._inner.accept_input(flow, phase, payload)
+
+    async def save_child(self, flow: Flow) -> None:
+        created = flow.version == len(flow.pending_events)  # this operation created the flow
+        if self._switches.master_only and not created:
+            pass  # the bug: the status change reaches the master row only
+        elif self._switches.own_session_child and not created:
+            own = self._own_uow()
+            async with own:
+                await self._factory(own).save_child(flow)
+                await own.commit()
+        else:
+            await self._inner.save_child(flow)
+        if self._switches.kill_next:
+            self._switches.kill_next = False
+            pid = (await self._uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            async with self._admin.connect() as admin:
+                await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await asyncio.sleep(0.01)
+        if self._switches.crash_next:
+            self._switches.crash_next = False
+            raise RuntimeError("injected adapter failure, after the child row was written")
+
+    async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
+        return await self._inner.load_child(tenant, flow_id)
+
+    def project_status(self, child: ChildRecord) -> FlowStatus:
+        return self._inner.project_status(child)
+
+
+def faulty_registry(
+    registry: FlowTypeRegistry, switches: Switches, admin: AsyncEngine, own_uow: Any
+) -> FlowTypeRegistry:
+    """The same flow types, each adapter wrapped in a :class:`FaultyAdapter`."""
+
+    def wrap(definition: Any) -> Any:
+        def factory(uow: Any, inner: Any = definition.factory) -> FaultyAdapter:
+            return FaultyAdapter(inner, uow, switches, admin, own_uow)
+
+        return dataclasses.replace(definition, factory=factory)
+
+    return FlowTypeRegistry(wrap(d) for d in registry.definitions())
+
+
+class UnlockedFlowRepository(SqlAlchemyFlowRepository):
+    """Reads without ``FOR UPDATE`` and writes without checking the version: last writer wins."""
+
+    async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        flow = await self.get(tenant, flow_id)
+        await asyncio.sleep(0.005)  # as a slow handler would: widens the window between read and write
+        return flow
+
+    async def save(self, flow: Flow) -> None:
+        await self.session.execute(
+            update(flows)
+            .where(tenant_clause(flows, flow.tenant), flows.c.flow_id == flow.flow_id)
+            .values(**_row_of(flow))
+        )
+
+
+class DroppingEventLog(SqlAlchemyFlowEventLog):
+    """Drops an event whose version is taken, instead of failing the transaction."""
+
+    async def append(self, events: list[FlowEvent]) -> None:
+        for event in events:
+            await self._session.execute(_insert_ignoring_duplicates(event))
+
+
+def _insert_ignoring_duplicates(event: FlowEvent) -> Any:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return (
+        pg_insert(flow_events)
+        .values(
+            client_account_id=event.tenant.client_account_id,
+            engagement_id=event.tenant.engagement_id,
+            flow_id=event.flow_id,
+            version=event.version,
+            operation=str(event.operation),
+            actor=event.actor,
+            from_status=None if event.from_status is None else str(event.from_status),
+            to_status=str(event.to_status),
+            occurred_at=event.occurred_at,
+            data=event.data,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+class UnlockedUnitOfWork(SqlAlchemyUnitOfWork):
+    async def __aenter__(self) -> UnlockedUnitOfWork:
+        await super().__aenter__()
+        self.flows = UnlockedFlowRepository(self.session)
+        self.events = DroppingEventLog(self.session)
+        return self

@@ -1,0 +1,46 @@
+"""The harness must be able to fail: each classic bug, switched on, is caught and shrunk to a short example.
+
+The switches live in tests/consistency/faults.py only; MFO's configuration cannot reach them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import Phase
+from hypothesis import settings as hypothesis_settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from entrypoints.settings import Settings
+from tests.consistency.conftest import harness_settings
+from tests.consistency.environment import Environment
+from tests.consistency.faults import Switches
+from tests.consistency.invariants import Inconsistency
+from tests.consistency.machine import FlowConsistencyMachine
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.mark.parametrize("bug", ["master_only", "own_session_child"])
+def test_the_state_machine_catches_the_bug(settings: Settings, bug: str) -> None:
+    environment = Environment(settings, Switches(**{bug: True}))
+    FlowConsistencyMachine.environment = environment
+    try:
+        with pytest.raises(Inconsistency) as caught:
+            run_state_machine_as_test(
+                FlowConsistencyMachine,
+                settings=hypothesis_settings(
+                    harness_settings(),
+                    max_examples=200,
+                    database=None,
+                    phases=[Phase.generate, Phase.shrink],  # no explain phase: it re-runs a lot, for notes only
+                ),
+            )
+    finally:
+        environment.reset_database()  # the bug left inconsistent flows behind; later tests audit the database
+        environment.close()
+    counterexample = "\n".join(getattr(caught.value, "__notes__", []))
+    assert "state = FlowConsistencyMachine()" in counterexample
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"counterexample-{bug}.txt").write_text(f"{caught.value}\n\n{counterexample}\n")
