@@ -18,9 +18,11 @@ from application.views import FlowStatusView
 from domain.errors import FlowNotFound, InvalidFlowInput, PhaseFailed
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
+from domain.flow_types import FlowTypeDefinition
 from domain.lifecycle import Operation
 from domain.phases import PhaseOutcome
 from domain.ports import Clock, FlowFilter, FlowTypeAdapter, Page, UnitOfWork
+from domain.storable import ensure_storable
 
 Step = Callable[[Flow, FlowTypeAdapter], Awaitable[None]]
 SimpleTransition = Callable[..., FlowEvent]
@@ -63,9 +65,7 @@ class MasterFlowOrchestrator:
     async def create_flow(
         self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], *, actor: str
     ) -> Flow:
-        definition = self._flow_types.get(flow_type)
-        if not name.strip():
-            raise InvalidFlowInput("a flow needs a non-empty name")
+        definition = self._new_flow_definition(flow_type, name, configuration)
         async with self._uow as uow:
             adapter = self.get_flow_service(flow_type)
             flow = self._new_flow(tenant, definition.name, name, list(definition.phases), configuration, actor)
@@ -78,9 +78,7 @@ class MasterFlowOrchestrator:
         self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], *, actor: str
     ) -> Flow:
         """Create and start a flow in one transaction (two events), as the legacy ``initialize`` routes do."""
-        definition = self._flow_types.get(flow_type)
-        if not name.strip():
-            raise InvalidFlowInput("a flow needs a non-empty name")
+        definition = self._new_flow_definition(flow_type, name, configuration)
         async with self._uow as uow:
             adapter = self.get_flow_service(flow_type)
             flow = self._new_flow(tenant, definition.name, name, list(definition.phases), configuration, actor)
@@ -120,6 +118,8 @@ class MasterFlowOrchestrator:
         actor: str,
         expected_version: int | None = None,
     ) -> Flow:
+        ensure_storable(payload, "the input")
+
         async def step(flow: Flow, adapter: FlowTypeAdapter) -> None:
             name = flow.phase_awaiting_input(expected_version)
             outcome = await _outcome_of(adapter.accept_input(flow, name, payload))
@@ -199,6 +199,14 @@ class MasterFlowOrchestrator:
             await self._write_child_and_events(uow, adapter, flow)
             await uow.commit()
         return flow
+
+    def _new_flow_definition(self, flow_type: str, name: str, configuration: dict[str, Any]) -> FlowTypeDefinition:
+        definition = self._flow_types.get(flow_type)
+        if not name.strip():
+            raise InvalidFlowInput("a flow needs a non-empty name")
+        ensure_storable(name, "the name")
+        ensure_storable(configuration, "the configuration")
+        return definition
 
     def _visible(self, flow: Flow) -> Flow:
         if self._only_type is not None and flow.flow_type != self._only_type:

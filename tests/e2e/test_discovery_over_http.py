@@ -9,6 +9,9 @@ from domain.events import Tenant
 from tests.support import DISCOVERY_CSV, headers
 
 PROBLEM = "application/problem+json"
+DEEP: dict = {}
+for _ in range(40):
+    DEEP = {"d": DEEP}
 
 
 async def create(client, tenant: Tenant, **body) -> dict:  # type: ignore[no-untyped-def]
@@ -122,6 +125,9 @@ async def test_bad_requests_get_clear_problems(client, tenant: Tenant) -> None:
         ("POST", "/api/v1/flows", {"flow_type": "discovery", "name": "x", "extra": 1}, h, 422),
         ("POST", "/api/v1/flows", {"flow_type": "discovery", "name": ""}, h, 422),
         ("POST", "/api/v1/flows", [1, 2], h, 422),
+        ("POST", "/api/v1/flows", {"flow_type": "discovery", "name": "nul\u0000"}, h, 422),
+        ("POST", "/api/v1/flows", {"flow_type": "discovery", "name": "x", "configuration": {"a": "\u0000"}}, h, 422),
+        ("POST", "/api/v1/flows", {"flow_type": "discovery", "name": "x", "configuration": DEEP}, h, 422),
         ("GET", "/api/v1/flows?limit=100000", None, h, 400),
         ("GET", "/api/v1/flows?status=sleeping", None, h, 400),
         ("GET", "/api/v1/flows?cursor=garbage", None, h, 400),

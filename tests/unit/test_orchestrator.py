@@ -151,3 +151,22 @@ async def test_a_restricted_orchestrator_sees_only_its_type_on_the_same_unit_of_
     ):
         with pytest.raises(FlowNotFound):
             await attempt
+
+
+@pytest.mark.parametrize(
+    ("name", "configuration", "message"),
+    [
+        ("nul\x00name", {}, "NUL"),
+        ("x", {"rows": [{"a": "b\x00"}]}, "NUL"),
+        ("x", {"k\x00": 1}, "NUL"),
+        ("x", {"deep": __import__("functools").reduce(lambda acc, _: [acc], range(40), [])}, "deeper"),
+    ],
+)
+async def test_what_postgresql_cannot_store_is_refused_before_any_write(
+    name: str, configuration: dict, message: str
+) -> None:
+    mfo = orchestrator()
+    with pytest.raises(InvalidFlowInput, match=message):
+        await mfo.create_flow(TENANT, "fake", name, configuration, actor="a")
+    uow = mfo.unit_of_work
+    assert isinstance(uow, FakeUnitOfWork) and uow.entered == 0
