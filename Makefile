@@ -7,12 +7,13 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SOURCES := domain application adapters entrypoints tests bench
 
-.PHONY: help install postgres run test lint contract unit test-deep clean
+.PHONY: help install postgres run test lint contract unit test-deep bench clean
 
 help:
 	@echo "make run    install, start the embedded PostgreSQL (unless MFO_DATABASE_URL), migrate, serve on 127.0.0.1:8000"
 	@echo "make test   install what is missing (PostgreSQL included), then lint, the import contract and every test"
 	@echo "make test-deep  the same with the consistency harness's long profile"
+	@echo "make bench  throughput, latency and connections per request against raw PostgreSQL"
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -41,7 +42,8 @@ contract: install
 	$(VENV)/bin/lint-imports
 
 test: install postgres lint contract
-	$(VENV)/bin/pytest
+	@mkdir -p test-artifacts; started=$$(date +%s); $(VENV)/bin/pytest; status=$$?; \
+	echo $$(( $$(date +%s) - started )) > test-artifacts/make-test-seconds; exit $$status
 
 unit: install
 	$(VENV)/bin/pytest tests/unit
@@ -49,6 +51,10 @@ unit: install
 # The consistency harness's long profile (400 examples x 100 steps), then everything else.
 test-deep: install postgres lint contract
 	MFO_HARNESS_PROFILE=deep $(VENV)/bin/pytest
+
+# Throughput, latency and connections per request against raw PostgreSQL (docs/performance.md).
+bench: install postgres
+	$(PYTHON) -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -18,7 +18,6 @@ from application.views import FlowStatusView
 from domain.errors import FlowNotFound, InvalidFlowInput, PhaseFailed
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
-from domain.flow_types import FlowTypeDefinition
 from domain.lifecycle import Operation
 from domain.phases import PhaseOutcome
 from domain.ports import Clock, FlowFilter, FlowTypeAdapter, Page, UnitOfWork
@@ -65,28 +64,13 @@ class MasterFlowOrchestrator:
     async def create_flow(
         self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], *, actor: str
     ) -> Flow:
-        definition = self._new_flow_definition(flow_type, name, configuration)
-        async with self._uow as uow:
-            adapter = self.get_flow_service(flow_type)
-            flow = self._new_flow(tenant, definition.name, name, list(definition.phases), configuration, actor)
-            await uow.flows.add(flow)
-            await self._write_child_and_events(uow, adapter, flow)
-            await uow.commit()
-        return flow
+        return await self._create(tenant, flow_type, name, configuration, actor, start=False)
 
     async def initialize_flow(
         self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], *, actor: str
     ) -> Flow:
         """Create and start a flow in one transaction (two events), as the legacy ``initialize`` routes do."""
-        definition = self._new_flow_definition(flow_type, name, configuration)
-        async with self._uow as uow:
-            adapter = self.get_flow_service(flow_type)
-            flow = self._new_flow(tenant, definition.name, name, list(definition.phases), configuration, actor)
-            flow.start(actor=actor, at=self._clock.now())
-            await uow.flows.add(flow)
-            await self._write_child_and_events(uow, adapter, flow)
-            await uow.commit()
-        return flow
+        return await self._create(tenant, flow_type, name, configuration, actor, start=True)
 
     async def start_flow(
         self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
@@ -200,32 +184,37 @@ class MasterFlowOrchestrator:
             await uow.commit()
         return flow
 
-    def _new_flow_definition(self, flow_type: str, name: str, configuration: dict[str, Any]) -> FlowTypeDefinition:
+    async def _create(
+        self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], actor: str, *, start: bool
+    ) -> Flow:
         definition = self._flow_types.get(flow_type)
         if not name.strip():
             raise InvalidFlowInput("a flow needs a non-empty name")
         ensure_storable(name, "the name")
         ensure_storable(configuration, "the configuration")
-        return definition
+        async with self._uow as uow:
+            adapter = self.get_flow_service(flow_type)
+            flow = Flow.create(
+                flow_id=self._new_id(),
+                tenant=tenant,
+                flow_type=definition.name,
+                name=name,
+                phases=list(definition.phases),
+                configuration=configuration,
+                actor=actor,
+                at=self._clock.now(),
+            )
+            if start:
+                flow.start(actor=actor, at=self._clock.now())
+            await uow.flows.add(flow)
+            await self._write_child_and_events(uow, adapter, flow)
+            await uow.commit()
+        return flow
 
     def _visible(self, flow: Flow) -> Flow:
         if self._only_type is not None and flow.flow_type != self._only_type:
             raise FlowNotFound(flow.flow_id)
         return flow
-
-    def _new_flow(
-        self, tenant: Tenant, flow_type: str, name: str, phases: list[str], configuration: dict[str, Any], actor: str
-    ) -> Flow:
-        return Flow.create(
-            flow_id=self._new_id(),
-            tenant=tenant,
-            flow_type=flow_type,
-            name=name,
-            phases=phases,
-            configuration=configuration,
-            actor=actor,
-            at=self._clock.now(),
-        )
 
     def _simple(self, transition: SimpleTransition, actor: str, expected_version: int | None) -> Step:
         """A step that applies one of the aggregate's phase-less transitions."""

@@ -24,27 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from adapters.flow_types.child_table import CHILD_TABLES
 from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.migrate import upgrade
+from bench.seed import seed_flows
 
-SEED = """
-INSERT INTO flows (client_account_id, engagement_id, flow_id, flow_type, name, status, current_phase, phases,
-                   configuration, phase_results, error, created_at, updated_at, version)
-SELECT md5('c' || (g % 100))::uuid, md5('e' || (g % 100))::uuid, md5('f' || g)::uuid, 'discovery', 'seeded',
-       'running', 'data_import', '[]'::jsonb, '{}'::jsonb, '{}'::jsonb, NULL, now(), now(), 2
-FROM generate_series(1, :n) AS g;
-INSERT INTO discovery_flows (client_account_id, engagement_id, flow_id, status, master_version, progress_percent,
-       updated_at, data_import_completed, field_mapping_completed, data_cleansing_completed,
-       asset_inventory_completed, dependency_analysis_completed, tech_debt_assessment_completed)
-SELECT client_account_id, engagement_id, flow_id, 'in_progress', 2, 0, now(), false, false, false, false, false, false
-FROM flows;
-INSERT INTO crewai_flow_states (client_account_id, engagement_id, flow_id, state_id, flow_type, status,
-       master_version, state, updated_at)
-SELECT client_account_id, engagement_id, flow_id, flow_id::text, 'discovery', 'running', 2, '{}'::jsonb, now()
-FROM flows;
-INSERT INTO flow_events (client_account_id, engagement_id, flow_id, version, operation, actor, from_status,
-       to_status, occurred_at, data)
-SELECT client_account_id, engagement_id, flow_id, v, 'seed', 'bench', NULL, 'running', now(), '{}'::jsonb
-FROM flows, generate_series(1, 2) AS v;
-"""
 CORRUPT = "UPDATE discovery_flows SET status = 'paused' WHERE flow_id IN (SELECT flow_id FROM flows LIMIT :k)"
 BASELINE = """SELECT (SELECT count(*) FROM flows) + (SELECT count(*) FROM discovery_flows)
                    + (SELECT count(*) FROM crewai_flow_states) + (SELECT count(*) FROM flow_events)"""
@@ -63,14 +44,11 @@ async def main(url: str, flows: int, repeat: int) -> dict:
     engine = create_async_engine(url)
     async with engine.begin() as connection:
         await connection.execute(text("TRUNCATE flows CASCADE"))
-        started = time.perf_counter()
-        for statement in SEED.strip().split(";\n"):
-            await connection.execute(text(statement), {"n": flows})
-        seeded = time.perf_counter() - started
+    started = time.perf_counter()
+    await seed_flows(engine, 1, flows)
+    seeded = time.perf_counter() - started
+    async with engine.begin() as connection:
         await connection.execute(text(CORRUPT), {"k": 10})
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.execute(text("VACUUM ANALYZE"))
     auditor = SqlConsistencyAuditor(engine, CHILD_TABLES, ["discovery"])
     report = await auditor.audit(limit=100)
     assert report.flows_checked == flows and report.inconsistent == 10, report

@@ -67,7 +67,7 @@ class ExplodingDiscovery(DiscoveryFlowService):
             raise RuntimeError("adapter failed after writing its child row")
 
 
-def registry_with(factory: Any, *, bridged: bool = False) -> FlowTypeRegistry:
+def registry_with(factory: Any, *, bridged: bool = True) -> FlowTypeRegistry:
     """A registry whose discovery type is built by ``factory`` (through the CrewAI bridge if ``bridged``)."""
     from adapters.crewai_bridge import through_crewai
 
