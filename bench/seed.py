@@ -16,23 +16,23 @@ SEED = [
                    configuration, phase_results, error, created_at, updated_at, version)
 SELECT {_KEYS}, 'discovery', 'seeded', 'running', 'data_import', '[]'::jsonb, '{{}}'::jsonb, '{{}}'::jsonb, NULL,
        now() - make_interval(secs => g), now(), 2
-FROM generate_series(:first, :last) AS g""",
+FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g""",
     f"""INSERT INTO discovery_flows (client_account_id, engagement_id, flow_id, status, master_version,
        progress_percent, updated_at, data_import_completed, field_mapping_completed, data_cleansing_completed,
        asset_inventory_completed, dependency_analysis_completed, tech_debt_assessment_completed)
 SELECT {_KEYS}, 'in_progress', 2, 0, now(), false, false, false, false, false, false
-FROM generate_series(:first, :last) AS g""",
+FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g""",
     f"""INSERT INTO crewai_flow_states (client_account_id, engagement_id, flow_id, state_id, flow_type, status,
        master_version, state, updated_at)
 SELECT {_KEYS}, md5('f' || g), 'discovery', 'running', 2,
        jsonb_build_object('id', md5('f' || g), 'status', 'running', 'master_version', 2), now()
-FROM generate_series(:first, :last) AS g""",
+FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g""",
     f"""INSERT INTO flow_events (client_account_id, engagement_id, flow_id, version, operation, actor, from_status,
        to_status, occurred_at, data)
 SELECT {_KEYS}, v, CASE v WHEN 1 THEN 'create' ELSE 'start' END, 'seed',
        CASE v WHEN 1 THEN NULL ELSE 'initialized' END, CASE v WHEN 1 THEN 'initialized' ELSE 'running' END, now(),
        '{{}}'::jsonb
-FROM generate_series(:first, :last) AS g, generate_series(1, 2) AS v""",
+FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g, generate_series(1, 2) AS v""",
 ]
 
 

@@ -53,8 +53,10 @@ class CrewAIFlowService:
 
     async def save_child(self, flow: Flow) -> None:
         await self._service.save_child(flow)
-        state = self._pending_state or await self.load_state(flow.tenant, flow.flow_id) or self._fresh_state(flow)
-        self._pending_state = None
+        state, self._pending_state = self._pending_state, None
+        if state is None and await self._states.follow(flow):  # no kickoff: the stored state follows the master
+            return
+        state = state or self._fresh_state(flow)
         await self._states.save(flow, {**state, "status": str(flow.status), "master_version": flow.version})
 
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, select
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Column, DateTime, Integer, String, Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from adapters.flow_types.child_table import HasSession
-from adapters.persistence.flow_repository import tenant_clause
+from adapters.persistence.statements import by_key, key_params, upsert_by_key
 from adapters.persistence.tables import master_flow_reference, metadata, tenant_columns
 from domain.events import Tenant
 from domain.flow import Flow
@@ -32,21 +32,29 @@ crewai_flow_states = Table(
 )
 
 
+_LOAD = select(crewai_flow_states.c.state).where(by_key(crewai_flow_states))
+_FOLLOW = (
+    update(crewai_flow_states)
+    .where(by_key(crewai_flow_states))
+    .values(
+        status=bindparam("status"),
+        master_version=bindparam("master_version"),
+        updated_at=bindparam("updated_at"),
+        state=crewai_flow_states.c.state.op("||")(bindparam("mirror", type_=JSONB)),
+    )
+)
+
+
 class CrewAIStateStore:
     def __init__(self, uow: HasSession) -> None:
         self._uow = uow
 
     async def load(self, tenant: Tenant, flow_id: UUID) -> dict[str, Any] | None:
-        row = (
-            await self._uow.session.execute(
-                select(crewai_flow_states.c.state).where(
-                    tenant_clause(crewai_flow_states, tenant), crewai_flow_states.c.flow_id == flow_id
-                )
-            )
-        ).scalar_one_or_none()
-        return row
+        result = await self._uow.session.execute(_LOAD, key_params(tenant, flow_id))
+        return result.scalar_one_or_none()
 
     async def save(self, flow: Flow, state: dict[str, Any]) -> None:
+        """Write the whole state (after a kickoff, or a new flow's first)."""
         values = {
             "client_account_id": flow.tenant.client_account_id,
             "engagement_id": flow.tenant.engagement_id,
@@ -58,12 +66,13 @@ class CrewAIStateStore:
             "state": state,
             "updated_at": flow.updated_at,
         }
-        statement = insert(crewai_flow_states).values(**values)
-        await self._uow.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["client_account_id", "engagement_id", "flow_id"],
-                set_={
-                    k: statement.excluded[k] for k in ("state_id", "status", "master_version", "state", "updated_at")
-                },
-            )
+        await self._uow.session.execute(upsert_by_key(crewai_flow_states), values)
+
+    async def follow(self, flow: Flow) -> bool:
+        """Move the stored state to the master's status and version without reading it; False when there is none."""
+        mirror = {"status": str(flow.status), "master_version": flow.version}
+        result = await self._uow.session.execute(
+            _FOLLOW,
+            {**key_params(flow.tenant, flow.flow_id), **mirror, "mirror": mirror, "updated_at": flow.updated_at},
         )
+        return result.rowcount == 1

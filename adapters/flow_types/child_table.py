@@ -11,11 +11,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Integer, String, Table, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import CheckConstraint, Column, DateTime, Integer, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.flow_repository import tenant_clause
+from adapters.persistence.statements import key_params, select_by_key, upsert_by_key
 from adapters.persistence.tables import master_flow_reference, metadata, tenant_columns
 from domain.events import Tenant
 from domain.flow import Flow
@@ -92,23 +91,11 @@ class ChildTableFlowType:
             "updated_at": flow.updated_at,
             **self.child_columns(flow),
         }
-        statement = insert(self.table).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["client_account_id", "engagement_id", "flow_id"],
-            set_={k: v for k, v in values.items() if k not in ("client_account_id", "engagement_id", "flow_id")},
-        )
-        await self._uow.session.execute(statement)
+        await self._uow.session.execute(upsert_by_key(self.table), values)
 
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
-        row = (
-            (
-                await self._uow.session.execute(
-                    select(self.table).where(tenant_clause(self.table, tenant), self.table.c.flow_id == flow_id)
-                )
-            )
-            .mappings()
-            .one_or_none()
-        )
+        statement = select_by_key(self.table)
+        row = (await self._uow.session.execute(statement, key_params(tenant, flow_id))).mappings().one_or_none()
         if row is None:
             return None
         return ChildRecord(

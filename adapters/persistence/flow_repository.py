@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.statements import by_key, key_params
 from adapters.persistence.tables import flows
 from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
 from domain.events import Tenant
@@ -24,6 +25,23 @@ def tenant_clause(table: Any, tenant: Tenant) -> ColumnElement[bool]:
         table.c.client_account_id == tenant.client_account_id,
         table.c.engagement_id == tenant.engagement_id,
     )
+
+
+# Built once: a request pays for binding parameters, not for building and compiling statements.
+_GET = select(flows).where(by_key(flows))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_ADD = insert(flows)
+_SAVE = (
+    update(flows)
+    .where(by_key(flows), flows.c.version == bindparam("loaded_version"))
+    .values(
+        {
+            c.name: bindparam(f"new_{c.name}")
+            for c in flows.c
+            if c.name not in ("client_account_id", "engagement_id", "flow_id")
+        }
+    )
+)
 
 
 class SqlAlchemyFlowRepository:
@@ -41,18 +59,13 @@ class SqlAlchemyFlowRepository:
         return await self._load(tenant, flow_id, for_update=True)
 
     async def add(self, flow: Flow) -> None:
-        await self._session.execute(insert(flows).values(**_row_of(flow)))
+        await self._session.execute(_ADD, _row_of(flow))
 
     async def save(self, flow: Flow) -> None:
         loaded_version = flow.version - len(flow.pending_events)
+        values = {f"new_{k}": v for k, v in _row_of(flow).items()}
         result = await self._session.execute(
-            update(flows)
-            .where(
-                tenant_clause(flows, flow.tenant),
-                flows.c.flow_id == flow.flow_id,
-                flows.c.version == loaded_version,
-            )
-            .values(**_row_of(flow))
+            _SAVE, {**values, **key_params(flow.tenant, flow.flow_id), "loaded_version": loaded_version}
         )
         if result.rowcount != 1:
             current = (await self.get(flow.tenant, flow.flow_id)).version
@@ -76,10 +89,8 @@ class SqlAlchemyFlowRepository:
         return Page(items=items, next_cursor=next_cursor)
 
     async def _load(self, tenant: Tenant, flow_id: UUID, *, for_update: bool) -> Flow:
-        query = select(flows).where(tenant_clause(flows, tenant), flows.c.flow_id == flow_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self._session.execute(query)).mappings().one_or_none()
+        query = _GET_FOR_UPDATE if for_update else _GET
+        row = (await self._session.execute(query, key_params(tenant, flow_id))).mappings().one_or_none()
         if row is None:
             raise FlowNotFound(flow_id)
         return flow_of(row)
