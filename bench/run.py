@@ -37,6 +37,8 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 SCENARIOS = ("create", "transition", "execute", "status", "list")
 PY = sys.executable
+# PostgreSQL 15+ backends flush their statistics at most once a second, or after 10 s idle: wait that out.
+STATS_FLUSH_SECONDS = 11
 COUNTERS = """SELECT xact_commit, xact_rollback, sessions FROM pg_stat_database
 WHERE datname = current_database()"""
 
@@ -167,13 +169,13 @@ async def database_counters(url: str) -> dict[str, int]:
 
 def per_request(url: str, base: str, requests: list[tuple[str, str, dict | None, dict]]) -> dict[str, float]:
     """Commits and sessions per request, from PostgreSQL's own statistics (one reading query excluded)."""
-    time.sleep(1.5)
+    time.sleep(STATS_FLUSH_SECONDS)
     before = asyncio.run(database_counters(url))
     with httpx.Client(base_url=base, timeout=30) as client:
         for method, path, body, headers in requests:
             response = client.request(method, path, json=body, headers=headers)
             assert response.status_code < 300, response.text
-    time.sleep(1.5)  # backends flush their statistics when idle
+    time.sleep(STATS_FLUSH_SECONDS)
     after = asyncio.run(database_counters(url))
     n = len(requests)
     return {
