@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from adapters.flow_types.child_table import CHILD_TABLES
 from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.migrate import upgrade
+from bench.loadgen import md5_uuid, tenant_headers
 from bench.seed import TENANTS, seed_flows
 from entrypoints.local_postgres import LocalPostgres, find_server_binaries, free_port
 
@@ -41,16 +42,6 @@ PY = sys.executable
 STATS_FLUSH_SECONDS = 11
 COUNTERS = """SELECT xact_commit, xact_rollback, sessions FROM pg_stat_database
 WHERE datname = current_database()"""
-
-
-def tenant_headers(g: int) -> dict[str, str]:
-    import hashlib
-    import uuid
-
-    def md5(s: str) -> str:
-        return str(uuid.UUID(hashlib.md5(s.encode()).hexdigest()))
-
-    return {"X-Client-Account-ID": md5(f"c{g % TENANTS}"), "X-Engagement-ID": md5(f"e{g % TENANTS}")}
 
 
 class Server:
@@ -185,7 +176,7 @@ def per_request(url: str, base: str, requests: list[tuple[str, str, dict | None,
 
 
 def transition_requests(base: str, n: int) -> list[tuple[str, str, dict | None, dict]]:
-    headers = tenant_headers(7)
+    headers = tenant_headers(7 % TENANTS)
     with httpx.Client(base_url=base, timeout=30) as client:
         flow = client.post("/api/v1/flows", json={"flow_type": "discovery", "name": "b"}, headers=headers).json()
         client.post(f"/api/v1/flows/{flow['flow_id']}/start", headers=headers)
@@ -194,21 +185,19 @@ def transition_requests(base: str, n: int) -> list[tuple[str, str, dict | None, 
 
 
 def connections(url: str, base: str, variant_base: str) -> dict[str, Any]:
-    create = [("POST", "/api/v1/flows", {"flow_type": "discovery", "name": "c"}, tenant_headers(i)) for i in range(50)]
-    status = [("GET", f"/api/v1/flows/{_seeded_id(i)}/status", None, tenant_headers(i)) for i in range(1, 51)]
+    create = [
+        ("POST", "/api/v1/flows", {"flow_type": "discovery", "name": "c"}, tenant_headers(i % TENANTS))
+        for i in range(50)
+    ]
+    status = [
+        ("GET", f"/api/v1/flows/{md5_uuid(f'f{i}')}/status", None, tenant_headers(i % TENANTS)) for i in range(1, 51)
+    ]
     return {
         "create": per_request(url, base, create),
         "transition": per_request(url, base, transition_requests(base, 50)),
         "status": per_request(url, base, status),
         "transition, own-session variant": per_request(url, variant_base, transition_requests(variant_base, 50)),
     }
-
-
-def _seeded_id(g: int) -> str:
-    import hashlib
-    import uuid
-
-    return str(uuid.UUID(hashlib.md5(f"f{g}".encode()).hexdigest()))
 
 
 def crewai_import_seconds() -> dict[str, float]:

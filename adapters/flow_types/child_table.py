@@ -7,7 +7,6 @@ own. It is written through the request's unit of work, in the request's transact
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -108,6 +107,3 @@ class ChildTableFlowType:
 
     def project_status(self, child: ChildRecord) -> FlowStatus:
         return master_status_for(child.status)
-
-
-PhaseHandler = Callable[[Flow], Any]

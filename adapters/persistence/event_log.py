@@ -21,21 +21,7 @@ class SqlAlchemyFlowEventLog:
             return
         await self._session.execute(
             insert(flow_events),
-            [
-                {
-                    "client_account_id": e.tenant.client_account_id,
-                    "engagement_id": e.tenant.engagement_id,
-                    "flow_id": e.flow_id,
-                    "version": e.version,
-                    "operation": str(e.operation),
-                    "actor": e.actor,
-                    "from_status": None if e.from_status is None else str(e.from_status),
-                    "to_status": str(e.to_status),
-                    "occurred_at": e.occurred_at,
-                    "data": e.data,
-                }
-                for e in events
-            ],
+            [event_row(e) for e in events],
         )
 
     async def list(self, tenant: Tenant, flow_id: UUID, after_version: int, limit: int) -> list[FlowEvent]:
@@ -65,3 +51,18 @@ class SqlAlchemyFlowEventLog:
             )
             for row in rows
         ]
+
+
+def event_row(e: FlowEvent) -> dict:
+    return {
+        "client_account_id": e.tenant.client_account_id,
+        "engagement_id": e.tenant.engagement_id,
+        "flow_id": e.flow_id,
+        "version": e.version,
+        "operation": str(e.operation),
+        "actor": e.actor,
+        "from_status": None if e.from_status is None else str(e.from_status),
+        "to_status": str(e.to_status),
+        "occurred_at": e.occurred_at,
+        "data": e.data,
+    }

@@ -57,5 +57,9 @@ def parse_uuid(raw: str, what: str) -> UUID:
         raise BadRequest(f"{what} must be a UUID, not {raw[:64]!r}") from None
 
 
+def parse_flow_id(raw: str) -> UUID:
+    return parse_uuid(raw, "the flow id")
+
+
 def etag(version: int) -> str:
     return f'"{version}"'

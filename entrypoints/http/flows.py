@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
@@ -17,7 +16,7 @@ from domain.lifecycle import FlowStatus
 from domain.ports import FlowFilter
 from entrypoints.http.dependencies import (
     etag,
-    parse_uuid,
+    parse_flow_id,
     provide_actor,
     provide_expected_version,
     provide_orchestrator,
@@ -106,13 +105,13 @@ class FlowController(Controller):
 
     @get("/{flow_id:str}", operation_id="getFlow", summary="Get a flow")
     async def get_flow(self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope) -> Response[FlowOut]:
-        return flow_response(await orchestrator.get_flow(tenant, parse_uuid(flow_id, "the flow id")))
+        return flow_response(await orchestrator.get_flow(tenant, parse_flow_id(flow_id)))
 
     @get("/{flow_id:str}/status", operation_id="getFlowStatus", summary="Master, child and phase states side by side")
     async def get_flow_status(
         self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope
     ) -> Response[FlowStatusOut]:
-        view = await orchestrator.get_flow_status(tenant, parse_uuid(flow_id, "the flow id"))
+        view = await orchestrator.get_flow_status(tenant, parse_flow_id(flow_id))
         return Response(FlowStatusOut.of(view), headers={"ETag": etag(view.flow.version)})
 
     @get("/{flow_id:str}/events", operation_id="getFlowEvents", summary="The flow's events, oldest first")
@@ -133,9 +132,7 @@ class FlowController(Controller):
             if not cursor.isdigit():
                 raise BadRequest("cursor must be a next_cursor this listing gave out", parameter="cursor")
             after = int(cursor)
-        events = await orchestrator.get_flow_events(
-            tenant, parse_uuid(flow_id, "the flow id"), after_version=after, limit=size + 1
-        )
+        events = await orchestrator.get_flow_events(tenant, parse_flow_id(flow_id), after_version=after, limit=size + 1)
         items = [EventOut.of(e) for e in events[:size]]
         next_cursor = str(items[-1].version) if len(events) > size else None
         return EventPageOut(items=items, next_cursor=next_cursor)
@@ -150,7 +147,9 @@ class FlowController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.start_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+            await orchestrator.start_flow(
+                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            )
         )
 
     @post(
@@ -171,7 +170,7 @@ class FlowController(Controller):
         phase = data.phase if data else None
         return flow_response(
             await orchestrator.execute_phase(
-                tenant, _id(flow_id), phase, actor=actor, expected_version=expected_version
+                tenant, parse_flow_id(flow_id), phase, actor=actor, expected_version=expected_version
             )
         )
 
@@ -191,7 +190,9 @@ class FlowController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.submit_input(tenant, _id(flow_id), data, actor=actor, expected_version=expected_version)
+            await orchestrator.submit_input(
+                tenant, parse_flow_id(flow_id), data, actor=actor, expected_version=expected_version
+            )
         )
 
     @post("/{flow_id:str}/pause", operation_id="pauseFlow", summary="Pause a running flow", status_code=200)
@@ -204,7 +205,9 @@ class FlowController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.pause_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+            await orchestrator.pause_flow(
+                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            )
         )
 
     @post("/{flow_id:str}/resume", operation_id="resumeFlow", summary="Resume a paused flow", status_code=200)
@@ -217,7 +220,9 @@ class FlowController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.resume_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+            await orchestrator.resume_flow(
+                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            )
         )
 
     @post("/{flow_id:str}/cancel", operation_id="cancelFlow", summary="Cancel a flow", status_code=200)
@@ -230,7 +235,9 @@ class FlowController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.cancel_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+            await orchestrator.cancel_flow(
+                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            )
         )
 
     @post(
@@ -245,7 +252,9 @@ class FlowController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.retry_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+            await orchestrator.retry_flow(
+                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            )
         )
 
     @delete("/{flow_id:str}", operation_id="deleteFlow", summary="Delete a flow (soft)", status_code=200)
@@ -258,9 +267,7 @@ class FlowController(Controller):
         expected_version: ExpectedVersion,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.delete_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+            await orchestrator.delete_flow(
+                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            )
         )
-
-
-def _id(raw: str) -> UUID:
-    return parse_uuid(raw, "the flow id")

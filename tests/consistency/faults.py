@@ -22,7 +22,7 @@ from uuid import UUID
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.event_log import SqlAlchemyFlowEventLog
+from adapters.persistence.event_log import SqlAlchemyFlowEventLog, event_row
 from adapters.persistence.flow_repository import SqlAlchemyFlowRepository, _row_of, tenant_clause
 from adapters.persistence.tables import flow_events, flows
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
@@ -134,22 +134,7 @@ class DroppingEventLog(SqlAlchemyFlowEventLog):
 def _insert_ignoring_duplicates(event: FlowEvent) -> Any:
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-    return (
-        pg_insert(flow_events)
-        .values(
-            client_account_id=event.tenant.client_account_id,
-            engagement_id=event.tenant.engagement_id,
-            flow_id=event.flow_id,
-            version=event.version,
-            operation=str(event.operation),
-            actor=event.actor,
-            from_status=None if event.from_status is None else str(event.from_status),
-            to_status=str(event.to_status),
-            occurred_at=event.occurred_at,
-            data=event.data,
-        )
-        .on_conflict_do_nothing()
-    )
+    return pg_insert(flow_events).values(**event_row(event)).on_conflict_do_nothing()
 
 
 class UnlockedUnitOfWork(SqlAlchemyUnitOfWork):

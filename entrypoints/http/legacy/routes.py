@@ -10,7 +10,6 @@ deprecation headers (:mod:`entrypoints.http.legacy.deprecation`).
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
@@ -20,7 +19,7 @@ from litestar.params import JSONBody, QueryParameter
 from domain.flow import Flow
 from domain.lifecycle import ACTIVE_STATUSES, FlowStatus
 from domain.ports import FlowFilter
-from entrypoints.http.dependencies import etag, parse_uuid
+from entrypoints.http.dependencies import etag, parse_flow_id
 from entrypoints.http.flows import (
     FLOW_DEPENDENCIES,
     Actor,
@@ -113,7 +112,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         async def status(
             self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope
         ) -> Response[LegacyFlowStatusOut]:
-            view = await orchestrator.restricted_to(DISCOVERY).get_flow_status(tenant, _id(flow_id))
+            view = await orchestrator.restricted_to(DISCOVERY).get_flow_status(tenant, parse_flow_id(flow_id))
             return Response(LegacyFlowStatusOut.of_view(view), headers={"ETag": etag(view.flow.version)})
 
         @post(
@@ -136,7 +135,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         ) -> Response[LegacyFlowOut]:
             phase = data.phase if data else None
             flow = await orchestrator.restricted_to(DISCOVERY).execute_phase(
-                tenant, _id(flow_id), phase, actor=actor, expected_version=expected_version
+                tenant, parse_flow_id(flow_id), phase, actor=actor, expected_version=expected_version
             )
             return _answer(flow)
 
@@ -154,7 +153,9 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         ) -> Response[LegacyFlowOut]:
             discovery = orchestrator.restricted_to(DISCOVERY)
             return _answer(
-                await discovery.pause_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+                await discovery.pause_flow(
+                    tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                )
             )
 
         @post(
@@ -171,7 +172,9 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         ) -> Response[LegacyFlowOut]:
             discovery = orchestrator.restricted_to(DISCOVERY)
             return _answer(
-                await discovery.resume_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+                await discovery.resume_flow(
+                    tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                )
             )
 
         @post(
@@ -188,7 +191,9 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         ) -> Response[LegacyFlowOut]:
             discovery = orchestrator.restricted_to(DISCOVERY)
             return _answer(
-                await discovery.retry_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+                await discovery.retry_flow(
+                    tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                )
             )
 
         @delete(
@@ -205,7 +210,9 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         ) -> Response[LegacyFlowOut]:
             discovery = orchestrator.restricted_to(DISCOVERY)
             return _answer(
-                await discovery.delete_flow(tenant, _id(flow_id), actor=actor, expected_version=expected_version)
+                await discovery.delete_flow(
+                    tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                )
             )
 
     name = f"Legacy{camel}Controller"
@@ -221,10 +228,6 @@ def legacy_routes(*controllers: type[Controller]) -> list[LegacyRoute]:
         for value in vars(controller).values()
         if isinstance(value, HTTPRouteHandler) and LEGACY_ROUTE in value.opt
     )
-
-
-def _id(raw: str) -> UUID:
-    return parse_uuid(raw, "the flow id")
 
 
 def _answer(flow: Flow, status_code: int = 200, **headers: str) -> Response[LegacyFlowOut]:
