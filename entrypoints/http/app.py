@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.exceptions import MethodNotAllowedException
 from litestar.openapi import OpenAPIConfig
 
 from entrypoints.container import Container, build_container
@@ -12,6 +13,7 @@ from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
 from entrypoints.http.health import health
 from entrypoints.http.legacy import LEGACY_CONTROLLERS, LegacyUsage, legacy_routes, legacy_usage
+from entrypoints.http.legacy.deprecation import method_not_allowed
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.settings import Settings
 
@@ -35,7 +37,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
             *LEGACY_CONTROLLERS,
             legacy_usage,
         ],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, MethodNotAllowedException: method_not_allowed},  # type: ignore[dict-item]
         state=State({"container": container, "settings": settings, "legacy_usage": usage}),
         on_shutdown=[dispose_engine],
         request_max_body_size=settings.api.max_body_bytes,

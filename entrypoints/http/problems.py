@@ -121,7 +121,7 @@ def _describe(errors: list[Any]) -> str:
     return "; ".join(parts)
 
 
-def _http(request: Request, e: HTTPException) -> Response:
+def http_problem(request: Request, e: HTTPException) -> Response:
     status = e.status_code
     slug = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(status, "http-error")
     title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(status, "HTTP error")
@@ -142,6 +142,6 @@ EXCEPTION_HANDLERS = {
     DomainError: _domain,
     BadRequest: _bad_request,
     ValidationException: _validation,
-    HTTPException: _http,
+    HTTPException: http_problem,
     Exception: _unexpected,
 }

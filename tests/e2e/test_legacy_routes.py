@@ -244,6 +244,8 @@ async def test_bad_requests_are_problems_with_the_headers(client: Any, tenant: T
         ("POST", f"{prefix}/{flow_id}/pause", None, {**h, "If-Match": "yesterday"}, 400, f"{flow}/pause"),
         ("GET", f"{prefix}/not-a-uuid/status", None, h, 400, f"{UNIFIED}/not-a-uuid/status"),
         ("DELETE", f"{prefix}/{uuid4()}", None, h, 404, None),
+        ("PUT", f"{prefix}/{flow_id}/pause", None, h, 405, f"{flow}/pause"),
+        ("GET", f"{prefix}/initialize", None, h, 405, UNIFIED),
     ]
     for method, url, body, hdrs, expected, successor in cases:
         response = await client.request(method, url, json=body, headers=hdrs)

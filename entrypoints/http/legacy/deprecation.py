@@ -4,10 +4,14 @@
 The headers are added by :class:`LegacyMiddleware`, set on the legacy controllers. Litestar puts an exception
 handler between a route's own middleware and its handler, so problem responses (4xx, 5xx, the 410) pass through
 the middleware's ``send`` too. The middleware also counts the call in ``app.state.legacy_usage``.
+
+A 405 (a legacy path called with a method it does not serve) is answered by the router before any route's
+middleware runs; :func:`method_not_allowed` is the app-level handler that gives it the same headers.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -15,11 +19,12 @@ from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.enums import ScopeType
+from litestar.exceptions import MethodNotAllowedException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.legacy.usage import LegacyRoute
-from entrypoints.http.problems import problem
+from entrypoints.http.problems import http_problem, problem
 from entrypoints.settings import LegacySettings
 
 LEGACY_ROUTE = "legacy_route"
@@ -32,11 +37,17 @@ def legacy_route_of(scope: Scope) -> LegacyRoute:
 
 def successor_url(scope: Scope) -> str:
     """The unified URL that replaces this call, with the request's flow id in it."""
-    route = legacy_route_of(scope)
-    flow_id = scope.get("path_params", {}).get("flow_id")
+    return _successor(legacy_route_of(scope), scope.get("path_params", {}).get("flow_id"))
+
+
+def _successor(route: LegacyRoute, flow_id: object | None) -> str:
     if flow_id is None:
         return route.successor
     return route.successor.replace("{flow_id}", quote(str(flow_id), safe=""))
+
+
+def _path_pattern(route: LegacyRoute) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(route.route).replace(re.escape("{flow_id}"), "(?P<flow_id>[^/]+)") + "/?$")
 
 
 def deprecation_value(at: datetime) -> str:
@@ -76,6 +87,18 @@ class LegacyMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_with_headers)
+
+
+def method_not_allowed(request: Request[Any, Any, Any], e: MethodNotAllowedException) -> Response[Any]:
+    """The app's 405 problem, with the deprecation headers when the path is a legacy one."""
+    response = http_problem(request, e)
+    for route in request.app.state.legacy_usage.routes:
+        match = _path_pattern(route).match(request.url.path)
+        if match:
+            successor = _successor(route, match.groupdict().get("flow_id"))
+            response.headers.update(deprecation_headers(request.app.state.settings.legacy, successor))
+            break
+    return response
 
 
 class LegacyRouteGone(Exception):

@@ -34,8 +34,9 @@ class LegacyUsage:
     """Thread-safe call counts per (family, route template, method)."""
 
     def __init__(self, routes: Iterable[LegacyRoute] = ()) -> None:
+        self.routes = tuple(routes)
         self._lock = threading.Lock()
-        self._counts: dict[tuple[str, str, str], int] = {route.key: 0 for route in routes}
+        self._counts: dict[tuple[str, str, str], int] = {route.key: 0 for route in self.routes}
 
     def record(self, route: LegacyRoute) -> None:
         with self._lock:
