@@ -1,11 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
 from entrypoints.http.app import create_app
+from entrypoints.local_postgres import free_port
 from tests.support import asgi_client
 
 
@@ -18,3 +26,45 @@ def app(settings, container) -> Any:  # type: ignore[no-untyped-def]
 async def client(app) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
     async with asgi_client(app) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def server(migrated_url: str) -> Iterator[str]:
+    """``mfo serve`` in its own process on a free port: the base URL, once /health answers."""
+    port = free_port()
+    env = {**os.environ, "MFO_DATABASE_URL": migrated_url, "MFO_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180  # importing crewai alone takes a minute on a busy machine
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the server did not start:\n{process.stdout.read().decode() if process.stdout else ''}")
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def live_server(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app under uvicorn on a free port, in a thread of this process (no second crewai import): the base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the in-process server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
