@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SOURCES := domain application adapters entrypoints tests bench
 
-.PHONY: help install postgres run test lint contract unit test-deep bench clean
+.PHONY: help install postgres chromium run test lint contract unit test-deep bench clean
 
 help:
 	@echo "make run    install, start the embedded PostgreSQL (unless MFO_DATABASE_URL), migrate, serve on 127.0.0.1:8000"
@@ -30,6 +30,12 @@ postgres:
 	echo "PostgreSQL server binaries not found: installing Debian's postgresql package"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 
+# Debian's Chromium for the dashboard's browser test (Playwright drives it; it downloads no browser of its own).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	echo "/usr/bin/chromium not found: installing Debian's chromium package"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 run: install postgres
 	$(VENV)/bin/mfo migrate
 	$(VENV)/bin/mfo serve
@@ -41,7 +47,7 @@ lint: install
 contract: install
 	$(VENV)/bin/lint-imports
 
-test: install postgres lint contract
+test: install postgres chromium lint contract
 	@mkdir -p test-artifacts; started=$$(date +%s); $(VENV)/bin/pytest; status=$$?; \
 	echo $$(( $$(date +%s) - started )) > test-artifacts/make-test-seconds; exit $$status
 
@@ -49,7 +55,7 @@ unit: install
 	$(VENV)/bin/pytest tests/unit
 
 # The consistency harness's long profile (400 examples x 100 steps), then everything else.
-test-deep: install postgres lint contract
+test-deep: install postgres chromium lint contract
 	MFO_HARNESS_PROFILE=deep $(VENV)/bin/pytest
 
 # Throughput, latency and connections per request against raw PostgreSQL (docs/performance.md).

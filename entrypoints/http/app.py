@@ -9,6 +9,7 @@ from litestar.openapi import OpenAPIConfig
 
 from entrypoints.container import Container, build_container
 from entrypoints.http.admin import audit_consistency
+from entrypoints.http.dashboard import dashboard_router
 from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
 from entrypoints.http.health import health
@@ -36,6 +37,7 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
             audit_consistency,
             *LEGACY_CONTROLLERS,
             legacy_usage,
+            dashboard_router(),
         ],
         exception_handlers={**EXCEPTION_HANDLERS, MethodNotAllowedException: method_not_allowed},  # type: ignore[dict-item]
         state=State({"container": container, "settings": settings, "legacy_usage": usage}),
