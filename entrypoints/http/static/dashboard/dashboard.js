@@ -394,7 +394,7 @@ async function refreshAudit(runNow = false) {
     const latest = await api("/api/v1/admin/consistency/latest", { accept: [404] });
     if (latest.status === 200 && !newer(view.audit, latest.data)) {
       view.audit = latest.data;
-      view.auditSource = "periodic";
+      view.auditSource = latest.data.trigger ? `stored, run by ${latest.data.trigger}` : "stored";
     }
     runNow = latest.status === 404 && !view.audit;
   }
