@@ -71,6 +71,7 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
 
         page.goto(f"{live_server}/dashboard")
         expect(page.locator("h1")).to_contain_text("MFO")
+        expect(page.locator("#list-note")).to_contain_text("Enter the tenant")
         page.fill("#access [name=clientAccountId]", str(tenant.client_account_id))
         page.fill("#access [name=engagementId]", str(tenant.engagement_id))
         page.click("#access button[type=submit]")
@@ -135,6 +136,14 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    # Every API call goes through one function: a token entered in the form rides along with the tenant headers.
+    page.fill("#access [name=token]", "a-token")
+    with page.expect_request(lambda r: "/api/v1/flows?" in r.url, timeout=SEEN_WITHIN_MS) as sent:
+        page.click("#access button[type=submit]")
+    assert sent.value.headers["authorization"] == "Bearer a-token"
+    assert sent.value.headers["x-client-account-id"] == str(tenant.client_account_id)
+    assert sent.value.headers["x-engagement-id"] == str(tenant.engagement_id)
     assert page_errors == []
 
 

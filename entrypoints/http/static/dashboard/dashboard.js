@@ -30,6 +30,11 @@ function loadAccess() {
   }
 }
 
+// A bearer token names its tenant itself; without one, the API takes the tenant from the two headers.
+function hasAccess(access = loadAccess()) {
+  return Boolean(access.token || (access.clientAccountId && access.engagementId));
+}
+
 function saveAccess(access) {
   localStorage.setItem(ACCESS_KEY, JSON.stringify(access));
 }
@@ -233,9 +238,8 @@ function renderList(more) {
     ),
   );
   $("flow-list").tBodies[0].replaceChildren(...rows);
-  const access = loadAccess();
-  $("list-note").textContent = !access.clientAccountId
-    ? "Enter the tenant (client account and engagement) above to see its flows."
+  $("list-note").textContent = !hasAccess()
+    ? "Enter the tenant (client account and engagement) or a bearer token above to see its flows."
     : `${view.flows.length} flow${view.flows.length === 1 ? "" : "s"}${more ? " shown (newest first; more exist)" : ""}`;
 }
 
@@ -475,7 +479,7 @@ async function tick() {
   running = true;
   try {
     const work = [];
-    if (loadAccess().clientAccountId) work.push(refreshList(), refreshDetail());
+    if (hasAccess()) work.push(refreshList(), refreshDetail());
     else renderList(false);
     if (Date.now() - view.auditLoadedAt > AUDIT_POLL_MS) work.push(refreshAudit());
     const results = await Promise.allSettled(work);
