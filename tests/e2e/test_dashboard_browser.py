@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -136,6 +137,11 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    unknown = uuid4()
+    page.goto(f"{live_server}/dashboard#flow={unknown}")
+    expect(page.locator("#detail-title")).to_have_text(f"no flow {unknown} for this tenant")
+    expect(page.locator("#problem")).to_be_hidden()
 
     # Every API call goes through one function: a token entered in the form rides along with the tenant headers.
     page.fill("#access [name=token]", "a-token")

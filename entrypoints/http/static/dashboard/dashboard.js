@@ -265,7 +265,15 @@ async function refreshDetail() {
     view.events = [];
     view.eventsFor = id;
   }
-  const [flow, status] = await Promise.all([api(`/api/v1/flows/${id}`), api(`/api/v1/flows/${id}/status`)]);
+  const [flow, status] = await Promise.all([
+    api(`/api/v1/flows/${id}`, { accept: [404] }),
+    api(`/api/v1/flows/${id}/status`, { accept: [404] }),
+  ]);
+  if (flow.status === 404 || status.status === 404) {
+    $("detail-body").hidden = true;
+    $("detail-title").textContent = `no flow ${id} for this tenant`;
+    return;
+  }
   await refreshEvents(id);
   if (view.selected !== id) return;
   renderDetail(flow.data, status.data);
