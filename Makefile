@@ -38,7 +38,7 @@ chromium:
 
 run: install postgres
 	$(VENV)/bin/mfo migrate
-	$(VENV)/bin/mfo serve
+	MFO_AUTH_MODE=$${MFO_AUTH_MODE:-dev} $(VENV)/bin/mfo serve
 
 lint: install
 	$(VENV)/bin/ruff check $(SOURCES)

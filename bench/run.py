@@ -49,6 +49,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "MFO_DATABASE_URL": url, "MFO_DB_POOL_SIZE": "20", "MFO_DB_MAX_OVERFLOW": "20"}
+        env.setdefault("MFO_AUTH_MODE", "dev")  # the load generator names its tenants in headers
         self.process = subprocess.Popen(
             [
                 PY,

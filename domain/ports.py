@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 from uuid import UUID
 
+from domain.auth import Principal
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus
@@ -142,4 +143,10 @@ class AuditReport:
 class ConsistencyAuditor(Protocol):
     async def audit(self, limit: int = 100) -> AuditReport:
         """Check every flow of every tenant in one set-based query; report up to ``limit`` findings."""
+        ...
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, credential: str) -> Principal:
+        """The principal a bearer token or API key stands for, or :class:`AuthenticationFailed`."""
         ...

@@ -1,4 +1,4 @@
-"""The ``mfo`` command: migrate, serve, and the embedded database."""
+"""The ``mfo`` command: migrate, serve, audit, tokens and API keys, and the embedded database."""
 
 from __future__ import annotations
 
@@ -78,6 +78,80 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.inconsistent else 0
 
 
+def _tenant(args: argparse.Namespace) -> Any:
+    from uuid import UUID, uuid4
+
+    from domain.events import Tenant
+
+    try:
+        return Tenant(
+            UUID(args.client_account_id) if args.client_account_id else uuid4(),
+            UUID(args.engagement_id) if args.engagement_id else uuid4(),
+        )
+    except ValueError:
+        raise SystemExit("mfo: --client-account-id and --engagement-id must be UUIDs") from None
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a signed JWT for a tenant and role (HS256 with MFO_JWT_SECRET, RS256 with MFO_JWT_PRIVATE_KEY_FILE)."""
+    from domain.auth import Role
+    from entrypoints.container import build_jwt_codec
+
+    tenant = _tenant(args)
+    ttl = args.ttl or settings.auth.token_ttl_seconds
+    try:
+        token = build_jwt_codec(settings).mint(tenant, Role(args.role), args.subject, ttl_seconds=ttl)
+    except RuntimeError as error:
+        raise SystemExit(f"mfo: {error} (or MFO_AUTH_MODE=dev for the development secret)") from None
+    print(token)
+    print(
+        f"mfo: {args.role} token for {args.subject}, tenant {tenant.client_account_id}/{tenant.engagement_id}, "
+        f"valid {ttl} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Create an API key (printed once; only its hash is stored) or revoke one by its id."""
+    import asyncio
+
+    from domain.auth import Role
+    from entrypoints.container import build_container
+
+    container = build_container(resolve_settings(settings))
+    store = container.api_key_store()
+
+    async def run() -> int:
+        try:
+            if args.action == "revoke":
+                revoked = await store.revoke(args.key_id)
+                print(
+                    f"mfo: API key {args.key_id} " + ("revoked" if revoked else "not found or already revoked"),
+                    file=sys.stderr,
+                )
+                return 0 if revoked else 1
+            tenant = _tenant(args)
+            created = await store.create(tenant, Role(args.role), args.name)
+            print(created.key)
+            print(
+                f"mfo: API key {created.key_id} ({args.role}, {args.name}) for tenant "
+                f"{tenant.client_account_id}/{tenant.engagement_id}; it is shown only this once",
+                file=sys.stderr,
+            )
+            return 0
+        finally:
+            await container.engine().dispose()
+
+    return asyncio.run(run())
+
+
+def _add_tenant_and_role(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--client-account-id", default=None, help="a UUID (a new one when omitted)")
+    parser.add_argument("--engagement-id", default=None, help="a UUID (a new one when omitted)")
+    parser.add_argument("--role", choices=["viewer", "operator", "admin"], default="operator")
+
+
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     database = embedded_database(settings)
     if args.action == "stop":
@@ -102,6 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="check every flow's stored views agree; exit 1 when any do not")
     audit.add_argument("--limit", type=int, default=1000, help="most inconsistent flows to print")
     audit.set_defaults(run=cmd_audit)
+    token = commands.add_parser("token", help="print a signed development JWT for a tenant and role")
+    _add_tenant_and_role(token)
+    token.add_argument("--subject", default="developer", help="who the token names (the events' actor)")
+    token.add_argument("--ttl", type=int, default=None, help="seconds the token is valid (MFO_TOKEN_TTL_SECONDS)")
+    token.set_defaults(run=cmd_token)
+    api_key = commands.add_parser("api-key", help="create an API key (printed once) or revoke one")
+    api_key_actions = api_key.add_subparsers(dest="action", required=True)
+    create = api_key_actions.add_parser("create", help="create a key for a tenant and role; prints it once")
+    _add_tenant_and_role(create)
+    create.add_argument("--name", required=True, help="what the key is for (the events' actor is api-key:NAME)")
+    create.set_defaults(run=cmd_api_key)
+    revoke = api_key_actions.add_parser("revoke", help="revoke a key by its id (the part after mfo_)")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(run=cmd_api_key)
     db = commands.add_parser("db", help="the embedded PostgreSQL: print its URL (starting it) or stop it")
     db.add_argument("action", choices=["url", "stop"])
     db.set_defaults(run=cmd_db)

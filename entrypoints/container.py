@@ -5,6 +5,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
 from adapters.clock import SystemClock
 from adapters.crewai_bridge import through_crewai
 from adapters.flow_types.child_table import CHILD_TABLES
@@ -48,6 +49,18 @@ def build_auditor(engine: AsyncEngine, settings: Settings, flow_types: FlowTypeR
     return SqlConsistencyAuditor(engine, CHILD_TABLES, bridged)
 
 
+def build_jwt_codec(settings: Settings) -> JwtCodec:
+    auth = settings.auth
+    return JwtCodec(
+        secret=auth.hmac_secret,
+        public_key=auth.jwt_public_key,
+        private_key=auth.jwt_private_key,
+        issuer=auth.issuer,
+        audience=auth.audience,
+        leeway_seconds=auth.leeway_seconds,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     """``orchestrator()`` builds a fresh unit of work and hands it down: one per request."""
 
@@ -60,6 +73,9 @@ class Container(containers.DeclarativeContainer):
     database_health = providers.Factory(DatabaseHealth, engine=engine)
     auditor = providers.Factory(build_auditor, engine, settings, flow_types)
     orchestrator = providers.Factory(MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock)
+    jwt_codec = providers.Singleton(build_jwt_codec, settings)
+    api_key_store = providers.Singleton(SqlApiKeyStore, engine)
+    authenticator = providers.Singleton(CredentialAuthenticator, jwt_codec, api_key_store)
 
 
 def build_container(settings: Settings) -> Container:

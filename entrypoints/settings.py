@@ -131,12 +131,77 @@ class CrewAISettings:
         return "*" in self.flow_types or flow_type in self.flow_types
 
 
+AUTH_MODES = ("production", "dev")
+DEV_JWT_SECRET = "mfo-dev-only-secret-never-use-in-production"
+
+
+def _text_or_file(name: str) -> str | None:
+    """The value of ``name``, or the contents of the file ``name_FILE`` names."""
+    raw = os.environ.get(name)
+    if raw:
+        return raw
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text()
+        except OSError as error:
+            raise SystemExit(f"{name}_FILE: cannot read {path}: {error.strerror}") from None
+    return None
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How callers of ``/api/v1`` authenticate (docs/security.md).
+
+    ``production`` (the default): a JWT bearer token (HS256 with ``jwt_secret``, RS256 with ``jwt_public_key``) or
+    an API key; the tenant and role come from the credential. ``dev``: the same, and a request without credentials
+    gets its tenant from the ``X-Client-Account-ID``/``X-Engagement-ID`` headers with the admin role.
+    """
+
+    mode: str = "production"
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_private_key: str | None = None
+    issuer: str = "mfo"
+    audience: str = "mfo-api"
+    token_ttl_seconds: int = 3600
+    leeway_seconds: int = 30
+
+    @classmethod
+    def from_env(cls) -> AuthSettings:
+        mode = os.environ.get("MFO_AUTH_MODE", cls.mode).strip().lower() or cls.mode
+        if mode not in AUTH_MODES:
+            raise SystemExit(f"MFO_AUTH_MODE must be one of {', '.join(AUTH_MODES)}, not {mode!r}")
+        return cls(
+            mode=mode,
+            jwt_secret=os.environ.get("MFO_JWT_SECRET") or None,
+            jwt_public_key=_text_or_file("MFO_JWT_PUBLIC_KEY"),
+            jwt_private_key=_text_or_file("MFO_JWT_PRIVATE_KEY"),
+            issuer=os.environ.get("MFO_JWT_ISSUER", cls.issuer),
+            audience=os.environ.get("MFO_JWT_AUDIENCE", cls.audience),
+            token_ttl_seconds=_int("MFO_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
+            leeway_seconds=_int("MFO_JWT_LEEWAY_SECONDS", cls.leeway_seconds),
+        )
+
+    @property
+    def dev(self) -> bool:
+        return self.mode == "dev"
+
+    @property
+    def hmac_secret(self) -> str | None:
+        """The HS256 secret; in dev mode a fixed, public one when none is configured."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        return DEV_JWT_SECRET if self.dev else None
+
+
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     legacy: LegacySettings = field(default_factory=LegacySettings)
     crewai: CrewAISettings = field(default_factory=CrewAISettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     flow_type_group: str = "mfo.flow_types"
 
     @classmethod
@@ -146,6 +211,7 @@ class Settings:
             api=ApiSettings.from_env(),
             legacy=LegacySettings.from_env(),
             crewai=CrewAISettings.from_env(),
+            auth=AuthSettings.from_env(),
         )
 
     def with_database_url(self, url: str) -> Settings:

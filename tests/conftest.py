@@ -27,7 +27,8 @@ os.environ.update(
 )
 
 from domain.events import Tenant  # noqa: E402
-from entrypoints.settings import ApiSettings, DatabaseSettings, Settings, async_database_url  # noqa: E402
+from entrypoints.settings import ApiSettings, AuthSettings, DatabaseSettings, Settings, async_database_url  # noqa: E402
+from tests.support import TEST_JWT_SECRET  # noqa: E402
 
 
 def _testcontainers_url() -> Iterator[str] | None:
@@ -85,7 +86,12 @@ def migrated_url(database_url: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings(migrated_url: str) -> Settings:
-    return Settings(database=DatabaseSettings(url=migrated_url, pool_size=5, max_overflow=20), api=ApiSettings())
+    """Development-mode auth, so tests may name their tenant in headers; tests/e2e/test_auth.py runs production mode."""
+    return Settings(
+        database=DatabaseSettings(url=migrated_url, pool_size=5, max_overflow=20),
+        api=ApiSettings(),
+        auth=AuthSettings(mode="dev", jwt_secret=TEST_JWT_SECRET),
+    )
 
 
 @pytest.fixture(scope="session")

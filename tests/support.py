@@ -9,8 +9,10 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.auth import JwtCodec
 from adapters.flow_types.discovery import DiscoveryFlowService, register
 from application.flow_type_registry import FlowTypeRegistry
+from domain.auth import Role
 from domain.events import Tenant
 from domain.flow import Flow
 
@@ -22,8 +24,21 @@ DISCOVERY_CSV = (
 )
 
 
+TEST_JWT_SECRET = "mfo-test-secret-0123456789abcdef0123456789"
+"""The HS256 secret of the tests' settings (tests/conftest.py): :func:`auth_headers` signs with it."""
+
+
 def headers(tenant: Tenant, **extra: str) -> dict[str, str]:
+    """Development-mode tenancy: the tenant named in headers (the tests' default app runs in dev mode)."""
     return {"X-Client-Account-ID": str(tenant.client_account_id), "X-Engagement-ID": str(tenant.engagement_id), **extra}
+
+
+def auth_headers(
+    tenant: Tenant, role: Role | str = Role.ADMIN, subject: str = "tester", **extra: str
+) -> dict[str, str]:
+    """An ``Authorization: Bearer`` header with a token for ``tenant`` and ``role``, accepted in every auth mode."""
+    token = JwtCodec(secret=TEST_JWT_SECRET).mint(tenant, Role(role), subject)
+    return {"Authorization": f"Bearer {token}", **extra}
 
 
 async def snapshot(engine: AsyncEngine, flow_id: UUID) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import adapters.auth.api_keys
 import adapters.crewai_bridge.state_store
 import adapters.flow_types.assessment.service
 import adapters.flow_types.discovery.child_record

@@ -10,7 +10,9 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 from msgspec import Struct
 
+from domain.auth import Role
 from domain.ports import AuditReport
+from entrypoints.http.auth import ROLE
 
 
 class AuditFindingOut(Struct):
@@ -57,6 +59,7 @@ class AuditReportOut(Struct):
     operation_id="auditConsistency",
     summary="Check every flow's master, child, CrewAI state and event count in one query",
     tags=["admin"],
+    opt={ROLE: Role.ADMIN},
 )
 async def audit_consistency(
     state: State, limit: Annotated[int, QueryParameter(ge=0, le=10_000, description="Most findings to list.")] = 100

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.exceptions import MethodNotAllowedException
@@ -9,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 
 from entrypoints.container import Container, build_container
 from entrypoints.http.admin import audit_consistency
+from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
 from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
@@ -20,6 +23,8 @@ from entrypoints.settings import Settings
 
 VERSION = "0.1.0"
 
+logger = logging.getLogger("mfo.auth")
+
 
 def create_app(settings: Settings, container: Container | None = None) -> Litestar:
     container = container or build_container(settings)
@@ -28,6 +33,11 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         await container.engine().dispose()
 
     usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS))
+    if settings.auth.dev:
+        logger.warning(
+            "MFO_AUTH_MODE=dev: requests without credentials are trusted as admins of the tenant their "
+            "X-Client-Account-ID/X-Engagement-ID headers name; never run this mode in production"
+        )
 
     return Litestar(
         route_handlers=[
@@ -39,7 +49,12 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
             legacy_usage,
             dashboard_router(),
         ],
-        exception_handlers={**EXCEPTION_HANDLERS, MethodNotAllowedException: method_not_allowed},  # type: ignore[dict-item]
+        exception_handlers={  # type: ignore[dict-item]
+            **EXCEPTION_HANDLERS,
+            **AUTH_EXCEPTION_HANDLERS,
+            MethodNotAllowedException: method_not_allowed,
+        },
+        guards=[authorize],
         state=State({"container": container, "settings": settings, "legacy_usage": usage}),
         on_shutdown=[dispose_engine],
         request_max_body_size=settings.api.max_body_bytes,

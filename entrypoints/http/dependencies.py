@@ -1,4 +1,7 @@
-"""Request-scoped dependencies: the orchestrator (with its own unit of work), tenant, actor, If-Match."""
+"""Request-scoped dependencies: the orchestrator (with its own unit of work), tenant, actor, If-Match.
+
+The tenant and actor come from the principal the ``authorize`` guard authenticated (:mod:`entrypoints.http.auth`).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,9 @@ from litestar.datastructures import State
 
 from application.orchestrator import MasterFlowOrchestrator
 from domain.events import Tenant
+from entrypoints.http.auth import DEV_TENANT_HEADERS, principal_of
 from entrypoints.http.problems import BadRequest
 
-TENANT_HEADERS = ("X-Client-Account-ID", "X-Engagement-ID")
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
@@ -22,16 +25,18 @@ def provide_orchestrator(state: State) -> MasterFlowOrchestrator:
 
 
 def provide_tenant(request: Request) -> Tenant:
-    values = []
-    for header in TENANT_HEADERS:
-        raw = request.headers.get(header)
-        if not raw:
-            raise BadRequest(f"the header {header} is required", header=header)
-        values.append(parse_uuid(raw, f"the header {header}"))
-    return Tenant(client_account_id=values[0], engagement_id=values[1])
+    """The tenant of the authenticated caller (see :mod:`entrypoints.http.auth`), never a header's in production."""
+    tenant = principal_of(request).tenant
+    if tenant is None:  # dev mode without tenant headers
+        raise BadRequest(f"the header {DEV_TENANT_HEADERS[0]} is required", header=DEV_TENANT_HEADERS[0])
+    return tenant
 
 
 def provide_actor(request: Request) -> str:
+    """Who acts: the credential's subject; only a development-mode caller without credentials names itself."""
+    principal = principal_of(request)
+    if principal.method != "dev-headers":
+        return principal.subject
     actor = request.headers.get("X-Actor", "anonymous").strip()
     if not actor or len(actor) > 200:
         raise BadRequest("the header X-Actor must have 1 to 200 characters", header="X-Actor")

@@ -14,7 +14,7 @@ import uvicorn
 
 from entrypoints.http.app import create_app
 from entrypoints.local_postgres import free_port
-from tests.support import asgi_client
+from tests.support import TEST_JWT_SECRET, asgi_client
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +30,15 @@ async def client(app) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def server(migrated_url: str) -> Iterator[str]:
-    """``mfo serve`` in its own process on a free port: the base URL, once /health answers."""
+    """``mfo serve`` (production auth, the tests' JWT secret) in its own process on a free port: the base URL."""
     port = free_port()
-    env = {**os.environ, "MFO_DATABASE_URL": migrated_url, "MFO_PORT": str(port)}
+    env = {
+        **os.environ,
+        "MFO_DATABASE_URL": migrated_url,
+        "MFO_PORT": str(port),
+        "MFO_AUTH_MODE": "production",
+        "MFO_JWT_SECRET": TEST_JWT_SECRET,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "entrypoints.cli", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

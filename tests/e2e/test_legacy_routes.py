@@ -14,7 +14,7 @@ from application.orchestrator import MasterFlowOrchestrator
 from domain.events import Tenant
 from domain.flow_types import FlowTypeDefinition
 from entrypoints.http.app import create_app
-from entrypoints.settings import LegacySettings, Settings
+from entrypoints.settings import AuthSettings, LegacySettings, Settings
 from tests.fakes import FakeClock, FakeFlowType, FakeUnitOfWork, Store, fake_flow_type
 from tests.support import DISCOVERY_CSV, asgi_client, headers
 
@@ -273,7 +273,7 @@ async def test_a_flow_of_another_type_is_not_found_on_legacy_routes() -> None:
     container, tenant = FakeContainer(), Tenant(uuid4(), uuid4())
     other = await container.orchestrator().initialize_flow(tenant, "fake", "other", {}, actor="test")
     mine = await container.orchestrator().initialize_flow(tenant, "discovery", "mine", {}, actor="test")
-    async with asgi_client(create_app(Settings(), container)) as client:  # type: ignore[arg-type]
+    async with asgi_client(create_app(Settings(auth=AuthSettings(mode="dev")), container)) as client:  # type: ignore[arg-type]
         h = headers(tenant)
         assert (await client.get(f"{UNIFIED}/{other.flow_id}", headers=h)).status_code == 200
         for prefix in FAMILIES.values():

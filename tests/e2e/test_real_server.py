@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 
 from domain.events import Tenant
-from tests.support import DISCOVERY_CSV, headers
+from tests.support import DISCOVERY_CSV, auth_headers
 
 
 def test_create_and_drive_a_flow_over_a_socket(server: str, tenant: Tenant) -> None:
-    with httpx.Client(base_url=server, headers=headers(tenant), timeout=10) as http:
+    with httpx.Client(base_url=server, headers=auth_headers(tenant), timeout=10) as http:
         created = http.post(
             "/api/v1/flows", json={"flow_type": "discovery", "name": "real", "configuration": {"data": DISCOVERY_CSV}}
         )
@@ -24,3 +24,9 @@ def test_create_and_drive_a_flow_over_a_socket(server: str, tenant: Tenant) -> N
         assert again.status_code == 409
         assert again.headers["content-type"].startswith("application/problem+json")
         assert http.get(f"{location}/status").json()["in_sync"] is True
+
+
+def test_a_request_without_credentials_is_refused(server: str) -> None:
+    refused = httpx.get(f"{server}/api/v1/flows", timeout=10)
+    assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
+    assert httpx.get(f"{server}/health", timeout=10).status_code == 200

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from litestar import get
 from litestar.datastructures import State
 
+from domain.auth import Role
+from entrypoints.http.auth import ROLE
 from entrypoints.http.legacy.schemas import LegacyUsageItemOut, LegacyUsageOut
 
 
@@ -57,6 +59,7 @@ class LegacyUsage:
     operation_id="legacyUsage",
     summary="How often each legacy route has been called since the process started",
     tags=["legacy"],
+    opt={ROLE: Role.ADMIN},
 )
 async def legacy_usage(state: State) -> LegacyUsageOut:
     counts = state.legacy_usage.snapshot()

@@ -1,0 +1,106 @@
+"""API keys: random secrets shown once; the database keeps only their SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, Table, Uuid, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.persistence.tables import metadata
+from domain.auth import AuthenticationFailed, Principal, Role
+from domain.events import Tenant
+
+PREFIX = "mfo_"
+_ROLES = ", ".join(f"'{role}'" for role in Role)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("client_account_id", Uuid, nullable=False),
+    Column("engagement_id", Uuid, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    CheckConstraint(f"role IN ({_ROLES})", name="role"),
+    Index("ix_api_keys_tenant", "client_account_id", "engagement_id"),
+)
+
+
+def key_hash(key: str) -> str:
+    """A fast hash is enough: the key is 256 random bits, so it cannot be guessed from its hash."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> tuple[str, str]:
+    """(key id, full key). The id is public (it finds the row); the rest is the secret."""
+    key_id = secrets.token_hex(8)
+    return key_id, f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+
+
+def key_id_of(key: str) -> str:
+    parts = key.split("_")
+    if len(parts) < 3 or parts[0] + "_" != PREFIX or len(parts[1]) != 16:
+        raise AuthenticationFailed("the API key is malformed")
+    return parts[1]
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    key_id: str
+    key: str
+    """The full key: shown once, never stored."""
+
+
+class SqlApiKeyStore:
+    """Finds keys with the application's connection (read-only); creates and revokes them as the schema owner."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def authenticate(self, key: str) -> Principal:
+        key_id = key_id_of(key)
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(api_keys).where(api_keys.c.key_id == key_id))).mappings().first()
+        if row is None or not hmac.compare_digest(row["key_hash"], key_hash(key)):
+            raise AuthenticationFailed("the API key is not known")
+        if row["revoked_at"] is not None:
+            raise AuthenticationFailed("the API key has been revoked")
+        return Principal(
+            subject=f"api-key:{row['name']}",
+            role=Role(row["role"]),
+            tenant=Tenant(row["client_account_id"], row["engagement_id"]),
+            method="api-key",
+        )
+
+    async def create(self, tenant: Tenant, role: Role, name: str, now: datetime | None = None) -> CreatedApiKey:
+        key_id, key = new_key()
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                api_keys.insert().values(
+                    key_id=key_id,
+                    key_hash=key_hash(key),
+                    client_account_id=tenant.client_account_id,
+                    engagement_id=tenant.engagement_id,
+                    role=str(role),
+                    name=name,
+                    created_at=now or datetime.now(UTC),
+                )
+            )
+        return CreatedApiKey(key_id=key_id, key=key)
+
+    async def revoke(self, key_id: str, now: datetime | None = None) -> bool:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                update(api_keys)
+                .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now or datetime.now(UTC))
+            )
+        return result.rowcount == 1

@@ -1,0 +1,112 @@
+"""JWT bearer tokens: HS256 with a shared secret or RS256 with a key pair (PyJWT)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import jwt
+
+from domain.auth import AuthenticationFailed, Principal, Role
+from domain.events import Tenant
+
+TENANT_CLAIMS = ("client_account_id", "engagement_id")
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "role", *TENANT_CLAIMS]
+
+
+class JwtCodec:
+    """Verifies tokens signed with a configured key, and mints them when it holds a signing key.
+
+    The algorithm is chosen by the key configured, never by the token: a token whose header names an algorithm
+    without a configured key is refused, so an RS256 public key can never be used as an HS256 secret.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: str | None = None,
+        public_key: str | None = None,
+        private_key: str | None = None,
+        issuer: str = "mfo",
+        audience: str = "mfo-api",
+        leeway_seconds: int = 30,
+    ) -> None:
+        self._verify_keys: dict[str, Any] = {}
+        if secret:
+            self._verify_keys["HS256"] = secret
+        if public_key:
+            self._verify_keys["RS256"] = public_key
+        self._secret = secret
+        self._private_key = private_key
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._verify_keys)
+
+    def verify(self, token: str) -> Principal:
+        if not self._verify_keys:
+            raise AuthenticationFailed("bearer tokens are not accepted: no JWT key is configured")
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except jwt.PyJWTError as error:
+            raise AuthenticationFailed(f"the bearer token is malformed: {error}") from None
+        key = self._verify_keys.get(algorithm) if isinstance(algorithm, str) else None
+        if key is None:
+            accepted = ", ".join(sorted(self._verify_keys))
+            raise AuthenticationFailed(f"tokens signed with {algorithm!r} are not accepted (only {accepted})")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationFailed("the bearer token has expired") from None
+        except jwt.PyJWTError as error:
+            raise AuthenticationFailed(f"the bearer token is not valid: {error}") from None
+        return principal_from_claims(claims)
+
+    def mint(
+        self, tenant: Tenant, role: Role, subject: str, ttl_seconds: int = 3600, now: datetime | None = None
+    ) -> str:
+        """A signed token: RS256 when a private key is configured, else HS256."""
+        issued = now or datetime.now(UTC)
+        claims = {
+            "sub": subject,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": issued,
+            "exp": issued + timedelta(seconds=ttl_seconds),
+            "role": str(role),
+            "client_account_id": str(tenant.client_account_id),
+            "engagement_id": str(tenant.engagement_id),
+        }
+        if self._private_key:
+            return jwt.encode(claims, self._private_key, algorithm="RS256")
+        if self._secret:
+            return jwt.encode(claims, self._secret, algorithm="HS256")
+        raise RuntimeError("no signing key: set MFO_JWT_SECRET (HS256) or MFO_JWT_PRIVATE_KEY_FILE (RS256)")
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        role = Role(claims["role"])
+    except ValueError:
+        known = ", ".join(Role)
+        raise AuthenticationFailed(f"the token's role must be one of {known}, not {claims['role']!r}") from None
+    try:
+        tenant = Tenant(UUID(str(claims["client_account_id"])), UUID(str(claims["engagement_id"])))
+    except ValueError:
+        raise AuthenticationFailed("the token's client_account_id and engagement_id must be UUIDs") from None
+    subject = str(claims["sub"]).strip()
+    if not subject or len(subject) > 200:
+        raise AuthenticationFailed("the token's sub must have 1 to 200 characters")
+    return Principal(subject=subject, role=role, tenant=tenant, method="jwt")

@@ -1,0 +1,136 @@
+"""Authentication and roles for every ``/api/v1`` route: one app-wide guard.
+
+The guard authenticates the caller (a JWT or an API key in ``Authorization: Bearer``, or an API key in
+``X-API-Key``), checks the caller's role against the route's, and leaves the :class:`Principal` on the request's
+state, where :func:`entrypoints.http.dependencies.provide_tenant` takes the tenant from. The role a route needs is
+its handler's ``opt["role"]`` when set, else by method: reads need a viewer, other changes an operator, deletes an
+admin. So a new ``/api/v1`` route is protected without doing anything.
+
+In ``dev`` mode a request without credentials is an admin of the tenant its ``X-Client-Account-ID`` and
+``X-Engagement-ID`` headers name (``make run`` uses it; never in production).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from domain.auth import AuthenticationFailed, Principal, Role
+from domain.events import Tenant
+from entrypoints.http.problems import BadRequest, problem
+
+PROTECTED_PREFIX = "/api/v1"
+ROLE = "role"
+"""The key of a route handler's ``opt`` naming the role it needs, e.g. ``opt={ROLE: Role.ADMIN}``."""
+PRINCIPAL = "principal"
+REALM = 'Bearer realm="mfo"'
+DEV_TENANT_HEADERS = ("X-Client-Account-ID", "X-Engagement-ID")
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+logger = logging.getLogger("mfo.auth")
+
+
+class Forbidden(Exception):
+    def __init__(self, role: Role, required: Role) -> None:
+        self.role = role
+        self.required = required
+        super().__init__(f"this route needs the {required} role; the credential carries {role}")
+
+
+def is_protected(path: str) -> bool:
+    return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+
+
+def required_role(handler: BaseRouteHandler, method: str) -> Role:
+    explicit = handler.opt.get(ROLE)
+    if explicit is not None:
+        return Role(explicit)
+    if method in READS:
+        return Role.VIEWER
+    if method == "DELETE":
+        return Role.ADMIN
+    return Role.OPERATOR
+
+
+def credential_of(connection: ASGIConnection) -> str | None:
+    authorization = connection.headers.get("Authorization")
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthenticationFailed("the Authorization header must be 'Bearer <token or API key>'")
+        return value.strip()
+    api_key = connection.headers.get("X-API-Key")
+    if api_key is not None:
+        return api_key.strip()
+    return None
+
+
+def dev_principal(connection: ASGIConnection) -> Principal:
+    """Development mode only: the tenant from the headers (None when neither is sent), as an admin."""
+    raw = [connection.headers.get(header) for header in DEV_TENANT_HEADERS]
+    tenant = None
+    if any(raw):
+        from entrypoints.http.dependencies import parse_uuid
+
+        for header, value in zip(DEV_TENANT_HEADERS, raw, strict=True):
+            if not value:
+                raise BadRequest(f"the header {header} is required", header=header)
+        ids = [parse_uuid(v or "", f"the header {h}") for h, v in zip(DEV_TENANT_HEADERS, raw, strict=True)]
+        tenant = Tenant(client_account_id=ids[0], engagement_id=ids[1])
+    actor = (connection.headers.get("X-Actor") or "anonymous").strip()
+    return Principal(subject=actor, role=Role.ADMIN, tenant=tenant, method="dev-headers")
+
+
+async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The app-wide guard: 401 without a valid credential, 403 when the role is too low."""
+    if not is_protected(connection.scope["path"]):
+        return
+    credential = credential_of(connection)
+    if credential is not None:
+        principal = await connection.app.state.container.authenticator().authenticate(credential)
+    elif connection.app.state.settings.auth.dev:
+        principal = dev_principal(connection)
+    else:
+        raise AuthenticationFailed("this route needs a bearer token or an API key", missing=True)
+    required = required_role(handler, connection.scope["method"])
+    if not principal.role.allows(required):
+        raise Forbidden(principal.role, required)
+    connection.state[PRINCIPAL] = principal
+
+
+def principal_of(request: Request) -> Principal:
+    principal = request.state.get(PRINCIPAL)
+    if principal is None:
+        raise RuntimeError(f"{request.url.path} is not behind the authorize guard")
+    return principal
+
+
+def _unauthenticated(request: Request, e: AuthenticationFailed) -> Response:
+    challenge = REALM if e.missing else f'{REALM}, error="invalid_token", error_description="{_quoted(e.reason)}"'
+    return problem(
+        request, 401, "unauthenticated", "Authentication required", e.reason, {"WWW-Authenticate": challenge}
+    )
+
+
+def _forbidden(request: Request, e: Forbidden) -> Response:
+    challenge = f'{REALM}, error="insufficient_scope"'
+    return problem(
+        request,
+        403,
+        "forbidden",
+        "Role not allowed",
+        str(e),
+        {"WWW-Authenticate": challenge},
+        role=str(e.role),
+        required_role=str(e.required),
+    )
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "").replace('"', "'")[:200]
+
+
+AUTH_EXCEPTION_HANDLERS = {AuthenticationFailed: _unauthenticated, Forbidden: _forbidden}

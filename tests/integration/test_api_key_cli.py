@@ -1,0 +1,46 @@
+"""``mfo api-key create`` prints a key once and stores only its hash; ``revoke`` ends it."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import text
+
+from adapters.auth.api_keys import key_hash
+from domain.auth import AuthenticationFailed, Role
+from domain.events import Tenant
+from entrypoints.cli import main
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
+
+
+def test_create_then_revoke_an_api_key(
+    migrated_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MFO_DATABASE_URL", migrated_url)
+    tenant = Tenant(uuid4(), uuid4())
+    ids = ["--client-account-id", str(tenant.client_account_id), "--engagement-id", str(tenant.engagement_id)]
+    assert main(["api-key", "create", *ids, "--role", "viewer", "--name", "reports"]) == 0
+    key = capsys.readouterr().out.strip()
+    key_id = key.split("_")[1]
+
+    async def stored_and_principal() -> tuple[list[str], object]:
+        container = build_container(Settings().with_database_url(migrated_url))
+        try:
+            async with container.engine().connect() as connection:
+                rows = await connection.execute(text("SELECT * FROM api_keys WHERE key_id = :id"), {"id": key_id})
+                values = [str(v) for v in rows.one()]
+            return values, await container.api_key_store().authenticate(key)
+        finally:
+            await container.engine().dispose()
+
+    values, principal = asyncio.run(stored_and_principal())
+    assert key not in values and key_hash(key) in values
+    assert (principal.tenant, principal.role, principal.subject) == (tenant, Role.VIEWER, "api-key:reports")
+
+    assert main(["api-key", "revoke", key_id]) == 0
+    assert main(["api-key", "revoke", key_id]) == 1
+    with pytest.raises(AuthenticationFailed, match="revoked"):
+        asyncio.run(stored_and_principal())
