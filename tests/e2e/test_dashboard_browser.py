@@ -16,8 +16,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from domain.auth import Role
 from domain.events import Tenant
-from tests.support import DISCOVERY_CSV, headers
+from tests.support import DISCOVERY_CSV, auth_headers, headers
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -144,10 +145,11 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
     expect(page.locator("#problem")).to_be_hidden()
 
     # Every API call goes through one function: a token entered in the form rides along with the tenant headers.
-    page.fill("#access [name=token]", "a-token")
+    token = auth_headers(tenant, Role.VIEWER)["Authorization"].removeprefix("Bearer ")
+    page.fill("#access [name=token]", token)
     with page.expect_request(lambda r: "/api/v1/flows?" in r.url, timeout=SEEN_WITHIN_MS) as sent:
         page.click("#access button[type=submit]")
-    assert sent.value.headers["authorization"] == "Bearer a-token"
+    assert sent.value.headers["authorization"] == f"Bearer {token}"
     assert sent.value.headers["x-client-account-id"] == str(tenant.client_account_id)
     assert sent.value.headers["x-engagement-id"] == str(tenant.engagement_id)
     assert page_errors == []
