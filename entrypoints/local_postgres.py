@@ -59,6 +59,7 @@ class LocalPostgres:
     data_dir: Path
     database: str = "mfo"
     durable: bool = True
+    port: int | None = None  # None: a free port at the first start, then kept, so a restart keeps its URL
 
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
@@ -91,9 +92,10 @@ class LocalPostgres:
             return None
         return int(pid_file.read_text().splitlines()[3])
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: ``fast`` (sessions end, clean shutdown) or ``immediate`` (like a crash)."""
         if self.running_port() is not None:
-            self._run(["pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w"], check=False)
+            self._run(["pg_ctl", "stop", "-D", str(self.data_dir), "-m", mode, "-w"], check=False)
 
     def destroy(self) -> None:
         self.stop()
@@ -123,7 +125,7 @@ class LocalPostgres:
         )
 
     def _start(self) -> int:
-        port = free_port()
+        port = self.port = self.port or free_port()
         options = [
             f"-p {port}",
             "-c listen_addresses=127.0.0.1",
