@@ -82,11 +82,19 @@ class InvalidCursor(DomainError):
 
 
 class StorageUnavailable(DomainError):
-    """The flow store did not answer (down, restarting, timed out). Nothing was changed."""
+    """The flow store did not answer (down, restarting, timed out). Nothing was changed, unless ``outcome_unknown``:
+    the store stopped answering during the commit itself, so the change may have been applied."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, outcome_unknown: bool = False) -> None:
         self.reason = reason
-        super().__init__(f"the flow store is unavailable ({reason}); nothing was changed, retry later")
+        self.outcome_unknown = outcome_unknown
+        if outcome_unknown:
+            super().__init__(
+                f"the flow store stopped answering while committing ({reason}); the change may or may not have "
+                "been applied: read the flow before retrying"
+            )
+        else:
+            super().__init__(f"the flow store is unavailable ({reason}); nothing was changed, retry later")
 
 
 class ConcurrentModification(DomainError):
@@ -95,3 +103,13 @@ class ConcurrentModification(DomainError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"the change conflicts with a concurrent one ({reason}); nothing was changed, retry it")
+
+
+class FlowBusy(ConcurrentModification):
+    """Another operation held a lock this change needed for longer than the lock timeout. Nothing was changed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        DomainError.__init__(
+            self, f"the flow is busy with another operation ({reason}); nothing was changed, retry it shortly"
+        )

@@ -29,8 +29,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=database.pool_timeout_seconds,
         pool_pre_ping=True,
         connect_args={
-            "server_settings": {"statement_timeout": str(database.statement_timeout_ms), "application_name": "mfo"},
-            "timeout": 10,
+            "server_settings": {
+                "statement_timeout": str(database.statement_timeout_ms),
+                "lock_timeout": str(database.lock_timeout_ms),
+                "application_name": "mfo",
+            },
+            "timeout": database.connect_timeout_seconds,
         },
     )
 

@@ -33,6 +33,8 @@ class DatabaseSettings:
     max_overflow: int = 10
     pool_timeout_seconds: int = 10
     statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 5_000
+    connect_timeout_seconds: int = 5
     data_dir: Path = Path(".mfo")
 
     @classmethod
@@ -44,6 +46,8 @@ class DatabaseSettings:
             max_overflow=_int("MFO_DB_MAX_OVERFLOW", cls.max_overflow),
             pool_timeout_seconds=_int("MFO_DB_POOL_TIMEOUT", cls.pool_timeout_seconds),
             statement_timeout_ms=_int("MFO_DB_STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
+            lock_timeout_ms=_int("MFO_DB_LOCK_TIMEOUT_MS", cls.lock_timeout_ms),
+            connect_timeout_seconds=_int("MFO_DB_CONNECT_TIMEOUT", cls.connect_timeout_seconds),
             data_dir=Path(os.environ.get("MFO_DATA_DIR", str(cls.data_dir))),
         )
 

@@ -11,7 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.event_log import SqlAlchemyFlowEventLog
 from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
-from domain.errors import ConcurrentModification, StorageUnavailable
+from domain.errors import ConcurrentModification, FlowBusy, StorageUnavailable
+
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout fired (or NOWAIT found the row locked)
+QUERY_CANCELED = "57014"  # statement_timeout fired (or the statement was cancelled)
 
 
 class SqlAlchemyUnitOfWork:
@@ -59,7 +62,13 @@ class SqlAlchemyUnitOfWork:
             raise translated from exc
 
     async def commit(self) -> None:
-        await self.session.commit()
+        try:
+            await self.session.commit()
+        except Exception as error:  # the connection may have died after PostgreSQL committed: say so
+            translated = storage_error(error)
+            if isinstance(translated, StorageUnavailable):
+                raise StorageUnavailable(translated.reason, outcome_unknown=True) from error
+            raise
 
     async def rollback(self) -> None:
         await self.session.rollback()
@@ -72,6 +81,11 @@ def storage_error(exc: BaseException | None) -> Exception | None:
     if isinstance(exc, PoolTimeout):
         return StorageUnavailable("no pooled connection was free in time")
     if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate == LOCK_NOT_AVAILABLE:
+            return FlowBusy("a lock it needed was held past the lock timeout")
+        if sqlstate == QUERY_CANCELED:
+            return StorageUnavailable("a statement ran past the statement timeout")
         return StorageUnavailable(exc.orig.__class__.__name__ if exc.orig else exc.__class__.__name__)
     if isinstance(exc, (ConnectionError, OSError, TimeoutError)):
         return StorageUnavailable(exc.__class__.__name__)

@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from domain.errors import (
     ConcurrentModification,
     DomainError,
+    FlowBusy,
     FlowNotFound,
     IllegalTransition,
     InvalidCursor,
@@ -92,11 +93,21 @@ def _domain(request: Request, e: DomainError) -> Response:
         return problem(request, 422, "invalid-input", "Invalid input", str(e))
     if isinstance(e, InvalidCursor):
         return problem(request, 400, "invalid-cursor", "Invalid cursor", str(e))
+    if isinstance(e, FlowBusy):  # ADR 0010: a conflict over one flow, not an outage
+        return problem(request, 409, "flow-busy", "Flow busy", str(e), headers={"Retry-After": "1"})
     if isinstance(e, ConcurrentModification):
         return problem(request, 409, "concurrent-modification", "Concurrent modification", str(e))
     if isinstance(e, StorageUnavailable):
         logger.warning("flow store unavailable: %s", e.reason)
-        return problem(request, 503, "storage-unavailable", "Storage unavailable", str(e), headers={"Retry-After": "2"})
+        return problem(
+            request,
+            503,
+            "storage-unavailable",
+            "Storage unavailable",
+            str(e),
+            headers={"Retry-After": "2"},
+            outcome_unknown=e.outcome_unknown or None,
+        )
     return _unexpected(request, e)
 
 
