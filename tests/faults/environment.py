@@ -1,0 +1,117 @@
+"""A real MFO server process over a PostgreSQL cluster of the test's own, and the checks made after a fault."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from entrypoints.settings import Settings
+from tests.faults.load import Ledger
+
+
+class MfoServer:
+    """``mfo serve`` in a child process on a fixed port, so a restart keeps its address."""
+
+    def __init__(self, database_url: str, log_file: Path, port: int, **env: str) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._log_file = log_file
+        self._env = {**os.environ, "MFO_DATABASE_URL": database_url, "MFO_PORT": str(port), **env}
+        self._process: subprocess.Popen[bytes] | None = None
+
+    async def start(self, within_seconds: float = 90) -> None:
+        with self._log_file.open("ab") as log:  # a file, not a pipe: a full pipe would stall the server
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "entrypoints.cli", "serve"], env=self._env, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + within_seconds
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=2) as http:
+            while True:
+                try:
+                    if (await http.get("/health")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError(f"the server did not start:\n{self.log_tail()}")
+                await asyncio.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, in-flight requests and transactions are cut off."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGKILL)
+        self._process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self._log_file.read_text(errors="replace").splitlines()[-lines:])
+
+
+async def lost_writes(database_url: str, ledger: Ledger) -> list[str]:
+    """Every acknowledged write must be stored: the flow at that version or later, with the acknowledged status
+    recorded by the event of that version (events are never rewritten). Read straight from PostgreSQL."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            versions = dict((await connection.execute(text("SELECT flow_id::text, version FROM flows"))).all())
+            events = (await connection.execute(text("SELECT flow_id::text, version, to_status FROM flow_events"))).all()
+    finally:
+        await engine.dispose()
+    recorded = {(flow_id, version): status for flow_id, version, status in events}
+    lost = []
+    for flow_id, ack in ledger.acked.items():
+        stored = versions.get(flow_id)
+        if stored is None:
+            lost.append(f"{flow_id}: acknowledged at v{ack.version} ({ack.status}) but not stored")
+        elif stored < ack.version:
+            lost.append(f"{flow_id}: acknowledged at v{ack.version}, stored at v{stored}")
+        elif (event := recorded.get((flow_id, ack.version))) != ack.status:
+            lost.append(f"{flow_id}: v{ack.version} acknowledged {ack.status}, its event says {event}")
+    return lost
+
+
+async def audit_findings(database_url: str) -> list[str]:
+    """What the consistency auditor (``mfo audit``) reports, one line per inconsistent flow. Built as the container
+    builds it, from the same flow types and CrewAI settings as the server, without loading CrewAI itself."""
+    from entrypoints.container import build_auditor
+    from entrypoints.flow_type_plugins import load_flow_type_registry
+
+    settings = Settings.from_env()
+    engine = create_async_engine(database_url)
+    try:
+        report = await build_auditor(engine, settings, load_flow_type_registry(settings.flow_type_group)).audit()
+    finally:
+        await engine.dispose()
+    assert report.flows_checked > 0
+    return [f"{f.flow_id} {f.status} v{f.version}: {'; '.join(f.problems)}" for f in report.findings]
+
+
+async def wait_for(
+    condition: Callable[[], bool], within_seconds: float, what: str, context: Callable[[], object] = str
+) -> float:
+    """Seconds until ``condition()`` held; fails the test after ``within_seconds``, saying ``context()``."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > within_seconds:
+            raise AssertionError(f"{what}: not within {within_seconds} s; {context()}")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started

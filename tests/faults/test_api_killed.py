@@ -1,0 +1,40 @@
+"""The API process is killed with SIGKILL while clients create and drive flows, then started again. Requests in
+flight are cut off (their transactions die with their connections); connection errors are allowed only while the
+process is down; nothing acknowledged is lost and every flow's stored views still agree."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from entrypoints.local_postgres import LocalPostgres
+from tests.faults.environment import audit_findings, lost_writes, wait_for
+from tests.faults.load import Load
+
+pytestmark = pytest.mark.slow
+
+
+async def test_api_process_killed_under_load(cluster: LocalPostgres, serve) -> None:  # type: ignore[no-untyped-def]
+    server = serve()
+    await server.start()
+    load = Load(server.base_url)
+    load.start()
+    try:
+        await wait_for(lambda: load.ledger.acks >= 30, 20, "acknowledged writes before the kill", load.summary)
+        load.api_going_down()
+        server.kill()
+        await server.start()
+        back = time.monotonic()
+        load.api_up_again()
+        await wait_for(lambda: load.ledger.last_ack_at > back, 10, "the first write after the restart", load.summary)
+        acks_after = load.ledger.acks
+        await wait_for(lambda: load.ledger.acks >= acks_after + 30, 20, "writes after the restart", load.summary)
+    finally:
+        await load.stop()
+
+    assert load.violations == [], "\n".join(load.violations[:20]) + "\n" + server.log_tail()
+    assert load.transport_errors > 0  # the clients did see the process go
+    url = cluster.url(cluster.port or 0)
+    assert await lost_writes(url, load.ledger) == []
+    assert await audit_findings(url) == []
