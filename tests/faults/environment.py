@@ -28,7 +28,7 @@ class MfoServer:
         self._env = {**os.environ, "MFO_DATABASE_URL": database_url, "MFO_PORT": str(port), **env}
         self._process: subprocess.Popen[bytes] | None = None
 
-    async def start(self, within_seconds: float = 90) -> None:
+    async def start(self, within_seconds: float = 180) -> None:  # importing crewai is slow on a busy machine
         with self._log_file.open("ab") as log:  # a file, not a pipe: a full pipe would stall the server
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "entrypoints.cli", "serve"], env=self._env, stdout=log, stderr=log
