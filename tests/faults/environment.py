@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from entrypoints.settings import Settings
 from tests.faults.load import Ledger
+from tests.support import TEST_JWT_SECRET
 
 
 class MfoServer:
@@ -25,7 +26,14 @@ class MfoServer:
     def __init__(self, database_url: str, log_file: Path, port: int, **env: str) -> None:
         self.base_url = f"http://127.0.0.1:{port}"
         self._log_file = log_file
-        self._env = {**os.environ, "MFO_DATABASE_URL": database_url, "MFO_PORT": str(port), **env}
+        self._env = {
+            **os.environ,
+            "MFO_DATABASE_URL": database_url,
+            "MFO_PORT": str(port),
+            "MFO_AUTH_MODE": "production",
+            "MFO_JWT_SECRET": TEST_JWT_SECRET,
+            **env,
+        }
         self._process: subprocess.Popen[bytes] | None = None
 
     async def start(self, within_seconds: float = 180) -> None:  # importing crewai is slow on a busy machine

@@ -16,16 +16,17 @@ from uuid import uuid4
 
 import httpx
 
+from domain.auth import Role
 from domain.events import Tenant
-from tests.support import DISCOVERY_CSV, headers
+from tests.support import DISCOVERY_CSV, auth_headers
 
 PROBLEM_JSON = "application/problem+json"
 TERMINAL = {"completed", "failed", "cancelled", "deleted"}
 
 
 def tenant_headers(tenant: Tenant) -> dict[str, str]:
-    """How the fault tests say who they are: the one place to change when the API moves to tokens."""
-    return headers(tenant)
+    """How the fault tests say who they are: an operator's bearer token for ``tenant`` (production auth)."""
+    return auth_headers(tenant, Role.OPERATOR, subject="fault-load")
 
 
 @dataclass(frozen=True)
