@@ -152,6 +152,10 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
     assert sent.value.headers["authorization"] == f"Bearer {token}"
     assert sent.value.headers["x-client-account-id"] == str(tenant.client_account_id)
     assert sent.value.headers["x-engagement-id"] == str(tenant.engagement_id)
+    expect(page.locator(f"tr[data-flow-id='{flow_id}']")).to_contain_text("completed")
+    page.click("#audit-run")  # the audit looks across tenants: a viewer is told, in the audit panel only
+    expect(page.get_by_test_id("audit-refused")).to_contain_text("403")
+    expect(page.locator("#problem")).to_be_hidden()
     assert page_errors == []
 
 

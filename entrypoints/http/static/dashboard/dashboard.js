@@ -402,6 +402,20 @@ function renderTimeline() {
 // ---- the consistency audit: the latest stored one when there is one, else an on-demand run ---------------------
 
 async function refreshAudit(runNow = false) {
+  try {
+    await loadAudit(runNow);
+  } catch (error) {
+    if (!(error instanceof ApiError) || ![401, 403].includes(error.status)) throw error;
+    // The audit looks across tenants: only an admin credential may read it. The rest of the page works without.
+    view.audit = null;
+    view.auditLoadedAt = Date.now();
+    $("audit").replaceChildren(el("p", { class: "muted", "data-testid": "audit-refused" }, error.message));
+    return;
+  }
+  renderAudit();
+}
+
+async function loadAudit(runNow) {
   if (!runNow) {
     const latest = await api("/api/v1/admin/consistency/latest", { accept: [404] });
     if (latest.status === 200 && !newer(view.audit, latest.data)) {
@@ -416,7 +430,6 @@ async function refreshAudit(runNow = false) {
     view.auditSource = "on demand";
   }
   view.auditLoadedAt = Date.now();
-  renderAudit();
 }
 
 function newer(shown, latest) {
