@@ -35,6 +35,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
                 "application_name": "mfo",
             },
             "timeout": database.connect_timeout_seconds,
+            "command_timeout": database.command_timeout_seconds,
         },
     )
 

@@ -35,6 +35,7 @@ class DatabaseSettings:
     statement_timeout_ms: int = 30_000
     lock_timeout_ms: int = 5_000
     connect_timeout_seconds: int = 5
+    command_timeout_seconds: int = 35  # client side, a backstop for a server that stops answering
     data_dir: Path = Path(".mfo")
 
     @classmethod
@@ -48,6 +49,7 @@ class DatabaseSettings:
             statement_timeout_ms=_int("MFO_DB_STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
             lock_timeout_ms=_int("MFO_DB_LOCK_TIMEOUT_MS", cls.lock_timeout_ms),
             connect_timeout_seconds=_int("MFO_DB_CONNECT_TIMEOUT", cls.connect_timeout_seconds),
+            command_timeout_seconds=_int("MFO_DB_COMMAND_TIMEOUT", cls.command_timeout_seconds),
             data_dir=Path(os.environ.get("MFO_DATA_DIR", str(cls.data_dir))),
         )
 
