@@ -1,7 +1,8 @@
 """PostgreSQL stops answering without closing anything (every server process frozen with SIGSTOP, as in a stalled
 host or a network partition), while clients create and drive flows, then carries on (SIGCONT). The server-side
 timeouts cannot fire, so the client-side ones must: every request is answered within the bound, 503 with
-Retry-After; afterwards the service recovers by itself and nothing acknowledged is lost."""
+Retry-After (and /health says the database is down); afterwards the service recovers by itself and nothing
+acknowledged is lost."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres
@@ -51,6 +53,9 @@ async def test_postgres_stops_answering_under_load(cluster: LocalPostgres, serve
         signal_all(frozen, signal.SIGSTOP)
         refused_before = load.count(503)
         await wait_for(lambda: load.count(503) >= refused_before + 8, 30, "503s while frozen", load.summary)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=load.timeout_seconds) as http:
+            health = await http.get("/health")
+        assert health.status_code == 503 and health.headers["retry-after"].isdigit(), health.text
         signal_all(frozen, signal.SIGCONT)
         frozen = []
         acks_after = load.ledger.acks
