@@ -21,77 +21,93 @@ from domain.status_sync import child_status_for
 
 WORK_MEM = "256MB"  # the grouping stays in memory up to millions of flows
 
-# One row per stored view of a flow: 1 the master row, 2 its child record, 3 its CrewAI state, 4 each event.
-MASTER, CHILD, CREWAI, EVENT = 1, 2, 3, 4
+BRIDGED = 16  # added to the master row's status code when its flow type runs through the CrewAI bridge
+SHIFT = 32  # a view's integer: version * SHIFT + status code
+
+
+def _code(column: str, statuses: Iterable[str]) -> str:
+    """``column`` as a small integer: the position (from 1) of its value in ``statuses``, 0 for any other value."""
+    cases = " ".join(f"WHEN '{value}' THEN {n}" for n, value in enumerate(statuses, start=1))
+    return f"CASE {column} {cases} ELSE 0 END"
 
 
 def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str]) -> str:
     """One pass: every stored view of every flow, grouped by flow id, and the groups that disagree.
 
-    Grouping by the flow id alone keeps the single hash aggregate fast; the foreign keys from the child tables,
-    CrewAI states and events to ``flows`` include the tenant, so these rows cannot belong to another tenant.
+    Before the grouping, every view is reduced to one integer: ``version * 32 + status code``, where a status code
+    is the position of the master status it stands for (so a child status is compared through
+    ``child_status_for``) and the master row adds 16 when its flow type runs through the CrewAI bridge. Each view
+    fills its own column and leaves the others NULL, so the one hash aggregate runs seven plain integer aggregates
+    per row, without FILTER clauses; the master row's ``ctid`` finds it again for the flows reported. Grouping by
+    the flow id alone keeps the aggregate fast; the foreign keys from the child tables, CrewAI states and events to
+    ``flows`` include the tenant, so these rows cannot belong to another tenant. The texts of a reported flow's
+    child and CrewAI statuses are read back by key, for the report only. When a flow has more than one child
+    record, the one reflecting the highest version is compared.
     """
-    children = "".join(
-        f"\n    UNION ALL SELECT flow_id, {CHILD}, NULL, status, master_version FROM {table}"
-        for table in sorted(child_tables)
-    )
-    mapping = " ".join(f"WHEN '{s}' THEN '{child_status_for(s)}'" for s in FlowStatus)
+    tables = sorted(child_tables)
+    as_master = _code("status", [str(s) for s in FlowStatus])
+    as_child = _code("status", [child_status_for(s) for s in FlowStatus])
     bridged = ", ".join(f"'{name}'" for name in sorted(bridged_types)) or "NULL"
-
-    def of(source: int, column: str, aggregate: str = "max") -> str:
-        return f"{aggregate}({column}) FILTER (WHERE src = {source})"
-
-    master_status, master_version = of(MASTER, "status", "min"), of(MASTER, "version")
-    child_status, child_version = of(CHILD, "status", "min"), of(CHILD, "version")
-    crewai_status, crewai_version = of(CREWAI, "status", "min"), of(CREWAI, "version")
-    events, last_event = f"count(*) FILTER (WHERE src = {EVENT})", of(EVENT, "version")
+    child = f"master_version * {SHIFT} + {as_child}"
+    children = "".join(f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL FROM {t}" for t in tables)
+    key = " AND ".join(f"v.{k} = f.{k}" for k in ("client_account_id", "engagement_id", "flow_id"))
+    child_text = (
+        "coalesce(" + ", ".join(f"(SELECT v.status FROM {table} v WHERE {key})" for table in tables) + ")"
+        if tables
+        else "NULL"
+    )
+    crewai_text = f"(SELECT v.status FROM crewai_flow_states v WHERE {key})"
+    master_code, master_version = f"d.master % {BRIDGED}", f"d.master / {SHIFT}"
+    child_code, child_version = f"d.child % {SHIFT}", f"d.child / {SHIFT}"
+    crewai_code, crewai_version = f"d.crewai % {SHIFT}", f"d.crewai / {SHIFT}"
     checks = [
-        (f"count(*) FILTER (WHERE src = {MASTER}) = 0", "'master row missing'"),
-        (f"count(*) FILTER (WHERE src = {CHILD}) = 0", "'child record missing'"),
-        (f"count(*) FILTER (WHERE src = {CHILD}) > 1", "'more than one child record'"),
+        ("d.master IS NULL", "'master row missing'"),
+        ("d.children = 0", "'child record missing'"),
+        ("d.children > 1", "'more than one child record'"),
         (
-            f"{child_status} <> (CASE {master_status} {mapping} END)",
-            f"'child status ' || {child_status} || ' does not match master status ' || {master_status}",
+            f"{child_code} <> {master_code}",
+            f"'child status ' || {child_text} || ' does not match master status ' || f.status",
         ),
         (
             f"{child_version} <> {master_version}",
             f"'child reflects version ' || {child_version} || ', master is at ' || {master_version}",
         ),
+        (f"d.master % {SHIFT} >= {BRIDGED} AND d.crewai IS NULL", "'CrewAI state missing'"),
         (
-            f"bool_or(bridged) AND count(*) FILTER (WHERE src = {CREWAI}) = 0",
-            "'CrewAI state missing'",
-        ),
-        (
-            f"{crewai_status} <> {master_status}",
-            f"'CrewAI state status ' || {crewai_status} || ' does not match master status ' || {master_status}",
+            f"{crewai_code} <> {master_code}",
+            f"'CrewAI state status ' || {crewai_text} || ' does not match master status ' || f.status",
         ),
         (
             f"{crewai_version} <> {master_version}",
             f"'CrewAI state reflects version ' || {crewai_version} || ', master is at ' || {master_version}",
         ),
         (
-            f"{events} <> {master_version} OR {last_event} <> {master_version}",
-            f"'version ' || {master_version} || ' but ' || {events} || ' events'",
+            f"d.events <> {master_version} OR d.last_event <> {master_version}",
+            f"'version ' || {master_version} || ' but ' || d.events || ' events'",
         ),
     ]
     problems = ",\n        ".join(f"CASE WHEN {when} THEN {what} END" for when, what in checks)
-    having = "\n    OR ".join(f"coalesce({when}, false)" for when, _ in checks)
+    disagree = "\n    OR ".join(f"coalesce({when}, false)" for when, _ in checks)
+    master = f"version::bigint * {SHIFT} + {as_master} + CASE WHEN flow_type IN ({bridged}) THEN {BRIDGED} ELSE 0 END"
     return f"""
-WITH disagreeing AS (
-    SELECT flow_id, array_remove(ARRAY[
-        {problems}
-       ], NULL) AS problems
+WITH grouped AS (
+    SELECT flow_id, max(m) AS master, max(ref) AS master_ref, count(c) AS children, max(c) AS child,
+           max(s) AS crewai, count(e) AS events, max(e) AS last_event
     FROM (
-        SELECT flow_id, {MASTER} AS src, flow_type IN ({bridged}), status, version FROM flows
-        UNION ALL SELECT flow_id, {CREWAI}, NULL, status, master_version FROM crewai_flow_states
-        UNION ALL SELECT flow_id, {EVENT}, NULL, NULL, version FROM flow_events{children}
-    ) AS views (flow_id, src, bridged, status, version)
+        SELECT flow_id, {master}, ctid, NULL::bigint, NULL::bigint, NULL::integer FROM flows
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, master_version * {SHIFT} + {as_master}, NULL FROM crewai_flow_states
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version FROM flow_events{children}
+    ) AS views (flow_id, m, ref, c, s, e)
     GROUP BY flow_id
-    HAVING {having}
+), disagreeing AS (
+    SELECT * FROM grouped d
+    WHERE {disagree}
 )
 SELECT count(*) OVER () AS inconsistent, d.flow_id, f.client_account_id, f.engagement_id, f.flow_type, f.status,
-       f.version, d.problems
-FROM disagreeing d LEFT JOIN flows f ON f.flow_id = d.flow_id
+       f.version, array_remove(ARRAY[
+        {problems}
+       ], NULL) AS problems
+FROM disagreeing d LEFT JOIN flows f ON f.ctid = d.master_ref
 ORDER BY d.flow_id
 LIMIT :limit
 """
