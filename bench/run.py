@@ -1,10 +1,13 @@
 """``make bench``: MFO's throughput, latency and connections per request against raw PostgreSQL, in one run.
 
-Starts a local PostgreSQL cluster (or uses MFO_BENCH_DATABASE_URL) and the real server (uvicorn, production
-settings, ``--workers``), seeds flows across 100 tenants, and drives the server with ``bench/loadgen.py`` in a
-separate process at several concurrency levels. The baseline is pgbench running the SQL one transition commits, at
-the same concurrency on the same cluster. Prints a table, writes bench/results/latest.json and the plot, and
-rewrites the results part of docs/performance.md.
+First times ``make test`` (unless --skip-make-test). Then starts a local PostgreSQL cluster (or uses
+MFO_BENCH_DATABASE_URL) and the real server (uvicorn, production settings, ``--workers``), seeds flows across 100
+tenants, and drives the server with ``bench/loadgen.py`` in a separate process at several concurrency levels. Every
+measured point is run ``--repeat`` times (separate processes, in rounds over all points) and the median of the runs
+is quoted. The baselines run on the same cluster: pgbench with the SQL one transition commits
+(bench/transition.pgbench) and the SQL one status read sends (bench/status.pgbench), a plain scan of the tables the
+audit reads, and a variant of the server whose adapters each write in a session of their own. Prints a table, writes
+bench/results/latest.json and the plot, and rewrites the results part of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +44,10 @@ SCENARIOS = ("create", "transition", "execute", "status", "list")
 PY = sys.executable
 # PostgreSQL 15+ backends flush their statistics at most once a second, or after 10 s idle: wait that out.
 STATS_FLUSH_SECONDS = 11
+# A plain read of every table the audit reads: the audit's baseline.
+SCAN = """SELECT (SELECT count(*) FROM flows) + (SELECT count(*) FROM discovery_flows)
+                   + (SELECT count(*) FROM crewai_flow_states) + (SELECT count(*) FROM flow_events)"""
+SUMMARY = ("throughput_rps", "p50_ms", "p95_ms", "p99_ms")
 COUNTERS = """SELECT xact_commit, xact_rollback, sessions FROM pg_stat_database
 WHERE datname = current_database()"""
 
@@ -91,7 +99,18 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def loadgen(base: str, scenario: str, concurrency: int, duration: float, seeded: int) -> dict[str, Any]:
+def median_of(runs: list[dict[str, Any]], keys: tuple[str, ...] = SUMMARY) -> dict[str, Any]:
+    """The median of each figure over several runs, the errors summed, and the runs themselves."""
+    summary: dict[str, Any] = {}
+    for key in keys:
+        values = [r[key] for r in runs if r.get(key) is not None]
+        summary[key] = round(statistics.median(values), 3) if values else None
+    summary["errors"] = sum(r.get("errors", 0) for r in runs)
+    summary["runs"] = [{k: r.get(k) for k in (*keys, "errors") if k in r} for r in runs]
+    return summary
+
+
+def loadgen(base: str, scenario: str, concurrency: int, duration: float, seeded: int, warmup: float) -> dict[str, Any]:
     out = subprocess.run(
         [
             PY,
@@ -107,6 +126,8 @@ def loadgen(base: str, scenario: str, concurrency: int, duration: float, seeded:
             str(duration),
             "--seeded-flows",
             str(seeded),
+            "--warmup",
+            str(warmup),
         ],
         capture_output=True,
         text=True,
@@ -116,39 +137,54 @@ def loadgen(base: str, scenario: str, concurrency: int, duration: float, seeded:
     return json.loads(out.stdout)
 
 
-def pgbench(url: str, clients: int, duration: float, flows: int) -> dict[str, Any]:
+def pgbench(url: str, script: str, clients: int, duration: float, flows: int) -> dict[str, Any]:
+    """One pgbench run of ``script`` at ``clients``: transactions per second and latency percentiles (per-transaction
+    log)."""
     host, port, db = re.search(r"@([^:/]+):(\d+)/(\w+)", url).groups()  # type: ignore[union-attr]
     binary = shutil.which("pgbench") or str(find_server_binaries() / "pgbench")
-    out = subprocess.run(
-        [
-            binary,
-            "-h",
-            host,
-            "-p",
-            port,
-            "-U",
-            "postgres",
-            "-n",
-            "-c",
-            str(clients),
-            "-j",
-            str(min(clients, 2)),
-            "-T",
-            str(int(duration)),
-            "-D",
-            f"nflows={flows}",
-            "-f",
-            str(HERE / "transition.pgbench"),
-            "-r",
-            db,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    with tempfile.TemporaryDirectory(prefix="mfo-pgbench-") as logs:
+        out = subprocess.run(
+            [
+                binary,
+                "-h",
+                host,
+                "-p",
+                port,
+                "-U",
+                "postgres",
+                "-n",
+                "-c",
+                str(clients),
+                "-j",
+                str(min(clients, 2)),
+                "-T",
+                str(max(1, round(duration))),
+                "-D",
+                f"nflows={flows}",
+                "-f",
+                str(HERE / script),
+                "-l",
+                db,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=logs,
+        )
+        # each line: client transaction latency_us script epoch_s epoch_us
+        latencies = sorted(int(line.split()[2]) / 1000 for f in Path(logs).iterdir() for line in f.open())
     tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))  # type: ignore[union-attr]
-    latency = float(re.search(r"latency average = ([\d.]+) ms", out.stdout).group(1))  # type: ignore[union-attr]
-    return {"clients": clients, "tps": round(tps, 1), "latency_avg_ms": latency}
+
+    def rank(percent: float) -> float | None:
+        return round(latencies[max(1, -(-len(latencies) * percent // 100)) - 1], 3) if latencies else None
+
+    return {
+        "clients": clients,
+        "throughput_rps": round(tps, 1),
+        "p50_ms": rank(50),
+        "p95_ms": rank(95),
+        "p99_ms": rank(99),
+    }
 
 
 async def database_counters(url: str) -> dict[str, int]:
@@ -159,21 +195,32 @@ async def database_counters(url: str) -> dict[str, int]:
     return {"commits": row[0], "rollbacks": row[1], "sessions": row[2]}
 
 
-def per_request(url: str, base: str, requests: list[tuple[str, str, dict | None, dict]]) -> dict[str, float]:
-    """Commits and sessions per request, from PostgreSQL's own statistics (one reading query excluded)."""
+Batch = list[tuple[str, str, dict | None, dict]]
+
+
+def per_request(url: str, batches: dict[str, tuple[str, Batch]]) -> dict[str, dict[str, float]]:
+    """Commits and sessions per request of each batch (server base URL, requests), from PostgreSQL's own statistics.
+
+    Batches run one after the other; each reading of the counters (after the statistics were flushed) closes one
+    batch and opens the next. Between two readings exactly one reading query ran: it is excluded.
+    """
     time.sleep(STATS_FLUSH_SECONDS)
     before = asyncio.run(database_counters(url))
-    with httpx.Client(base_url=base, timeout=30) as client:
-        for method, path, body, headers in requests:
-            response = client.request(method, path, json=body, headers=headers)
-            assert response.status_code < 300, response.text
-    time.sleep(STATS_FLUSH_SECONDS)
-    after = asyncio.run(database_counters(url))
-    n = len(requests)
-    return {
-        "commits_per_request": round((after["commits"] - before["commits"] - 1) / n, 2),
-        "sessions_per_request": round((after["sessions"] - before["sessions"] - 1) / n, 3),
-    }
+    out = {}
+    for name, (base, requests) in batches.items():
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for method, path, body, headers in requests:
+                response = client.request(method, path, json=body, headers=headers)
+                assert response.status_code < 300, response.text
+        time.sleep(STATS_FLUSH_SECONDS)
+        after = asyncio.run(database_counters(url))
+        n = len(requests)
+        out[name] = {
+            "commits_per_request": round((after["commits"] - before["commits"] - 1) / n, 2),
+            "sessions_per_request": round((after["sessions"] - before["sessions"] - 1) / n, 3),
+        }
+        before = after
+    return out
 
 
 def transition_requests(base: str, n: int) -> list[tuple[str, str, dict | None, dict]]:
@@ -193,12 +240,17 @@ def connections(url: str, base: str, variant_base: str) -> dict[str, Any]:
     status = [
         ("GET", f"/api/v1/flows/{md5_uuid(f'f{i}')}/status", None, tenant_headers(i % TENANTS)) for i in range(1, 51)
     ]
-    return {
-        "create": per_request(url, base, create),
-        "transition": per_request(url, base, transition_requests(base, 50)),
-        "status": per_request(url, base, status),
-        "transition, own-session variant": per_request(url, variant_base, transition_requests(variant_base, 50)),
-    }
+    # the transitions' flows are created and started first, outside every batch
+    transitions, variant = transition_requests(base, 50), transition_requests(variant_base, 50)
+    return per_request(
+        url,
+        {
+            "create": (base, create),
+            "transition": (base, transitions),
+            "status": (base, status),
+            "transition, own-session variant": (variant_base, variant),
+        },
+    )
 
 
 def crewai_import_seconds() -> dict[str, float]:
@@ -217,23 +269,60 @@ def crewai_import_seconds() -> dict[str, float]:
     return {"crewai.flow.flow": round(timed("crewai.flow.flow"), 2), "litestar": round(timed("litestar"), 2)}
 
 
-async def audit_seconds(url: str) -> float:
+async def audit_seconds(url: str, repeat: int) -> dict[str, Any]:
+    """The audit's median time over ``repeat`` runs, and a plain scan of the same tables as its baseline."""
     engine = create_async_engine(url)
-    report = await SqlConsistencyAuditor(engine, CHILD_TABLES, ["discovery"]).audit(limit=10)
+    auditor = SqlConsistencyAuditor(engine, CHILD_TABLES, ["discovery"])
+    audits, scans = [], []
+    for _ in range(repeat):
+        audits.append((await auditor.audit(limit=10)).seconds)
+        async with engine.connect() as connection:
+            started = time.perf_counter()
+            await connection.execute(text(SCAN))
+            scans.append(round(time.perf_counter() - started, 3))
     await engine.dispose()
-    return report.seconds
+    return {"audit_s": statistics.median(audits), "scan_s": statistics.median(scans), "runs": audits}
+
+
+def make_test() -> dict[str, Any]:
+    """Run ``make test`` in this checkout and time it (before the bench starts, on an otherwise idle machine)."""
+    print("running make test (timed) ...", flush=True)
+    started = time.perf_counter()
+    done = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
+    seconds = round(time.perf_counter() - started, 1)
+    tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or [""]
+    print(f"make test: {seconds} s, exit status {done.returncode} ({tail[0][:120]})", flush=True)
+    return {"seconds": seconds, "exit_status": done.returncode, "source": "timed by this run", "last_line": tail[0]}
+
+
+def recorded_make_test() -> dict[str, Any] | None:
+    """The time the last ``make test`` in this checkout wrote down, and when, for a run with --skip-make-test."""
+    recorded = ROOT / "test-artifacts" / "make-test-seconds"
+    if not recorded.exists():
+        return None
+    written = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(recorded.stat().st_mtime))
+    return {
+        "seconds": float(recorded.read_text()),
+        "exit_status": None,
+        "source": f"not run by this bench: read from test-artifacts/make-test-seconds, written {written}",
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--duration", type=float, default=2.0, help="recorded seconds per run of a point")
+    parser.add_argument("--warmup", type=float, default=0.5, help="unrecorded seconds before each run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per point; the median is quoted")
     parser.add_argument("--levels", default="1,8,32,128")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="table sizes for the status curve")
+    parser.add_argument("--skip-make-test", action="store_true", help="do not time make test (quote the last one)")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     sizes = [int(n) for n in args.sizes.split(",")]
+    repeat = max(1, args.repeat)
     started = time.perf_counter()
+    tests = recorded_make_test() if args.skip_make_test else make_test()
     url = os.environ.get("MFO_BENCH_DATABASE_URL")
     cluster = None
     if not url:
@@ -243,7 +332,17 @@ def main() -> None:
         url = cluster.ensure_running()
     upgrade(url)
     servers: list[Server] = []
-    result: dict[str, Any] = {"workers": args.workers, "duration_s": args.duration, "levels": levels}
+    result: dict[str, Any] = {
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "repeat": repeat,
+        "levels": levels,
+    }
+
+    def point(scenario: str, clients: int, seeded: int) -> dict[str, Any]:
+        return loadgen(server.base, scenario, clients, args.duration, seeded, args.warmup)
+
     try:
         asyncio.run(_truncate(url))
         server = Server(url, args.workers)
@@ -252,28 +351,38 @@ def main() -> None:
         for size in sizes:
             asyncio.run(_seed(url, seeded + 1, size))
             seeded = size
-            by_size[size] = loadgen(server.base, "status", 32, args.duration, seeded)
+            by_size[size] = median_of([point("status", 32, seeded) for _ in range(repeat)])
             print(f"status at {size:,} flows: p50 {by_size[size]['p50_ms']} ms, p99 {by_size[size]['p99_ms']} ms")
         result["status_by_table_size"] = by_size
-        result["http"] = {
-            scenario: {c: loadgen(server.base, scenario, c, args.duration, seeded) for c in levels}
-            for scenario in SCENARIOS
-        }
-        result["pgbench_transition"] = {c: pgbench(url, c, args.duration, seeded) for c in levels}
+        # in rounds: each round runs every point once, so a slow moment of the machine touches one run of each
+        runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        raw: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for round_ in range(repeat):
+            print(f"round {round_ + 1} of {repeat}", flush=True)
+            for scenario in SCENARIOS:
+                for c in levels:
+                    runs.setdefault((scenario, c), []).append(point(scenario, c, seeded))
+            for script in ("transition", "status"):
+                for c in levels:
+                    raw.setdefault((script, c), []).append(pgbench(url, f"{script}.pgbench", c, args.duration, seeded))
+        result["http"] = {s: {c: median_of(runs[(s, c)]) for c in levels} for s in SCENARIOS}
+        result["pgbench_transition"] = {c: median_of(raw[("transition", c)]) for c in levels}
+        result["pgbench_status"] = {c: median_of(raw[("status", c)]) for c in levels}
         result["worker_peak_rss_mb"] = server.worker_peak_rss_mb()
         variant = Server(url, 1, "bench.variants:app")
         servers.append(variant)
         result["connections"] = connections(url, server.base, variant.base)
         result["crewai_import_s"] = crewai_import_seconds()
-        result["audit_s"] = asyncio.run(audit_seconds(url))
+        result["audit"] = asyncio.run(audit_seconds(url, repeat))
+        result["audit_s"] = result["audit"]["audit_s"]
         result["audited_flows"] = seeded
     finally:
         for running in servers:
             running.stop()
         if cluster is not None:
             cluster.destroy()
-    make_test = ROOT / "test-artifacts" / "make-test-seconds"
-    result["make_test_s"] = float(make_test.read_text()) if make_test.exists() else None
+    result["make_test"] = tests
+    result["make_test_s"] = tests["seconds"] if tests else None
     result["bench_s"] = round(time.perf_counter() - started, 1)
     from bench.report import write_report
 
