@@ -14,16 +14,17 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.flow_type_registry import FlowTypeRegistry
+from application.observation import NO_OBSERVER
 from application.views import FlowStatusView
 from domain.errors import FlowNotFound, InvalidFlowInput, PhaseFailed
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
 from domain.lifecycle import Operation
 from domain.phases import PhaseOutcome
-from domain.ports import Clock, FlowFilter, FlowTypeAdapter, Page, UnitOfWork
+from domain.ports import Clock, FlowFilter, FlowTypeAdapter, ObservedOperation, OperationObserver, Page, UnitOfWork
 from domain.storable import ensure_storable
 
-Step = Callable[[Flow, FlowTypeAdapter], Awaitable[None]]
+Step = Callable[[Flow, FlowTypeAdapter, ObservedOperation], Awaitable[None]]
 SimpleTransition = Callable[..., FlowEvent]
 
 
@@ -35,17 +36,21 @@ class MasterFlowOrchestrator:
         clock: Clock,
         new_id: Callable[[], UUID] = uuid4,
         only_type: str | None = None,
+        observer: OperationObserver = NO_OBSERVER,
     ) -> None:
         self._uow = uow
         self._flow_types = flow_types
         self._clock = clock
         self._new_id = new_id
         self._only_type = only_type
+        self._observer = observer
 
     def restricted_to(self, flow_type: str) -> MasterFlowOrchestrator:
         """The same orchestrator (same unit of work) seeing only flows of ``flow_type``; others are not found."""
         self._flow_types.get(flow_type)
-        return MasterFlowOrchestrator(self._uow, self._flow_types, self._clock, self._new_id, only_type=flow_type)
+        return MasterFlowOrchestrator(
+            self._uow, self._flow_types, self._clock, self._new_id, only_type=flow_type, observer=self._observer
+        )
 
     @property
     def unit_of_work(self) -> UnitOfWork:
@@ -64,18 +69,18 @@ class MasterFlowOrchestrator:
     async def create_flow(
         self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], *, actor: str
     ) -> Flow:
-        return await self._create(tenant, flow_type, name, configuration, actor, start=False)
+        return await self._create(tenant, flow_type, name, configuration, actor, start=False, operation="create")
 
     async def initialize_flow(
         self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], *, actor: str
     ) -> Flow:
         """Create and start a flow in one transaction (two events), as the legacy ``initialize`` routes do."""
-        return await self._create(tenant, flow_type, name, configuration, actor, start=True)
+        return await self._create(tenant, flow_type, name, configuration, actor, start=True, operation="initialize")
 
     async def start_flow(
         self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
     ) -> Flow:
-        return await self._change(tenant, flow_id, self._simple(Flow.start, actor, expected_version))
+        return await self._change(tenant, flow_id, self._simple(Flow.start, actor, expected_version), Operation.START)
 
     async def execute_phase(
         self,
@@ -86,12 +91,12 @@ class MasterFlowOrchestrator:
         actor: str,
         expected_version: int | None = None,
     ) -> Flow:
-        async def step(flow: Flow, adapter: FlowTypeAdapter) -> None:
+        async def step(flow: Flow, adapter: FlowTypeAdapter, observed: ObservedOperation) -> None:
             name = flow.phase_to_execute(phase, expected_version)
-            outcome = await _outcome_of(adapter.run_phase(flow, name))
+            outcome = await self._phase(observed, name, adapter.run_phase(flow, name))
             flow.record_phase_outcome(Operation.EXECUTE_PHASE, name, outcome, actor=actor, at=self._clock.now())
 
-        return await self._change(tenant, flow_id, step)
+        return await self._change(tenant, flow_id, step, Operation.EXECUTE_PHASE)
 
     async def submit_input(
         self,
@@ -104,44 +109,44 @@ class MasterFlowOrchestrator:
     ) -> Flow:
         ensure_storable(payload, "the input")
 
-        async def step(flow: Flow, adapter: FlowTypeAdapter) -> None:
+        async def step(flow: Flow, adapter: FlowTypeAdapter, observed: ObservedOperation) -> None:
             name = flow.phase_awaiting_input(expected_version)
-            outcome = await _outcome_of(adapter.accept_input(flow, name, payload))
+            outcome = await self._phase(observed, name, adapter.accept_input(flow, name, payload))
             flow.record_phase_outcome(
                 Operation.SUBMIT_INPUT, name, outcome, actor=actor, at=self._clock.now(), extra={"input": payload}
             )
 
-        return await self._change(tenant, flow_id, step)
+        return await self._change(tenant, flow_id, step, Operation.SUBMIT_INPUT)
 
     async def retry_flow(
         self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
     ) -> Flow:
-        async def step(flow: Flow, adapter: FlowTypeAdapter) -> None:
+        async def step(flow: Flow, adapter: FlowTypeAdapter, observed: ObservedOperation) -> None:
             name = flow.phase_to_retry(expected_version)
-            outcome = await _outcome_of(adapter.run_phase(flow, name))
+            outcome = await self._phase(observed, name, adapter.run_phase(flow, name))
             flow.record_phase_outcome(Operation.RETRY, name, outcome, actor=actor, at=self._clock.now())
 
-        return await self._change(tenant, flow_id, step)
+        return await self._change(tenant, flow_id, step, Operation.RETRY)
 
     async def pause_flow(
         self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
     ) -> Flow:
-        return await self._change(tenant, flow_id, self._simple(Flow.pause, actor, expected_version))
+        return await self._change(tenant, flow_id, self._simple(Flow.pause, actor, expected_version), Operation.PAUSE)
 
     async def resume_flow(
         self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
     ) -> Flow:
-        return await self._change(tenant, flow_id, self._simple(Flow.resume, actor, expected_version))
+        return await self._change(tenant, flow_id, self._simple(Flow.resume, actor, expected_version), Operation.RESUME)
 
     async def cancel_flow(
         self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
     ) -> Flow:
-        return await self._change(tenant, flow_id, self._simple(Flow.cancel, actor, expected_version))
+        return await self._change(tenant, flow_id, self._simple(Flow.cancel, actor, expected_version), Operation.CANCEL)
 
     async def delete_flow(
         self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
     ) -> Flow:
-        return await self._change(tenant, flow_id, self._simple(Flow.delete, actor, expected_version))
+        return await self._change(tenant, flow_id, self._simple(Flow.delete, actor, expected_version), Operation.DELETE)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -174,41 +179,60 @@ class MasterFlowOrchestrator:
 
     # -- the one write path --------------------------------------------------------------
 
-    async def _change(self, tenant: Tenant, flow_id: UUID, step: Step) -> Flow:
-        async with self._uow as uow:
-            flow = self._visible(await uow.flows.get_for_update(tenant, flow_id))
-            adapter = self.get_flow_service(flow.flow_type)
-            await step(flow, adapter)
-            await uow.flows.save(flow)
-            await self._write_child_and_events(uow, adapter, flow)
-            await uow.commit()
+    async def _change(self, tenant: Tenant, flow_id: UUID, step: Step, operation: str) -> Flow:
+        with self._observer.operation(str(operation), tenant, flow_id) as observed:
+            async with self._uow as uow:
+                flow = self._visible(await uow.flows.get_for_update(tenant, flow_id))
+                observed.flow(flow.flow_type, flow.flow_id)
+                adapter = self.get_flow_service(flow.flow_type)
+                await step(flow, adapter, observed)
+                await uow.flows.save(flow)
+                await self._write_child_and_events(uow, adapter, flow)
+                await uow.commit()
         return flow
 
+    async def _phase(self, observed: ObservedOperation, phase: str, run: Awaitable[PhaseOutcome]) -> PhaseOutcome:
+        """Run one phase through the flow type's adapter, in a span of its own, and report how it went."""
+        with self._observer.span("mfo.phase", phase=phase):
+            outcome = await _outcome_of(run)
+        observed.phase(phase, outcome)
+        return outcome
+
     async def _create(
-        self, tenant: Tenant, flow_type: str, name: str, configuration: dict[str, Any], actor: str, *, start: bool
+        self,
+        tenant: Tenant,
+        flow_type: str,
+        name: str,
+        configuration: dict[str, Any],
+        actor: str,
+        *,
+        start: bool,
+        operation: str,
     ) -> Flow:
-        definition = self._flow_types.get(flow_type)
-        if not name.strip():
-            raise InvalidFlowInput("a flow needs a non-empty name")
-        ensure_storable(name, "the name")
-        ensure_storable(configuration, "the configuration")
-        async with self._uow as uow:
-            adapter = self.get_flow_service(flow_type)
-            flow = Flow.create(
-                flow_id=self._new_id(),
-                tenant=tenant,
-                flow_type=definition.name,
-                name=name,
-                phases=list(definition.phases),
-                configuration=configuration,
-                actor=actor,
-                at=self._clock.now(),
-            )
-            if start:
-                flow.start(actor=actor, at=self._clock.now())
-            await uow.flows.add(flow)
-            await self._write_child_and_events(uow, adapter, flow)
-            await uow.commit()
+        with self._observer.operation(operation, tenant, None) as observed:
+            definition = self._flow_types.get(flow_type)
+            if not name.strip():
+                raise InvalidFlowInput("a flow needs a non-empty name")
+            ensure_storable(name, "the name")
+            ensure_storable(configuration, "the configuration")
+            async with self._uow as uow:
+                adapter = self.get_flow_service(flow_type)
+                flow = Flow.create(
+                    flow_id=self._new_id(),
+                    tenant=tenant,
+                    flow_type=definition.name,
+                    name=name,
+                    phases=list(definition.phases),
+                    configuration=configuration,
+                    actor=actor,
+                    at=self._clock.now(),
+                )
+                observed.flow(flow.flow_type, flow.flow_id)
+                if start:
+                    flow.start(actor=actor, at=self._clock.now())
+                await uow.flows.add(flow)
+                await self._write_child_and_events(uow, adapter, flow)
+                await uow.commit()
         return flow
 
     def _visible(self, flow: Flow) -> Flow:
@@ -219,7 +243,7 @@ class MasterFlowOrchestrator:
     def _simple(self, transition: SimpleTransition, actor: str, expected_version: int | None) -> Step:
         """A step that applies one of the aggregate's phase-less transitions."""
 
-        async def step(flow: Flow, _: FlowTypeAdapter) -> None:
+        async def step(flow: Flow, _: FlowTypeAdapter, __: ObservedOperation) -> None:
             transition(flow, actor=actor, at=self._clock.now(), expected_version=expected_version)
 
         return step

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -149,4 +150,65 @@ class ConsistencyAuditor(Protocol):
 class Authenticator(Protocol):
     async def authenticate(self, credential: str) -> Principal:
         """The principal a bearer token or API key stands for, or :class:`AuthenticationFailed`."""
+        ...
+
+
+# -- observation ---------------------------------------------------------------------------
+
+
+class ObservedOperation(Protocol):
+    """One orchestrator operation while it runs; the observer learns its flow and phases as they become known."""
+
+    def flow(self, flow_type: str, flow_id: UUID) -> None: ...
+
+    def phase(self, phase: str, outcome: PhaseOutcome) -> None:
+        """A phase ran; ``outcome.trace["timings_ms"]`` holds each delegation step's time."""
+        ...
+
+
+class OperationObserver(Protocol):
+    """Metrics, traces and logs of the orchestrator's operations. The default observes nothing."""
+
+    def operation(
+        self, operation: str, tenant: Tenant, flow_id: UUID | None
+    ) -> AbstractContextManager[ObservedOperation]:
+        """Around one operation: its outcome is ``ok`` or the error it ends with."""
+        ...
+
+    def span(self, name: str, **attributes: str) -> AbstractContextManager[None]:
+        """A step of the delegation chain (phase, bridge, adapter), nested in the current operation."""
+        ...
+
+
+# -- the audit over time -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """One consistency audit as it was stored: when, why, and what it found."""
+
+    trigger: str
+    started_at: datetime
+    finished_at: datetime
+    report: AuditReport
+    run_id: int | None = None
+
+
+class AuditRunStore(Protocol):
+    async def record(self, run: AuditRun) -> AuditRun:
+        """Store the run (and forget old ones); the stored run, with its id."""
+        ...
+
+    async def latest(self) -> AuditRun | None: ...
+
+
+class DriftAlert(Protocol):
+    async def send(self, run: AuditRun) -> bool:
+        """Tell someone the audit found drift; whether it was delivered."""
+        ...
+
+
+class AuditLock(Protocol):
+    def hold(self) -> AbstractAsyncContextManager[bool]:
+        """Try to become the one replica auditing now: yields whether this one is."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,16 +40,22 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from entrypoints.container import server_log_config
+
     settings = resolve_settings(settings)
     os.environ["MFO_DATABASE_URL"] = settings.database.url or ""
     host = args.host or settings.api.host
     port = args.port or settings.api.port
+    logs = server_log_config(settings)
     if args.workers > 1:
-        uvicorn.run("entrypoints.http.asgi:app", host=host, port=port, workers=args.workers, log_level="info")
+        # The workers share their Prometheus counters through files in this (empty) folder: /metrics adds them up.
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mfo-prometheus-")
+        uvicorn.run("entrypoints.http.asgi:app", host=host, port=port, workers=args.workers, log_config=logs)
     else:
         from entrypoints.http.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=logs)
     return 0
 
 
@@ -62,7 +69,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
 
     async def audit() -> Any:
         try:
-            return await container.auditor().audit(args.limit)
+            return (await container.consistency_monitor().audit_now("cli", args.limit)).report
         finally:
             await container.engine().dispose()
 

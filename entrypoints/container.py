@@ -9,11 +9,20 @@ from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
 from adapters.clock import SystemClock
 from adapters.crewai_bridge import through_crewai
 from adapters.flow_types.child_table import CHILD_TABLES
+from adapters.observability.logs import install_json_handler, log_context
+from adapters.observability.metrics import MfoMetrics
+from adapters.observability.observer import TelemetryObserver
+from adapters.observability.scrape import DatabaseGauges
+from adapters.observability.tracing import Tracing, build_tracing
+from adapters.observability.webhook import WebhookDriftAlert
 from adapters.persistence.audit import SqlConsistencyAuditor
+from adapters.persistence.audit_runs import PgAuditLock, SqlAuditRunStore
 from adapters.persistence.health import DatabaseHealth
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from application.consistency import ConsistencyMonitor
 from application.flow_type_registry import FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
+from domain.ports import OperationObserver
 from entrypoints.flow_type_plugins import load_flow_type_registry
 from entrypoints.settings import Settings
 
@@ -40,11 +49,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def build_flow_types(settings: Settings) -> FlowTypeRegistry:
+def build_flow_types(settings: Settings, observer: OperationObserver | None = None) -> FlowTypeRegistry:
     """Every registered flow type; those named in ``settings.crewai`` run through the CrewAI bridge."""
     registry = load_flow_type_registry(settings.flow_type_group)
     return FlowTypeRegistry(
-        through_crewai(definition) if settings.crewai.bridges(definition.name) else definition
+        through_crewai(definition, observer) if settings.crewai.bridges(definition.name) else definition
         for definition in registry.definitions()
     )
 
@@ -66,6 +75,27 @@ def build_jwt_codec(settings: Settings) -> JwtCodec:
     )
 
 
+def build_drift_alert(settings: Settings, metrics: MfoMetrics) -> WebhookDriftAlert | None:
+    o = settings.observability
+    if not o.alert_webhook_url:
+        return None
+    return WebhookDriftAlert(
+        o.alert_webhook_url,
+        attempts=o.alert_attempts,
+        timeout_seconds=o.alert_timeout_seconds,
+        backoff_seconds=o.alert_backoff_seconds,
+        metrics=metrics,
+    )
+
+
+def build_tracing_from(settings: Settings) -> Tracing:
+    return build_tracing(settings.observability.otel_exporter, settings.observability.otel_service_name)
+
+
+def build_observer(metrics: MfoMetrics, tracing: Tracing) -> TelemetryObserver:
+    return TelemetryObserver(metrics, tracing.tracer)
+
+
 class Container(containers.DeclarativeContainer):
     """``orchestrator()`` builds a fresh unit of work and hands it down: one per request."""
 
@@ -73,17 +103,46 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(create_engine, settings)
     session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
-    flow_types = providers.Singleton(build_flow_types, settings)
+    metrics = providers.Singleton(MfoMetrics)
+    tracing = providers.Singleton(build_tracing_from, settings)
+    observer = providers.Singleton(build_observer, metrics, tracing)
+    flow_types = providers.Singleton(build_flow_types, settings, observer)
     clock = providers.Singleton(SystemClock)
     database_health = providers.Factory(DatabaseHealth, engine=engine)
     auditor = providers.Factory(build_auditor, engine, settings, flow_types)
-    orchestrator = providers.Factory(MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock)
     jwt_codec = providers.Singleton(build_jwt_codec, settings)
     api_key_store = providers.Singleton(SqlApiKeyStore, engine)
     authenticator = providers.Singleton(CredentialAuthenticator, jwt_codec, api_key_store)
+    orchestrator = providers.Factory(
+        MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock, observer=observer
+    )
+    # monitoring: audit runs in PostgreSQL, drift alerts, gauges read at scrape time, log fields
+    audit_runs = providers.Factory(SqlAuditRunStore, engine)
+    drift_alert = providers.Singleton(build_drift_alert, settings, metrics)
+    consistency_monitor = providers.Factory(
+        ConsistencyMonitor,
+        auditor=auditor,
+        runs=audit_runs,
+        clock=clock,
+        alert=drift_alert,
+        lock=providers.Factory(PgAuditLock, engine),
+        findings_limit=settings.provided.observability.audit_findings_limit,
+        interval_seconds=settings.provided.observability.audit_interval_seconds,
+    )
+    database_gauges = providers.Factory(DatabaseGauges, engine)
+    log_context = providers.Object(log_context)
+    install_json_logs = providers.Object(install_json_handler)
 
 
 def build_container(settings: Settings) -> Container:
     container = Container(settings=settings)
     container.flow_types()  # refuse a bad flow type at start-up, not at the first request
     return container
+
+
+def server_log_config(settings: Settings) -> dict:
+    """uvicorn's ``log_config``: MFO's and uvicorn's own lines as JSON (or plain text, ``MFO_LOG_FORMAT=text``)."""
+    from adapters.observability.logs import log_config
+
+    o = settings.observability
+    return log_config(o.log_level, json_lines=o.log_format == "json")

@@ -201,6 +201,50 @@ class AuthSettings:
         return DEV_JWT_SECRET if self.dev else None
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class ObservabilitySettings:
+    """Logs, traces, the periodic consistency audit and its drift alert (README, "Monitoring")."""
+
+    log_format: str = "json"
+    log_level: str = "INFO"
+    otel_exporter: str = "none"
+    otel_service_name: str = "mfo"
+    audit_interval_seconds: float = 600.0
+    audit_findings_limit: int = 100
+    alert_webhook_url: str | None = None
+    alert_attempts: int = 3
+    alert_timeout_seconds: float = 5.0
+    alert_backoff_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> ObservabilitySettings:
+        log_format = os.environ.get("MFO_LOG_FORMAT", cls.log_format).strip().lower()
+        if log_format not in {"json", "text"}:
+            raise SystemExit(f"MFO_LOG_FORMAT must be json or text, not {log_format!r}")
+        return cls(
+            log_format=log_format,
+            log_level=os.environ.get("MFO_LOG_LEVEL", cls.log_level).strip().upper(),
+            otel_exporter=os.environ.get("MFO_OTEL_EXPORTER", cls.otel_exporter).strip().lower() or "none",
+            otel_service_name=os.environ.get("MFO_OTEL_SERVICE_NAME", cls.otel_service_name),
+            audit_interval_seconds=_float("MFO_AUDIT_INTERVAL_SECONDS", cls.audit_interval_seconds),
+            audit_findings_limit=_int("MFO_AUDIT_FINDINGS_LIMIT", cls.audit_findings_limit),
+            alert_webhook_url=os.environ.get("MFO_ALERT_WEBHOOK_URL") or None,
+            alert_attempts=_int("MFO_ALERT_ATTEMPTS", cls.alert_attempts),
+            alert_timeout_seconds=_float("MFO_ALERT_TIMEOUT_SECONDS", cls.alert_timeout_seconds),
+            alert_backoff_seconds=_float("MFO_ALERT_BACKOFF_SECONDS", cls.alert_backoff_seconds),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -208,6 +252,7 @@ class Settings:
     legacy: LegacySettings = field(default_factory=LegacySettings)
     crewai: CrewAISettings = field(default_factory=CrewAISettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     flow_type_group: str = "mfo.flow_types"
 
     @classmethod
@@ -218,6 +263,7 @@ class Settings:
             legacy=LegacySettings.from_env(),
             crewai=CrewAISettings.from_env(),
             auth=AuthSettings.from_env(),
+            observability=ObservabilitySettings.from_env(),
         )
 
     def with_database_url(self, url: str) -> Settings:

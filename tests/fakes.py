@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -15,7 +17,7 @@ from domain.flow import Flow
 from domain.flow_types import FlowTypeDefinition
 from domain.lifecycle import FlowStatus
 from domain.phases import PhaseOutcome
-from domain.ports import ChildRecord, FlowFilter, Page
+from domain.ports import AuditReport, AuditRun, ChildRecord, FlowFilter, Page
 from domain.status_sync import child_status_for, master_status_for
 
 
@@ -26,6 +28,9 @@ class FakeClock:
     def now(self) -> datetime:
         self._now += timedelta(milliseconds=1)
         return self._now
+
+    def advance(self, by: timedelta) -> None:
+        self._now += by
 
 
 @dataclass
@@ -183,3 +188,85 @@ def fake_flow_type(**options: Any) -> FlowTypeDefinition:
         factory=lambda uow: FakeFlowType(uow, **options),  # type: ignore[arg-type]
         input_phases=("review",),
     )
+
+
+class FakeObservedOperation:
+    def __init__(self, operation: str, tenant: Tenant, flow_id: UUID | None) -> None:
+        self.operation, self.tenant, self.flow_id = operation, tenant, flow_id
+        self.flow_type: str | None = None
+        self.phases: list[tuple[str, str, dict[str, Any]]] = []
+        self.error: BaseException | None = None
+
+    def flow(self, flow_type: str, flow_id: UUID) -> None:
+        self.flow_type, self.flow_id = flow_type, flow_id
+
+    def phase(self, phase: str, outcome: PhaseOutcome) -> None:
+        self.phases.append((phase, str(outcome.kind), dict(outcome.trace.get("timings_ms", {}))))
+
+
+class FakeObserver:
+    """Records every operation (with the error it ended with) and every span opened, in order."""
+
+    def __init__(self) -> None:
+        self.operations: list[FakeObservedOperation] = []
+        self.spans: list[tuple[str, dict[str, str]]] = []
+
+    @contextmanager
+    def operation(self, operation: str, tenant: Tenant, flow_id: UUID | None) -> Iterator[FakeObservedOperation]:
+        observed = FakeObservedOperation(operation, tenant, flow_id)
+        self.operations.append(observed)
+        try:
+            yield observed
+        except BaseException as error:
+            observed.error = error
+            raise
+
+    @contextmanager
+    def span(self, name: str, **attributes: str) -> Iterator[None]:
+        self.spans.append((name, attributes))
+        yield
+
+
+class FakeAuditor:
+    """Reports whatever ``report`` is set to."""
+
+    def __init__(self, report: AuditReport) -> None:
+        self.report = report
+        self.calls = 0
+
+    async def audit(self, limit: int = 100) -> AuditReport:
+        self.calls += 1
+        return AuditReport(self.report.flows_checked, self.report.inconsistent, self.report.findings[:limit], 0.01)
+
+
+class FakeAuditRunStore:
+    def __init__(self) -> None:
+        self.runs: list[AuditRun] = []
+
+    async def record(self, run: AuditRun) -> AuditRun:
+        stored = AuditRun(run.trigger, run.started_at, run.finished_at, run.report, len(self.runs) + 1)
+        self.runs.append(stored)
+        return stored
+
+    async def latest(self) -> AuditRun | None:
+        return self.runs[-1] if self.runs else None
+
+
+class FakeDriftAlert:
+    def __init__(self) -> None:
+        self.sent: list[AuditRun] = []
+
+    async def send(self, run: AuditRun) -> bool:
+        self.sent.append(run)
+        return True
+
+
+class FakeAuditLock:
+    """Free unless ``taken`` (another replica holds it)."""
+
+    def __init__(self, taken: bool = False) -> None:
+        self.taken = taken
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[bool]:
+        yield not self.taken

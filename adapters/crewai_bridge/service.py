@@ -10,6 +10,7 @@ record, in the same transaction.
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 from uuid import UUID
@@ -23,11 +24,17 @@ from domain.flow import Flow
 from domain.flow_types import FlowTypeDefinition
 from domain.lifecycle import FlowStatus
 from domain.phases import PhaseOutcome
-from domain.ports import ChildRecord, FlowTypeAdapter, UnitOfWork
+from domain.ports import ChildRecord, FlowTypeAdapter, OperationObserver, UnitOfWork
 
 
 class CrewAIFlowService:
-    def __init__(self, uow: HasSession, service: FlowTypeAdapter, input_phases: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        uow: HasSession,
+        service: FlowTypeAdapter,
+        input_phases: tuple[str, ...] = (),
+        observer: OperationObserver | None = None,
+    ) -> None:
         self.name = service.name
         self.phases = tuple(service.phases)
         self._uow = uow
@@ -35,6 +42,10 @@ class CrewAIFlowService:
         self._states = CrewAIStateStore(uow)
         self._flow_class = phase_flow_class(self.name, self.phases, tuple(input_phases))
         self._pending_state: dict[str, Any] | None = None
+        self._observer = observer
+
+    def _span(self, name: str, **attributes: str) -> AbstractContextManager[None]:
+        return self._observer.span(name, **attributes) if self._observer else nullcontext()
 
     @property
     def unit_of_work(self) -> HasSession:
@@ -77,14 +88,19 @@ class CrewAIFlowService:
         return await self._states.load(tenant, flow_id)
 
     async def _kickoff(self, flow: Flow, phase: str, mode: str, payload: dict[str, Any]) -> PhaseOutcome:
+        with self._span("mfo.bridge", flow_type=self.name, phase=phase, mode=mode):
+            return await self._run_kickoff(flow, phase, mode, payload)
+
+    async def _run_kickoff(self, flow: Flow, phase: str, mode: str, payload: dict[str, Any]) -> PhaseOutcome:
         started = time.perf_counter()
         stored = await self.load_state(flow.tenant, flow.flow_id) or self._fresh_state(flow)
         instance = self._flow_class(tracing=False)
 
         async def runner(name: str, step: str) -> PhaseOutcome:
-            if step == "input":
-                return await self._service.accept_input(flow, name, payload)
-            return await self._service.run_phase(flow, name)
+            with self._span("mfo.adapter", flow_type=self.name, phase=name, adapter=type(self._service).__name__):
+                if step == "input":
+                    return await self._service.accept_input(flow, name, payload)
+                return await self._service.run_phase(flow, name)
 
         instance.runner = runner
         with captured_events() as events:
@@ -104,7 +120,7 @@ class CrewAIFlowService:
         return state.model_dump(mode="json")
 
 
-def through_crewai(definition: FlowTypeDefinition) -> FlowTypeDefinition:
+def through_crewai(definition: FlowTypeDefinition, observer: OperationObserver | None = None) -> FlowTypeDefinition:
     """The same flow type, its phases run through the CrewAI bridge on the same unit of work.
 
     Builds the type's CrewAI Flow class now (importing crewai once, at start-up), not at the first request.
@@ -113,6 +129,6 @@ def through_crewai(definition: FlowTypeDefinition) -> FlowTypeDefinition:
     phase_flow_class(definition.name, definition.phases, definition.input_phases)
 
     def factory(uow: UnitOfWork) -> CrewAIFlowService:
-        return CrewAIFlowService(uow, inner(uow), definition.input_phases)  # type: ignore[arg-type]
+        return CrewAIFlowService(uow, inner(uow), definition.input_phases, observer)  # type: ignore[arg-type]
 
     return replace(definition, factory=factory)

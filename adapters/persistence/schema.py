@@ -6,7 +6,8 @@ import adapters.auth.api_keys
 import adapters.crewai_bridge.state_store
 import adapters.flow_types.assessment.service
 import adapters.flow_types.discovery.child_record
-import adapters.flow_types.planning.service  # noqa: F401  (registers planning_flows)
+import adapters.flow_types.planning.service  # registers planning_flows
+import adapters.persistence.audit_runs  # noqa: F401  (registers consistency_audit_runs)
 from adapters.persistence.tables import metadata
 
 __all__ = ["metadata"]

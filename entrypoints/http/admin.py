@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import get
+from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.params import QueryParameter
 from msgspec import Struct
 
 from domain.auth import Role
-from domain.ports import AuditReport
+from domain.ports import AuditReport, AuditRun
 from entrypoints.http.auth import ROLE
+from entrypoints.http.problems import problem
 
 
 class AuditFindingOut(Struct):
@@ -64,4 +66,52 @@ class AuditReportOut(Struct):
 async def audit_consistency(
     state: State, limit: Annotated[int, QueryParameter(ge=0, le=10_000, description="Most findings to list.")] = 100
 ) -> AuditReportOut:
-    return AuditReportOut.of(await state.container.auditor().audit(limit))
+    run = await state.container.consistency_monitor().audit_now("api", limit)
+    return AuditReportOut.of(run.report)
+
+
+class AuditRunOut(Struct):
+    run_id: int
+    trigger: str
+    started_at: datetime
+    finished_at: datetime
+    consistent: bool
+    flows_checked: int
+    inconsistent: int
+    seconds: float
+    findings: list[AuditFindingOut]
+
+    @classmethod
+    def of(cls, run: AuditRun) -> AuditRunOut:
+        report = AuditReportOut.of(run.report)
+        return cls(
+            run.run_id or 0,
+            run.trigger,
+            run.started_at,
+            run.finished_at,
+            report.consistent,
+            report.flows_checked,
+            report.inconsistent,
+            report.seconds,
+            report.findings,
+        )
+
+
+@get(
+    "/api/v1/admin/consistency/latest",
+    operation_id="latestConsistencyAudit",
+    summary="The latest stored consistency audit (periodic, API or CLI), as every replica sees it",
+    tags=["admin"],
+    opt={ROLE: Role.ADMIN},
+)
+async def latest_consistency_audit(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    run = await state.container.consistency_monitor().latest()
+    if run is None:
+        return problem(
+            request,
+            404,
+            "no-audit-yet",
+            "No audit yet",
+            "no consistency audit has run yet; GET /api/v1/admin/consistency runs one now",
+        )
+    return Response(AuditRunOut.of(run))

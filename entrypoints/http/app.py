@@ -10,7 +10,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.openapi import OpenAPIConfig
 
 from entrypoints.container import Container, build_container
-from entrypoints.http.admin import audit_consistency
+from entrypoints.http.admin import audit_consistency, latest_consistency_audit
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
 from entrypoints.http.flow_types import list_flow_types
@@ -18,7 +18,10 @@ from entrypoints.http.flows import FlowController
 from entrypoints.http.health import health
 from entrypoints.http.legacy import LEGACY_CONTROLLERS, LegacyUsage, legacy_routes, legacy_usage
 from entrypoints.http.legacy.deprecation import method_not_allowed
+from entrypoints.http.metrics import prometheus_metrics
+from entrypoints.http.monitoring import Monitoring
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.settings import Settings
 
 VERSION = "0.1.0"
@@ -32,12 +35,14 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
     async def dispose_engine() -> None:
         await container.engine().dispose()
 
-    usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS))
+    metrics = container.metrics() if hasattr(container, "metrics") else None  # a test's own container may have none
+    usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=metrics and metrics.legacy_hits_recorder)
     if settings.auth.dev:
         logger.warning(
             "MFO_AUTH_MODE=dev: requests without credentials are trusted as admins of the tenant their "
             "X-Client-Account-ID/X-Engagement-ID headers name; never run this mode in production"
         )
+    monitoring = Monitoring(settings, container)
 
     return Litestar(
         route_handlers=[
@@ -48,15 +53,19 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
             *LEGACY_CONTROLLERS,
             legacy_usage,
             dashboard_router(),
+            latest_consistency_audit,
+            prometheus_metrics,
         ],
+        middleware=[RequestContextMiddleware()],
         exception_handlers={  # type: ignore[dict-item]
             **EXCEPTION_HANDLERS,
             **AUTH_EXCEPTION_HANDLERS,
             MethodNotAllowedException: method_not_allowed,
         },
         guards=[authorize],
-        state=State({"container": container, "settings": settings, "legacy_usage": usage}),
-        on_shutdown=[dispose_engine],
+        state=State({"container": container, "settings": settings, "legacy_usage": usage, "monitoring": monitoring}),
+        on_startup=[monitoring.start],
+        on_shutdown=[monitoring.stop, dispose_engine],
         request_max_body_size=settings.api.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="MFO - Master Flow Orchestrator",

@@ -7,7 +7,7 @@ middleware counts into it and ``GET /api/v1/legacy/usage`` (and, later, a Promet
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from litestar import get
@@ -35,14 +35,19 @@ class LegacyRoute:
 class LegacyUsage:
     """Thread-safe call counts per (family, route template, method)."""
 
-    def __init__(self, routes: Iterable[LegacyRoute] = ()) -> None:
+    def __init__(
+        self, routes: Iterable[LegacyRoute] = (), on_record: Callable[[str, str, str], None] | None = None
+    ) -> None:
         self.routes = tuple(routes)
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str, str], int] = {route.key: 0 for route in self.routes}
+        self._on_record = on_record
 
     def record(self, route: LegacyRoute) -> None:
         with self._lock:
             self._counts[route.key] = self._counts.get(route.key, 0) + 1
+        if self._on_record is not None:  # the Prometheus counter mfo_legacy_route_hits_total
+            self._on_record(*route.key)
 
     def count(self, family: str, route: str, method: str) -> int:
         with self._lock:

@@ -1,0 +1,135 @@
+"""The orchestrator reports every operation to its observer; the Prometheus/OpenTelemetry observer turns that
+into metrics and nested spans; logs are JSON lines with the request's context."""
+
+from __future__ import annotations
+
+import json
+import logging
+from uuid import uuid4
+
+import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from adapters.observability.logs import JsonFormatter, log_context
+from adapters.observability.metrics import MfoMetrics
+from adapters.observability.observer import TelemetryObserver, outcome_of
+from adapters.observability.tracing import Tracing, build_tracing
+from application.flow_type_registry import FlowTypeRegistry
+from application.orchestrator import MasterFlowOrchestrator
+from domain.errors import FlowNotFound, IllegalTransition
+from domain.events import Tenant
+from entrypoints.http.request_context import request_id_of
+from tests.fakes import FakeClock, FakeObserver, FakeUnitOfWork, fake_flow_type
+
+TENANT = Tenant(uuid4(), uuid4())
+
+
+def orchestrator(observer: object, **options: object) -> MasterFlowOrchestrator:
+    registry = FlowTypeRegistry([fake_flow_type(**options)])
+    return MasterFlowOrchestrator(FakeUnitOfWork(), registry, FakeClock(), observer=observer)  # type: ignore[arg-type]
+
+
+async def test_each_operation_is_observed_with_its_flow_phases_and_error() -> None:
+    observer = FakeObserver()
+    mfo = orchestrator(observer)
+    flow = await mfo.create_flow(TENANT, "fake", "f", {"items": [1]}, actor="a")
+    await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    with pytest.raises(IllegalTransition):
+        await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    with pytest.raises(FlowNotFound):
+        await mfo.pause_flow(TENANT, uuid4(), actor="a")
+
+    ops = observer.operations
+    assert [o.operation for o in ops] == ["create", "start", "execute_phase", "start", "pause"]
+    assert [o.flow_type for o in ops] == ["fake", "fake", "fake", "fake", None]
+    assert all(o.flow_id == flow.flow_id for o in ops[:4])
+    assert [type(o.error).__name__ if o.error else None for o in ops] == [
+        None, None, None, "IllegalTransition", "FlowNotFound"
+    ]  # fmt: skip
+    (phase, kind, timings), = ops[2].phases  # fmt: skip
+    assert (phase, kind) == ("collect", "completed") and timings["orchestrator"] >= 0
+    assert observer.spans == [("mfo.phase", {"phase": "collect"})]
+
+
+async def test_the_default_observer_observes_nothing_and_changes_nothing() -> None:
+    mfo = MasterFlowOrchestrator(FakeUnitOfWork(), FlowTypeRegistry([fake_flow_type()]), FakeClock())
+    flow = await mfo.create_flow(TENANT, "fake", "f", {}, actor="a")
+    assert (await mfo.start_flow(TENANT, flow.flow_id, actor="a")).version == 2
+
+
+def in_memory_tracing() -> tuple[Tracing, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    return Tracing.with_processor(SimpleSpanProcessor(exporter)), exporter
+
+
+async def test_the_telemetry_observer_counts_times_and_nests_spans() -> None:
+    metrics = MfoMetrics()
+    tracing, exporter = in_memory_tracing()
+    mfo = orchestrator(TelemetryObserver(metrics, tracing.tracer), fail_in="publish")
+    flow = await mfo.create_flow(TENANT, "fake", "f", {"items": [1]}, actor="a")
+    await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.execute_phase(TENANT, flow.flow_id, actor="a")  # collect
+    with pytest.raises(IllegalTransition):
+        await mfo.resume_flow(TENANT, flow.flow_id, actor="a")
+
+    value = metrics.registry.get_sample_value
+    assert value("mfo_operations_total", {"flow_type": "fake", "operation": "create", "outcome": "ok"}) == 1
+    assert value("mfo_operations_total", {"flow_type": "fake", "operation": "execute_phase", "outcome": "ok"}) == 1
+    illegal = {"flow_type": "fake", "operation": "resume", "outcome": "illegal_transition"}
+    assert value("mfo_operations_total", illegal) == 1
+    phase = {"flow_type": "fake", "phase": "collect", "outcome": "completed"}
+    assert value("mfo_phase_duration_seconds_count", phase) == 1
+    assert value("mfo_delegation_step_duration_seconds_count", {"flow_type": "fake", "step": "orchestrator"}) == 1
+    assert value("mfo_operation_duration_seconds_count", {"flow_type": "fake", "operation": "start"}) == 1
+
+    spans = {s.name: s for s in exporter.get_finished_spans() if s.name == "mfo.phase"}
+    phase_span = spans["mfo.phase"]
+    parents = {s.context.span_id: s for s in exporter.get_finished_spans()}
+    parent = parents[phase_span.parent.span_id]
+    assert parent.name == "mfo.orchestrator"
+    assert parent.attributes["mfo.operation"] == "execute_phase"
+    assert parent.attributes["mfo.flow_id"] == str(flow.flow_id)
+    assert parent.attributes["mfo.outcome"] == "ok"
+    assert phase_span.attributes["mfo.phase"] == "collect"
+
+
+def test_outcomes_are_snake_case_error_names() -> None:
+    assert outcome_of(None) == "ok"
+    assert outcome_of(FlowNotFound(uuid4())) == "flow_not_found"
+    assert outcome_of(RuntimeError("x")) == "error"
+
+
+def test_tracing_is_off_unless_an_exporter_is_named() -> None:
+    assert build_tracing("none").provider is None
+    assert build_tracing("console").provider is not None
+    with pytest.raises(SystemExit, match="MFO_OTEL_EXPORTER"):
+        build_tracing("zipkin")
+
+
+def test_log_lines_are_json_with_the_bound_context() -> None:
+    record = logging.LogRecord("mfo.test", logging.ERROR, __file__, 1, "drift in %d flows", (2,), None)
+    record.run_id = 7
+    with log_context(request_id="r-1", tenant="a/b"), log_context(flow_id="f-1"):
+        line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "drift in 2 flows" and line["level"] == "error" and line["logger"] == "mfo.test"
+    assert (line["request_id"], line["tenant"], line["flow_id"], line["run_id"]) == ("r-1", "a/b", "f-1", 7)
+    outside = json.loads(JsonFormatter().format(record))
+    assert "request_id" not in outside and "flow_id" not in outside
+
+
+def test_a_request_id_is_taken_when_safe_and_made_otherwise() -> None:
+    assert request_id_of("abc-123") == "abc-123"
+    made = request_id_of("bad id\r\nX-Injected: 1")
+    assert len(made) == 32 and made != request_id_of(None)
+
+
+def test_metrics_render_in_the_prometheus_text_format() -> None:
+    metrics = MfoMetrics()
+    metrics.legacy_hits_recorder("discovery", "/api/v1/discovery/flows/initialize", "POST")
+    text = metrics.render().decode()
+    assert (
+        'mfo_legacy_route_hits_total{family="discovery",method="POST",route="/api/v1/discovery/flows/initialize"} 1.0'
+        in text
+    )
