@@ -8,6 +8,7 @@ while that table does not exist both queue gauges are 0.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -20,11 +21,11 @@ logger = logging.getLogger("mfo.metrics")
 
 QUEUE_TABLE = "pgqueuer"
 
-QUEUE_SQL = f"""
+QUEUE_SQL = """
 SELECT count(*) AS depth,
        coalesce(extract(epoch FROM now() - min(greatest(created, execute_after))
                 FILTER (WHERE execute_after <= now())), 0) AS lag
-FROM {QUEUE_TABLE}
+FROM {table}
 WHERE status = 'queued'
 """
 
@@ -45,6 +46,8 @@ class _Snapshot(Collector):
 
 class DatabaseGauges:
     def __init__(self, engine: AsyncEngine, queue_table: str = QUEUE_TABLE) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", queue_table):
+            raise ValueError(f"not a plain table name: {queue_table!r}")
         self._engine = engine
         self._queue_table = queue_table
 
@@ -55,7 +58,7 @@ class DatabaseGauges:
         try:
             async with self._engine.connect() as connection:
                 if (await connection.execute(text("SELECT to_regclass(:t)"), {"t": self._queue_table})).scalar():
-                    row = (await connection.execute(text(QUEUE_SQL))).one()
+                    row = (await connection.execute(text(QUEUE_SQL.format(table=self._queue_table)))).one()
                     depth, lag = float(row.depth), float(row.lag)
                 audit = (await connection.execute(text(LATEST_AUDIT_SQL))).first()
                 if audit is not None:

@@ -133,3 +133,24 @@ def test_metrics_render_in_the_prometheus_text_format() -> None:
         'mfo_legacy_route_hits_total{family="discovery",method="POST",route="/api/v1/discovery/flows/initialize"} 1.0'
         in text
     )
+
+
+def test_with_a_multiprocess_dir_every_workers_counts_are_added_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What ``mfo serve --workers N`` relies on: each worker writes its own file, any worker renders the sum."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    count = (
+        "from adapters.observability.metrics import MfoMetrics; "
+        "MfoMetrics().legacy_hits_recorder('discovery', '/x', 'GET')"
+    )
+    for _ in range(2):  # two worker processes
+        subprocess.run([sys.executable, "-c", count], env=env, check=True)
+    render = (
+        "import sys; from adapters.observability.metrics import MfoMetrics; "
+        "sys.stdout.write(MfoMetrics().render().decode())"
+    )
+    text = subprocess.run([sys.executable, "-c", render], env=env, check=True, capture_output=True, text=True).stdout
+    assert 'mfo_legacy_route_hits_total{family="discovery",method="GET",route="/x"} 2.0' in text

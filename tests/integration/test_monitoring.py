@@ -1,0 +1,124 @@
+"""Monitoring on real PostgreSQL: /metrics after real operations, the gauges read at scrape time, the stored
+audit runs, the advisory lock, JSON logs with the request's context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import text
+
+from adapters.observability.scrape import DatabaseGauges
+from adapters.persistence.audit_runs import PgAuditLock
+from domain.events import Tenant
+from entrypoints.http.app import create_app
+from tests.observing import JsonLines, scrape, value
+from tests.support import DISCOVERY_CSV, asgi_client, headers
+
+
+@pytest.fixture
+def json_lines() -> Iterator[JsonLines]:
+    with JsonLines.capture() as lines:
+        yield lines
+
+
+async def test_metrics_change_with_real_operations(settings, container, tenant: Tenant, json_lines) -> None:  # type: ignore[no-untyped-def]
+    async with asgi_client(create_app(settings, container)) as client:
+        before = await scrape(client)
+        h = headers(tenant)
+        body = {"flow_type": "discovery", "name": "observed", "configuration": {"data": DISCOVERY_CSV}}
+        created = await client.post("/api/v1/flows", json=body, headers={**h, "X-Request-ID": "req-observed-1"})
+        assert created.status_code == 201 and created.headers["x-request-id"] == "req-observed-1"
+        flow_id = created.json()["flow_id"]
+        for step in ("start", "execute"):
+            assert (await client.post(f"/api/v1/flows/{flow_id}/{step}", headers=h)).status_code == 200
+        refused = await client.post(f"/api/v1/flows/{flow_id}/resume", headers=h)
+        assert refused.status_code == 409 and len(refused.headers["x-request-id"]) == 32
+        legacy = await client.post(
+            "/api/v1/discovery/flows/initialize",
+            json={"flow_name": "old", "configuration": {"data": DISCOVERY_CSV}},
+            headers=h,
+        )
+        assert legacy.status_code == 201
+        after = await scrape(client)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    ok = {"flow_type": "discovery", "outcome": "ok"}
+    assert delta("mfo_operations_total", operation="create", **ok) == 1
+    assert delta("mfo_operations_total", operation="execute_phase", **ok) == 1
+    assert delta("mfo_operations_total", operation="initialize", **ok) == 1
+    illegal = {"flow_type": "discovery", "operation": "resume", "outcome": "illegal_transition"}
+    assert delta("mfo_operations_total", **illegal) == 1
+    phase = {"flow_type": "discovery", "phase": "data_import", "outcome": "completed"}
+    assert delta("mfo_phase_duration_seconds_count", **phase) == 1
+    assert delta("mfo_phase_duration_seconds_sum", **phase) > 0
+    for step in ("orchestrator", "bridge", "adapter"):
+        assert delta("mfo_delegation_step_duration_seconds_count", flow_type="discovery", step=step) == 1, step
+    route = {"family": "discovery", "route": "/api/v1/discovery/flows/initialize", "method": "POST"}
+    assert delta("mfo_legacy_route_hits_total", **route) == 1
+    for gauge in ("mfo_queue_depth", "mfo_queue_lag_seconds", "mfo_consistency_inconsistent_flows"):
+        assert (gauge, ()) in after, gauge
+    assert value(after, "mfo_metrics_database_up") == 1
+
+    created_lines = [line for line in json_lines.lines if line.get("request_id") == "req-observed-1"]
+    operation = next(line for line in created_lines if line["message"] == "operation finished")
+    assert operation["flow_id"] == flow_id and operation["operation"] == "create" and operation["outcome"] == "ok"
+    assert operation["tenant"] == f"{tenant.client_account_id}/{tenant.engagement_id}"
+    request = next(line for line in created_lines if line["message"] == "request finished")
+    assert request["status"] == 201 and request["path"] == "/api/v1/flows"
+
+
+async def test_queue_gauges_read_pgqueuers_columns(container) -> None:  # type: ignore[no-untyped-def]
+    table = f"queue_{uuid4().hex[:8]}"  # pgqueuer 1.6.0's columns that the gauges read
+    async with container.engine().begin() as connection:
+        await connection.execute(
+            text(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, status text NOT NULL, entrypoint text NOT NULL, "
+                 "created timestamptz NOT NULL DEFAULT now(), execute_after timestamptz NOT NULL DEFAULT now())")
+        )  # fmt: skip
+        await connection.execute(
+            text(f"INSERT INTO {table} (status, entrypoint, created, execute_after) VALUES "
+                 "('queued', 'run', now() - interval '30 seconds', now() - interval '30 seconds'), "
+                 "('queued', 'run', now() - interval '5 seconds', now() - interval '5 seconds'), "
+                 "('queued', 'run', now(), now() + interval '1 hour'), "
+                 "('picked', 'run', now() - interval '90 seconds', now() - interval '90 seconds')")
+        )  # fmt: skip
+    try:
+        gauges = await DatabaseGauges(container.engine(), queue_table=table).read()
+        assert gauges["mfo_queue_depth"][1] == 3
+        assert 29 <= gauges["mfo_queue_lag_seconds"][1] < 80
+        absent = await DatabaseGauges(container.engine(), queue_table=f"{table}_absent").read()
+        assert absent["mfo_queue_depth"][1] == 0 and absent["mfo_queue_lag_seconds"][1] == 0
+    finally:
+        async with container.engine().begin() as connection:
+            await connection.execute(text(f"DROP TABLE {table}"))
+
+
+async def test_the_latest_audit_is_stored_and_served(settings, container) -> None:  # type: ignore[no-untyped-def]
+    async with container.engine().begin() as connection:
+        await connection.execute(text("DELETE FROM consistency_audit_runs"))
+    async with asgi_client(create_app(settings, container)) as client:
+        none = await client.get("/api/v1/admin/consistency/latest")
+        assert none.status_code == 404 and none.headers["content-type"].startswith("application/problem+json")
+        assert none.json()["type"].endswith("/no-audit-yet")
+        report = (await client.get("/api/v1/admin/consistency")).json()
+        latest = await client.get("/api/v1/admin/consistency/latest")
+        assert latest.status_code == 200
+        run = latest.json()
+        assert run["trigger"] == "api" and run["flows_checked"] == report["flows_checked"]
+        assert run["inconsistent"] == report["inconsistent"] and run["run_id"] >= 1
+        scraped = await scrape(client)
+    assert value(scraped, "mfo_consistency_flows_checked") == report["flows_checked"]
+    assert value(scraped, "mfo_consistency_last_audit_timestamp_seconds") > 0
+
+
+async def test_only_one_holder_of_the_audit_lock_at_a_time(container) -> None:  # type: ignore[no-untyped-def]
+    first, second = PgAuditLock(container.engine()), PgAuditLock(container.engine())
+    async with first.hold() as mine:
+        assert mine is True
+        async with second.hold() as theirs:
+            assert theirs is False
+    async with second.hold() as now_mine:
+        assert now_mine is True
