@@ -122,3 +122,43 @@ async def test_only_one_holder_of_the_audit_lock_at_a_time(container) -> None:  
             assert theirs is False
     async with second.hold() as now_mine:
         assert now_mine is True
+
+
+async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
+    from dependency_injector import providers
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from adapters.observability.tracing import Tracing
+    from entrypoints.container import Container
+
+    exporter = InMemorySpanExporter()
+    container = Container(settings=settings)
+    container.tracing.override(providers.Object(Tracing.with_processor(SimpleSpanProcessor(exporter))))
+    try:
+        mfo = container.orchestrator
+        flow = await mfo().create_flow(tenant, "discovery", "traced", {"data": DISCOVERY_CSV}, actor="t")
+        await mfo().start_flow(tenant, flow.flow_id, actor="t")
+        exporter.clear()
+        await mfo().execute_phase(tenant, flow.flow_id, actor="t")
+    finally:
+        await container.engine().dispose()
+    spans = exporter.get_finished_spans()
+    by_id = {span.context.span_id: span for span in spans}
+
+    def chain(span) -> list[str]:  # type: ignore[no-untyped-def]
+        names = [span.name]
+        while span.parent is not None and span.parent.span_id in by_id:
+            span = by_id[span.parent.span_id]
+            names.append(span.name)
+        return names
+
+    adapter = next(span for span in spans if span.name == "mfo.adapter")
+    assert chain(adapter) == ["mfo.adapter", "mfo.bridge", "mfo.phase", "mfo.orchestrator"]
+    assert adapter.attributes["mfo.phase"] == "data_import"
+    assert adapter.attributes["mfo.adapter"] == "DiscoveryFlowService"
+    root = by_id[adapter.parent.span_id]
+    while root.parent is not None:
+        root = by_id[root.parent.span_id]
+    assert root.attributes["mfo.flow_id"] == str(flow.flow_id) and root.attributes["mfo.outcome"] == "ok"
+    assert len({span.context.trace_id for span in spans}) == 1

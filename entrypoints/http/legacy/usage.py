@@ -1,7 +1,8 @@
 """How often each legacy route is still called, so the families can be retired on evidence.
 
 One :class:`LegacyUsage` is created by ``create_app`` and kept on ``app.state.legacy_usage``; the legacy
-middleware counts into it and ``GET /api/v1/legacy/usage`` (and, later, a Prometheus metric) reads it.
+middleware counts into it and ``GET /api/v1/legacy/usage`` reads it; each call also increments the Prometheus
+counter ``mfo_legacy_route_hits_total``, which, unlike these counts, adds up across workers.
 """
 
 from __future__ import annotations
