@@ -7,7 +7,10 @@ when asked for; it reads the standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` / ``OTEL_E
 
 from __future__ import annotations
 
+import os
+
 from opentelemetry import trace
+from opentelemetry.sdk.environment_variables import OTEL_SDK_DISABLED
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
@@ -24,7 +27,14 @@ class Tracing:
 
     @classmethod
     def with_processor(cls, processor: SpanProcessor, service_name: str = "mfo") -> Tracing:
-        provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        # The CrewAI runtime sets OTEL_SDK_DISABLED=true for the whole process to keep crewai offline
+        # (adapters/crewai_bridge/runtime.py); MFO's own tracing is switched by MFO_OTEL_EXPORTER alone.
+        disabled = os.environ.pop(OTEL_SDK_DISABLED, None)
+        try:
+            provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        finally:
+            if disabled is not None:
+                os.environ[OTEL_SDK_DISABLED] = disabled
         provider.add_span_processor(processor)
         return cls(provider)
 

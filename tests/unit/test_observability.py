@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from uuid import uuid4
 
 import pytest
@@ -154,3 +155,12 @@ def test_with_a_multiprocess_dir_every_workers_counts_are_added_up(tmp_path) -> 
     )
     text = subprocess.run([sys.executable, "-c", render], env=env, check=True, capture_output=True, text=True).stdout
     assert 'mfo_legacy_route_hits_total{family="discovery",method="GET",route="/x"} 2.0' in text
+
+
+def test_tracing_records_even_with_the_crewai_runtimes_otel_sdk_disabled(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")  # what adapters/crewai_bridge/runtime.py sets for crewai
+    tracing, exporter = in_memory_tracing()
+    with tracing.tracer.start_as_current_span("mfo.orchestrator"):
+        pass
+    assert [span.name for span in exporter.get_finished_spans()] == ["mfo.orchestrator"]
+    assert os.environ["OTEL_SDK_DISABLED"] == "true"
