@@ -20,7 +20,13 @@ from opentelemetry import trace
 _FIELDS: ContextVar[dict[str, str]] = ContextVar("mfo_log_fields", default={})  # noqa: B039  (never mutated)
 
 # Attributes every LogRecord has; anything else was passed in ``extra=`` and goes into the line.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+# uvicorn's ``color_message`` repeats the message with terminal colours.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 def log_fields() -> dict[str, str]:

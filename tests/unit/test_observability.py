@@ -164,3 +164,23 @@ def test_tracing_records_even_with_the_crewai_runtimes_otel_sdk_disabled(monkeyp
         pass
     assert [span.name for span in exporter.get_finished_spans()] == ["mfo.orchestrator"]
     assert os.environ["OTEL_SDK_DISABLED"] == "true"
+
+
+def test_the_servers_log_config_writes_uvicorns_lines_as_json_too(capsys) -> None:  # type: ignore[no-untyped-def]
+    import logging.config
+
+    from adapters.observability.logs import log_config
+
+    logging.config.dictConfig(log_config("INFO"))
+    try:
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42, extra={"color_message": "\x1b[1m"})
+        logging.getLogger("mfo.test").info("ready", extra={"port": 8000})
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    finally:
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+        for name in ("mfo", "uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = True
+    assert lines[0]["logger"] == "uvicorn.error" and lines[0]["message"] == "Started server process [42]"
+    assert "color_message" not in lines[0]
+    assert lines[1]["logger"] == "mfo.test" and lines[1]["port"] == 8000
