@@ -18,7 +18,7 @@ from uuid import UUID
 from adapters.crewai_bridge.event_listener import captured_events
 from adapters.crewai_bridge.phase_flow import phase_flow_class, state_model
 from adapters.crewai_bridge.state_store import CrewAIStateStore
-from adapters.flow_types.child_table import HasSession
+from adapters.flow_types.child_table import ChildTableFlowType, HasSession
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.flow_types import FlowTypeDefinition
@@ -71,8 +71,11 @@ class CrewAIFlowService:
         await self._states.save(flow, {**state, "status": str(flow.status), "master_version": flow.version})
 
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
-        child = await self._service.load_child(tenant, flow_id)
-        state = await self.load_state(tenant, flow_id)
+        if isinstance(self._service, ChildTableFlowType):  # the child row and the state in one statement
+            child, state = await self._states.load_with_child(self._service, tenant, flow_id)
+        else:
+            child = await self._service.load_child(tenant, flow_id)
+            state = await self.load_state(tenant, flow_id)
         if child is None or state is None:
             return child
         mirror = {

@@ -6,17 +6,19 @@ the child row and the event, and read back before every kickoff.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, bindparam, select, update
+from sqlalchemy import Column, DateTime, Integer, Select, String, Table, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
-from adapters.flow_types.child_table import HasSession
+from adapters.flow_types.child_table import ChildTableFlowType, HasSession
 from adapters.persistence.statements import by_key, key_params, upsert_by_key
 from adapters.persistence.tables import master_flow_reference, metadata, tenant_columns
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.ports import ChildRecord
 
 crewai_flow_states = Table(
     "crewai_flow_states",
@@ -44,6 +46,18 @@ _FOLLOW = (
     )
 )
 
+STATE = "crewai_state"  # the stored state's label beside a child row's columns
+
+
+@functools.cache
+def child_with_state(table: Table) -> Select[Any]:
+    """One flow's row of the child ``table`` and, beside it, its stored CrewAI state (NULL when there is none)."""
+    states = crewai_flow_states
+    same_flow = and_(*(states.c[k] == table.c[k] for k in ("client_account_id", "engagement_id", "flow_id")))
+    return (
+        select(table, states.c.state.label(STATE)).select_from(table.outerjoin(states, same_flow)).where(by_key(table))
+    )
+
 
 class CrewAIStateStore:
     def __init__(self, uow: HasSession) -> None:
@@ -52,6 +66,14 @@ class CrewAIStateStore:
     async def load(self, tenant: Tenant, flow_id: UUID) -> dict[str, Any] | None:
         result = await self._uow.session.execute(_LOAD, key_params(tenant, flow_id))
         return result.scalar_one_or_none()
+
+    async def load_with_child(
+        self, service: ChildTableFlowType, tenant: Tenant, flow_id: UUID
+    ) -> tuple[ChildRecord | None, dict[str, Any] | None]:
+        """The flow's child record in ``service``'s table and its stored state, in one statement."""
+        statement = child_with_state(service.table)
+        row = (await self._uow.session.execute(statement, key_params(tenant, flow_id))).mappings().one_or_none()
+        return (None, None) if row is None else (service.child_of(row), row[STATE])
 
     async def save(self, flow: Flow, state: dict[str, Any]) -> None:
         """Write the whole state (after a kickoff, or a new flow's first)."""

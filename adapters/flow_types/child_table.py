@@ -7,6 +7,7 @@ own. It is written through the request's unit of work, in the request's transact
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -95,14 +96,16 @@ class ChildTableFlowType:
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
         statement = select_by_key(self.table)
         row = (await self._uow.session.execute(statement, key_params(tenant, flow_id))).mappings().one_or_none()
-        if row is None:
-            return None
+        return None if row is None else self.child_of(row)
+
+    def child_of(self, row: Mapping[str, Any]) -> ChildRecord:
+        """The child record in ``row``, a row of ``table`` (other columns in it, as from a join, are ignored)."""
         return ChildRecord(
             flow_id=row["flow_id"],
             status=row["status"],
             master_version=row["master_version"],
             progress_percent=row["progress_percent"],
-            details={k: v for k, v in row.items() if k not in _COMMON},
+            details={c.name: row[c.name] for c in self.table.c if c.name not in _COMMON},
         )
 
     def project_status(self, child: ChildRecord) -> FlowStatus:
