@@ -74,9 +74,14 @@ async def test_metrics_change_with_real_operations(settings, container, tenant: 
 async def test_queue_gauges_read_pgqueuers_columns(container) -> None:  # type: ignore[no-untyped-def]
     table = f"queue_{uuid4().hex[:8]}"  # pgqueuer 1.6.0's columns that the gauges read
     async with container.engine().begin() as connection:
+        await connection.execute(  # pgqueuer's status enum, as its DDL creates it
+            text(f"CREATE TYPE {table}_status AS ENUM "
+                 "('queued', 'picked', 'successful', 'exception', 'canceled', 'deleted', 'failed')")
+        )  # fmt: skip
         await connection.execute(
-            text(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, status text NOT NULL, entrypoint text NOT NULL, "
-                 "created timestamptz NOT NULL DEFAULT now(), execute_after timestamptz NOT NULL DEFAULT now())")
+            text(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, status {table}_status NOT NULL, "
+                 "entrypoint text NOT NULL, created timestamptz NOT NULL DEFAULT now(), "
+                 "execute_after timestamptz NOT NULL DEFAULT now())")
         )  # fmt: skip
         await connection.execute(
             text(f"INSERT INTO {table} (status, entrypoint, created, execute_after) VALUES "
@@ -94,6 +99,7 @@ async def test_queue_gauges_read_pgqueuers_columns(container) -> None:  # type: 
     finally:
         async with container.engine().begin() as connection:
             await connection.execute(text(f"DROP TABLE {table}"))
+            await connection.execute(text(f"DROP TYPE {table}_status"))
 
 
 async def test_the_latest_audit_is_stored_and_served(settings, container) -> None:  # type: ignore[no-untyped-def]
