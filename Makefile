@@ -18,7 +18,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --python $(PYTHON) -e ".[dev]"
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PYTHON) -e ".[dev]"
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

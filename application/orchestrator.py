@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from application.flow_type_registry import FlowTypeRegistry
 from application.observation import NO_OBSERVER
 from application.views import FlowStatusView
+from domain.background import BackgroundRun, PhaseJob, gave_up_error, job_for, runs_in_background
 from domain.errors import FlowNotFound, InvalidFlowInput, PhaseFailed
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
@@ -78,9 +79,20 @@ class MasterFlowOrchestrator:
         return await self._create(tenant, flow_type, name, configuration, actor, start=True, operation="initialize")
 
     async def start_flow(
-        self, tenant: Tenant, flow_id: UUID, *, actor: str, expected_version: int | None = None
+        self,
+        tenant: Tenant,
+        flow_id: UUID,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        auto_run: bool = False,
     ) -> Flow:
-        return await self._change(tenant, flow_id, self._simple(Flow.start, actor, expected_version), Operation.START)
+        """Start the flow; with ``auto_run`` its phases then run in the background (``run_background_phase``)."""
+
+        async def step(flow: Flow, _: FlowTypeAdapter, __: ObservedOperation) -> None:
+            flow.start(actor=actor, at=self._clock.now(), expected_version=expected_version, auto_run=auto_run)
+
+        return await self._change(tenant, flow_id, step, Operation.START)
 
     async def execute_phase(
         self,
@@ -148,6 +160,66 @@ class MasterFlowOrchestrator:
     ) -> Flow:
         return await self._change(tenant, flow_id, self._simple(Flow.delete, actor, expected_version), Operation.DELETE)
 
+    async def run_background_phase(
+        self, tenant: Tenant, flow_id: UUID, *, expected_version: int, max_attempts: int, actor: str
+    ) -> BackgroundRun:
+        """A worker's job: run the next phase of an auto-run flow that is still at ``expected_version``.
+
+        A flow that moved on (paused, cancelled, waiting for input, another version) is left alone, checked under
+        the row lock. Otherwise the start is counted first, in a transaction of its own, so that a worker that dies
+        mid-phase still used up an attempt (a flow that is merely busy costs none). Then, under the lock again:
+        after ``max_attempts`` starts that never finished, the phase fails with an error saying so; otherwise it
+        runs exactly as ``execute_phase`` runs it, and the next phase's job is queued in the same transaction.
+        """
+        job = PhaseJob(tenant, flow_id, expected_version)
+        with self._observer.operation("background_phase", tenant, flow_id) as observed:
+            async with self._uow as uow:
+                # Under the lock: a flow that is busy (FlowBusy) or has moved on costs no attempt.
+                if await self._flow_due(uow, job) is None:
+                    return BackgroundRun.SKIPPED
+                attempt = await uow.work_queue.record_attempt(job)
+                await uow.commit()
+            async with self._uow as uow:
+                flow = await self._flow_due(uow, job)
+                if flow is None:  # changed in between: nothing to do
+                    return BackgroundRun.SKIPPED
+                observed.flow(flow.flow_type, flow.flow_id)
+                adapter = self.get_flow_service(flow.flow_type)
+                name = flow.phase_to_execute()
+                if attempt > max_attempts:
+                    result, outcome = BackgroundRun.GAVE_UP, PhaseOutcome.failed(gave_up_error(name, attempt - 1))
+                else:
+                    result, outcome = (
+                        BackgroundRun.RAN,
+                        await self._phase(observed, name, adapter.run_phase(flow, name)),
+                    )
+                flow.record_phase_outcome(
+                    Operation.EXECUTE_PHASE,
+                    name,
+                    outcome,
+                    actor=actor,
+                    at=self._clock.now(),
+                    extra={"background_attempt": attempt},
+                )
+                await uow.flows.save(flow)
+                await self._write_child_and_events(uow, adapter, flow)
+                await uow.work_queue.clear_attempts(job)
+                await self._queue_next_phase(uow, flow)
+                await uow.commit()
+        return result
+
+    async def _flow_due(self, uow: UnitOfWork, job: PhaseJob) -> Flow | None:
+        """The locked flow whose next phase is ``job``'s to run; else None, the job's attempts forgotten (committed)."""
+        try:
+            flow = self._visible(await uow.flows.get_for_update(job.tenant, job.flow_id))
+        except FlowNotFound:
+            flow = None
+        if flow is not None and flow.version == job.expected_version and runs_in_background(flow):
+            return flow
+        await uow.work_queue.clear_attempts(job)
+        await uow.commit()
+        return None
+
     # -- queries ---------------------------------------------------------------------------
 
     async def get_flow(self, tenant: Tenant, flow_id: UUID) -> Flow:
@@ -188,6 +260,7 @@ class MasterFlowOrchestrator:
                 await step(flow, adapter, observed)
                 await uow.flows.save(flow)
                 await self._write_child_and_events(uow, adapter, flow)
+                await self._queue_next_phase(uow, flow)
                 await uow.commit()
         return flow
 
@@ -247,6 +320,13 @@ class MasterFlowOrchestrator:
             transition(flow, actor=actor, at=self._clock.now(), expected_version=expected_version)
 
         return step
+
+    @staticmethod
+    async def _queue_next_phase(uow: UnitOfWork, flow: Flow) -> None:
+        """The outbox: an auto-run flow left running gets its next phase queued in this same transaction."""
+        job = job_for(flow)
+        if job is not None:
+            await uow.work_queue.enqueue_phase(job)
 
     @staticmethod
     async def _write_child_and_events(uow: UnitOfWork, adapter: FlowTypeAdapter, flow: Flow) -> None:

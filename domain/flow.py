@@ -41,6 +41,8 @@ class Flow:
     created_at: datetime
     updated_at: datetime
     version: int
+    auto_run: bool = False
+    """Started with ``auto_run``: while running, its phases run in the background (domain.background)."""
     pending_events: list[FlowEvent] = field(default_factory=list, repr=False, compare=False)
 
     # -- creation and replay -------------------------------------------------------------
@@ -126,9 +128,14 @@ class Flow:
 
     # -- simple transitions ----------------------------------------------------------------
 
-    def start(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
+    def start(
+        self, *, actor: str, at: datetime, expected_version: int | None = None, auto_run: bool = False
+    ) -> FlowEvent:
         self._check(Operation.START, expected_version)
-        return self._record(Operation.START, FlowStatus.RUNNING, actor, at, current_phase=self.next_pending_phase())
+        extra = {"auto_run": True} if auto_run else {}
+        return self._record(
+            Operation.START, FlowStatus.RUNNING, actor, at, current_phase=self.next_pending_phase(), **extra
+        )
 
     def pause(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
         self._check(Operation.PAUSE, expected_version)
@@ -284,6 +291,7 @@ class Flow:
         self.updated_at = event.occurred_at
         self.current_phase = data["current_phase"]
         self.error = data["error"]
+        self.auto_run = data.get("auto_run", self.auto_run)
         for phase in self.phases:
             phase.state = PhaseState(data["phase_states"][phase.name])
         self.phase_results.update(copy.deepcopy(data.get("phase_results", {})))

@@ -10,6 +10,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 from uuid import UUID
 
 from domain.auth import Principal
+from domain.background import PhaseJob
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus
@@ -64,11 +65,28 @@ class FlowEventLog(Protocol):
         ...
 
 
+class WorkQueue(Protocol):
+    """The durable queue of background phase jobs, written in the unit of work's transaction (an outbox)."""
+
+    async def enqueue_phase(self, job: PhaseJob) -> None:
+        """Queue ``job``; workers see it only once the unit of work commits, and never if it rolls back."""
+        ...
+
+    async def record_attempt(self, job: PhaseJob) -> int:
+        """Count one more start of ``job``'s phase; the count including this start."""
+        ...
+
+    async def clear_attempts(self, job: PhaseJob) -> None:
+        """Forget ``job``'s counted starts: it finished, gave up, or found nothing to do."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Commits only when asked; rolls back on exit otherwise."""
 
     flows: FlowRepository
     events: FlowEventLog
+    work_queue: WorkQueue
 
     async def __aenter__(self) -> Self: ...
 

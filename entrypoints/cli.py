@@ -55,7 +55,35 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     else:
         from entrypoints.http.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=logs)
+        app = create_app(settings, background_worker=settings.worker.in_serve)
+        uvicorn.run(app, host=host, port=port, log_config=logs)
+    return 0
+
+
+def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
+    """Consume background phase jobs until SIGTERM or SIGINT; any number may run against one database."""
+    import asyncio
+    import logging
+    import signal
+
+    from entrypoints.container import build_container
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    container = build_container(resolve_settings(settings))
+
+    async def work() -> None:
+        worker = container.phase_worker()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, worker.stop)
+        print("mfo worker: consuming background phase jobs", file=sys.stderr, flush=True)
+        try:
+            await worker.run()
+        finally:
+            await container.engine().dispose()
+
+    asyncio.run(work())
+    print("mfo worker: stopped", file=sys.stderr)
     return 0
 
 
@@ -180,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=cmd_serve)
+    commands.add_parser(
+        "worker", help="run background phases of auto-run flows (any number, on any machine sharing the database)"
+    ).set_defaults(run=cmd_worker)
     audit = commands.add_parser("audit", help="check every flow's stored views agree; exit 1 when any do not")
     audit.add_argument("--limit", type=int, default=1000, help="most inconsistent flows to print")
     audit.set_defaults(run=cmd_audit)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -19,9 +22,11 @@ from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.audit_runs import PgAuditLock, SqlAuditRunStore
 from adapters.persistence.health import DatabaseHealth
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.work_queue import PhaseWorker, WorkerOptions
 from application.consistency import ConsistencyMonitor
 from application.flow_type_registry import FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
+from domain.background import BackgroundRun, PhaseJob
 from domain.ports import OperationObserver
 from entrypoints.flow_type_plugins import load_flow_type_registry
 from entrypoints.settings import Settings
@@ -96,6 +101,28 @@ def build_observer(metrics: MfoMetrics, tracing: Tracing) -> TelemetryObserver:
     return TelemetryObserver(metrics, tracing.tracer)
 
 
+def build_phase_worker(settings: Settings, orchestrator: Callable[[], MasterFlowOrchestrator]) -> PhaseWorker:
+    """A queue consumer whose every job is one ``run_background_phase`` call on a fresh orchestrator."""
+    worker = settings.worker
+
+    async def handle(job: PhaseJob) -> BackgroundRun:
+        return await orchestrator().run_background_phase(
+            job.tenant,
+            job.flow_id,
+            expected_version=job.expected_version,
+            max_attempts=worker.max_attempts,
+            actor="worker",
+        )
+
+    options = WorkerOptions(
+        lease=timedelta(seconds=worker.lease_seconds),
+        poll=timedelta(seconds=worker.poll_seconds),
+        concurrency=worker.concurrency,
+        retry_delay=timedelta(seconds=worker.retry_delay_seconds),
+    )
+    return PhaseWorker(settings.database.url or "", handle, options)
+
+
 class Container(containers.DeclarativeContainer):
     """``orchestrator()`` builds a fresh unit of work and hands it down: one per request."""
 
@@ -132,6 +159,7 @@ class Container(containers.DeclarativeContainer):
     database_gauges = providers.Factory(DatabaseGauges, engine)
     log_context = providers.Object(log_context)
     install_json_logs = providers.Object(install_json_handler)
+    phase_worker = providers.Factory(build_phase_worker, settings, orchestrator.provider)
 
 
 def build_container(settings: Settings) -> Container:

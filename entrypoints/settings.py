@@ -245,6 +245,45 @@ class ObservabilitySettings:
         )
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value <= 0:
+        raise SystemExit(f"{name} must be more than 0 seconds, not {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Background execution: ``mfo worker`` processes, and the one ``mfo serve`` runs unless ``in_serve`` is off."""
+
+    in_serve: bool = True
+    lease_seconds: float = 30.0
+    poll_seconds: float = 5.0
+    concurrency: int = 10
+    max_attempts: int = 3
+    retry_delay_seconds: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> WorkerSettings:
+        settings = cls(
+            in_serve=_bool("MFO_WORKER_IN_SERVE", cls.in_serve),
+            lease_seconds=_seconds("MFO_WORKER_LEASE_SECONDS", cls.lease_seconds),
+            poll_seconds=_seconds("MFO_WORKER_POLL_SECONDS", cls.poll_seconds),
+            concurrency=_int("MFO_WORKER_CONCURRENCY", cls.concurrency),
+            max_attempts=_int("MFO_WORKER_MAX_ATTEMPTS", cls.max_attempts),
+            retry_delay_seconds=_seconds("MFO_WORKER_RETRY_DELAY_SECONDS", cls.retry_delay_seconds),
+        )
+        if settings.concurrency < 1 or settings.max_attempts < 1:
+            raise SystemExit("MFO_WORKER_CONCURRENCY and MFO_WORKER_MAX_ATTEMPTS must be at least 1")
+        return settings
+
+
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -254,6 +293,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     flow_type_group: str = "mfo.flow_types"
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -264,6 +304,7 @@ class Settings:
             crewai=CrewAISettings.from_env(),
             auth=AuthSettings.from_env(),
             observability=ObservabilitySettings.from_env(),
+            worker=WorkerSettings.from_env(),
         )
 
     def with_database_url(self, url: str) -> Settings:

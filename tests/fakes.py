@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+from domain.background import PhaseJob
 from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
@@ -40,6 +41,26 @@ class Store:
     flows: dict[tuple[Tenant, UUID], Flow] = field(default_factory=dict)
     events: list[FlowEvent] = field(default_factory=list)
     children: dict[tuple[str, Tenant, UUID], ChildRecord] = field(default_factory=dict)
+    jobs: list[PhaseJob] = field(default_factory=list)
+    attempts: dict[PhaseJob, int] = field(default_factory=dict)
+
+
+class FakeWorkQueue:
+    """Queued phase jobs and counted starts, in the store: a rollback loses them, a commit publishes them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def enqueue_phase(self, job: PhaseJob) -> None:
+        if job not in self._store.jobs:  # the dedupe key: one job per flow version
+            self._store.jobs.append(job)
+
+    async def record_attempt(self, job: PhaseJob) -> int:
+        self._store.attempts[job] = self._store.attempts.get(job, 0) + 1
+        return self._store.attempts[job]
+
+    async def clear_attempts(self, job: PhaseJob) -> None:
+        self._store.attempts.pop(job, None)
 
 
 class FakeFlowRepository:
@@ -113,6 +134,7 @@ class FakeUnitOfWork:
         self.staged = copy.deepcopy(self.committed_store)
         self.flows = FakeFlowRepository(self.staged)
         self.events = FakeFlowEventLog(self.staged)
+        self.work_queue = FakeWorkQueue(self.staged)
         return self
 
     async def __aexit__(
@@ -125,9 +147,12 @@ class FakeUnitOfWork:
         self.committed_store.flows = self.staged.flows
         self.committed_store.events = self.staged.events
         self.committed_store.children = self.staged.children
+        self.committed_store.jobs = self.staged.jobs
+        self.committed_store.attempts = self.staged.attempts
         self.staged = copy.deepcopy(self.committed_store)
         self.flows = FakeFlowRepository(self.staged)
         self.events = FakeFlowEventLog(self.staged)
+        self.work_queue = FakeWorkQueue(self.staged)
         self.commits += 1
 
     async def rollback(self) -> None:

@@ -129,6 +129,7 @@ def _row_of(flow: Flow) -> dict[str, Any]:
         "created_at": flow.created_at,
         "updated_at": flow.updated_at,
         "version": flow.version,
+        "auto_run": flow.auto_run,
     }
 
 
@@ -147,4 +148,5 @@ def flow_of(row: Any) -> Flow:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],
+        auto_run=row["auto_run"],
     )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.event_log import SqlAlchemyFlowEventLog
 from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
+from adapters.work_queue.outbox import PgQueuerWorkQueue
 from domain.errors import ConcurrentModification, FlowBusy, StorageUnavailable
 
 LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout fired (or NOWAIT found the row locked)
@@ -27,6 +28,7 @@ class SqlAlchemyUnitOfWork:
 
     flows: SqlAlchemyFlowRepository
     events: SqlAlchemyFlowEventLog
+    work_queue: PgQueuerWorkQueue
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -44,6 +46,7 @@ class SqlAlchemyUnitOfWork:
         self._session = self._session_factory()
         self.flows = SqlAlchemyFlowRepository(self._session)
         self.events = SqlAlchemyFlowEventLog(self._session)
+        self.work_queue = PgQueuerWorkQueue(self._session)
         return self
 
     async def __aexit__(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -29,8 +31,22 @@ VERSION = "0.1.0"
 logger = logging.getLogger("mfo.auth")
 
 
-def create_app(settings: Settings, container: Container | None = None) -> Litestar:
+def create_app(settings: Settings, container: Container | None = None, *, background_worker: bool = False) -> Litestar:
+    """``background_worker``: also consume the phase queue in this process (``mfo serve`` passes the setting)."""
     container = container or build_container(settings)
+    workers: list[tuple[Any, asyncio.Task[None]]] = []
+
+    async def start_worker() -> None:
+        if background_worker:
+            worker = container.phase_worker()
+            workers.append((worker, asyncio.create_task(worker.run(), name="mfo-phase-worker")))
+
+    async def stop_worker() -> None:
+        for worker, task in workers:
+            worker.stop()
+            await asyncio.wait({task}, timeout=10)
+            task.cancel()
+        workers.clear()
 
     async def dispose_engine() -> None:
         await container.engine().dispose()
@@ -64,8 +80,8 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
         },
         guards=[authorize],
         state=State({"container": container, "settings": settings, "legacy_usage": usage, "monitoring": monitoring}),
-        on_startup=[monitoring.start],
-        on_shutdown=[monitoring.stop, dispose_engine],
+        on_startup=[monitoring.start, start_worker],
+        on_shutdown=[stop_worker, monitoring.stop, dispose_engine],
         request_max_body_size=settings.api.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="MFO - Master Flow Orchestrator",

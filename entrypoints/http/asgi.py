@@ -9,4 +9,5 @@ from __future__ import annotations
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 
-app = create_app(Settings.from_env())
+_settings = Settings.from_env()
+app = create_app(_settings, background_worker=_settings.worker.in_serve)

@@ -32,6 +32,7 @@ from entrypoints.http.schemas import (
     FlowPageOut,
     FlowStatusOut,
     FlowSummaryOut,
+    StartFlowRequest,
 )
 
 Orchestrator = NamedDependency[MasterFlowOrchestrator]
@@ -145,10 +146,15 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        data: JSONBody[StartFlowRequest | None] = None,
     ) -> Response[FlowOut]:
         return flow_response(
             await orchestrator.start_flow(
-                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                tenant,
+                parse_flow_id(flow_id),
+                actor=actor,
+                expected_version=expected_version,
+                auto_run=data.auto_run if data else False,
             )
         )
 

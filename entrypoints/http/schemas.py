@@ -24,6 +24,12 @@ class CreateFlowRequest(Struct, forbid_unknown_fields=True):
     configuration: dict[str, Any] = {}
 
 
+class StartFlowRequest(Struct, forbid_unknown_fields=True):
+    auto_run: bool = False
+    """Run the phases in the background (on a worker) until the flow completes, fails, waits for input, or is
+    paused or cancelled; input and resume let it go on in the background."""
+
+
 class ExecutePhaseRequest(Struct, forbid_unknown_fields=True):
     phase: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
@@ -50,6 +56,7 @@ class FlowOut(Struct):
     updated_at: datetime
     version: int
     allowed_operations: list[str]
+    auto_run: bool
 
     @classmethod
     def of(cls, flow: Flow) -> FlowOut:
@@ -70,6 +77,7 @@ class FlowOut(Struct):
             updated_at=flow.updated_at,
             version=flow.version,
             allowed_operations=[str(op) for op in allowed_operations(flow.status)],
+            auto_run=flow.auto_run,
         )
 
 

@@ -13,8 +13,13 @@ from adapters.persistence.schema import metadata
 config = context.config
 
 
+def mfo_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """pgqueuer's tables are created by migration 0005 from pgqueuer's own DDL, not from the metadata."""
+    return not (type_ == "table" and name is not None and name.startswith("pgqueuer"))
+
+
 def run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+    context.configure(connection=connection, target_metadata=metadata, compare_type=True, include_object=mfo_object)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,156 @@
+"""Real ``mfo serve`` and ``mfo worker`` processes on a database of their own, for the background-execution tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from adapters.work_queue.worker import plain_dsn
+from entrypoints.local_postgres import free_port
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+async def create_database(server_url: str) -> str:
+    """A new, migrated database on the same server (with the sleeper's child table); its URL."""
+    from adapters.persistence.migrate import upgrade
+    from tests.plugin_example.sleeper import sleeper_flows
+
+    name = f"mfo_bg_{uuid4().hex[:10]}"
+    connection = await asyncpg.connect(plain_dsn(server_url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    await asyncio.to_thread(upgrade, url)
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: sleeper_flows.create(sync, checkfirst=True))
+    await engine.dispose()
+    return url
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    connection = await asyncpg.connect(plain_dsn(server_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def install_sleeper_plugin(folder: Path) -> Path:
+    """A distribution's metadata that registers the sleeper flow type, as ``pip install`` would write it."""
+    dist = folder / "mfo_sleeper_plugin-1.0.dist-info"
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mfo-sleeper-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[mfo.flow_types]\nsleeper = tests.plugin_example.sleeper:register\n")
+    return folder
+
+
+class MfoProcess:
+    """One ``python -m entrypoints.cli <command>`` process, its output in a log file."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", *command],
+            env=env,
+            cwd=REPOSITORY,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_until(self, ready: Callable[[], bool], what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{what} did not happen:\n{self.output()[-4000:]}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind, as when a machine dies."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._out.close() if not self._out.closed else None
+
+
+def mfo_env(database_url: str, plugin_folder: Path, **settings: Any) -> dict[str, str]:
+    python_path = os.pathsep.join(filter(None, [str(plugin_folder), str(REPOSITORY), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "MFO_DATABASE_URL": database_url, "PYTHONPATH": python_path, "MFO_AUTH_MODE": "dev"}
+    env.update({f"MFO_{name.upper()}": str(value) for name, value in settings.items()})
+    return env
+
+
+STARTUP_SECONDS = 180  # importing crewai and litestar takes seconds, many more on a loaded machine
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/health", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+class Fleet:
+    """Servers and workers launched together (their start-ups overlap), waited for, and stopped together."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.processes: list[MfoProcess] = []
+        self._pending: list[tuple[MfoProcess, Callable[[], bool], str]] = []
+
+    def server(self, name: str) -> tuple[MfoProcess, str]:
+        port = free_port()
+        server = self._launch(["serve", "--port", str(port)], name)
+        base = f"http://127.0.0.1:{port}"
+        self._pending.append((server, lambda: _healthy(base), f"server {name} answering /health"))
+        return server, base
+
+    def worker(self, name: str) -> MfoProcess:
+        worker = self._launch(["worker"], name)
+        self._pending.append(
+            (worker, lambda: "consuming background phase jobs" in worker.output(), f"worker {name} starting")
+        )
+        return worker
+
+    def wait(self) -> None:
+        for process, ready, what in self._pending:
+            process.wait_until(ready, what, timeout=STARTUP_SECONDS)
+        self._pending.clear()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def _launch(self, command: list[str], name: str) -> MfoProcess:
+        process = MfoProcess(command, self.env, self.log_dir / f"{name}.log")
+        self.processes.append(process)
+        return process
