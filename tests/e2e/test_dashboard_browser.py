@@ -71,6 +71,9 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
         assert created.status_code == 201, created.text
         flow_id = created.json()["flow_id"]
 
+        audited = api.get(f"{live_server}/api/v1/admin/consistency")  # stored: the page shows the latest stored run
+        assert audited.status_code == 200, audited.text
+
         page.goto(f"{live_server}/dashboard")
         expect(page.locator("h1")).to_contain_text("MFO")
         expect(page.locator("#list-note")).to_contain_text("Enter the tenant")
@@ -135,6 +138,7 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
         expect(page.locator("#flow-list tbody tr")).to_have_count(3)
 
         expect(page.get_by_test_id("audit-verdict")).to_be_visible()
+        expect(page.locator("#audit")).to_contain_text("stored, run by api")
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
