@@ -63,13 +63,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     """Consume background phase jobs until SIGTERM or SIGINT; any number may run against one database."""
     import asyncio
-    import logging
+    import logging.config
     import signal
 
-    from entrypoints.container import build_container
+    from entrypoints.container import build_container, server_log_config
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    container = build_container(resolve_settings(settings))
+    settings = resolve_settings(settings)
+    logging.config.dictConfig(server_log_config(settings))  # the same lines as mfo serve's (JSON by default)
+    container = build_container(settings)
 
     async def work() -> None:
         worker = container.phase_worker()

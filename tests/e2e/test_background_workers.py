@@ -33,7 +33,9 @@ from tests.support import DISCOVERY_CSV, headers
 pytestmark = pytest.mark.slow
 
 MAPPINGS = {"hostname": "name", "type": "asset_type", "os": "os", "env": "environment", "depends_on": "depends_on"}
-FAST = {"worker_poll_seconds": 0.3, "worker_retry_delay_seconds": 0.2}
+# Quick polls and retries; discovery runs without the CrewAI bridge here, which saves each process importing crewai
+# (tens of seconds on a busy machine). tests/integration/test_background_execution.py runs it through the bridge.
+FAST = {"worker_poll_seconds": 0.3, "worker_retry_delay_seconds": 0.2, "crewai_flow_types": ""}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ def wait_for(http: httpx.Client, url: str, status: str, timeout: float = 20) -> 
 
 
 def audit(database: str, plugin: Path) -> subprocess.CompletedProcess[str]:
-    env = mfo_env(database, plugin)
+    env = mfo_env(database, plugin, crewai_flow_types=FAST["crewai_flow_types"])
     return subprocess.run(
         [sys.executable, "-m", "entrypoints.cli", "audit"], env=env, cwd=REPOSITORY, capture_output=True, text=True
     )
