@@ -14,12 +14,14 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.flow_type_registry import FlowTypeRegistry
+from application.idempotency import claim_key, store_answer
 from application.observation import NO_OBSERVER
 from application.views import FlowStatusView
 from domain.background import BackgroundRun, PhaseJob, gave_up_error, job_for, runs_in_background
 from domain.errors import FlowNotFound, InvalidFlowInput, PhaseFailed
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
+from domain.idempotency import IdempotentRequest
 from domain.lifecycle import Operation
 from domain.phases import PhaseOutcome
 from domain.ports import Clock, FlowFilter, FlowTypeAdapter, ObservedOperation, OperationObserver, Page, UnitOfWork
@@ -38,6 +40,7 @@ class MasterFlowOrchestrator:
         new_id: Callable[[], UUID] = uuid4,
         only_type: str | None = None,
         observer: OperationObserver = NO_OBSERVER,
+        idempotency: IdempotentRequest | None = None,
     ) -> None:
         self._uow = uow
         self._flow_types = flow_types
@@ -45,12 +48,30 @@ class MasterFlowOrchestrator:
         self._new_id = new_id
         self._only_type = only_type
         self._observer = observer
+        self._idempotency = idempotency
 
     def restricted_to(self, flow_type: str) -> MasterFlowOrchestrator:
         """The same orchestrator (same unit of work) seeing only flows of ``flow_type``; others are not found."""
         self._flow_types.get(flow_type)
+        return self._with(only_type=flow_type, idempotency=self._idempotency)
+
+    def idempotent(self, request: IdempotentRequest | None) -> MasterFlowOrchestrator:
+        """The same orchestrator whose next change claims ``request.key`` in its own transaction.
+
+        A key answered before raises ``IdempotentReplay`` (with the stored answer) and changes nothing; the change's
+        answer, ``request.render(flow)``, is stored and committed with the change.
+        """
+        return self._with(only_type=self._only_type, idempotency=request)
+
+    def _with(self, *, only_type: str | None, idempotency: IdempotentRequest | None) -> MasterFlowOrchestrator:
         return MasterFlowOrchestrator(
-            self._uow, self._flow_types, self._clock, self._new_id, only_type=flow_type, observer=self._observer
+            self._uow,
+            self._flow_types,
+            self._clock,
+            self._new_id,
+            only_type=only_type,
+            observer=self._observer,
+            idempotency=idempotency,
         )
 
     @property
@@ -254,6 +275,7 @@ class MasterFlowOrchestrator:
     async def _change(self, tenant: Tenant, flow_id: UUID, step: Step, operation: str) -> Flow:
         with self._observer.operation(str(operation), tenant, flow_id) as observed:
             async with self._uow as uow:
+                await claim_key(uow, tenant, self._idempotency, self._clock)
                 flow = self._visible(await uow.flows.get_for_update(tenant, flow_id))
                 observed.flow(flow.flow_type, flow.flow_id)
                 adapter = self.get_flow_service(flow.flow_type)
@@ -261,6 +283,7 @@ class MasterFlowOrchestrator:
                 await uow.flows.save(flow)
                 await self._write_child_and_events(uow, adapter, flow)
                 await self._queue_next_phase(uow, flow)
+                await store_answer(uow, tenant, self._idempotency, flow)
                 await uow.commit()
         return flow
 
@@ -289,6 +312,7 @@ class MasterFlowOrchestrator:
             ensure_storable(name, "the name")
             ensure_storable(configuration, "the configuration")
             async with self._uow as uow:
+                await claim_key(uow, tenant, self._idempotency, self._clock)
                 adapter = self.get_flow_service(flow_type)
                 flow = Flow.create(
                     flow_id=self._new_id(),
@@ -305,8 +329,16 @@ class MasterFlowOrchestrator:
                     flow.start(actor=actor, at=self._clock.now())
                 await uow.flows.add(flow)
                 await self._write_child_and_events(uow, adapter, flow)
+                await store_answer(uow, tenant, self._idempotency, flow)
                 await uow.commit()
         return flow
+
+    async def purge_expired_idempotency_keys(self, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` expired idempotency keys (of every tenant); the number deleted."""
+        async with self._uow as uow:
+            purged = await uow.idempotency.purge_expired(self._clock.now(), limit)
+            await uow.commit()
+        return purged
 
     def _visible(self, flow: Flow) -> Flow:
         if self._only_type is not None and flow.flow_type != self._only_type:

@@ -13,6 +13,7 @@ from domain.auth import Principal
 from domain.background import PhaseJob
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
+from domain.idempotency import StoredResponse
 from domain.lifecycle import FlowStatus
 from domain.phases import PhaseOutcome
 
@@ -81,12 +82,36 @@ class WorkQueue(Protocol):
         ...
 
 
+class IdempotencyStore(Protocol):
+    """Idempotency keys per tenant, written in the unit of work's transaction (so with the change, or not at all)."""
+
+    async def claim(
+        self, tenant: Tenant, key: str, fingerprint: str, *, now: datetime, expires_at: datetime
+    ) -> StoredResponse | None:
+        """Take ``key`` for this unit of work and return None, or return the answer stored for it.
+
+        A key that expired by ``now`` counts as unused. Raises ``IdempotencyKeyReused`` when the key was stored with
+        another fingerprint, ``IdempotencyKeyInProgress`` when another unit of work holds it too long. A concurrent
+        claim of the same key waits until this unit of work ends.
+        """
+        ...
+
+    async def complete(self, tenant: Tenant, key: str, response: StoredResponse) -> None:
+        """Store the answer for a key this unit of work claimed."""
+        ...
+
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        """Delete up to ``limit`` keys that expired by ``now``; the number deleted."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Commits only when asked; rolls back on exit otherwise."""
 
     flows: FlowRepository
     events: FlowEventLog
     work_queue: WorkQueue
+    idempotency: IdempotencyStore
 
     async def __aenter__(self) -> Self: ...
 

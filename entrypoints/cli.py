@@ -188,6 +188,25 @@ def _add_tenant_and_role(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", choices=["viewer", "operator", "admin"], default="operator")
 
 
+def cmd_purge_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """Delete the idempotency keys that have expired."""
+    import asyncio
+
+    from entrypoints.container import build_container
+    from entrypoints.idempotency_purge import purge_once
+
+    container = build_container(resolve_settings(settings))
+
+    async def purge() -> int:
+        try:
+            return await purge_once(container)
+        finally:
+            await container.engine().dispose()
+
+    print(f"mfo purge-keys: {asyncio.run(purge())} expired idempotency keys deleted", file=sys.stderr)
+    return 0
+
+
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     database = embedded_database(settings)
     if args.action == "stop":
@@ -229,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = api_key_actions.add_parser("revoke", help="revoke a key by its id (the part after mfo_)")
     revoke.add_argument("key_id")
     revoke.set_defaults(run=cmd_api_key)
+    commands.add_parser("purge-keys", help="delete expired idempotency keys").set_defaults(run=cmd_purge_keys)
     db = commands.add_parser("db", help="the embedded PostgreSQL: print its URL (starting it) or stop it")
     db.add_argument("action", choices=["url", "stop"])
     db.set_defaults(run=cmd_db)

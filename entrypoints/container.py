@@ -129,7 +129,11 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     engine = providers.Singleton(create_engine, settings)
     session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
+    unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork,
+        session_factory=session_factory,
+        idempotency_wait_ms=settings.provided.idempotency.wait_ms,
+    )
     metrics = providers.Singleton(MfoMetrics)
     tracing = providers.Singleton(build_tracing_from, settings)
     observer = providers.Singleton(build_observer, metrics, tracing)

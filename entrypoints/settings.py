@@ -285,6 +285,24 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class IdempotencySettings:
+    """``Idempotency-Key``: how long an answer is kept for retries, how long a retry waits for the first request
+    still running (then 409), and how often expired keys are deleted (0: never, from the server)."""
+
+    ttl_seconds: int = 86_400
+    wait_ms: int = 10_000
+    purge_interval_seconds: int = 600
+
+    @classmethod
+    def from_env(cls) -> IdempotencySettings:
+        return cls(
+            ttl_seconds=_int("MFO_IDEMPOTENCY_TTL_SECONDS", cls.ttl_seconds),
+            wait_ms=_int("MFO_IDEMPOTENCY_WAIT_MS", cls.wait_ms),
+            purge_interval_seconds=_int("MFO_IDEMPOTENCY_PURGE_INTERVAL_SECONDS", cls.purge_interval_seconds),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
@@ -292,6 +310,7 @@ class Settings:
     crewai: CrewAISettings = field(default_factory=CrewAISettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    idempotency: IdempotencySettings = field(default_factory=IdempotencySettings)
     flow_type_group: str = "mfo.flow_types"
     worker: WorkerSettings = field(default_factory=WorkerSettings)
 
@@ -305,6 +324,7 @@ class Settings:
             auth=AuthSettings.from_env(),
             observability=ObservabilitySettings.from_env(),
             worker=WorkerSettings.from_env(),
+            idempotency=IdempotencySettings.from_env(),
         )
 
     def with_database_url(self, url: str) -> Settings:

@@ -16,6 +16,7 @@ from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
 from domain.flow_types import FlowTypeDefinition
+from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused, StoredResponse
 from domain.lifecycle import FlowStatus
 from domain.phases import PhaseOutcome
 from domain.ports import AuditReport, AuditRun, ChildRecord, FlowFilter, Page
@@ -43,6 +44,16 @@ class Store:
     children: dict[tuple[str, Tenant, UUID], ChildRecord] = field(default_factory=dict)
     jobs: list[PhaseJob] = field(default_factory=list)
     attempts: dict[PhaseJob, int] = field(default_factory=dict)
+    idempotency_keys: dict[tuple[Tenant, str], StoredKey] = field(default_factory=dict)
+    claimed: set[tuple[Tenant, str]] = field(default_factory=set)
+    """Keys held by an open unit of work (PostgreSQL's row lock); kept on the committed store, never staged."""
+
+
+@dataclass
+class StoredKey:
+    fingerprint: str
+    expires_at: datetime
+    response: StoredResponse | None = None
 
 
 class FakeWorkQueue:
@@ -120,6 +131,42 @@ class FakeFlowEventLog:
         return sorted((e for e in events if e.version > after_version), key=lambda e: e.version)[:limit]
 
 
+class FakeIdempotencyStore:
+    """Keys in the staged store; a key claimed by another open unit of work is 'in progress'."""
+
+    def __init__(self, store: Store, committed: Store, held: set[tuple[Tenant, str]]) -> None:
+        self._store = store
+        self._committed = committed
+        self._held = held
+
+    async def claim(
+        self, tenant: Tenant, key: str, fingerprint: str, *, now: datetime, expires_at: datetime
+    ) -> StoredResponse | None:
+        if (tenant, key) in self._committed.claimed and (tenant, key) not in self._held:
+            raise IdempotencyKeyInProgress(key)
+        stored = self._store.idempotency_keys.get((tenant, key))
+        if stored is None or stored.expires_at <= now:
+            self._store.idempotency_keys[(tenant, key)] = StoredKey(fingerprint, expires_at)
+            self._committed.claimed.add((tenant, key))
+            self._held.add((tenant, key))
+            return None
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(key)
+        if stored.response is None:
+            raise IdempotencyKeyInProgress(key)
+        return stored.response
+
+    async def complete(self, tenant: Tenant, key: str, response: StoredResponse) -> None:
+        assert (tenant, key) in self._held, "complete() without claim()"
+        self._store.idempotency_keys[(tenant, key)].response = response
+
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        expired = [k for k, v in self._store.idempotency_keys.items() if v.expires_at <= now][:limit]
+        for k in expired:
+            del self._store.idempotency_keys[k]
+        return len(expired)
+
+
 class FakeUnitOfWork:
     """Works on a staged copy of the committed store; ``commit()`` publishes it."""
 
@@ -128,19 +175,18 @@ class FakeUnitOfWork:
         self.commits = 0
         self.entered = 0
         self.staged: Store | None = None
+        self.held_keys: set[tuple[Tenant, str]] = set()
 
     async def __aenter__(self) -> Self:
         self.entered += 1
-        self.staged = copy.deepcopy(self.committed_store)
-        self.flows = FakeFlowRepository(self.staged)
-        self.events = FakeFlowEventLog(self.staged)
-        self.work_queue = FakeWorkQueue(self.staged)
+        self._stage()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.staged = None
+        self._release_keys()
 
     async def commit(self) -> None:
         assert self.staged is not None, "commit outside the unit of work"
@@ -149,14 +195,26 @@ class FakeUnitOfWork:
         self.committed_store.children = self.staged.children
         self.committed_store.jobs = self.staged.jobs
         self.committed_store.attempts = self.staged.attempts
-        self.staged = copy.deepcopy(self.committed_store)
-        self.flows = FakeFlowRepository(self.staged)
-        self.events = FakeFlowEventLog(self.staged)
-        self.work_queue = FakeWorkQueue(self.staged)
+        self.committed_store.idempotency_keys = self.staged.idempotency_keys
+        self._release_keys()
+        self._stage()
         self.commits += 1
 
     async def rollback(self) -> None:
+        self._release_keys()
+        self._stage()
+
+    def _stage(self) -> None:
         self.staged = copy.deepcopy(self.committed_store)
+        self.staged.claimed = set()
+        self.flows = FakeFlowRepository(self.staged)
+        self.events = FakeFlowEventLog(self.staged)
+        self.work_queue = FakeWorkQueue(self.staged)
+        self.idempotency = FakeIdempotencyStore(self.staged, self.committed_store, self.held_keys)
+
+    def _release_keys(self) -> None:
+        self.committed_store.claimed -= self.held_keys
+        self.held_keys.clear()
 
 
 def _stored(flow: Flow) -> Flow:

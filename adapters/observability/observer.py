@@ -21,6 +21,7 @@ from adapters.observability.logs import reset_log_fields, set_log_fields
 from adapters.observability.metrics import MfoMetrics
 from domain.errors import DomainError
 from domain.events import Tenant
+from domain.idempotency import IdempotentReplay
 from domain.phases import PhaseOutcome
 
 logger = logging.getLogger("mfo.operations")
@@ -33,6 +34,8 @@ def outcome_of(error: BaseException | None) -> str:
     """``ok``; a domain error's name in snake case (``illegal_transition``, ``flow_not_found``...); else ``error``."""
     if error is None:
         return "ok"
+    if isinstance(error, IdempotentReplay):  # a retry answered from the stored answer: nothing ran
+        return "idempotent_replay"
     if isinstance(error, DomainError):
         return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
     return "error"
@@ -106,7 +109,13 @@ class TelemetryObserver:
             finally:
                 outcome = outcome_of(error)
                 span.set_attribute("mfo.outcome", outcome)
-                if outcome not in ("ok", "flow_not_found", "illegal_transition", "version_conflict"):
+                if outcome not in (
+                    "ok",
+                    "flow_not_found",
+                    "illegal_transition",
+                    "version_conflict",
+                    "idempotent_replay",
+                ):
                     span.set_status(Status(StatusCode.ERROR, outcome))
                 seconds = time.perf_counter() - started
                 if self._metrics is not None:

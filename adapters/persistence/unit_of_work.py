@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.persistence.event_log import SqlAlchemyFlowEventLog
 from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
+from adapters.persistence.idempotency_store import SqlAlchemyIdempotencyStore
 from adapters.work_queue.outbox import PgQueuerWorkQueue
 from domain.errors import ConcurrentModification, FlowBusy, StorageUnavailable
 
@@ -29,9 +30,11 @@ class SqlAlchemyUnitOfWork:
     flows: SqlAlchemyFlowRepository
     events: SqlAlchemyFlowEventLog
     work_queue: PgQueuerWorkQueue
+    idempotency: SqlAlchemyIdempotencyStore
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], idempotency_wait_ms: int = 10_000) -> None:
         self._session_factory = session_factory
+        self._idempotency_wait_ms = idempotency_wait_ms
         self._session: AsyncSession | None = None
 
     @property
@@ -47,6 +50,7 @@ class SqlAlchemyUnitOfWork:
         self.flows = SqlAlchemyFlowRepository(self._session)
         self.events = SqlAlchemyFlowEventLog(self._session)
         self.work_queue = PgQueuerWorkQueue(self._session)
+        self.idempotency = SqlAlchemyIdempotencyStore(self._session, self._idempotency_wait_ms)
         return self
 
     async def __aexit__(

@@ -14,6 +14,7 @@ from msgspec import Struct
 from domain.auth import Role
 from domain.ports import AuditReport, AuditRun
 from entrypoints.http.auth import ROLE
+from entrypoints.http.openapi import problem_responses
 from entrypoints.http.problems import problem
 
 
@@ -62,6 +63,7 @@ class AuditReportOut(Struct):
     summary="Check every flow's master, child, CrewAI state and event count in one query",
     tags=["admin"],
     opt={ROLE: Role.ADMIN},
+    responses=problem_responses(400, 503),
 )
 async def audit_consistency(
     state: State, limit: Annotated[int, QueryParameter(ge=0, le=10_000, description="Most findings to list.")] = 100

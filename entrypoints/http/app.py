@@ -18,12 +18,15 @@ from entrypoints.http.dashboard import dashboard_router
 from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
 from entrypoints.http.health import health
+from entrypoints.http.idempotency import IdempotentReplay, replay
 from entrypoints.http.legacy import LEGACY_CONTROLLERS, LegacyUsage, legacy_routes, legacy_usage
 from entrypoints.http.legacy.deprecation import method_not_allowed
+from entrypoints.http.limits import MfoRequest
 from entrypoints.http.metrics import prometheus_metrics
 from entrypoints.http.monitoring import Monitoring
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.request_context import RequestContextMiddleware
+from entrypoints.idempotency_purge import IdempotencyKeyPurger
 from entrypoints.settings import Settings
 
 VERSION = "0.1.0"
@@ -51,6 +54,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
     async def dispose_engine() -> None:
         await container.engine().dispose()
 
+    purger = IdempotencyKeyPurger(container, settings.idempotency.purge_interval_seconds)
     metrics = container.metrics() if hasattr(container, "metrics") else None  # a test's own container may have none
     usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=metrics and metrics.legacy_hits_recorder)
     if settings.auth.dev:
@@ -77,12 +81,14 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
             **EXCEPTION_HANDLERS,
             **AUTH_EXCEPTION_HANDLERS,
             MethodNotAllowedException: method_not_allowed,
+            IdempotentReplay: replay,
         },
         guards=[authorize],
         state=State({"container": container, "settings": settings, "legacy_usage": usage, "monitoring": monitoring}),
-        on_startup=[monitoring.start, start_worker],
-        on_shutdown=[stop_worker, monitoring.stop, dispose_engine],
+        on_startup=[monitoring.start, start_worker, purger.start],
+        on_shutdown=[purger.stop, stop_worker, monitoring.stop, dispose_engine],
         request_max_body_size=settings.api.max_body_bytes,
+        request_class=MfoRequest,
         openapi_config=OpenAPIConfig(
             title="MFO - Master Flow Orchestrator",
             version=VERSION,

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from application.orchestrator import MasterFlowOrchestrator
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.idempotency import IdempotentRequest
 from domain.lifecycle import FlowStatus
 from domain.ports import FlowFilter
 from entrypoints.http.dependencies import (
@@ -22,6 +23,8 @@ from entrypoints.http.dependencies import (
     provide_orchestrator,
     provide_tenant,
 )
+from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotency
+from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, problem_responses
 from entrypoints.http.problems import BadRequest
 from entrypoints.http.schemas import (
     CreateFlowRequest,
@@ -39,6 +42,7 @@ Orchestrator = NamedDependency[MasterFlowOrchestrator]
 TenantScope = NamedDependency[Tenant]
 Actor = NamedDependency[str]
 ExpectedVersion = NamedDependency[int | None]
+Idempotency = NamedDependency[IdempotentRequest | None]
 FlowId = FromPath[str]
 
 FLOW_DEPENDENCIES = {
@@ -46,11 +50,13 @@ FLOW_DEPENDENCIES = {
     "tenant": Provide(provide_tenant, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
     "expected_version": Provide(provide_expected_version, sync_to_thread=False),
+    "idempotency": Provide(provide_idempotency),
 }
 
 
 def flow_response(flow: Flow, status_code: int = 200, **headers: str) -> Response[FlowOut]:
-    return Response(FlowOut.of(flow), status_code=status_code, headers={"ETag": etag(flow.version), **headers})
+    """The flow with its ``ETag``: the same bytes an idempotent retry is answered with."""
+    return as_response(flow_answer(flow, status_code, **headers))
 
 
 def page_limit(state: State, limit: int | None) -> int:
@@ -77,14 +83,26 @@ class FlowController(Controller):
     tags = ["flows"]
     dependencies = FLOW_DEPENDENCIES
 
-    @post("/", operation_id="createFlow", summary="Create a flow", status_code=201)
+    @post("/", responses=WRITE_RESPONSES, operation_id="createFlow", summary="Create a flow", status_code=201)
     async def create_flow(
-        self, data: JSONBody[CreateFlowRequest], orchestrator: Orchestrator, tenant: TenantScope, actor: Actor
+        self,
+        data: JSONBody[CreateFlowRequest],
+        orchestrator: Orchestrator,
+        tenant: TenantScope,
+        actor: Actor,
+        idempotency: Idempotency,
     ) -> Response[FlowOut]:
-        flow = await orchestrator.create_flow(tenant, data.flow_type, data.name, data.configuration, actor=actor)
+        flow = await orchestrator.idempotent(idempotency).create_flow(
+            tenant, data.flow_type, data.name, data.configuration, actor=actor
+        )
         return flow_response(flow, 201, Location=f"{self.path}/{flow.flow_id}")
 
-    @get("/", operation_id="listFlows", summary="List flows, newest first, with cursor pagination")
+    @get(
+        "/",
+        responses=problem_responses(400, 422, 503),
+        operation_id="listFlows",
+        summary="List flows, newest first, with cursor pagination",
+    )
     async def list_flows(
         self,
         state: State,
@@ -104,18 +122,28 @@ class FlowController(Controller):
         )
         return FlowPageOut(items=[FlowSummaryOut.of(f) for f in page.items], next_cursor=page.next_cursor)
 
-    @get("/{flow_id:str}", operation_id="getFlow", summary="Get a flow")
+    @get("/{flow_id:str}", responses=READ_RESPONSES, operation_id="getFlow", summary="Get a flow")
     async def get_flow(self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope) -> Response[FlowOut]:
         return flow_response(await orchestrator.get_flow(tenant, parse_flow_id(flow_id)))
 
-    @get("/{flow_id:str}/status", operation_id="getFlowStatus", summary="Master, child and phase states side by side")
+    @get(
+        "/{flow_id:str}/status",
+        responses=READ_RESPONSES,
+        operation_id="getFlowStatus",
+        summary="Master, child and phase states side by side",
+    )
     async def get_flow_status(
         self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope
     ) -> Response[FlowStatusOut]:
         view = await orchestrator.get_flow_status(tenant, parse_flow_id(flow_id))
         return Response(FlowStatusOut.of(view), headers={"ETag": etag(view.flow.version)})
 
-    @get("/{flow_id:str}/events", operation_id="getFlowEvents", summary="The flow's events, oldest first")
+    @get(
+        "/{flow_id:str}/events",
+        responses=READ_RESPONSES,
+        operation_id="getFlowEvents",
+        summary="The flow's events, oldest first",
+    )
     async def get_flow_events(
         self,
         state: State,
@@ -138,7 +166,13 @@ class FlowController(Controller):
         next_cursor = str(items[-1].version) if len(events) > size else None
         return EventPageOut(items=items, next_cursor=next_cursor)
 
-    @post("/{flow_id:str}/start", operation_id="startFlow", summary="Start a flow", status_code=200)
+    @post(
+        "/{flow_id:str}/start",
+        responses=WRITE_RESPONSES,
+        operation_id="startFlow",
+        summary="Start a flow",
+        status_code=200,
+    )
     async def start_flow(
         self,
         flow_id: FlowId,
@@ -146,10 +180,11 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        idempotency: Idempotency,
         data: JSONBody[StartFlowRequest | None] = None,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.start_flow(
+            await orchestrator.idempotent(idempotency).start_flow(
                 tenant,
                 parse_flow_id(flow_id),
                 actor=actor,
@@ -160,6 +195,7 @@ class FlowController(Controller):
 
     @post(
         "/{flow_id:str}/execute",
+        responses=WRITE_RESPONSES,
         operation_id="executePhase",
         summary="Run the next (or a named) phase",
         status_code=200,
@@ -171,17 +207,19 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        idempotency: Idempotency,
         data: JSONBody[ExecutePhaseRequest | None] = None,
     ) -> Response[FlowOut]:
         phase = data.phase if data else None
         return flow_response(
-            await orchestrator.execute_phase(
+            await orchestrator.idempotent(idempotency).execute_phase(
                 tenant, parse_flow_id(flow_id), phase, actor=actor, expected_version=expected_version
             )
         )
 
     @post(
         "/{flow_id:str}/input",
+        responses=WRITE_RESPONSES,
         operation_id="submitInput",
         summary="Give the input a waiting phase needs",
         status_code=200,
@@ -194,14 +232,21 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        idempotency: Idempotency,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.submit_input(
+            await orchestrator.idempotent(idempotency).submit_input(
                 tenant, parse_flow_id(flow_id), data, actor=actor, expected_version=expected_version
             )
         )
 
-    @post("/{flow_id:str}/pause", operation_id="pauseFlow", summary="Pause a running flow", status_code=200)
+    @post(
+        "/{flow_id:str}/pause",
+        responses=WRITE_RESPONSES,
+        operation_id="pauseFlow",
+        summary="Pause a running flow",
+        status_code=200,
+    )
     async def pause_flow(
         self,
         flow_id: FlowId,
@@ -209,14 +254,21 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        idempotency: Idempotency,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.pause_flow(
+            await orchestrator.idempotent(idempotency).pause_flow(
                 tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
             )
         )
 
-    @post("/{flow_id:str}/resume", operation_id="resumeFlow", summary="Resume a paused flow", status_code=200)
+    @post(
+        "/{flow_id:str}/resume",
+        responses=WRITE_RESPONSES,
+        operation_id="resumeFlow",
+        summary="Resume a paused flow",
+        status_code=200,
+    )
     async def resume_flow(
         self,
         flow_id: FlowId,
@@ -224,14 +276,21 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        idempotency: Idempotency,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.resume_flow(
+            await orchestrator.idempotent(idempotency).resume_flow(
                 tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
             )
         )
 
-    @post("/{flow_id:str}/cancel", operation_id="cancelFlow", summary="Cancel a flow", status_code=200)
+    @post(
+        "/{flow_id:str}/cancel",
+        responses=WRITE_RESPONSES,
+        operation_id="cancelFlow",
+        summary="Cancel a flow",
+        status_code=200,
+    )
     async def cancel_flow(
         self,
         flow_id: FlowId,
@@ -239,15 +298,20 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        idempotency: Idempotency,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.cancel_flow(
+            await orchestrator.idempotent(idempotency).cancel_flow(
                 tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
             )
         )
 
     @post(
-        "/{flow_id:str}/retry", operation_id="retryFlow", summary="Re-run a failed flow's failed phase", status_code=200
+        "/{flow_id:str}/retry",
+        responses=WRITE_RESPONSES,
+        operation_id="retryFlow",
+        summary="Re-run a failed flow's failed phase",
+        status_code=200,
     )
     async def retry_flow(
         self,
@@ -256,14 +320,21 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        idempotency: Idempotency,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.retry_flow(
+            await orchestrator.idempotent(idempotency).retry_flow(
                 tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
             )
         )
 
-    @delete("/{flow_id:str}", operation_id="deleteFlow", summary="Delete a flow (soft)", status_code=200)
+    @delete(
+        "/{flow_id:str}",
+        responses=WRITE_RESPONSES,
+        operation_id="deleteFlow",
+        summary="Delete a flow (soft)",
+        status_code=200,
+    )
     async def delete_flow(
         self,
         flow_id: FlowId,
@@ -271,9 +342,10 @@ class FlowController(Controller):
         tenant: TenantScope,
         actor: Actor,
         expected_version: ExpectedVersion,
+        idempotency: Idempotency,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.delete_flow(
+            await orchestrator.idempotent(idempotency).delete_flow(
                 tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
             )
         )

@@ -21,6 +21,7 @@ from domain.errors import (
     UnknownPhase,
     VersionConflict,
 )
+from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 from domain.lifecycle import FlowStatus, allowed_operations
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,6 +98,12 @@ def _domain(request: Request, e: DomainError) -> Response:
         return problem(request, 409, "flow-busy", "Flow busy", str(e), headers={"Retry-After": "1"})
     if isinstance(e, ConcurrentModification):
         return problem(request, 409, "concurrent-modification", "Concurrent modification", str(e))
+    if isinstance(e, IdempotencyKeyReused):
+        return problem(request, 422, "idempotency-key-reused", "Idempotency key reused", str(e))
+    if isinstance(e, IdempotencyKeyInProgress):
+        return problem(
+            request, 409, "idempotency-key-in-progress", "Request in progress", str(e), headers={"Retry-After": "1"}
+        )
     if isinstance(e, StorageUnavailable):
         logger.warning("flow store unavailable: %s", e.reason)
         return problem(
@@ -134,10 +141,14 @@ def _describe(errors: list[Any]) -> str:
 
 def http_problem(request: Request, e: HTTPException) -> Response:
     status = e.status_code
-    slug = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(status, "http-error")
-    title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(status, "HTTP error")
+    slug = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(
+        status, "http-error"
+    )
+    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
+        status, "HTTP error"
+    )
     detail = str(e.detail)
-    if status == 400 and "json" in detail.lower():
+    if status == 400 and "json" in detail.lower() and not detail.startswith("the request body"):
         detail = f"the request body is not valid JSON: {detail}"
     return problem(request, status, slug, title, detail, headers=e.headers)
 

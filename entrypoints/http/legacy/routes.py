@@ -43,6 +43,7 @@ from entrypoints.http.legacy.schemas import (
     LegacyInitializeRequest,
 )
 from entrypoints.http.legacy.usage import LegacyRoute
+from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES
 from entrypoints.http.schemas import ExecutePhaseRequest
 
 DISCOVERY = "discovery"
@@ -62,6 +63,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             "operation_id": f"legacy{camel}{name}",
             "summary": f"{summary} (deprecated: use {successor})",
             "deprecated": True,
+            "responses": READ_RESPONSES if method == "GET" else WRITE_RESPONSES,
             "opt": {LEGACY_ROUTE: LegacyRoute(family, prefix + suffix, method, successor)},
         }
 

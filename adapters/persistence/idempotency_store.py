@@ -1,0 +1,166 @@
+"""IdempotencyStore on PostgreSQL: one row per tenant and key, written in the unit of work's transaction.
+
+``claim`` inserts the key first thing in the transaction. The primary key makes a concurrent claim of the same key
+wait for this transaction: when it commits, the waiter finds the stored answer; when it rolls back, the waiter takes
+the key itself. The wait is bounded by ``lock_timeout`` (then: in progress, 409).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.persistence.tables import metadata
+from domain.events import Tenant
+from domain.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
+    StoredResponse,
+)
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("client_account_id", Uuid, primary_key=True),
+    Column("engagement_id", Uuid, primary_key=True),
+    Column("idempotency_key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer),
+    Column("media_type", String(100)),
+    Column("response_headers", JSONB),
+    Column("response_body", LargeBinary),
+)
+Index("ix_idempotency_keys_expires_at", idempotency_keys.c.expires_at)
+
+_KEY = and_(
+    idempotency_keys.c.client_account_id == bindparam("c"),
+    idempotency_keys.c.engagement_id == bindparam("e"),
+    idempotency_keys.c.idempotency_key == bindparam("k"),
+)
+_KEY_COLUMNS = (
+    idempotency_keys.c.client_account_id,
+    idempotency_keys.c.engagement_id,
+    idempotency_keys.c.idempotency_key,
+)
+_NEW = insert(idempotency_keys).values(
+    client_account_id=bindparam("c"),
+    engagement_id=bindparam("e"),
+    idempotency_key=bindparam("k"),
+    fingerprint=bindparam("fingerprint"),
+    created_at=bindparam("now"),
+    expires_at=bindparam("expires_at"),
+)
+# An expired key is taken over as if it were new; a live one is left alone (and no row comes back).
+_CLAIM = _NEW.on_conflict_do_update(
+    index_elements=["client_account_id", "engagement_id", "idempotency_key"],
+    set_={
+        "fingerprint": _NEW.excluded.fingerprint,
+        "created_at": _NEW.excluded.created_at,
+        "expires_at": _NEW.excluded.expires_at,
+        "status_code": None,
+        "media_type": None,
+        "response_headers": None,
+        "response_body": None,
+    },
+    where=idempotency_keys.c.expires_at <= _NEW.excluded.created_at,
+).returning(idempotency_keys.c.idempotency_key)
+_STORED = select(
+    idempotency_keys.c.fingerprint,
+    idempotency_keys.c.status_code,
+    idempotency_keys.c.media_type,
+    idempotency_keys.c.response_headers,
+    idempotency_keys.c.response_body,
+).where(_KEY)
+_COMPLETE = (
+    update(idempotency_keys)
+    .where(_KEY)
+    .values(
+        status_code=bindparam("status_code"),
+        media_type=bindparam("media_type"),
+        response_headers=bindparam("response_headers"),
+        response_body=bindparam("response_body"),
+    )
+)
+
+
+class SqlAlchemyIdempotencyStore:
+    def __init__(self, session: AsyncSession, wait_ms: int = 10_000) -> None:
+        self._session = session
+        self._wait_ms = int(wait_ms)
+
+    async def claim(
+        self, tenant: Tenant, key: str, fingerprint: str, *, now: datetime, expires_at: datetime
+    ) -> StoredResponse | None:
+        params = _params(tenant, key)
+        await self._session.execute(text(f"SET LOCAL lock_timeout = {self._wait_ms}"))
+        try:
+            claimed = await self._session.execute(
+                _CLAIM, {**params, "fingerprint": fingerprint, "now": now, "expires_at": expires_at}
+            )
+        except DBAPIError as e:
+            if getattr(e.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise IdempotencyKeyInProgress(key) from e
+            raise
+        await self._session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+        if claimed.first() is not None:
+            return None
+        row = (await self._session.execute(_STORED, params)).one()
+        if row.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(key)
+        if row.status_code is None:  # not reachable while claims and answers share one transaction
+            raise IdempotencyKeyInProgress(key)
+        return StoredResponse(
+            status_code=row.status_code,
+            body=bytes(row.response_body),
+            headers=dict(row.response_headers or {}),
+            media_type=row.media_type or "application/json",
+        )
+
+    async def complete(self, tenant: Tenant, key: str, response: StoredResponse) -> None:
+        await self._session.execute(
+            _COMPLETE,
+            {
+                **_params(tenant, key),
+                "status_code": response.status_code,
+                "media_type": response.media_type,
+                "response_headers": response.headers,
+                "response_body": response.body,
+            },
+        )
+
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        doomed = select(*_KEY_COLUMNS).where(idempotency_keys.c.expires_at <= now).limit(limit)
+        result = await self._session.execute(
+            delete(idempotency_keys).where(tuple_(*_KEY_COLUMNS).in_(doomed.with_for_update(skip_locked=True)))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _params(tenant: Tenant, key: str) -> dict[str, Any]:
+    return {"c": tenant.client_account_id, "e": tenant.engagement_id, "k": key}

@@ -1,0 +1,128 @@
+"""Idempotency keys on fakes: a retry replays, changes nothing; a reused key is refused; the key and the change
+commit together or not at all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from application.flow_type_registry import FlowTypeRegistry
+from application.orchestrator import MasterFlowOrchestrator
+from domain.errors import IllegalTransition
+from domain.events import Tenant
+from domain.flow import Flow
+from domain.idempotency import (
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
+    IdempotentReplay,
+    IdempotentRequest,
+    StoredResponse,
+)
+from domain.lifecycle import FlowStatus
+from tests.fakes import FakeClock, FakeUnitOfWork, fake_flow_type
+
+TENANT = Tenant(uuid4(), uuid4())
+OTHER = Tenant(uuid4(), uuid4())
+
+
+def answer(flow: Flow) -> StoredResponse:
+    return StoredResponse(200, f"{flow.flow_id}:{flow.status}:{flow.version}".encode(), {"ETag": f'"{flow.version}"'})
+
+
+def keyed(key: str = "k-1", fingerprint: str = "f-1", ttl: timedelta = timedelta(hours=1)) -> IdempotentRequest:
+    return IdempotentRequest(key=key, fingerprint=fingerprint, ttl=ttl, render=answer)
+
+
+def orchestrator(uow: FakeUnitOfWork, clock: FakeClock | None = None, **options: object) -> MasterFlowOrchestrator:
+    return MasterFlowOrchestrator(uow, FlowTypeRegistry([fake_flow_type(**options)]), clock or FakeClock())
+
+
+async def test_a_retried_create_replays_the_first_answer_and_creates_nothing() -> None:
+    uow = FakeUnitOfWork()
+    mfo = orchestrator(uow)
+    flow = await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "once", {}, actor="a")
+    with pytest.raises(IdempotentReplay) as replayed:
+        await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "once", {}, actor="a")
+    assert replayed.value.response == answer(flow)
+    assert len(uow.committed_store.flows) == 1
+    assert len(uow.committed_store.events) == 1
+    assert uow.commits == 1
+
+
+async def test_the_same_key_for_another_request_is_refused() -> None:
+    uow = FakeUnitOfWork()
+    mfo = orchestrator(uow)
+    await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "once", {}, actor="a")
+    with pytest.raises(IdempotencyKeyReused):
+        await mfo.idempotent(keyed(fingerprint="f-2")).create_flow(TENANT, "fake", "other", {}, actor="a")
+    assert len(uow.committed_store.flows) == 1
+
+
+async def test_keys_belong_to_one_tenant() -> None:
+    uow = FakeUnitOfWork()
+    mfo = orchestrator(uow)
+    await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "mine", {}, actor="a")
+    await mfo.idempotent(keyed()).create_flow(OTHER, "fake", "theirs", {}, actor="a")
+    assert len(uow.committed_store.flows) == 2
+
+
+async def test_a_retried_transition_replays_and_does_not_move_the_flow() -> None:
+    uow = FakeUnitOfWork()
+    mfo = orchestrator(uow)
+    flow = await mfo.create_flow(TENANT, "fake", "f", {}, actor="a")
+    started = await mfo.idempotent(keyed("start")).start_flow(TENANT, flow.flow_id, actor="a")
+    executed = await mfo.idempotent(keyed("exec")).execute_phase(TENANT, flow.flow_id, actor="a")
+    with pytest.raises(IdempotentReplay) as replayed:
+        await mfo.idempotent(keyed("exec")).execute_phase(TENANT, flow.flow_id, actor="a")
+    assert replayed.value.response == answer(executed)
+    with pytest.raises(IdempotentReplay) as replayed:  # no IllegalTransition: the first answer comes back
+        await mfo.idempotent(keyed("start")).start_flow(TENANT, flow.flow_id, actor="a")
+    assert replayed.value.response == answer(started)
+    assert uow.committed_store.flows[(TENANT, flow.flow_id)].version == 3
+
+
+async def test_a_failed_change_leaves_no_key_so_the_retry_runs() -> None:
+    uow = FakeUnitOfWork()
+    mfo = orchestrator(uow, raise_in="collect")
+    flow = await mfo.create_flow(TENANT, "fake", "f", {}, actor="a")
+    await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    with pytest.raises(RuntimeError):
+        await mfo.idempotent(keyed()).execute_phase(TENANT, flow.flow_id, actor="a")
+    assert uow.committed_store.idempotency_keys == {}
+    with pytest.raises(IllegalTransition):
+        await mfo.idempotent(keyed()).resume_flow(TENANT, flow.flow_id, actor="a")
+    assert uow.committed_store.idempotency_keys == {}
+    paused = await mfo.idempotent(keyed()).pause_flow(TENANT, flow.flow_id, actor="a")
+    assert paused.status == FlowStatus.PAUSED
+    assert uow.committed_store.idempotency_keys[(TENANT, "k-1")].response == answer(paused)
+
+
+async def test_an_expired_key_is_ignored_and_purged() -> None:
+    uow = FakeUnitOfWork()
+    clock = FakeClock()
+    mfo = orchestrator(uow, clock)
+    short = keyed(ttl=timedelta(milliseconds=5))
+    await mfo.idempotent(short).create_flow(TENANT, "fake", "first", {}, actor="a")
+    for _ in range(10):
+        clock.now()
+    await mfo.idempotent(short).create_flow(TENANT, "fake", "second", {}, actor="a")
+    assert len(uow.committed_store.flows) == 2
+    for _ in range(10):
+        clock.now()
+    assert await mfo.purge_expired_idempotency_keys() == 1
+    assert uow.committed_store.idempotency_keys == {}
+
+
+async def test_a_key_held_by_an_open_unit_of_work_is_in_progress() -> None:
+    first = FakeUnitOfWork()
+    second = FakeUnitOfWork(first.committed_store)
+    clock = FakeClock()
+    async with first as uow:
+        assert await uow.idempotency.claim(TENANT, "k", "f", now=clock.now(), expires_at=clock.now()) is None
+        with pytest.raises(IdempotencyKeyInProgress):
+            await orchestrator(second).idempotent(keyed("k")).create_flow(TENANT, "fake", "x", {}, actor="a")
+    assert second.committed_store.flows == {}
+    await orchestrator(second).idempotent(keyed("k")).create_flow(TENANT, "fake", "x", {}, actor="a")
+    assert len(second.committed_store.flows) == 1
