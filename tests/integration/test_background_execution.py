@@ -140,3 +140,32 @@ async def test_a_worker_runs_discovery_to_the_input_and_on_to_completion(worker_
             text("SELECT count(*) FROM background_phase_attempts WHERE flow_id = :id"), {"id": flow.flow_id}
         )
     assert left == 0
+
+
+async def test_start_over_http_takes_auto_run_and_refuses_a_bad_body(
+    settings: Settings, container: Any, tenant: Tenant
+) -> None:
+    from entrypoints.http.app import create_app
+    from tests.support import asgi_client, headers
+
+    async with asgi_client(create_app(settings, container)) as client:
+        h = headers(tenant)
+        flows = []
+        for _ in range(3):
+            created = await client.post(
+                "/api/v1/flows", json={"flow_type": "discovery", "name": "http", "configuration": {}}, headers=h
+            )
+            flows.append(created.headers["location"])
+        for body in ({"auto_run": "yes"}, {"auto_run": True, "later": 1}):
+            refused = await client.post(f"{flows[0]}/start", json=body, headers=h)
+            assert 400 <= refused.status_code < 500, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+        plain = await client.post(f"{flows[1]}/start", headers=h)
+        assert plain.status_code == 200 and plain.json()["auto_run"] is False
+        auto = await client.post(f"{flows[2]}/start", json={"auto_run": True}, headers=h)
+        assert auto.status_code == 200 and auto.json()["auto_run"] is True
+        assert (await client.get(flows[2], headers=h)).json()["auto_run"] is True
+    assert await queued_jobs(container, UUID(flows[1].rsplit("/", 1)[-1])) == []
+    assert [
+        j["payload"]["expected_version"] for j in await queued_jobs(container, UUID(flows[2].rsplit("/", 1)[-1]))
+    ] == [2]
