@@ -60,6 +60,13 @@ class Server:
         env.setdefault("MFO_AUTH_MODE", "dev")  # the load generator names its tenants in headers
         # no periodic audit of 1,000,000 flows in the middle of a measurement: the bench times the audit on its own
         env.setdefault("MFO_AUDIT_INTERVAL_SECONDS", "0")
+        # the API server alone (background phases run in `mfo worker` processes): the queue worker's own polling
+        # would otherwise add commits of its own to the commits counted per request
+        env.setdefault("MFO_WORKER_IN_SERVE", "false")
+        # the server logs as in production (a JSON line per request), to a file rather than the bench's console
+        RESULTS.mkdir(exist_ok=True)
+        self.log = RESULTS / f"server-{app.split('.')[0]}.log"
+        log = self.log.open("w")
         self.process = subprocess.Popen(
             [
                 PY,
@@ -78,7 +85,10 @@ class Server:
             ],
             env=env,
             cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
+        log.close()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -86,7 +96,7 @@ class Server:
                     return
             except httpx.TransportError:
                 time.sleep(0.5)
-        raise RuntimeError("the server did not start")
+        raise RuntimeError(f"the server did not start; its log: {self.log}")
 
     def worker_peak_rss_mb(self) -> float:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
