@@ -342,7 +342,6 @@ def main() -> None:
         parent.chmod(0o755)
         cluster = LocalPostgres(parent / "data", database="mfo_bench")
         url = cluster.ensure_running()
-    upgrade(url)
     servers: list[Server] = []
     result: dict[str, Any] = {
         "workers": args.workers,
@@ -356,6 +355,7 @@ def main() -> None:
         return loadgen(server.base, scenario, clients, args.duration, seeded, args.warmup)
 
     try:
+        upgrade(url)  # inside the try: a failed migration still stops the cluster
         asyncio.run(_truncate(url))
         server = Server(url, args.workers)
         servers.append(server)
