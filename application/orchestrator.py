@@ -1,9 +1,10 @@
 """MasterFlowOrchestrator: the only entry point for flow operations.
 
 Each state-changing method is one transaction on the unit of work it was given:
-lock the master row, let the aggregate decide, let the flow type's adapter do its work
-and update its child record, write the master row and the event, commit. If any step
-raises, nothing is committed. The orchestrator never opens a session itself.
+scope it to the tenant (row-level security), lock the master row, let the aggregate decide,
+let the flow type's adapter do its work and update its child record, write the master row
+and the event, commit. If any step raises, nothing is committed. The orchestrator never
+opens a session itself.
 """
 
 from __future__ import annotations
@@ -195,12 +196,14 @@ class MasterFlowOrchestrator:
         job = PhaseJob(tenant, flow_id, expected_version)
         with self._observer.operation("background_phase", tenant, flow_id) as observed:
             async with self._uow as uow:
+                await uow.scope(tenant)
                 # Under the lock: a flow that is busy (FlowBusy) or has moved on costs no attempt.
                 if await self._flow_due(uow, job) is None:
                     return BackgroundRun.SKIPPED
                 attempt = await uow.work_queue.record_attempt(job)
                 await uow.commit()
             async with self._uow as uow:
+                await uow.scope(tenant)
                 flow = await self._flow_due(uow, job)
                 if flow is None:  # changed in between: nothing to do
                     return BackgroundRun.SKIPPED
@@ -245,10 +248,12 @@ class MasterFlowOrchestrator:
 
     async def get_flow(self, tenant: Tenant, flow_id: UUID) -> Flow:
         async with self._uow as uow:
+            await uow.scope(tenant)
             return self._visible(await uow.flows.get(tenant, flow_id))
 
     async def get_flow_status(self, tenant: Tenant, flow_id: UUID) -> FlowStatusView:
         async with self._uow as uow:
+            await uow.scope(tenant)
             flow = self._visible(await uow.flows.get(tenant, flow_id))
             adapter = self.get_flow_service(flow.flow_type)
             child = await adapter.load_child(tenant, flow_id)
@@ -261,12 +266,14 @@ class MasterFlowOrchestrator:
         if flow_filter.flow_type is not None:
             self._flow_types.get(flow_filter.flow_type)
         async with self._uow as uow:
+            await uow.scope(tenant)
             return await uow.flows.list(tenant, flow_filter, limit, cursor)
 
     async def get_flow_events(
         self, tenant: Tenant, flow_id: UUID, *, after_version: int = 0, limit: int = 100
     ) -> list[FlowEvent]:
         async with self._uow as uow:
+            await uow.scope(tenant)
             self._visible(await uow.flows.get(tenant, flow_id))
             return await uow.events.list(tenant, flow_id, after_version, limit)
 
@@ -275,6 +282,7 @@ class MasterFlowOrchestrator:
     async def _change(self, tenant: Tenant, flow_id: UUID, step: Step, operation: str) -> Flow:
         with self._observer.operation(str(operation), tenant, flow_id) as observed:
             async with self._uow as uow:
+                await uow.scope(tenant)
                 await claim_key(uow, tenant, self._idempotency, self._clock)
                 flow = self._visible(await uow.flows.get_for_update(tenant, flow_id))
                 observed.flow(flow.flow_type, flow.flow_id)
@@ -312,6 +320,7 @@ class MasterFlowOrchestrator:
             ensure_storable(name, "the name")
             ensure_storable(configuration, "the configuration")
             async with self._uow as uow:
+                await uow.scope(tenant)
                 await claim_key(uow, tenant, self._idempotency, self._clock)
                 adapter = self.get_flow_service(flow_type)
                 flow = Flow.create(

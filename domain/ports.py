@@ -119,6 +119,14 @@ class UnitOfWork(Protocol):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
 
+    async def scope(self, tenant: Tenant) -> None:
+        """Limit this unit of work's transactions to ``tenant``'s rows (the database's row-level security).
+
+        Called by the orchestrator before its first statement; it holds for every later transaction of this unit
+        of work until it is left. A unit of work never scoped sees no tenant's rows.
+        """
+        ...
+
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...

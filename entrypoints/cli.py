@@ -32,7 +32,8 @@ def resolve_settings(settings: Settings) -> Settings:
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
     from adapters.persistence.migrate import upgrade
 
-    upgrade(resolve_settings(settings).database.url or "")
+    database = resolve_settings(settings).database
+    upgrade(database.url or "", app_role=database.app_role, app_password=database.app_password)
     print("mfo: database migrated to the latest schema", file=sys.stderr)
     return 0
 
@@ -153,7 +154,7 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
     from domain.auth import Role
-    from entrypoints.container import build_container
+    from entrypoints.container import build_container, dispose_engines
 
     container = build_container(resolve_settings(settings))
     store = container.api_key_store()
@@ -177,7 +178,7 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
             )
             return 0
         finally:
-            await container.engine().dispose()
+            await dispose_engines(container)
 
     return asyncio.run(run())
 

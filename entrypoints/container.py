@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from dependency_injector import containers, providers
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
@@ -33,11 +34,34 @@ from entrypoints.settings import Settings
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """The schema owner's engine: migrations, the cross-tenant auditor, API key administration, raw test SQL."""
     database = settings.database
     if database.url is None:
         raise RuntimeError("no database URL: set MFO_DATABASE_URL or start the embedded database (mfo serve)")
+    return _engine(database.url, settings)
+
+
+def app_database_url(settings: Settings) -> str:
+    """``MFO_APP_DATABASE_URL``, else the owner's URL with the application role (and its password) as the user."""
+    database = settings.database
+    if database.app_url:
+        return database.app_url
+    if database.url is None:
+        raise RuntimeError("no database URL: set MFO_DATABASE_URL or start the embedded database (mfo serve)")
+    owner = make_url(database.url)
+    password = database.app_password if database.app_password is not None else owner.password
+    return owner.set(username=database.app_role, password=password).render_as_string(hide_password=False)
+
+
+def create_app_engine(settings: Settings) -> AsyncEngine:
+    """The application's engine: a role that owns nothing and that row-level security restricts."""
+    return _engine(app_database_url(settings), settings)
+
+
+def _engine(url: str, settings: Settings) -> AsyncEngine:
+    database = settings.database
     return create_async_engine(
-        database.url,
+        url,
         pool_size=database.pool_size,
         max_overflow=database.max_overflow,
         pool_timeout=database.pool_timeout_seconds,
@@ -128,24 +152,40 @@ class Container(containers.DeclarativeContainer):
 
     settings = providers.Dependency(instance_of=Settings)
     engine = providers.Singleton(create_engine, settings)
+<<<<<<< HEAD
     session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
     unit_of_work = providers.Factory(
         SqlAlchemyUnitOfWork,
         session_factory=session_factory,
         idempotency_wait_ms=settings.provided.idempotency.wait_ms,
     )
+=======
+    app_engine = providers.Singleton(create_app_engine, settings)
+    session_factory = providers.Singleton(async_sessionmaker, app_engine, expire_on_commit=False)
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
+>>>>>>> 322f10c (Row-level security: requests run as mfo_app, scoped to their tenant per transaction)
     metrics = providers.Singleton(MfoMetrics)
     tracing = providers.Singleton(build_tracing_from, settings)
     observer = providers.Singleton(build_observer, metrics, tracing)
     flow_types = providers.Singleton(build_flow_types, settings, observer)
     clock = providers.Singleton(SystemClock)
-    database_health = providers.Factory(DatabaseHealth, engine=engine)
+    database_health = providers.Factory(DatabaseHealth, engine=app_engine)
     auditor = providers.Factory(build_auditor, engine, settings, flow_types)
     jwt_codec = providers.Singleton(build_jwt_codec, settings)
-    api_key_store = providers.Singleton(SqlApiKeyStore, engine)
+    api_key_store = providers.Singleton(SqlApiKeyStore, reader=app_engine, owner=engine)
     authenticator = providers.Singleton(CredentialAuthenticator, jwt_codec, api_key_store)
     orchestrator = providers.Factory(
         MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock, observer=observer
+    )
+    # cross-tenant maintenance (purging expired idempotency keys): the owner's connection, which row-level
+    # security does not restrict; never for a request
+    owner_session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
+    maintenance_orchestrator = providers.Factory(
+        MasterFlowOrchestrator,
+        uow=providers.Factory(SqlAlchemyUnitOfWork, session_factory=owner_session_factory),
+        flow_types=flow_types,
+        clock=clock,
+        observer=observer,
     )
     # monitoring: audit runs in PostgreSQL, drift alerts, gauges read at scrape time, log fields
     audit_runs = providers.Factory(SqlAuditRunStore, engine)
@@ -164,6 +204,12 @@ class Container(containers.DeclarativeContainer):
     log_context = providers.Object(log_context)
     install_json_logs = providers.Object(install_json_handler)
     phase_worker = providers.Factory(build_phase_worker, settings, orchestrator.provider)
+
+
+async def dispose_engines(container: Container) -> None:
+    """Close both pools: the application's and the owner's."""
+    await container.app_engine().dispose()
+    await container.engine().dispose()
 
 
 def build_container(settings: Settings) -> Container:

@@ -15,7 +15,7 @@ async def purge_once(container: Any) -> int:
     """Delete every expired key, in batches (one transaction each); the number deleted."""
     total = 0
     while True:
-        purged = await container.orchestrator().purge_expired_idempotency_keys(limit=10_000)
+        purged = await container.maintenance_orchestrator().purge_expired_idempotency_keys(limit=10_000)
         total += purged
         if purged < 10_000:
             return total

@@ -37,10 +37,16 @@ class DatabaseSettings:
     connect_timeout_seconds: int = 5
     command_timeout_seconds: int = 35  # client side, a backstop for a server that stops answering
     data_dir: Path = Path(".mfo")
+    app_url: str | None = None
+    """The application's own login (row-level security applies to it); None: ``url`` with ``app_role`` as user."""
+    app_role: str = "mfo_app"
+    app_password: str | None = None
+    """Set on ``app_role`` by ``mfo migrate``; None: the owner's password from ``url``."""
 
     @classmethod
     def from_env(cls) -> DatabaseSettings:
         url = os.environ.get("MFO_DATABASE_URL") or None
+        app_url = os.environ.get("MFO_APP_DATABASE_URL") or None
         return cls(
             url=async_database_url(url) if url else None,
             pool_size=_int("MFO_DB_POOL_SIZE", cls.pool_size),
@@ -51,6 +57,9 @@ class DatabaseSettings:
             connect_timeout_seconds=_int("MFO_DB_CONNECT_TIMEOUT", cls.connect_timeout_seconds),
             command_timeout_seconds=_int("MFO_DB_COMMAND_TIMEOUT", cls.command_timeout_seconds),
             data_dir=Path(os.environ.get("MFO_DATA_DIR", str(cls.data_dir))),
+            app_url=async_database_url(app_url) if app_url else None,
+            app_role=os.environ.get("MFO_APP_DB_ROLE") or cls.app_role,
+            app_password=os.environ.get("MFO_APP_DB_PASSWORD") or None,
         )
 
 

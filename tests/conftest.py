@@ -96,11 +96,11 @@ def settings(migrated_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def container(settings: Settings) -> AsyncIterator[object]:
-    from entrypoints.container import build_container
+    from entrypoints.container import build_container, dispose_engines
 
     container = build_container(settings)
     yield container
-    await container.engine().dispose()
+    await dispose_engines(container)
 
 
 @pytest.fixture

@@ -175,7 +175,12 @@ class FakeUnitOfWork:
         self.commits = 0
         self.entered = 0
         self.staged: Store | None = None
+<<<<<<< HEAD
         self.held_keys: set[tuple[Tenant, str]] = set()
+=======
+        self.scopes: list[Tenant] = []
+        """Every tenant ``scope()`` was called with, in order (the real one sets row-level security)."""
+>>>>>>> 322f10c (Row-level security: requests run as mfo_app, scoped to their tenant per transaction)
 
     async def __aenter__(self) -> Self:
         self.entered += 1
@@ -187,6 +192,10 @@ class FakeUnitOfWork:
     ) -> None:
         self.staged = None
         self._release_keys()
+
+    async def scope(self, tenant: Tenant) -> None:
+        assert self.staged is not None, "scope outside the unit of work"
+        self.scopes.append(tenant)
 
     async def commit(self) -> None:
         assert self.staged is not None, "commit outside the unit of work"

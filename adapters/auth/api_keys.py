@@ -62,12 +62,13 @@ class CreatedApiKey:
 class SqlApiKeyStore:
     """Finds keys with the application's connection (read-only); creates and revokes them as the schema owner."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, reader: AsyncEngine, owner: AsyncEngine | None = None) -> None:
+        self._reader = reader
+        self._owner = owner or reader
 
     async def authenticate(self, key: str) -> Principal:
         key_id = key_id_of(key)
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             row = (await connection.execute(select(api_keys).where(api_keys.c.key_id == key_id))).mappings().first()
         if row is None or not hmac.compare_digest(row["key_hash"], key_hash(key)):
             raise AuthenticationFailed("the API key is not known")
@@ -82,7 +83,7 @@ class SqlApiKeyStore:
 
     async def create(self, tenant: Tenant, role: Role, name: str, now: datetime | None = None) -> CreatedApiKey:
         key_id, key = new_key()
-        async with self._engine.begin() as connection:
+        async with self._owner.begin() as connection:
             await connection.execute(
                 api_keys.insert().values(
                     key_id=key_id,
@@ -97,7 +98,7 @@ class SqlApiKeyStore:
         return CreatedApiKey(key_id=key_id, key=key)
 
     async def revoke(self, key_id: str, now: datetime | None = None) -> bool:
-        async with self._engine.begin() as connection:
+        async with self._owner.begin() as connection:
             result = await connection.execute(
                 update(api_keys)
                 .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))

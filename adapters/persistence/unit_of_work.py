@@ -5,18 +5,28 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
 from adapters.persistence.event_log import SqlAlchemyFlowEventLog
 from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
 from adapters.persistence.idempotency_store import SqlAlchemyIdempotencyStore
 from adapters.work_queue.outbox import PgQueuerWorkQueue
 from domain.errors import ConcurrentModification, FlowBusy, StorageUnavailable
+from domain.events import Tenant
 
 LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout fired (or NOWAIT found the row locked)
 QUERY_CANCELED = "57014"  # statement_timeout fired (or the statement was cancelled)
+SET_TENANT = text(
+    "SELECT set_config('mfo.client_account_id', :client_account_id, true),"
+    " set_config('mfo.engagement_id', :engagement_id, true)"
+)
+"""Transaction-local (``is_local`` true, like ``SET LOCAL``) and bound as parameters; read by the row-level
+security policies of every tenant table (adapters/persistence/row_level_security.py)."""
 
 
 class SqlAlchemyUnitOfWork:
@@ -25,6 +35,9 @@ class SqlAlchemyUnitOfWork:
     Entering opens the session; the first statement checks out one pooled connection
     and begins the transaction. ``commit()`` commits it; leaving without a commit rolls
     back. Repositories and flow-type adapters receive ``session`` and never commit.
+
+    ``scope(tenant)`` sets the tenant the database's row-level security lets this unit of work see, for the
+    current transaction and (through the session's ``after_begin`` event) every later one until it is left.
     """
 
     flows: SqlAlchemyFlowRepository
@@ -36,6 +49,7 @@ class SqlAlchemyUnitOfWork:
         self._session_factory = session_factory
         self._idempotency_wait_ms = idempotency_wait_ms
         self._session: AsyncSession | None = None
+        self._tenant: Tenant | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -47,6 +61,8 @@ class SqlAlchemyUnitOfWork:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open")
         self._session = self._session_factory()
+        self._tenant = None
+        event.listen(self._session.sync_session, "after_begin", self._scope_new_transaction)
         self.flows = SqlAlchemyFlowRepository(self._session)
         self.events = SqlAlchemyFlowEventLog(self._session)
         self.work_queue = PgQueuerWorkQueue(self._session)
@@ -57,6 +73,7 @@ class SqlAlchemyUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         session, self._session = self.session, None
+        self._tenant = None
         try:
             await session.rollback()
             await session.close()
@@ -67,6 +84,15 @@ class SqlAlchemyUnitOfWork:
         translated = storage_error(exc)
         if translated is not None:
             raise translated from exc
+
+    async def scope(self, tenant: Tenant) -> None:
+        self._tenant = tenant
+        if self.session.in_transaction():
+            await self.session.execute(SET_TENANT, _tenant_parameters(tenant))
+
+    def _scope_new_transaction(self, _: Session, __: SessionTransaction, connection: Connection) -> None:
+        if self._tenant is not None:
+            connection.execute(SET_TENANT, _tenant_parameters(self._tenant))
 
     async def commit(self) -> None:
         try:
@@ -79,6 +105,10 @@ class SqlAlchemyUnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
+
+
+def _tenant_parameters(tenant: Tenant) -> dict[str, str]:
+    return {"client_account_id": str(tenant.client_account_id), "engagement_id": str(tenant.engagement_id)}
 
 
 def storage_error(exc: BaseException | None) -> Exception | None:

@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.exceptions import MethodNotAllowedException
 from litestar.openapi import OpenAPIConfig
 
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container, build_container, dispose_engines
 from entrypoints.http.admin import audit_consistency, latest_consistency_audit
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
@@ -52,7 +52,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         workers.clear()
 
     async def dispose_engine() -> None:
-        await container.engine().dispose()
+        await dispose_engines(container)
 
     purger = IdempotencyKeyPurger(container, settings.idempotency.purge_interval_seconds)
     metrics = container.metrics() if hasattr(container, "metrics") else None  # a test's own container may have none

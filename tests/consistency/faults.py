@@ -72,6 +72,7 @@ class FaultyAdapter:
         elif self._switches.own_session_child and not created:
             own = self._own_uow()
             async with own:
+                await own.scope(flow.tenant)  # else row-level security refuses the write outright
                 await self._factory(own).save_child(flow)
                 await own.commit()
         else:

@@ -49,6 +49,7 @@ async def check_stored_views(container: Any, bridged: frozenset[str], flows: dic
     async with uow:
         for flow_id, tracked in flows.items():
             model, tenant = tracked.model, tracked.tenant
+            await uow.scope(tenant)
             flow = await uow.flows.get(tenant, flow_id)
             expect(
                 observed_from_flow(flow) == model.key(), f"master row {observed_from_flow(flow)} != model {model.key()}"

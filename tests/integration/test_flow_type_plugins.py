@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from adapters.persistence.row_level_security import tenant_isolation_sql
 from domain.errors import FlowTypeRegistrationError
 from domain.events import Tenant
 from entrypoints.container import build_container
@@ -42,9 +44,14 @@ def installed_plugin(folder: Path, *entry_points: str) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 async def inspection_table(container) -> None:  # type: ignore[no-untyped-def]
-    """The plugin's own migration: create its child table."""
+    """The plugin's own migration: create its child table, under row-level security like every tenant table."""
     async with container.engine().begin() as connection:
         await connection.run_sync(lambda sync: inspection_flows.create(sync, checkfirst=True))
+        protected = await connection.scalar(
+            text("SELECT count(*) FROM pg_policy WHERE polrelid = 'inspection_flows'::regclass")
+        )
+        for statement in [] if protected else tenant_isolation_sql("inspection_flows"):
+            await connection.execute(text(statement))
 
 
 @pytest.mark.parametrize("through_crewai", [False, True], ids=["direct", "crewai-bridge"])

@@ -107,7 +107,7 @@ async def test_expired_keys_are_taken_over_and_purged(container, tenant: Tenant)
     await create(container, tenant, keyed("short", fingerprint="new", ttl=timedelta(milliseconds=1)))
     assert await rows(container, tenant) == (2, 1)
     await asyncio.sleep(0.01)
-    assert await container.orchestrator().purge_expired_idempotency_keys() >= 1
+    assert await container.maintenance_orchestrator().purge_expired_idempotency_keys() >= 1
     assert await rows(container, tenant) == (2, 0)
 
 

@@ -43,7 +43,7 @@ def pool_counter(engine) -> Iterator[dict[str, int]]:  # type: ignore[no-untyped
 
 async def test_each_request_uses_exactly_one_pooled_connection(container, settings, tenant: Tenant) -> None:
     app = create_app(settings, container)
-    engine = container.engine()
+    engine = container.app_engine()  # the requests' pool (row-level security applies to its role)
     async with asgi_client(app) as client:
         h = headers(tenant)
         body = {"flow_type": "discovery", "name": "one", "configuration": {"data": DISCOVERY_CSV}}
@@ -67,7 +67,7 @@ async def test_each_request_uses_exactly_one_pooled_connection(container, settin
 
 async def test_a_legacy_change_is_one_connection_and_one_commit_too(container, settings, tenant: Tenant) -> None:
     app = create_app(settings, container)
-    engine = container.engine()
+    engine = container.app_engine()  # the requests' pool (row-level security applies to its role)
     async with asgi_client(app) as client:
         h = headers(tenant)
         with pool_counter(engine) as counts:

@@ -48,6 +48,7 @@ async def test_saving_over_a_newer_version_is_refused(container, tenant: Tenant)
     await container.orchestrator().start_flow(tenant, flow.flow_id, actor="t")
     uow = container.unit_of_work()
     async with uow:
+        await uow.scope(tenant)
         stale = flow  # loaded at version 1; the stored flow is at version 2 now
         stale.start(actor="t", at=stale.updated_at)
         with pytest.raises(VersionConflict) as raised:

@@ -170,3 +170,53 @@ async def test_what_postgresql_cannot_store_is_refused_before_any_write(
         await mfo.create_flow(TENANT, "fake", name, configuration, actor="a")
     uow = mfo.unit_of_work
     assert isinstance(uow, FakeUnitOfWork) and uow.entered == 0
+
+
+class ScopeCheckingUnitOfWork(FakeUnitOfWork):
+    """Refuses any repository call made before ``scope()`` in the current unit of work, as row-level security
+    would hide every row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: Tenant | None = None
+
+    async def __aenter__(self):  # type: ignore[no-untyped-def]
+        await super().__aenter__()
+        self.current = None
+        self.flows, self.events = self._guarded(self.flows), self._guarded(self.events)  # type: ignore[assignment]
+        return self
+
+    async def scope(self, tenant: Tenant) -> None:
+        await super().scope(tenant)
+        self.current = tenant
+
+    def _guarded(self, repository: object) -> object:
+        uow = self
+
+        class Guarded:
+            def __getattr__(self, name: str) -> object:
+                assert uow.current is not None, f"{name} called before scope()"
+                return getattr(repository, name)
+
+        return Guarded()
+
+
+async def test_every_operation_scopes_its_unit_of_work_to_the_tenant_before_its_first_statement() -> None:
+    uow = ScopeCheckingUnitOfWork()
+    mfo = orchestrator(uow)
+    flow = await mfo.create_flow(TENANT, "fake", "scoped", {"items": [1]}, actor="a")
+    await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    await mfo.submit_input(TENANT, flow.flow_id, {"approved": True}, actor="a")
+    await mfo.get_flow(TENANT, flow.flow_id)
+    await mfo.get_flow_status(TENANT, flow.flow_id)
+    await mfo.get_flow_events(TENANT, flow.flow_id)
+    await mfo.list_flows(TENANT, FlowFilter())
+    await mfo.pause_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.resume_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.cancel_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.delete_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.initialize_flow(OTHER, "fake", "other", {"items": [1]}, actor="b")
+    assert uow.scopes == [TENANT] * 13 + [OTHER]
+    assert uow.entered == 14
