@@ -27,6 +27,8 @@ SET_TENANT = text(
 )
 """Transaction-local (``is_local`` true, like ``SET LOCAL``) and bound as parameters; read by the row-level
 security policies of every tenant table (adapters/persistence/row_level_security.py)."""
+SCOPED_TENANT = "mfo.tenant"
+"""The key of ``Session.info`` holding the tenant a unit of work was scoped to."""
 
 
 class SqlAlchemyUnitOfWork:
@@ -37,7 +39,7 @@ class SqlAlchemyUnitOfWork:
     back. Repositories and flow-type adapters receive ``session`` and never commit.
 
     ``scope(tenant)`` sets the tenant the database's row-level security lets this unit of work see, for the
-    current transaction and (through the session's ``after_begin`` event) every later one until it is left.
+    current transaction and (through the ``after_begin`` event) every later one of its session.
     """
 
     flows: SqlAlchemyFlowRepository
@@ -49,7 +51,6 @@ class SqlAlchemyUnitOfWork:
         self._session_factory = session_factory
         self._idempotency_wait_ms = idempotency_wait_ms
         self._session: AsyncSession | None = None
-        self._tenant: Tenant | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -61,8 +62,6 @@ class SqlAlchemyUnitOfWork:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open")
         self._session = self._session_factory()
-        self._tenant = None
-        event.listen(self._session.sync_session, "after_begin", self._scope_new_transaction)
         self.flows = SqlAlchemyFlowRepository(self._session)
         self.events = SqlAlchemyFlowEventLog(self._session)
         self.work_queue = PgQueuerWorkQueue(self._session)
@@ -73,7 +72,6 @@ class SqlAlchemyUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         session, self._session = self.session, None
-        self._tenant = None
         try:
             await session.rollback()
             await session.close()
@@ -86,13 +84,9 @@ class SqlAlchemyUnitOfWork:
             raise translated from exc
 
     async def scope(self, tenant: Tenant) -> None:
-        self._tenant = tenant
+        self.session.info[SCOPED_TENANT] = tenant
         if self.session.in_transaction():
             await self.session.execute(SET_TENANT, _tenant_parameters(tenant))
-
-    def _scope_new_transaction(self, _: Session, __: SessionTransaction, connection: Connection) -> None:
-        if self._tenant is not None:
-            connection.execute(SET_TENANT, _tenant_parameters(self._tenant))
 
     async def commit(self) -> None:
         try:
@@ -109,6 +103,14 @@ class SqlAlchemyUnitOfWork:
 
 def _tenant_parameters(tenant: Tenant) -> dict[str, str]:
     return {"client_account_id": str(tenant.client_account_id), "engagement_id": str(tenant.engagement_id)}
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_new_transaction(session: Session, _: SessionTransaction, connection: Connection) -> None:
+    """Every transaction a scoped session begins (the first, and each after a commit) gets its tenant."""
+    tenant = session.info.get(SCOPED_TENANT)
+    if tenant is not None:
+        connection.execute(SET_TENANT, _tenant_parameters(tenant))
 
 
 def storage_error(exc: BaseException | None) -> Exception | None:
