@@ -67,7 +67,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     import logging.config
     import signal
 
-    from entrypoints.container import build_container, server_log_config
+    from entrypoints.container import build_container, dispose_engines, server_log_config
 
     settings = resolve_settings(settings)
     logging.config.dictConfig(server_log_config(settings))  # the same lines as mfo serve's (JSON by default)
@@ -82,7 +82,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
         try:
             await worker.run()
         finally:
-            await container.engine().dispose()
+            await dispose_engines(container)
 
     asyncio.run(work())
     print("mfo worker: stopped", file=sys.stderr)

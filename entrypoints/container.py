@@ -152,18 +152,13 @@ class Container(containers.DeclarativeContainer):
 
     settings = providers.Dependency(instance_of=Settings)
     engine = providers.Singleton(create_engine, settings)
-<<<<<<< HEAD
-    session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
+    app_engine = providers.Singleton(create_app_engine, settings)
+    session_factory = providers.Singleton(async_sessionmaker, app_engine, expire_on_commit=False)
     unit_of_work = providers.Factory(
         SqlAlchemyUnitOfWork,
         session_factory=session_factory,
         idempotency_wait_ms=settings.provided.idempotency.wait_ms,
     )
-=======
-    app_engine = providers.Singleton(create_app_engine, settings)
-    session_factory = providers.Singleton(async_sessionmaker, app_engine, expire_on_commit=False)
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
->>>>>>> 322f10c (Row-level security: requests run as mfo_app, scoped to their tenant per transaction)
     metrics = providers.Singleton(MfoMetrics)
     tracing = providers.Singleton(build_tracing_from, settings)
     observer = providers.Singleton(build_observer, metrics, tracing)
@@ -182,7 +177,11 @@ class Container(containers.DeclarativeContainer):
     owner_session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
     maintenance_orchestrator = providers.Factory(
         MasterFlowOrchestrator,
-        uow=providers.Factory(SqlAlchemyUnitOfWork, session_factory=owner_session_factory),
+        uow=providers.Factory(
+            SqlAlchemyUnitOfWork,
+            session_factory=owner_session_factory,
+            idempotency_wait_ms=settings.provided.idempotency.wait_ms,
+        ),
         flow_types=flow_types,
         clock=clock,
         observer=observer,

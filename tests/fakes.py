@@ -175,12 +175,9 @@ class FakeUnitOfWork:
         self.commits = 0
         self.entered = 0
         self.staged: Store | None = None
-<<<<<<< HEAD
         self.held_keys: set[tuple[Tenant, str]] = set()
-=======
         self.scopes: list[Tenant] = []
         """Every tenant ``scope()`` was called with, in order (the real one sets row-level security)."""
->>>>>>> 322f10c (Row-level security: requests run as mfo_app, scoped to their tenant per transaction)
 
     async def __aenter__(self) -> Self:
         self.entered += 1
