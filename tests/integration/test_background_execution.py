@@ -69,6 +69,7 @@ async def test_a_job_is_not_seen_or_announced_before_its_transaction_commits(
     await listener.add_listener("ch_pgqueuer", lambda *args: notified.put_nowait(args[-1]))
     try:
         async with container.unit_of_work() as uow:
+            await uow.scope(tenant)  # row-level security: the tenant first
             await uow.flows.get_for_update(tenant, flow.flow_id)
             await uow.work_queue.enqueue_phase(job)
             await asyncio.sleep(0.3)
@@ -78,7 +79,8 @@ async def test_a_job_is_not_seen_or_announced_before_its_transaction_commits(
         assert await queued_jobs(container, flow.flow_id) == []
         assert notified.empty()
         async with container.unit_of_work() as uow:
-            await uow.work_queue.enqueue_phase(job)  # also as the transaction's first statement
+            await uow.scope(tenant)  # row-level security: the tenant first
+            await uow.work_queue.enqueue_phase(job)
             await uow.commit()
         assert [j["status"] for j in await queued_jobs(container, flow.flow_id)] == ["queued"]
         message = json.loads(await asyncio.wait_for(notified.get(), timeout=5))
@@ -92,9 +94,11 @@ async def test_attempts_are_counted_per_flow_version(container: Any, tenant: Ten
     job = PhaseJob(tenant, flow.flow_id, 7)
     for expected in (1, 2):
         async with container.unit_of_work() as uow:
+            await uow.scope(tenant)  # row-level security: the tenant first
             assert await uow.work_queue.record_attempt(job) == expected
             await uow.commit()
     async with container.unit_of_work() as uow:
+        await uow.scope(tenant)  # row-level security: the tenant first
         assert await uow.work_queue.record_attempt(dataclasses.replace(job, expected_version=8)) == 1
         await uow.work_queue.clear_attempts(job)
         assert await uow.work_queue.record_attempt(job) == 1

@@ -91,6 +91,7 @@ async def test_a_claim_held_longer_than_the_wait_is_in_progress(container, tenan
     now = datetime.now(UTC)
     holder = container.unit_of_work()
     async with holder as uow:
+        await uow.scope(tenant)
         assert await uow.idempotency.claim(tenant, "slow", "f", now=now, expires_at=now + timedelta(hours=1)) is None
         impatient = SqlAlchemyUnitOfWork(container.session_factory(), idempotency_wait_ms=200)
         mfo = MasterFlowOrchestrator(impatient, container.flow_types(), SystemClock())
