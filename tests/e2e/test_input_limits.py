@@ -82,7 +82,10 @@ async def test_deep_json_is_refused(client: Any, tenant: Tenant) -> None:
         assert response.status_code in (400, 422), (depth, response.text)
         assert_problem(response, response.status_code)
     way_too_deep = '{"flow_type": "discovery", "name": "deep", "configuration": {"a": ' + nested(1500) + "}}"
-    assert_problem(await client.post("/api/v1/flows", content=way_too_deep, headers=h), 400)
+    response = await client.post("/api/v1/flows", content=way_too_deep, headers=h)
+    # 400 when the decoder's recursion limit stops it, 422 when the process allows that depth (the limit is global)
+    assert_problem(response, response.status_code, "nested")
+    assert response.status_code in (400, 422), response.text
 
 
 async def test_bad_utf8_and_malformed_json_are_400(client: Any, tenant: Tenant) -> None:

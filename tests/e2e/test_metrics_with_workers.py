@@ -26,6 +26,9 @@ def test_two_workers_report_the_same_counts_and_log_json(migrated_url: str, tena
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
     env.update(MFO_DATABASE_URL=migrated_url, MFO_PORT=str(port), MFO_AUTH_MODE="dev", MFO_AUDIT_INTERVAL_SECONDS="0")
+    env.update(
+        MFO_CREWAI_FLOW_TYPES=""
+    )  # start-up without importing crewai; the bridge's metrics are tested in-process
     process = subprocess.Popen(
         [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2"],
         env=env,
@@ -35,7 +38,7 @@ def test_two_workers_report_the_same_counts_and_log_json(migrated_url: str, tena
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 240  # two workers import crewai each
+        deadline = time.monotonic() + 240
         while True:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
