@@ -32,7 +32,6 @@ class MfoServer:
             "MFO_PORT": str(port),
             "MFO_AUTH_MODE": "production",
             "MFO_JWT_SECRET": TEST_JWT_SECRET,
-            "MFO_CREWAI_FLOW_TYPES": "",  # the faults are the database's and the process's; the bridge is tested apart
             **env,
         }
         self._process: subprocess.Popen[bytes] | None = None
