@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
+from application.periodic import PeriodicTask
 from domain.ports import AuditLock, AuditRun, AuditRunStore, Clock, ConsistencyAuditor, DriftAlert
 
 logger = logging.getLogger("mfo.consistency")
@@ -73,33 +72,12 @@ class ConsistencyMonitor:
             return await self.audit_now(PERIODIC)
 
 
-class PeriodicAudit:
-    """Calls ``periodic_tick`` every ``interval_seconds`` on a background task until stopped."""
-
-    def __init__(self, monitor: Callable[[], ConsistencyMonitor], interval_seconds: float) -> None:
-        self._monitor = monitor
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def start(self) -> None:
-        if self._interval > 0 and not self.running:
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="mfo-periodic-audit")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self._monitor().periodic_tick()
-            except Exception:
-                logger.exception("the periodic consistency audit failed; trying again in %s s", self._interval)
+def periodic_audit(monitor: Callable[[], ConsistencyMonitor], interval_seconds: float) -> PeriodicTask:
+    """Calls ``periodic_tick`` of a fresh monitor every ``interval_seconds`` on a background task until stopped."""
+    return PeriodicTask(
+        "mfo-periodic-audit",
+        interval_seconds,
+        lambda: monitor().periodic_tick(),
+        logger=logger,
+        failure="the periodic consistency audit failed",
+    )

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
+
+from application.periodic import PeriodicTask
 
 logger = logging.getLogger("mfo.idempotency")
 
@@ -21,32 +21,19 @@ async def purge_once(container: Any) -> int:
             return total
 
 
-class IdempotencyKeyPurger:
-    """A background task of the server's event loop; ``interval_seconds`` 0 switches it off."""
+def idempotency_key_purger(container: Any, interval_seconds: int) -> PeriodicTask:
+    """A background task of the server's event loop; ``interval_seconds`` 0 switches it off. A failed purge is
+    retried at the next interval; requests are unaffected."""
 
-    def __init__(self, container: Any, interval_seconds: int) -> None:
-        self._container = container
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+    async def purge() -> None:
+        purged = await purge_once(container)
+        if purged:
+            logger.info("purged %d expired idempotency keys", purged)
 
-    async def start(self) -> None:
-        if self._interval > 0:
-            self._task = asyncio.create_task(self._run(), name="mfo-idempotency-purge")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                purged = await purge_once(self._container)
-            except Exception:  # a failed purge is retried at the next interval; requests are unaffected
-                logger.exception("purging expired idempotency keys failed")
-                continue
-            if purged:
-                logger.info("purged %d expired idempotency keys", purged)
+    return PeriodicTask(
+        "mfo-idempotency-purge",
+        interval_seconds,
+        purge,
+        logger=logger,
+        failure="purging expired idempotency keys failed",
+    )

@@ -26,7 +26,7 @@ from entrypoints.http.metrics import prometheus_metrics
 from entrypoints.http.monitoring import Monitoring
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.request_context import RequestContextMiddleware
-from entrypoints.idempotency_purge import IdempotencyKeyPurger
+from entrypoints.idempotency_purge import idempotency_key_purger
 from entrypoints.settings import Settings
 
 VERSION = "0.1.0"
@@ -54,7 +54,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
     async def dispose_engine() -> None:
         await dispose_engines(container)
 
-    purger = IdempotencyKeyPurger(container, settings.idempotency.purge_interval_seconds)
+    purger = idempotency_key_purger(container, settings.idempotency.purge_interval_seconds)
     metrics = container.metrics() if hasattr(container, "metrics") else None  # a test's own container may have none
     usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=metrics and metrics.legacy_hits_recorder)
     if settings.auth.dev:

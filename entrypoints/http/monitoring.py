@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.consistency import PeriodicAudit
+from application.consistency import periodic_audit
 from entrypoints.settings import Settings
 
 
@@ -15,7 +15,7 @@ class Monitoring:
         # A test's own minimal container may have no monitoring providers: then there is nothing to run.
         self._enabled = hasattr(container, "consistency_monitor")
         interval = self._settings.audit_interval_seconds if self._enabled else 0
-        self.periodic_audit = PeriodicAudit(lambda: container.consistency_monitor(), interval)
+        self.periodic_audit = periodic_audit(lambda: container.consistency_monitor(), interval)
 
     async def start(self) -> None:
         if self._enabled and self._settings.log_format == "json":

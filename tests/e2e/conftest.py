@@ -1,19 +1,16 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 
 from entrypoints.http.app import create_app
 from entrypoints.local_postgres import free_port
+from tests.e2e.server import real_server
 from tests.support import TEST_JWT_SECRET, asgi_client
 
 
@@ -31,32 +28,8 @@ async def client(app) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def server(migrated_url: str) -> Iterator[str]:
     """``mfo serve`` (production auth, the tests' JWT secret) in its own process on a free port: the base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MFO_DATABASE_URL": migrated_url,
-        "MFO_PORT": str(port),
-        "MFO_AUTH_MODE": "production",
-        "MFO_JWT_SECRET": TEST_JWT_SECRET,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180  # importing crewai alone takes a minute on a busy machine
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start:\n{process.stdout.read().decode() if process.stdout else ''}")
-        time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+    with real_server(migrated_url, MFO_AUTH_MODE="production", MFO_JWT_SECRET=TEST_JWT_SECRET) as running:
+        yield running.base_url
 
 
 @pytest.fixture(scope="module")

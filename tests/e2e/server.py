@@ -28,12 +28,15 @@ class Server:
 
 
 @contextmanager
-def real_server(database_url: str, **env: str) -> Iterator[Server]:
-    """Serve the API on ``database_url`` with extra ``MFO_...`` settings; its output goes to a file (a pipe
-    nobody reads would stall a busy server)."""
+def real_server(
+    database_url: str, *args: str, unset: tuple[str, ...] = (), keep_log: bool = False, **env: str
+) -> Iterator[Server]:
+    """``mfo serve *args`` on ``database_url`` with extra ``MFO_...`` settings, without the variables in ``unset``;
+    its output goes to a file (a pipe nobody reads would stall a busy server), removed at the end unless
+    ``keep_log`` (then read it after the server has stopped, when every line is written)."""
     port = free_port()
     environment = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name not in unset},
         "PYTHONUNBUFFERED": "1",
         "MFO_DATABASE_URL": database_url,
         "MFO_PORT": str(port),
@@ -42,7 +45,7 @@ def real_server(database_url: str, **env: str) -> Iterator[Server]:
     log = Path(tempfile.mkstemp(prefix="mfo-server-", suffix=".log")[1])
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "serve"], env=environment, stdout=output, stderr=output
+            [sys.executable, "-m", "entrypoints.cli", "serve", *args], env=environment, stdout=output, stderr=output
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -61,4 +64,5 @@ def real_server(database_url: str, **env: str) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=30)
-        log.unlink(missing_ok=True)
+        if not keep_log:
+            log.unlink(missing_ok=True)

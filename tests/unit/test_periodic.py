@@ -1,0 +1,56 @@
+"""PeriodicTask: ticks every interval, survives a failing tick, stops when asked, and stays off at interval 0."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from application.periodic import PeriodicTask
+
+
+class Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+async def test_a_failing_tick_is_logged_and_the_next_one_still_runs() -> None:
+    logger = logging.getLogger("mfo.test.periodic")
+    recorder = Recorder()
+    logger.addHandler(recorder)
+    ticks: list[int] = []
+
+    async def tick() -> None:
+        ticks.append(len(ticks))
+        if len(ticks) == 1:
+            raise RuntimeError("first tick fails")
+
+    task = PeriodicTask("t", 0.01, tick, logger=logger, failure="the tick failed")
+    try:
+        task.start()
+        for _ in range(200):
+            if len(ticks) >= 3:
+                break
+            await asyncio.sleep(0.01)
+        assert task.running and len(ticks) >= 3
+    finally:
+        await task.stop()
+        logger.removeHandler(recorder)
+    assert not task.running
+    assert recorder.messages[0] == "the tick failed; trying again in 0.01 s"
+    stopped_at = len(ticks)
+    await asyncio.sleep(0.05)
+    assert len(ticks) == stopped_at
+
+
+async def test_interval_zero_never_starts() -> None:
+    async def tick() -> None:
+        raise AssertionError("must not run")
+
+    task = PeriodicTask("off", 0, tick, logger=logging.getLogger("mfo.test.periodic"), failure="x")
+    task.start()
+    assert not task.running
+    await task.stop()
