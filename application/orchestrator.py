@@ -21,7 +21,7 @@ from application.views import FlowStatusView
 from domain.background import BackgroundRun, PhaseJob, gave_up_error, job_for, runs_in_background
 from domain.errors import FlowNotFound, InvalidFlowInput, PhaseFailed
 from domain.events import FlowEvent, Tenant
-from domain.flow import Flow
+from domain.flow import Flow, FlowSummary
 from domain.idempotency import IdempotentRequest
 from domain.lifecycle import Operation
 from domain.phases import PhaseOutcome
@@ -262,7 +262,7 @@ class MasterFlowOrchestrator:
 
     async def list_flows(
         self, tenant: Tenant, flow_filter: FlowFilter, *, limit: int = 50, cursor: str | None = None
-    ) -> Page[Flow]:
+    ) -> Page[FlowSummary]:
         if flow_filter.flow_type is not None:
             self._flow_types.get(flow_filter.flow_type)
         async with self._uow as uow:

@@ -9,6 +9,7 @@ equals the number of events.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,35 @@ from domain.phases import PhaseOutcome, PhaseResultKind
 class Phase:
     name: str
     state: PhaseState = PhaseState.PENDING
+
+
+def progress_percent_of(phases: Sequence[Phase]) -> int:
+    """Completed and skipped phases as a whole percent of all phases (100 for a flow without phases)."""
+    done = sum(1 for p in phases if p.state in (PhaseState.COMPLETED, PhaseState.SKIPPED))
+    return round(100 * done / len(phases)) if phases else 100
+
+
+@dataclass(frozen=True)
+class FlowSummary:
+    """What a list of flows shows of each: the flow without its configuration and phase results, so a page of them
+    is read without those (possibly large) documents. Read-only: changes load the whole :class:`Flow`."""
+
+    flow_id: UUID
+    tenant: Tenant
+    flow_type: str
+    name: str
+    status: FlowStatus
+    current_phase: str | None
+    phases: tuple[Phase, ...]
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    auto_run: bool = False
+
+    @property
+    def progress_percent(self) -> int:
+        return progress_percent_of(self.phases)
 
 
 @dataclass
@@ -123,8 +153,23 @@ class Flow:
 
     @property
     def progress_percent(self) -> int:
-        done = sum(1 for p in self.phases if p.state in (PhaseState.COMPLETED, PhaseState.SKIPPED))
-        return round(100 * done / len(self.phases)) if self.phases else 100
+        return progress_percent_of(self.phases)
+
+    def summary(self) -> FlowSummary:
+        return FlowSummary(
+            flow_id=self.flow_id,
+            tenant=self.tenant,
+            flow_type=self.flow_type,
+            name=self.name,
+            status=self.status,
+            current_phase=self.current_phase,
+            phases=tuple(Phase(p.name, p.state) for p in self.phases),
+            error=self.error,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            version=self.version,
+            auto_run=self.auto_run,
+        )
 
     # -- simple transitions ----------------------------------------------------------------
 

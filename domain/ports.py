@@ -12,7 +12,7 @@ from uuid import UUID
 from domain.auth import Principal
 from domain.background import PhaseJob
 from domain.events import FlowEvent, Tenant
-from domain.flow import Flow
+from domain.flow import Flow, FlowSummary
 from domain.idempotency import StoredResponse
 from domain.lifecycle import FlowStatus
 from domain.phases import PhaseOutcome
@@ -53,7 +53,7 @@ class FlowRepository(Protocol):
         """Write the flow's new state; the stored version must be the one it was loaded at."""
         ...
 
-    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[Flow]:
+    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
         """Newest first, keyset-paginated; ``cursor`` is an opaque token from a previous page."""
         ...
 

@@ -14,7 +14,7 @@ from uuid import UUID
 from domain.background import PhaseJob
 from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
 from domain.events import FlowEvent, Tenant
-from domain.flow import Flow
+from domain.flow import Flow, FlowSummary
 from domain.flow_types import FlowTypeDefinition
 from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused, StoredResponse
 from domain.lifecycle import FlowStatus
@@ -97,7 +97,7 @@ class FakeFlowRepository:
             raise VersionConflict(flow.flow_id, loaded_version, stored.version)
         self._store.flows[(flow.tenant, flow.flow_id)] = _stored(flow)
 
-    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[Flow]:
+    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
         flows = [f for (t, _), f in self._store.flows.items() if t == tenant]
         if flow_filter.flow_type:
             flows = [f for f in flows if f.flow_type == flow_filter.flow_type]
@@ -113,7 +113,7 @@ class FakeFlowRepository:
             start = int(cursor)
         items = flows[start : start + limit]
         more = len(flows) > start + limit
-        return Page(items=copy.deepcopy(items), next_cursor=str(start + limit) if more else None)
+        return Page(items=[f.summary() for f in items], next_cursor=str(start + limit) if more else None)
 
 
 class FakeFlowEventLog:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,7 @@ from adapters.persistence.statements import by_key, key_params
 from adapters.persistence.tables import flows
 from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
 from domain.events import Tenant
-from domain.flow import Flow, Phase
+from domain.flow import Flow, FlowSummary, Phase
 from domain.lifecycle import FlowStatus, PhaseState
 from domain.ports import FlowFilter, Page
 
@@ -29,6 +30,8 @@ def tenant_clause(table: Any, tenant: Tenant) -> ColumnElement[bool]:
 
 # Built once: a request pays for binding parameters, not for building and compiling statements.
 _GET = select(flows).where(by_key(flows))
+_SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configuration", "phase_results")]
+"""A list reads every column but the two documents a summary leaves out."""
 _GET_FOR_UPDATE = _GET.with_for_update()
 _ADD = insert(flows)
 _SAVE = (
@@ -71,8 +74,8 @@ class SqlAlchemyFlowRepository:
             current = (await self.get(flow.tenant, flow.flow_id)).version
             raise VersionConflict(flow.flow_id, loaded_version, current)
 
-    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[Flow]:
-        query = select(flows).where(tenant_clause(flows, tenant))
+    async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
+        query = select(*_SUMMARY_COLUMNS).where(tenant_clause(flows, tenant))
         if flow_filter.flow_type is not None:
             query = query.where(flows.c.flow_type == flow_filter.flow_type)
         if flow_filter.statuses:
@@ -84,7 +87,7 @@ class SqlAlchemyFlowRepository:
             query = query.where(tuple_(flows.c.created_at, flows.c.flow_id) < tuple_(created_at, flow_id))
         query = query.order_by(flows.c.created_at.desc(), flows.c.flow_id.desc()).limit(limit + 1)
         rows = (await self._session.execute(query)).mappings().all()
-        items = [flow_of(row) for row in rows[:limit]]
+        items = [summary_of(row) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].created_at, items[-1].flow_id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
@@ -133,20 +136,29 @@ def _row_of(flow: Flow) -> dict[str, Any]:
     }
 
 
-def flow_of(row: Any) -> Flow:
-    return Flow(
+def summary_of(row: Any) -> FlowSummary:
+    return FlowSummary(
         flow_id=row["flow_id"],
         tenant=Tenant(row["client_account_id"], row["engagement_id"]),
         flow_type=row["flow_type"],
         name=row["name"],
         status=FlowStatus(row["status"]),
         current_phase=row["current_phase"],
-        phases=[Phase(p["name"], PhaseState(p["state"])) for p in row["phases"]],
-        configuration=row["configuration"],
-        phase_results=row["phase_results"],
+        phases=tuple(Phase(p["name"], PhaseState(p["state"])) for p in row["phases"]),
         error=row["error"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],
         auto_run=row["auto_run"],
+    )
+
+
+def flow_of(row: Any) -> Flow:
+    """The whole flow: its summary's fields, and the two documents a summary leaves out."""
+    summary = summary_of(row)
+    shared = {f.name: getattr(summary, f.name) for f in fields(FlowSummary)}
+    return Flow(
+        **{**shared, "phases": list(summary.phases)},
+        configuration=row["configuration"],
+        phase_results=row["phase_results"],
     )

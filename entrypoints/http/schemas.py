@@ -10,7 +10,7 @@ from msgspec import Meta, Struct
 
 from application.views import FlowStatusView
 from domain.events import FlowEvent
-from domain.flow import Flow
+from domain.flow import Flow, FlowSummary
 from domain.flow_types import FlowTypeDefinition
 from domain.lifecycle import allowed_operations
 
@@ -93,7 +93,7 @@ class FlowSummaryOut(Struct):
     updated_at: datetime
 
     @classmethod
-    def of(cls, flow: Flow) -> FlowSummaryOut:
+    def of(cls, flow: FlowSummary) -> FlowSummaryOut:
         return cls(
             flow.flow_id,
             flow.flow_type,

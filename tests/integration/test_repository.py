@@ -37,6 +37,18 @@ async def test_filters_by_status_and_hides_deleted(container, tenant: Tenant) ->
     assert {f.flow_id for f in everything.items} == {a.flow_id, b.flow_id}
 
 
+async def test_a_listed_flow_is_the_summary_of_the_stored_flow(container, tenant: Tenant) -> None:
+    mfo = container.orchestrator
+    flow = await mfo().create_flow(tenant, "discovery", "s", {"data": "name\nweb1"}, actor="t")
+    await mfo().start_flow(tenant, flow.flow_id, actor="t")
+    await mfo().execute_phase(tenant, flow.flow_id, None, actor="t")
+    stored = await mfo().get_flow(tenant, flow.flow_id)
+    assert stored.phase_results and stored.progress_percent > 0
+    (listed,) = (await mfo().list_flows(tenant, FlowFilter())).items
+    assert listed == stored.summary()
+    assert listed.progress_percent == stored.progress_percent
+
+
 async def test_a_bad_cursor_is_refused(container, tenant: Tenant) -> None:
     with pytest.raises(InvalidCursor):
         await container.orchestrator().list_flows(tenant, FlowFilter(), cursor="not-a-cursor")

@@ -30,7 +30,7 @@ from typing import Any
 from msgspec import Struct
 
 from application.views import FlowStatusView
-from domain.flow import Flow
+from domain.flow import Flow, FlowSummary
 from domain.lifecycle import PhaseState
 from entrypoints.http.schemas import Name
 
@@ -62,7 +62,7 @@ class LegacyFlowOut(Struct):
     updated_at: datetime
 
     @classmethod
-    def of(cls, flow: Flow) -> LegacyFlowOut:
+    def of(cls, flow: Flow | FlowSummary) -> LegacyFlowOut:
         return cls(**_flow_fields(flow))
 
 
@@ -94,7 +94,7 @@ class LegacyUsageOut(Struct):
     total: int
 
 
-def _flow_fields(flow: Flow) -> dict[str, Any]:
+def _flow_fields(flow: Flow | FlowSummary) -> dict[str, Any]:
     return {
         "success": True,
         "flow_id": str(flow.flow_id),
