@@ -68,8 +68,8 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             "exactly 1.0 commit per state-changing request",
             f"create {commits[0]}, transition {commits[1]}",
             f"own-session variant: {own} per transition",
-            # other backends (autovacuum, for one) may add a commit or two to a batch of 50
-            all(round(c, 1) == 1.0 for c in commits),
+            # exact while autovacuum was paused; otherwise its workers may add a commit or two to a batch of 50
+            all(c == 1.0 if r.get("autovacuum_paused") else round(c, 1) == 1.0 for c in commits),
         ),
         (
             f"mfo audit on {r['audited_flows']:,} flows < 5 s",
@@ -130,7 +130,12 @@ def markdown(r: dict[str, Any]) -> str:
     lines += ["", "| GET status, 32 clients | p50 ms | p99 ms | p99 range |", "| --- | ---: | ---: | ---: |"]
     for size, p in r["status_by_table_size"].items():
         lines.append(f"| {int(size):,} flows | {p['p50_ms']} | {p['p99_ms']} | {spread(p, 'p99_ms')} |")
-    lines += ["", "| per request (from pg_stat_database) | commits | new sessions |", "| --- | ---: | ---: |"]
+    paused = "autovacuum paused" if r.get("autovacuum_paused") else "autovacuum running: its commits count too"
+    lines += [
+        "",
+        f"| per request (from pg_stat_database; {paused}) | commits | new sessions |",
+        "| --- | ---: | ---: |",
+    ]
     for name, c in r["connections"].items():
         lines.append(f"| {name} | {c['commits_per_request']} | {c['sessions_per_request']} |")
     imports = r["crewai_import_s"]

@@ -210,11 +210,27 @@ async def database_counters(url: str) -> dict[str, int]:
 Batch = list[tuple[str, str, dict | None, dict]]
 
 
+async def set_autovacuum(url: str, on: bool) -> bool:
+    """Switch autovacuum on or off for the whole cluster (its workers' commits would count in pg_stat_database);
+    False when the bench's role may not (a server the bench did not start), so the figure may include a few."""
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f"ALTER SYSTEM SET autovacuum = {'on' if on else 'off'}"))
+            await connection.execute(text("SELECT pg_reload_conf()"))
+        return True
+    except Exception:
+        return False
+    finally:
+        await engine.dispose()
+
+
 def per_request(url: str, batches: dict[str, tuple[str, Batch]]) -> dict[str, dict[str, float]]:
     """Commits and sessions per request of each batch (server base URL, requests), from PostgreSQL's own statistics.
 
     Batches run one after the other; each reading of the counters (after the statistics were flushed) closes one
-    batch and opens the next. Between two readings exactly one reading query ran: it is excluded.
+    batch and opens the next. Between two readings exactly one reading query ran: it is excluded. The caller pauses
+    autovacuum meanwhile (:func:`set_autovacuum`), so that no other backend commits in the database.
     """
     time.sleep(STATS_FLUSH_SECONDS)
     before = asyncio.run(database_counters(url))
@@ -323,8 +339,8 @@ def recorded_make_test() -> dict[str, Any] | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=2.0, help="recorded seconds per run of a point")
-    parser.add_argument("--warmup", type=float, default=0.5, help="unrecorded seconds before each run")
+    parser.add_argument("--duration", type=float, default=1.5, help="recorded seconds per run of a point")
+    parser.add_argument("--warmup", type=float, default=0.3, help="unrecorded seconds before each run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per point; the median is quoted")
     parser.add_argument("--levels", default="1,8,32,128")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="table sizes for the status curve")
@@ -383,7 +399,11 @@ def main() -> None:
         result["worker_peak_rss_mb"] = server.worker_peak_rss_mb()
         variant = Server(url, 1, "bench.variants:app")
         servers.append(variant)
-        result["connections"] = connections(url, server.base, variant.base)
+        result["autovacuum_paused"] = asyncio.run(set_autovacuum(url, on=False))
+        try:
+            result["connections"] = connections(url, server.base, variant.base)
+        finally:
+            asyncio.run(set_autovacuum(url, on=True))
         result["crewai_import_s"] = crewai_import_seconds()
         result["audit"] = asyncio.run(audit_seconds(url, repeat))
         result["audit_s"] = result["audit"]["audit_s"]
