@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.sqlstates import LOCK_NOT_AVAILABLE, sqlstate
 from adapters.persistence.tables import metadata
 from domain.events import Tenant
 from domain.idempotency import (
@@ -39,8 +40,6 @@ from domain.idempotency import (
     IdempotencyKeyReused,
     StoredResponse,
 )
-
-LOCK_NOT_AVAILABLE = "55P03"
 
 idempotency_keys = Table(
     "idempotency_keys",
@@ -124,7 +123,7 @@ class SqlAlchemyIdempotencyStore:
                 _CLAIM, {**params, "fingerprint": fingerprint, "now": now, "expires_at": expires_at}
             )
         except DBAPIError as e:
-            if getattr(e.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            if sqlstate(e) == LOCK_NOT_AVAILABLE:
                 raise IdempotencyKeyInProgress(key) from e
             raise
         await self._session.execute(text("SET LOCAL lock_timeout = DEFAULT"))

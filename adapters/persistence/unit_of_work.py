@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session, SessionTransaction
 from adapters.persistence.event_log import SqlAlchemyFlowEventLog
 from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
 from adapters.persistence.idempotency_store import SqlAlchemyIdempotencyStore
+from adapters.persistence.sqlstates import LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlstate
 from adapters.work_queue.outbox import PgQueuerWorkQueue
 from domain.errors import ConcurrentModification, FlowBusy, StorageUnavailable
 from domain.events import Tenant
 
-LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout fired (or NOWAIT found the row locked)
-QUERY_CANCELED = "57014"  # statement_timeout fired (or the statement was cancelled)
 SET_TENANT = text(
     "SELECT set_config('mfo.client_account_id', :client_account_id, true),"
     " set_config('mfo.engagement_id', :engagement_id, true)"
@@ -120,10 +119,10 @@ def storage_error(exc: BaseException | None) -> Exception | None:
     if isinstance(exc, PoolTimeout):
         return StorageUnavailable("no pooled connection was free in time")
     if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate == LOCK_NOT_AVAILABLE:
+        code = sqlstate(exc)
+        if code == LOCK_NOT_AVAILABLE:
             return FlowBusy("a lock it needed was held past the lock timeout")
-        if sqlstate == QUERY_CANCELED:
+        if code == QUERY_CANCELED:
             return StorageUnavailable("a statement ran past the statement timeout")
         return StorageUnavailable(exc.orig.__class__.__name__ if exc.orig else exc.__class__.__name__)
     if isinstance(exc, (ConnectionError, OSError, TimeoutError)):
