@@ -9,7 +9,7 @@ from uuid import UUID
 from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.params import QueryParameter
-from msgspec import Struct
+from msgspec import Struct, structs
 
 from domain.auth import Role
 from domain.ports import AuditReport, AuditRun
@@ -72,30 +72,22 @@ async def audit_consistency(
     return AuditReportOut.of(run.report)
 
 
-class AuditRunOut(Struct):
+class AuditRunOut(AuditReportOut):
+    """A stored audit: its report, and which run it was."""
+
     run_id: int
     trigger: str
     started_at: datetime
     finished_at: datetime
-    consistent: bool
-    flows_checked: int
-    inconsistent: int
-    seconds: float
-    findings: list[AuditFindingOut]
 
     @classmethod
-    def of(cls, run: AuditRun) -> AuditRunOut:
-        report = AuditReportOut.of(run.report)
+    def of_run(cls, run: AuditRun) -> AuditRunOut:
         return cls(
-            run.run_id or 0,
-            run.trigger,
-            run.started_at,
-            run.finished_at,
-            report.consistent,
-            report.flows_checked,
-            report.inconsistent,
-            report.seconds,
-            report.findings,
+            **structs.asdict(AuditReportOut.of(run.report)),
+            run_id=run.run_id or 0,
+            trigger=run.trigger,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
         )
 
 
@@ -116,4 +108,4 @@ async def latest_consistency_audit(request: Request[Any, Any, Any], state: State
             "No audit yet",
             "no consistency audit has run yet; GET /api/v1/admin/consistency runs one now",
         )
-    return Response(AuditRunOut.of(run))
+    return Response(AuditRunOut.of_run(run))
