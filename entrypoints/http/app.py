@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.exceptions import MethodNotAllowedException
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
 from entrypoints.container import Container, build_container, dispose_engines
@@ -96,4 +97,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
             path="/schema",
         ),
         debug=settings.api.debug,
+        # Litestar's own logger only: MFO's records go to MFO's handler (one JSON line each), not through a second,
+        # queued handler on the root logger as well.
+        logging_config=LoggingConfig(configure_root_logger=False),
     )

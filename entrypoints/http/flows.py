@@ -9,21 +9,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from application.orchestrator import MasterFlowOrchestrator
-from domain.events import Tenant
 from domain.flow import Flow
-from domain.idempotency import IdempotentRequest
 from domain.lifecycle import FlowStatus
 from domain.ports import FlowFilter
-from entrypoints.http.dependencies import (
-    etag,
-    parse_flow_id,
-    provide_actor,
-    provide_expected_version,
-    provide_orchestrator,
-    provide_tenant,
-)
-from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotency
+from entrypoints.http.dependencies import FlowChange, FlowRead, etag, parse_flow_id, provide_change, provide_read
+from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotent_change
 from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, problem_responses
 from entrypoints.http.problems import BadRequest
 from entrypoints.http.schemas import (
@@ -38,20 +28,15 @@ from entrypoints.http.schemas import (
     StartFlowRequest,
 )
 
-Orchestrator = NamedDependency[MasterFlowOrchestrator]
-TenantScope = NamedDependency[Tenant]
-Actor = NamedDependency[str]
-ExpectedVersion = NamedDependency[int | None]
-Idempotency = NamedDependency[IdempotentRequest | None]
+Read = NamedDependency[FlowRead]
+Change = NamedDependency[FlowChange]
 FlowId = FromPath[str]
 
 FLOW_DEPENDENCIES = {
-    "orchestrator": Provide(provide_orchestrator, sync_to_thread=False),
-    "tenant": Provide(provide_tenant, sync_to_thread=False),
-    "actor": Provide(provide_actor, sync_to_thread=False),
-    "expected_version": Provide(provide_expected_version, sync_to_thread=False),
-    "idempotency": Provide(provide_idempotency),
+    "read": Provide(provide_read, sync_to_thread=False),
+    "change": Provide(provide_change, sync_to_thread=False),
 }
+"""Each route takes one of these (``read`` or ``change``): one dependency to resolve per request."""
 
 
 def flow_response(flow: Flow, status_code: int = 200, **headers: str) -> Response[FlowOut]:
@@ -81,19 +66,16 @@ def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
 class FlowController(Controller):
     path = "/api/v1/flows"
     tags = ["flows"]
-    dependencies = FLOW_DEPENDENCIES
+    dependencies = {**FLOW_DEPENDENCIES, "change": Provide(provide_idempotent_change)}  # changes take Idempotency-Key
 
     @post("/", responses=WRITE_RESPONSES, operation_id="createFlow", summary="Create a flow", status_code=201)
     async def create_flow(
         self,
         data: JSONBody[CreateFlowRequest],
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        idempotency: Idempotency,
+        change: Change,
     ) -> Response[FlowOut]:
-        flow = await orchestrator.idempotent(idempotency).create_flow(
-            tenant, data.flow_type, data.name, data.configuration, actor=actor
+        flow = await change.orchestrator.create_flow(
+            change.tenant, data.flow_type, data.name, data.configuration, actor=change.actor
         )
         return flow_response(flow, 201, Location=f"{self.path}/{flow.flow_id}")
 
@@ -106,16 +88,15 @@ class FlowController(Controller):
     async def list_flows(
         self,
         state: State,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
+        read: Read,
         flow_type: FromQuery[str | None] = None,
         status: Annotated[list[str] | None, QueryParameter(description="Filter by status; repeat for several.")] = None,
         include_deleted: FromQuery[bool] = False,
         limit: Annotated[int | None, QueryParameter(description="Page size (1 to the configured maximum).")] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
     ) -> FlowPageOut:
-        page = await orchestrator.list_flows(
-            tenant,
+        page = await read.orchestrator.list_flows(
+            read.tenant,
             FlowFilter(flow_type=flow_type, statuses=parse_statuses(status), include_deleted=include_deleted),
             limit=page_limit(state, limit),
             cursor=cursor,
@@ -123,8 +104,8 @@ class FlowController(Controller):
         return FlowPageOut(items=[FlowSummaryOut.of(f) for f in page.items], next_cursor=page.next_cursor)
 
     @get("/{flow_id:str}", responses=READ_RESPONSES, operation_id="getFlow", summary="Get a flow")
-    async def get_flow(self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope) -> Response[FlowOut]:
-        return flow_response(await orchestrator.get_flow(tenant, parse_flow_id(flow_id)))
+    async def get_flow(self, flow_id: FlowId, read: Read) -> Response[FlowOut]:
+        return flow_response(await read.orchestrator.get_flow(read.tenant, parse_flow_id(flow_id)))
 
     @get(
         "/{flow_id:str}/status",
@@ -132,10 +113,8 @@ class FlowController(Controller):
         operation_id="getFlowStatus",
         summary="Master, child and phase states side by side",
     )
-    async def get_flow_status(
-        self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope
-    ) -> Response[FlowStatusOut]:
-        view = await orchestrator.get_flow_status(tenant, parse_flow_id(flow_id))
+    async def get_flow_status(self, flow_id: FlowId, read: Read) -> Response[FlowStatusOut]:
+        view = await read.orchestrator.get_flow_status(read.tenant, parse_flow_id(flow_id))
         return Response(FlowStatusOut.of(view), headers={"ETag": etag(view.flow.version)})
 
     @get(
@@ -148,8 +127,7 @@ class FlowController(Controller):
         self,
         state: State,
         flow_id: FlowId,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
+        read: Read,
         limit: FromQuery[int | None] = None,
         cursor: Annotated[
             str | None, QueryParameter(max_length=16, description="The version to continue after.")
@@ -161,7 +139,9 @@ class FlowController(Controller):
             if not cursor.isdigit():
                 raise BadRequest("cursor must be a next_cursor this listing gave out", parameter="cursor")
             after = int(cursor)
-        events = await orchestrator.get_flow_events(tenant, parse_flow_id(flow_id), after_version=after, limit=size + 1)
+        events = await read.orchestrator.get_flow_events(
+            read.tenant, parse_flow_id(flow_id), after_version=after, limit=size + 1
+        )
         items = [EventOut.of(e) for e in events[:size]]
         next_cursor = str(items[-1].version) if len(events) > size else None
         return EventPageOut(items=items, next_cursor=next_cursor)
@@ -176,19 +156,15 @@ class FlowController(Controller):
     async def start_flow(
         self,
         flow_id: FlowId,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        expected_version: ExpectedVersion,
-        idempotency: Idempotency,
+        change: Change,
         data: JSONBody[StartFlowRequest | None] = None,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.idempotent(idempotency).start_flow(
-                tenant,
+            await change.orchestrator.start_flow(
+                change.tenant,
                 parse_flow_id(flow_id),
-                actor=actor,
-                expected_version=expected_version,
+                actor=change.actor,
+                expected_version=change.expected_version,
                 auto_run=data.auto_run if data else False,
             )
         )
@@ -203,17 +179,17 @@ class FlowController(Controller):
     async def execute_phase(
         self,
         flow_id: FlowId,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        expected_version: ExpectedVersion,
-        idempotency: Idempotency,
+        change: Change,
         data: JSONBody[ExecutePhaseRequest | None] = None,
     ) -> Response[FlowOut]:
         phase = data.phase if data else None
         return flow_response(
-            await orchestrator.idempotent(idempotency).execute_phase(
-                tenant, parse_flow_id(flow_id), phase, actor=actor, expected_version=expected_version
+            await change.orchestrator.execute_phase(
+                change.tenant,
+                parse_flow_id(flow_id),
+                phase,
+                actor=change.actor,
+                expected_version=change.expected_version,
             )
         )
 
@@ -228,15 +204,15 @@ class FlowController(Controller):
         self,
         flow_id: FlowId,
         data: JSONBody[dict[str, Any]],
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        expected_version: ExpectedVersion,
-        idempotency: Idempotency,
+        change: Change,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.idempotent(idempotency).submit_input(
-                tenant, parse_flow_id(flow_id), data, actor=actor, expected_version=expected_version
+            await change.orchestrator.submit_input(
+                change.tenant,
+                parse_flow_id(flow_id),
+                data,
+                actor=change.actor,
+                expected_version=change.expected_version,
             )
         )
 
@@ -250,15 +226,11 @@ class FlowController(Controller):
     async def pause_flow(
         self,
         flow_id: FlowId,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        expected_version: ExpectedVersion,
-        idempotency: Idempotency,
+        change: Change,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.idempotent(idempotency).pause_flow(
-                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            await change.orchestrator.pause_flow(
+                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
             )
         )
 
@@ -272,15 +244,11 @@ class FlowController(Controller):
     async def resume_flow(
         self,
         flow_id: FlowId,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        expected_version: ExpectedVersion,
-        idempotency: Idempotency,
+        change: Change,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.idempotent(idempotency).resume_flow(
-                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            await change.orchestrator.resume_flow(
+                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
             )
         )
 
@@ -294,15 +262,11 @@ class FlowController(Controller):
     async def cancel_flow(
         self,
         flow_id: FlowId,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        expected_version: ExpectedVersion,
-        idempotency: Idempotency,
+        change: Change,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.idempotent(idempotency).cancel_flow(
-                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            await change.orchestrator.cancel_flow(
+                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
             )
         )
 
@@ -316,15 +280,11 @@ class FlowController(Controller):
     async def retry_flow(
         self,
         flow_id: FlowId,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        expected_version: ExpectedVersion,
-        idempotency: Idempotency,
+        change: Change,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.idempotent(idempotency).retry_flow(
-                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            await change.orchestrator.retry_flow(
+                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
             )
         )
 
@@ -338,14 +298,10 @@ class FlowController(Controller):
     async def delete_flow(
         self,
         flow_id: FlowId,
-        orchestrator: Orchestrator,
-        tenant: TenantScope,
-        actor: Actor,
-        expected_version: ExpectedVersion,
-        idempotency: Idempotency,
+        change: Change,
     ) -> Response[FlowOut]:
         return flow_response(
-            await orchestrator.idempotent(idempotency).delete_flow(
-                tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+            await change.orchestrator.delete_flow(
+                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from litestar.params import HeaderParameter
 
 from domain.flow import Flow
 from domain.idempotency import MAX_KEY_LENGTH, IdempotentReplay, IdempotentRequest, StoredResponse
-from entrypoints.http.dependencies import etag
+from entrypoints.http.dependencies import FlowChange, etag, provide_change
 from entrypoints.http.schemas import FlowOut
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -58,12 +59,19 @@ def as_response(answer: StoredResponse, **extra_headers: str) -> Response[FlowOu
     )
 
 
-async def provide_idempotency(
+async def provide_idempotent_change(
     request: Request, state: State, idempotency_key: IdempotencyKeyHeader = None
-) -> IdempotentRequest | None:
-    """The request's idempotency key with what it asks for, or None without the header."""
+) -> FlowChange:
+    """:func:`provide_change`, its orchestrator claiming the request's ``Idempotency-Key`` when one was sent."""
+    change = provide_change(request, state)
     if idempotency_key is None:
-        return None
+        return change
+    idempotent = change.orchestrator.idempotent(await idempotent_request(request, state, idempotency_key))
+    return replace(change, orchestrator=idempotent)
+
+
+async def idempotent_request(request: Request, state: State, idempotency_key: str) -> IdempotentRequest:
+    """The request's idempotency key with what it asks for."""
     status_code = request.route_handler.status_code or 200
     collection = request.url.path.rstrip("/")
 

@@ -20,15 +20,7 @@ from domain.flow import Flow
 from domain.lifecycle import ACTIVE_STATUSES, FlowStatus
 from domain.ports import FlowFilter
 from entrypoints.http.dependencies import etag, parse_flow_id
-from entrypoints.http.flows import (
-    FLOW_DEPENDENCIES,
-    Actor,
-    ExpectedVersion,
-    FlowId,
-    Orchestrator,
-    TenantScope,
-    page_limit,
-)
+from entrypoints.http.flows import FLOW_DEPENDENCIES, Change, FlowId, Read, page_limit
 from entrypoints.http.legacy.deprecation import (
     LEGACY_ROUTE,
     LegacyMiddleware,
@@ -76,11 +68,9 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         exception_handlers = {LegacyRouteGone: gone_problem}  # type: ignore[dict-item]
 
         @post(status_code=201, **meta("POST", "/initialize", "Initialize", "Create and start a discovery flow"))
-        async def initialize(
-            self, data: JSONBody[LegacyInitializeRequest], orchestrator: Orchestrator, tenant: TenantScope, actor: Actor
-        ) -> Response[LegacyFlowOut]:
-            flow = await orchestrator.initialize_flow(
-                tenant, DISCOVERY, data.flow_name, data.flow_configuration(), actor=actor
+        async def initialize(self, data: JSONBody[LegacyInitializeRequest], change: Change) -> Response[LegacyFlowOut]:
+            flow = await change.orchestrator.initialize_flow(
+                change.tenant, DISCOVERY, data.flow_name, data.flow_configuration(), actor=change.actor
             )
             return _answer(flow, 201, Location=f"{UNIFIED}/{flow.flow_id}")
 
@@ -88,13 +78,12 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         async def active(
             self,
             state: State,
-            orchestrator: Orchestrator,
-            tenant: TenantScope,
+            read: Read,
             limit: Annotated[int | None, QueryParameter(description="Page size (1 to the configured maximum).")] = None,
             cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
         ) -> LegacyActiveFlowsOut:
-            page = await orchestrator.list_flows(
-                tenant,
+            page = await read.orchestrator.list_flows(
+                read.tenant,
                 FlowFilter(flow_type=DISCOVERY, statuses=ACTIVE),
                 limit=page_limit(state, limit),
                 cursor=cursor,
@@ -111,10 +100,8 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
                 "A discovery flow's status, master and child",
             )
         )
-        async def status(
-            self, flow_id: FlowId, orchestrator: Orchestrator, tenant: TenantScope
-        ) -> Response[LegacyFlowStatusOut]:
-            view = await orchestrator.restricted_to(DISCOVERY).get_flow_status(tenant, parse_flow_id(flow_id))
+        async def status(self, flow_id: FlowId, read: Read) -> Response[LegacyFlowStatusOut]:
+            view = await read.orchestrator.restricted_to(DISCOVERY).get_flow_status(read.tenant, parse_flow_id(flow_id))
             return Response(LegacyFlowStatusOut.of_view(view), headers={"ETag": etag(view.flow.version)})
 
         @post(
@@ -129,15 +116,16 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         async def execute(
             self,
             flow_id: FlowId,
-            orchestrator: Orchestrator,
-            tenant: TenantScope,
-            actor: Actor,
-            expected_version: ExpectedVersion,
+            change: Change,
             data: JSONBody[ExecutePhaseRequest | None] = None,
         ) -> Response[LegacyFlowOut]:
             phase = data.phase if data else None
-            flow = await orchestrator.restricted_to(DISCOVERY).execute_phase(
-                tenant, parse_flow_id(flow_id), phase, actor=actor, expected_version=expected_version
+            flow = await change.orchestrator.restricted_to(DISCOVERY).execute_phase(
+                change.tenant,
+                parse_flow_id(flow_id),
+                phase,
+                actor=change.actor,
+                expected_version=change.expected_version,
             )
             return _answer(flow)
 
@@ -148,15 +136,12 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         async def pause(
             self,
             flow_id: FlowId,
-            orchestrator: Orchestrator,
-            tenant: TenantScope,
-            actor: Actor,
-            expected_version: ExpectedVersion,
+            change: Change,
         ) -> Response[LegacyFlowOut]:
-            discovery = orchestrator.restricted_to(DISCOVERY)
+            discovery = change.orchestrator.restricted_to(DISCOVERY)
             return _answer(
                 await discovery.pause_flow(
-                    tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                    change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
                 )
             )
 
@@ -167,15 +152,12 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         async def resume(
             self,
             flow_id: FlowId,
-            orchestrator: Orchestrator,
-            tenant: TenantScope,
-            actor: Actor,
-            expected_version: ExpectedVersion,
+            change: Change,
         ) -> Response[LegacyFlowOut]:
-            discovery = orchestrator.restricted_to(DISCOVERY)
+            discovery = change.orchestrator.restricted_to(DISCOVERY)
             return _answer(
                 await discovery.resume_flow(
-                    tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                    change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
                 )
             )
 
@@ -186,15 +168,12 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         async def retry(
             self,
             flow_id: FlowId,
-            orchestrator: Orchestrator,
-            tenant: TenantScope,
-            actor: Actor,
-            expected_version: ExpectedVersion,
+            change: Change,
         ) -> Response[LegacyFlowOut]:
-            discovery = orchestrator.restricted_to(DISCOVERY)
+            discovery = change.orchestrator.restricted_to(DISCOVERY)
             return _answer(
                 await discovery.retry_flow(
-                    tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                    change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
                 )
             )
 
@@ -205,15 +184,12 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         async def remove(
             self,
             flow_id: FlowId,
-            orchestrator: Orchestrator,
-            tenant: TenantScope,
-            actor: Actor,
-            expected_version: ExpectedVersion,
+            change: Change,
         ) -> Response[LegacyFlowOut]:
-            discovery = orchestrator.restricted_to(DISCOVERY)
+            discovery = change.orchestrator.restricted_to(DISCOVERY)
             return _answer(
                 await discovery.delete_flow(
-                    tenant, parse_flow_id(flow_id), actor=actor, expected_version=expected_version
+                    change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
                 )
             )
 
