@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
 from adapters.clock import SystemClock
@@ -21,6 +21,7 @@ from adapters.observability.tracing import Tracing, build_tracing
 from adapters.observability.webhook import WebhookDriftAlert
 from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.audit_runs import PgAuditLock, SqlAuditRunStore
+from adapters.persistence.engine import create_pg_engine
 from adapters.persistence.health import DatabaseHealth
 from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.work_queue import PhaseWorker, WorkerOptions
@@ -60,12 +61,11 @@ def create_app_engine(settings: Settings) -> AsyncEngine:
 
 def _engine(url: str, settings: Settings) -> AsyncEngine:
     database = settings.database
-    return create_async_engine(
+    return create_pg_engine(
         url,
         pool_size=database.pool_size,
         max_overflow=database.max_overflow,
         pool_timeout=database.pool_timeout_seconds,
-        pool_pre_ping=True,
         connect_args={
             "server_settings": {
                 "statement_timeout": str(database.statement_timeout_ms),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from domain.events import Tenant
 from entrypoints.http.app import create_app
@@ -83,3 +84,23 @@ async def test_a_legacy_change_is_one_connection_and_one_commit_too(container, s
                 response = await client.request(method, f"/api/v1/discovery/flows/{flow_id}/{path}", headers=h)
             assert response.status_code == 200, response.text
             assert counts == {"checkouts": 1, "commits": 0 if method == "GET" else 1}, path
+
+
+async def test_a_pooled_connection_postgresql_closed_is_replaced_before_a_request_uses_it(container, tenant) -> None:
+    """No ping per checkout (docs/performance.md), and still no request fails on a connection the server closed."""
+    mfo = container.orchestrator()
+    flow = await mfo.create_flow(tenant, "discovery", "closed", {}, actor="test")
+    app_engine = container.app_engine()
+    async with app_engine.connect() as connection:
+        role = (await connection.execute(text("SELECT current_user"))).scalar_one()
+    async with container.engine().connect() as owner:
+        closed = (
+            await owner.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :role"), {"role": role}
+            )
+        ).all()
+    assert closed, "the app's pool held no connection to close"
+    await asyncio.sleep(0.2)  # the driver reads the end of each stream
+
+    for _ in range(app_engine.pool.size() + 1):  # every pooled connection, and one more
+        assert (await container.orchestrator().get_flow(tenant, flow.flow_id)).flow_id == flow.flow_id
