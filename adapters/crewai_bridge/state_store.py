@@ -10,10 +10,11 @@ import functools
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Integer, Select, String, Table, and_, bindparam, select, update
+from sqlalchemy import Column, DateTime, Integer, String, Table, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 
 from adapters.flow_types.child_table import ChildTableFlowType, HasSession
+from adapters.persistence.driver import DriverStatement, execute, fetch_one
 from adapters.persistence.statements import by_key, key_params, upsert_by_key
 from adapters.persistence.tables import master_flow_reference, metadata, tenant_columns
 from domain.events import Tenant
@@ -34,8 +35,8 @@ crewai_flow_states = Table(
 )
 
 
-_LOAD = select(crewai_flow_states.c.state).where(by_key(crewai_flow_states))
-_FOLLOW = (
+_LOAD = DriverStatement(select(crewai_flow_states.c.state).where(by_key(crewai_flow_states)))
+_FOLLOW = DriverStatement(
     update(crewai_flow_states)
     .where(by_key(crewai_flow_states))
     .values(
@@ -50,11 +51,11 @@ STATE = "crewai_state"  # the stored state's label beside a child row's columns
 
 
 @functools.cache
-def child_with_state(table: Table) -> Select[Any]:
+def child_with_state(table: Table) -> DriverStatement:
     """One flow's row of the child ``table`` and, beside it, its stored CrewAI state (NULL when there is none)."""
     states = crewai_flow_states
     same_flow = and_(*(states.c[k] == table.c[k] for k in ("client_account_id", "engagement_id", "flow_id")))
-    return (
+    return DriverStatement(
         select(table, states.c.state.label(STATE)).select_from(table.outerjoin(states, same_flow)).where(by_key(table))
     )
 
@@ -64,15 +65,14 @@ class CrewAIStateStore:
         self._uow = uow
 
     async def load(self, tenant: Tenant, flow_id: UUID) -> dict[str, Any] | None:
-        result = await self._uow.session.execute(_LOAD, key_params(tenant, flow_id))
-        return result.scalar_one_or_none()
+        row = await fetch_one(self._uow.session, _LOAD, key_params(tenant, flow_id))
+        return None if row is None else row["state"]
 
     async def load_with_child(
         self, service: ChildTableFlowType, tenant: Tenant, flow_id: UUID
     ) -> tuple[ChildRecord | None, dict[str, Any] | None]:
         """The flow's child record in ``service``'s table and its stored state, in one statement."""
-        statement = child_with_state(service.table)
-        row = (await self._uow.session.execute(statement, key_params(tenant, flow_id))).mappings().one_or_none()
+        row = await fetch_one(self._uow.session, child_with_state(service.table), key_params(tenant, flow_id))
         return (None, None) if row is None else (service.child_of(row), row[STATE])
 
     async def save(self, flow: Flow, state: dict[str, Any]) -> None:
@@ -88,13 +88,14 @@ class CrewAIStateStore:
             "state": state,
             "updated_at": flow.updated_at,
         }
-        await self._uow.session.execute(upsert_by_key(crewai_flow_states), values)
+        await execute(self._uow.session, upsert_by_key(crewai_flow_states), values)
 
     async def follow(self, flow: Flow) -> bool:
         """Move the stored state to the master's status and version without reading it; False when there is none."""
         mirror = {"status": str(flow.status), "master_version": flow.version}
-        result = await self._uow.session.execute(
+        written = await execute(
+            self._uow.session,
             _FOLLOW,
             {**key_params(flow.tenant, flow.flow_id), **mirror, "mirror": mirror, "updated_at": flow.updated_at},
         )
-        return result.rowcount == 1
+        return written == 1

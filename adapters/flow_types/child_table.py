@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy import CheckConstraint, Column, DateTime, Integer, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.driver import execute, fetch_one
 from adapters.persistence.statements import key_params, select_by_key, upsert_by_key
 from adapters.persistence.tables import master_flow_reference, metadata, tenant_columns
 from domain.events import Tenant
@@ -91,11 +92,10 @@ class ChildTableFlowType:
             "updated_at": flow.updated_at,
             **self.child_columns(flow),
         }
-        await self._uow.session.execute(upsert_by_key(self.table), values)
+        await execute(self._uow.session, upsert_by_key(self.table), values)
 
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
-        statement = select_by_key(self.table)
-        row = (await self._uow.session.execute(statement, key_params(tenant, flow_id))).mappings().one_or_none()
+        row = await fetch_one(self._uow.session, select_by_key(self.table), key_params(tenant, flow_id))
         return None if row is None else self.child_of(row)
 
     def child_of(self, row: Mapping[str, Any]) -> ChildRecord:

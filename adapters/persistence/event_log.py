@@ -7,9 +7,12 @@ from uuid import UUID
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.driver import DriverStatement, execute_many
 from adapters.persistence.flow_repository import tenant_clause
 from adapters.persistence.tables import flow_events
 from domain.events import FlowEvent, Tenant
+
+_APPEND = DriverStatement(insert(flow_events))
 
 
 class SqlAlchemyFlowEventLog:
@@ -19,10 +22,7 @@ class SqlAlchemyFlowEventLog:
     async def append(self, events: list[FlowEvent]) -> None:
         if not events:
             return
-        await self._session.execute(
-            insert(flow_events),
-            [event_row(e) for e in events],
-        )
+        await execute_many(self._session, _APPEND, [event_row(e) for e in events])
 
     async def list(self, tenant: Tenant, flow_id: UUID, after_version: int, limit: int) -> list[FlowEvent]:
         rows = (

@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.driver import DriverStatement, execute, fetch_one
 from adapters.persistence.statements import by_key, key_params
 from adapters.persistence.tables import flows
 from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
@@ -28,13 +29,13 @@ def tenant_clause(table: Any, tenant: Tenant) -> ColumnElement[bool]:
     )
 
 
-# Built once: a request pays for binding parameters, not for building and compiling statements.
-_GET = select(flows).where(by_key(flows))
+# Built and compiled once, run by the driver (adapters/persistence/driver.py): a request binds parameters only.
+_GET = DriverStatement(select(flows).where(by_key(flows)))
 _SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configuration", "phase_results")]
 """A list reads every column but the two documents a summary leaves out."""
-_GET_FOR_UPDATE = _GET.with_for_update()
-_ADD = insert(flows)
-_SAVE = (
+_GET_FOR_UPDATE = DriverStatement(select(flows).where(by_key(flows)).with_for_update())
+_ADD = DriverStatement(insert(flows))
+_SAVE = DriverStatement(
     update(flows)
     .where(by_key(flows), flows.c.version == bindparam("loaded_version"))
     .values(
@@ -62,15 +63,15 @@ class SqlAlchemyFlowRepository:
         return await self._load(tenant, flow_id, for_update=True)
 
     async def add(self, flow: Flow) -> None:
-        await self._session.execute(_ADD, _row_of(flow))
+        await execute(self._session, _ADD, _row_of(flow))
 
     async def save(self, flow: Flow) -> None:
         loaded_version = flow.version - len(flow.pending_events)
         values = {f"new_{k}": v for k, v in _row_of(flow).items()}
-        result = await self._session.execute(
-            _SAVE, {**values, **key_params(flow.tenant, flow.flow_id), "loaded_version": loaded_version}
+        written = await execute(
+            self._session, _SAVE, {**values, **key_params(flow.tenant, flow.flow_id), "loaded_version": loaded_version}
         )
-        if result.rowcount != 1:
+        if written != 1:
             current = (await self.get(flow.tenant, flow.flow_id)).version
             raise VersionConflict(flow.flow_id, loaded_version, current)
 
@@ -92,8 +93,7 @@ class SqlAlchemyFlowRepository:
         return Page(items=items, next_cursor=next_cursor)
 
     async def _load(self, tenant: Tenant, flow_id: UUID, *, for_update: bool) -> Flow:
-        query = _GET_FOR_UPDATE if for_update else _GET
-        row = (await self._session.execute(query, key_params(tenant, flow_id))).mappings().one_or_none()
+        row = await fetch_one(self._session, _GET_FOR_UPDATE if for_update else _GET, key_params(tenant, flow_id))
         if row is None:
             raise FlowNotFound(flow_id)
         return flow_of(row)

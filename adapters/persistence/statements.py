@@ -1,4 +1,7 @@
-"""Statements built once per table: a request binds parameters instead of building and compiling SQL."""
+"""Statements built once per table: a request binds parameters instead of building and compiling SQL.
+
+The cached ones are compiled for the driver (:class:`adapters.persistence.driver.DriverStatement`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,10 @@ import functools
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, select
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import ColumnElement, Table, and_, bindparam, select
+from sqlalchemy.dialects.postgresql import insert
 
+from adapters.persistence.driver import DriverStatement
 from domain.events import Tenant
 
 KEY_COLUMNS = ("client_account_id", "engagement_id", "flow_id")
@@ -28,15 +32,17 @@ def key_params(tenant: Tenant, flow_id: UUID) -> dict[str, UUID]:
 
 
 @functools.cache
-def select_by_key(table: Table) -> Select[Any]:
-    return select(table).where(by_key(table))
+def select_by_key(table: Table) -> DriverStatement:
+    return DriverStatement(select(table).where(by_key(table)))
 
 
 @functools.cache
-def upsert_by_key(table: Table) -> Insert:
+def upsert_by_key(table: Table) -> DriverStatement:
     """INSERT a row, or UPDATE every other column of the row with the same tenant and flow id."""
     statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={c.name: statement.excluded[c.name] for c in table.c if c.name not in KEY_COLUMNS},
+    return DriverStatement(
+        statement.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS),
+            set_={c.name: statement.excluded[c.name] for c in table.c if c.name not in KEY_COLUMNS},
+        )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -113,18 +114,26 @@ def _scope_new_transaction(session: Session, _: SessionTransaction, connection: 
 
 
 def storage_error(exc: BaseException | None) -> Exception | None:
-    """The domain error a database failure stands for, or None when it is not one."""
-    if isinstance(exc, IntegrityError):
-        return ConcurrentModification(exc.orig.__class__.__name__ if exc.orig else "integrity error")
+    """The domain error a database failure stands for, or None when it is not one.
+
+    A failure comes wrapped by SQLAlchemy (``DBAPIError``, the driver's error in ``orig``) or, from the statements
+    asyncpg runs directly (adapters/persistence/driver.py), as asyncpg's own error: both are read the same way.
+    """
     if isinstance(exc, PoolTimeout):
         return StorageUnavailable("no pooled connection was free in time")
     if isinstance(exc, DBAPIError):
-        code = sqlstate(exc)
-        if code == LOCK_NOT_AVAILABLE:
-            return FlowBusy("a lock it needed was held past the lock timeout")
-        if code == QUERY_CANCELED:
-            return StorageUnavailable("a statement ran past the statement timeout")
-        return StorageUnavailable(exc.orig.__class__.__name__ if exc.orig else exc.__class__.__name__)
-    if isinstance(exc, (ConnectionError, OSError, TimeoutError)):
+        driver_error: BaseException = exc.orig or exc
+    elif isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+        driver_error = exc
+    elif isinstance(exc, (ConnectionError, OSError, TimeoutError)):
         return StorageUnavailable(exc.__class__.__name__)
-    return None
+    else:
+        return None
+    if isinstance(exc, IntegrityError) or isinstance(driver_error, asyncpg.IntegrityConstraintViolationError):
+        return ConcurrentModification(driver_error.__class__.__name__)
+    code = sqlstate(exc)
+    if code == LOCK_NOT_AVAILABLE:
+        return FlowBusy("a lock it needed was held past the lock timeout")
+    if code == QUERY_CANCELED:
+        return StorageUnavailable("a statement ran past the statement timeout")
+    return StorageUnavailable(driver_error.__class__.__name__)
