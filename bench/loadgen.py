@@ -1,7 +1,7 @@
 """A closed-loop HTTP load generator for a running MFO server: one scenario, one concurrency, a fixed duration.
 
     .venv/bin/python -m bench.loadgen --url http://127.0.0.1:8000 --scenario status --concurrency 8 --duration 10
-        [--warmup 1] [--tenants 100] [--seeded-flows 1000000] [--flows-file PATH]
+        [--warmup 1] [--tenants 100] [--seeded-flows 1000000] [--flows-file PATH] [--tokens-file PATH]
 
 Run it as its own process, next to (not inside) the server. N asyncio workers share one aiohttp session (keep-alive,
 connector limit N) and each sends requests back to back. The first ``--warmup`` seconds are not recorded; then for
@@ -15,7 +15,11 @@ is not kept. Prints one JSON object on stdout:
     (nearest-rank percentiles over the full list of successful latencies),
     plus setup_requests / setup_errors and a note for the scenarios with untimed setup requests.
 
-Scenarios (every request carries X-Client-Account-ID and X-Engagement-ID):
+Credentials: with ``--tokens-file`` (a JSON list of bearer tokens, the one at index t for seeded tenant t, as
+``make bench`` writes for its production-mode server) every request carries ``Authorization: Bearer`` with its
+tenant's token; without it, the tenant's X-Client-Account-ID and X-Engagement-ID (a development-mode server).
+
+Scenarios:
 
     create      POST /api/v1/flows (a small discovery flow) in a random seeded tenant; expects 201.
     transition  each worker creates and starts its own discovery flow (untimed), then alternates POST .../pause and
@@ -76,6 +80,13 @@ def tenant_headers(tenant: int) -> dict[str, str]:
     return {"X-Client-Account-ID": md5_uuid(f"c{tenant}"), "X-Engagement-ID": md5_uuid(f"e{tenant}")}
 
 
+def credential_headers(tenant: int, tokens: list[str] | None = None) -> dict[str, str]:
+    """Seeded tenant ``tenant``'s headers: its bearer token (a production server), else its ids (development mode)."""
+    if tokens is not None:
+        return {"Authorization": f"Bearer {tokens[tenant]}"}
+    return tenant_headers(tenant)
+
+
 def nearest_rank(ordered: list[float], percent: float) -> float | None:
     """The nearest-rank percentile of an already sorted list: the value at rank ceil(p/100 * n)."""
     if not ordered:
@@ -130,7 +141,10 @@ class Load:
         self.clock = clock
         self.seeded_flows: int = args.seeded_flows
         self.tenants: int = args.tenants
-        self.headers = [tenant_headers(t) for t in range(self.tenants)]
+        tokens = json.loads(Path(args.tokens_file).read_text()) if args.tokens_file else None
+        if tokens is not None and len(tokens) < self.tenants:
+            raise SystemExit(f"{args.tokens_file}: {len(tokens)} tokens for {self.tenants} tenants")
+        self.headers = [credential_headers(t, tokens) for t in range(self.tenants)]
         self.post_headers = [{**h, **JSON_HEADERS} for h in self.headers]
         self.flows_file: list[tuple[dict[str, str], str]] | None = None
         if args.flows_file:
@@ -362,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenants", type=positive(int), default=100, help="seeded tenants (default 100)")
     parser.add_argument("--seeded-flows", type=positive(int), default=1_000_000, help="seeded flows (default 1e6)")
     parser.add_argument("--flows-file", help="status: CSV of client_account_id,engagement_id,flow_id to pick from")
+    parser.add_argument("--tokens-file", help="JSON list of bearer tokens, one per seeded tenant (production mode)")
     parser.add_argument("--timeout", type=positive(float), default=60.0, help="per-request timeout in seconds")
     args = parser.parse_args(argv)
     if args.warmup < 0:

@@ -1,8 +1,9 @@
 """``make bench``: MFO's throughput, latency and connections per request against raw PostgreSQL, in one run.
 
 First times ``make test`` (unless --skip-make-test). Then starts a local PostgreSQL cluster (or uses
-MFO_BENCH_DATABASE_URL) and the real server (uvicorn, production settings, ``--workers``), seeds flows across 100
-tenants, and drives the server with ``bench/loadgen.py`` in a separate process at several concurrency levels. Every
+MFO_BENCH_DATABASE_URL) and the real server (``mfo serve --workers N``: uvicorn, production settings, every request
+authenticated by a bearer token the bench mints per tenant), seeds flows across 100 tenants, and drives the server
+with ``bench/loadgen.py`` in a separate process at several concurrency levels. Every
 measured point is run ``--repeat`` times (separate processes, in rounds over all points) and the median of the runs
 is quoted. The baselines run on the same cluster: pgbench with the SQL one transition commits
 (bench/transition.pgbench) and the SQL one status read sends (bench/status.pgbench), a plain scan of the tables the
@@ -17,6 +18,7 @@ import asyncio
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -25,16 +27,21 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from adapters.auth import JwtCodec
 from adapters.flow_types.child_table import CHILD_TABLES
 from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.migrate import upgrade
-from bench.loadgen import md5_uuid, tenant_headers
+from bench.loadgen import credential_headers, md5_uuid
+from bench.report import STATUS_LEVELS, write_report
 from bench.seed import TENANTS, seed_flows
+from domain.auth import Role
+from domain.events import Tenant
 from entrypoints.local_postgres import LocalPostgres, find_server_binaries, free_port
 
 HERE = Path(__file__).resolve().parent
@@ -52,12 +59,39 @@ COUNTERS = """SELECT xact_commit, xact_rollback, sessions FROM pg_stat_database
 WHERE datname = current_database()"""
 
 
+class Credentials:
+    """A JWT secret for this run and a bearer token per seeded tenant (an operator's), also in a file for loadgen."""
+
+    def __init__(self, tenants: int = TENANTS, ttl_seconds: int = 4 * 3600) -> None:
+        self.secret = secrets.token_hex(32)
+        codec = JwtCodec(secret=self.secret)
+        self.tokens = [
+            codec.mint(Tenant(UUID(md5_uuid(f"c{t}")), UUID(md5_uuid(f"e{t}"))), Role.OPERATOR, "bench", ttl_seconds)
+            for t in range(tenants)
+        ]
+        RESULTS.mkdir(exist_ok=True)
+        self.file = RESULTS / "tokens.json"
+        self.file.write_text(json.dumps(self.tokens))
+
+    def headers(self, tenant: int) -> dict[str, str]:
+        return credential_headers(tenant % TENANTS, self.tokens)
+
+
 class Server:
-    def __init__(self, url: str, workers: int, app: str = "entrypoints.http.asgi:app") -> None:
+    """``mfo serve --workers N`` (or, for the deliberately wired variant, uvicorn serving ``app``) in production
+    mode: requests are authenticated by bearer tokens signed with ``credentials.secret``."""
+
+    def __init__(self, url: str, workers: int, credentials: Credentials, app: str | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "MFO_DATABASE_URL": url, "MFO_DB_POOL_SIZE": "20", "MFO_DB_MAX_OVERFLOW": "20"}
-        env.setdefault("MFO_AUTH_MODE", "dev")  # the load generator names its tenants in headers
+        env = {
+            **os.environ,
+            "MFO_DATABASE_URL": url,
+            "MFO_DB_POOL_SIZE": "20",
+            "MFO_DB_MAX_OVERFLOW": "20",
+            "MFO_AUTH_MODE": "production",
+            "MFO_JWT_SECRET": credentials.secret,
+        }
         # no periodic audit of 1,000,000 flows in the middle of a measurement: the bench times the audit on its own
         env.setdefault("MFO_AUDIT_INTERVAL_SECONDS", "0")
         # the API server alone (background phases run in `mfo worker` processes): the queue worker's own polling
@@ -65,29 +99,15 @@ class Server:
         env.setdefault("MFO_WORKER_IN_SERVE", "false")
         # the server logs as in production (a JSON line per request), to a file rather than the bench's console
         RESULTS.mkdir(exist_ok=True)
-        self.log = RESULTS / f"server-{app.split('.')[0]}.log"
+        self.log = RESULTS / f"server-{(app or 'mfo').split('.')[0]}.log"
         log = self.log.open("w")
-        self.process = subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "uvicorn",
-                app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        if app is None:
+            command = [str(Path(PY).parent / "mfo"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            command += ["--workers", str(workers)]
+        else:
+            command = [PY, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(self.port)]
+            command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -122,7 +142,9 @@ def median_of(runs: list[dict[str, Any]], keys: tuple[str, ...] = SUMMARY) -> di
     return summary
 
 
-def loadgen(base: str, scenario: str, concurrency: int, duration: float, seeded: int, warmup: float) -> dict[str, Any]:
+def loadgen(
+    base: str, scenario: str, concurrency: int, duration: float, seeded: int, warmup: float, tokens: Path
+) -> dict[str, Any]:
     out = subprocess.run(
         [
             PY,
@@ -140,6 +162,8 @@ def loadgen(base: str, scenario: str, concurrency: int, duration: float, seeded:
             str(seeded),
             "--warmup",
             str(warmup),
+            "--tokens-file",
+            str(tokens),
         ],
         capture_output=True,
         text=True,
@@ -251,8 +275,8 @@ def per_request(url: str, batches: dict[str, tuple[str, Batch]]) -> dict[str, di
     return out
 
 
-def transition_requests(base: str, n: int) -> list[tuple[str, str, dict | None, dict]]:
-    headers = tenant_headers(7 % TENANTS)
+def transition_requests(base: str, n: int, credentials: Credentials) -> list[tuple[str, str, dict | None, dict]]:
+    headers = credentials.headers(7)
     with httpx.Client(base_url=base, timeout=30) as client:
         flow = client.post("/api/v1/flows", json={"flow_type": "discovery", "name": "b"}, headers=headers).json()
         client.post(f"/api/v1/flows/{flow['flow_id']}/start", headers=headers)
@@ -260,16 +284,14 @@ def transition_requests(base: str, n: int) -> list[tuple[str, str, dict | None, 
     return [("POST", f"{path}/{'pause' if i % 2 == 0 else 'resume'}", None, headers) for i in range(n)]
 
 
-def connections(url: str, base: str, variant_base: str) -> dict[str, Any]:
+def connections(url: str, base: str, variant_base: str, credentials: Credentials) -> dict[str, Any]:
     create = [
-        ("POST", "/api/v1/flows", {"flow_type": "discovery", "name": "c"}, tenant_headers(i % TENANTS))
-        for i in range(50)
+        ("POST", "/api/v1/flows", {"flow_type": "discovery", "name": "c"}, credentials.headers(i)) for i in range(50)
     ]
-    status = [
-        ("GET", f"/api/v1/flows/{md5_uuid(f'f{i}')}/status", None, tenant_headers(i % TENANTS)) for i in range(1, 51)
-    ]
+    status = [("GET", f"/api/v1/flows/{md5_uuid(f'f{i}')}/status", None, credentials.headers(i)) for i in range(1, 51)]
     # the transitions' flows are created and started first, outside every batch
-    transitions, variant = transition_requests(base, 50), transition_requests(variant_base, 50)
+    transitions = transition_requests(base, 50, credentials)
+    variant = transition_requests(variant_base, 50, credentials)
     return per_request(
         url,
         {
@@ -367,20 +389,23 @@ def main() -> None:
         "levels": levels,
     }
 
+    credentials = Credentials()
+
     def point(scenario: str, clients: int, seeded: int) -> dict[str, Any]:
-        return loadgen(server.base, scenario, clients, args.duration, seeded, args.warmup)
+        return loadgen(server.base, scenario, clients, args.duration, seeded, args.warmup, credentials.file)
 
     try:
         upgrade(url)  # inside the try: a failed migration still stops the cluster
         asyncio.run(_truncate(url))
-        server = Server(url, args.workers)
+        server = Server(url, args.workers, credentials)
         servers.append(server)
-        seeded, by_size = 0, {}
+        seeded, by_size = 0, {clients: {} for clients in STATUS_LEVELS}
         for size in sizes:
             asyncio.run(_seed(url, seeded + 1, size))
             seeded = size
-            by_size[size] = median_of([point("status", 32, seeded) for _ in range(repeat)])
-            print(f"status at {size:,} flows: p50 {by_size[size]['p50_ms']} ms, p99 {by_size[size]['p99_ms']} ms")
+            for clients in STATUS_LEVELS:
+                at = by_size[clients][size] = median_of([point("status", clients, seeded) for _ in range(repeat)])
+                print(f"status at {size:,} flows, {clients} clients: p50 {at['p50_ms']} ms, p99 {at['p99_ms']} ms")
         result["status_by_table_size"] = by_size
         # in rounds: each round runs every point once, so a slow moment of the machine touches one run of each
         runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -397,11 +422,11 @@ def main() -> None:
         result["pgbench_transition"] = {c: median_of(raw[("transition", c)]) for c in levels}
         result["pgbench_status"] = {c: median_of(raw[("status", c)]) for c in levels}
         result["worker_peak_rss_mb"] = server.worker_peak_rss_mb()
-        variant = Server(url, 1, "bench.variants:app")
+        variant = Server(url, 1, credentials, "bench.variants:app")
         servers.append(variant)
         result["autovacuum_paused"] = asyncio.run(set_autovacuum(url, on=False))
         try:
-            result["connections"] = connections(url, server.base, variant.base)
+            result["connections"] = connections(url, server.base, variant.base, credentials)
         finally:
             asyncio.run(set_autovacuum(url, on=True))
         result["crewai_import_s"] = crewai_import_seconds()
@@ -416,8 +441,6 @@ def main() -> None:
     result["make_test"] = tests
     result["make_test_s"] = tests["seconds"] if tests else None
     result["bench_s"] = round(time.perf_counter() - started, 1)
-    from bench.report import write_report
-
     write_report(result)
 
 
