@@ -10,6 +10,8 @@ import importlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -54,3 +56,17 @@ def _silence_console() -> None:
     crewai_logger = logging.getLogger("crewai")
     if not crewai_logger.handlers:
         crewai_logger.addHandler(logging.NullHandler())
+
+
+@contextmanager
+def console_suppressed() -> Iterator[None]:
+    """crewai's console output off inside the block, and in the event handlers it runs meanwhile (crewai runs them
+    in a copy of the emitting context): its formatter then skips rendering the panels the quiet console would only
+    throw away, which took a tenth of a phase's CPU (docs/performance.md)."""
+    from crewai.events.utils.console_formatter import set_suppress_console_output
+
+    token = set_suppress_console_output(True)
+    try:
+        yield
+    finally:
+        token.var.reset(token)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from adapters.crewai_bridge.event_listener import captured_events
 from adapters.crewai_bridge.phase_flow import phase_flow_class, state_model
+from adapters.crewai_bridge.runtime import console_suppressed
 from adapters.crewai_bridge.state_store import CrewAIStateStore
 from adapters.flow_types.child_table import ChildTableFlowType, HasSession
 from domain.events import Tenant
@@ -106,7 +107,7 @@ class CrewAIFlowService:
                 return await self._service.run_phase(flow, name)
 
         instance.runner = runner
-        with captured_events() as events:
+        with captured_events() as events, console_suppressed():
             await instance.kickoff_async(inputs={**stored, "mode": mode, "next_phase": phase})
         self._pending_state = instance.state.model_dump(mode="json")
         outcome: PhaseOutcome = instance.outcome
