@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -41,6 +42,24 @@ def test_expiry_honours_the_leeway() -> None:
     assert JwtCodec(secret=SECRET, leeway_seconds=30).verify(token).subject == "ada"
     with pytest.raises(AuthenticationFailed, match="expired"):
         JwtCodec(secret=SECRET, leeway_seconds=0).verify(token)
+
+
+def test_a_remembered_token_still_expires_and_a_changed_one_is_verified_again() -> None:
+    """Verified tokens are remembered (one signature check per token), never past their expiry and the leeway."""
+    now = [time.time()]
+    codec = JwtCodec(secret=SECRET, leeway_seconds=30, clock=lambda: now[0])
+    tenant = Tenant(uuid4(), uuid4())
+    token = codec.mint(tenant, Role.OPERATOR, "ada", ttl_seconds=60)
+    assert codec.verify(token).subject == codec.verify(token).subject == "ada"
+    header, payload, _ = token.split(".")
+    forged_signature = JwtCodec(secret=SECRET + "-other").mint(tenant, Role.ADMIN, "eve").split(".")[2]
+    with pytest.raises(AuthenticationFailed, match="not valid"):
+        codec.verify(f"{header}.{payload}.{forged_signature}")
+    now[0] += 60 + 29
+    assert codec.verify(token).subject == "ada"
+    now[0] += 2
+    with pytest.raises(AuthenticationFailed, match="expired"):
+        codec.verify(token)
 
 
 def test_without_a_key_no_token_is_accepted_or_minted() -> None:
