@@ -21,6 +21,8 @@ from sqlalchemy.sql.expression import Executable
 
 _DIALECT = PGDialect_asyncpg()
 _BEGIN = text("SELECT 1")
+_DRIVER = "mfo.driver_connection"
+"""The key of ``Session.info`` keeping (the session's transaction, its asyncpg connection)."""
 
 
 class DriverStatement:
@@ -44,13 +46,21 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection of ``session``'s transaction.
 
     SQLAlchemy's asyncpg adapter sends ``BEGIN`` with the session's first statement (a scoped unit of work has sent
-    one already: its tenant); a statement sent here before it would commit on its own, so one is sent first.
+    one already: its tenant); a statement sent here before it would commit on its own, so one is sent first. The
+    connection is kept in the session's ``info`` for the rest of that transaction (the session holds the same
+    connection until it commits or rolls back), so the statements after the first skip the look-up.
     """
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_DRIVER)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        return kept[1]
     connection = await session.connection()
     adapted = (await connection.get_raw_connection()).dbapi_connection
     if getattr(adapted, "_transaction", None) is None:
         await session.execute(_BEGIN)
-    return adapted.driver_connection  # type: ignore[union-attr,return-value]
+    driver: asyncpg.Connection = adapted.driver_connection  # type: ignore[union-attr,assignment]
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
+    return driver
 
 
 async def fetch_one(session: AsyncSession, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
