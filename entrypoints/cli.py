@@ -48,16 +48,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.api.host
     port = args.port or settings.api.port
     logs = server_log_config(settings)
+    # no access log: MFO's own "request finished" line is one, with the request id, tenant and flow id as well
+    options = {"host": host, "port": port, "log_config": logs, "access_log": False}
     if args.workers > 1:
         # The workers share their Prometheus counters through files in this (empty) folder: /metrics adds them up.
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mfo-prometheus-")
-        uvicorn.run("entrypoints.http.asgi:app", host=host, port=port, workers=args.workers, log_config=logs)
+        uvicorn.run("entrypoints.http.asgi:app", workers=args.workers, **options)
     else:
         from entrypoints.http.app import create_app
 
         app = create_app(settings, background_worker=settings.worker.in_serve)
-        uvicorn.run(app, host=host, port=port, log_config=logs)
+        uvicorn.run(app, **options)
     return 0
 
 
