@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -99,3 +100,18 @@ async def test_a_connection_lost_during_the_commit_leaves_the_outcome_unknown() 
             await uow.commit()
     assert raised.value.outcome_unknown is True
     assert "may or may not have been applied" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("raised", "named"),
+    [
+        (asyncpg.exceptions.LockNotAvailableError("lock timeout"), FlowBusy),
+        (asyncpg.exceptions.QueryCanceledError("statement timeout"), StorageUnavailable),
+        (asyncpg.exceptions.UniqueViolationError("duplicate key"), ConcurrentModification),
+        (asyncpg.exceptions.AdminShutdownError("terminating connection"), StorageUnavailable),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"), StorageUnavailable),
+    ],
+)
+def test_the_drivers_own_errors_are_named_as_the_wrapped_ones(raised: Exception, named: type[Exception]) -> None:
+    """The hot statements run on asyncpg directly (ADR 0011): its errors mean what SQLAlchemy's wrapped ones do."""
+    assert type(storage_error(raised)) is named
