@@ -18,10 +18,11 @@ from uuid import UUID
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgDriver
 from pgqueuer.adapters.persistence.qb import QueryBuilderEnvironment, QueryQueueBuilder
 from pgqueuer.queries import Queries
-from sqlalchemy import Column, DateTime, Integer, Table, bindparam, delete, func, select
+from sqlalchemy import Column, DateTime, Integer, Table, bindparam, delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.driver import driver_connection
 from adapters.persistence.statements import by_key, key_params
 from adapters.persistence.tables import metadata, tenant_columns
 from domain.background import PhaseJob
@@ -58,7 +59,6 @@ _RECORD = (
 )
 _CLEAR = delete(_T).where(by_key(_T), _T.c.flow_version == bindparam("v"))
 _BUILDERS: dict[str, Any] = {"qbe": QueryBuilderEnvironment(), "qbq": QueryQueueBuilder()}
-_SELECT_ONE = select(1)
 
 
 def job_payload(job: PhaseJob) -> bytes:
@@ -91,13 +91,8 @@ class PgQueuerWorkQueue:
         self._session = session
 
     async def enqueue_phase(self, job: PhaseJob) -> None:
-        connection = await self._session.connection()
-        adapted = (await connection.get_raw_connection()).dbapi_connection
-        if getattr(adapted, "_transaction", None) is None:
-            # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement; the raw connection must not run
-            # before it, or the job would commit on its own.
-            await self._session.execute(_SELECT_ONE)
-        queries = Queries(AsyncpgDriver(adapted.driver_connection), **_BUILDERS)  # type: ignore[union-attr]
+        # the session's asyncpg connection, its transaction begun: the job cannot commit on its own
+        queries = Queries(AsyncpgDriver(await driver_connection(self._session)), **_BUILDERS)
         await queries.enqueue(ENTRYPOINT, job_payload(job), dedupe_key=dedupe_key(job), on_conflict="skip")
 
     async def record_attempt(self, job: PhaseJob) -> int:
