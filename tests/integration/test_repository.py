@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from adapters.persistence.flow_repository import encode_cursor
 from domain.errors import InvalidCursor, VersionConflict
@@ -76,3 +77,20 @@ def test_cursors_round_trip() -> None:
 
     at, flow_id = datetime.now(UTC), uuid4()
     assert decode_cursor(encode_cursor(at, flow_id)) == (at, flow_id)
+
+
+async def test_the_planner_knows_a_tenants_two_columns_go_together(container) -> None:  # type: ignore[no-untyped-def]
+    """Without it a cached list plan sorts the tenant's every flow for each cursor page (migration 0008)."""
+    async with container.engine().connect() as connection:
+        kinds = (
+            await connection.execute(
+                text(
+                    "SELECT s.stxkind::text[], array_agg(a.attname ORDER BY a.attname) FROM pg_statistic_ext s"
+                    " JOIN pg_attribute a ON a.attrelid = s.stxrelid AND a.attnum = ANY (s.stxkeys)"
+                    " WHERE s.stxrelid = 'flows'::regclass GROUP BY s.stxkind"
+                )
+            )
+        ).all()
+    assert [(sorted(kind), columns) for kind, columns in kinds] == [
+        (["d", "f"], ["client_account_id", "engagement_id"])
+    ]
