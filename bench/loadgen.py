@@ -76,8 +76,14 @@ def md5_uuid(text: str) -> str:
     return str(uuid.UUID(hashlib.md5(text.encode()).hexdigest()))
 
 
+def seeded_tenant(tenant: int) -> tuple[str, str]:
+    """(client_account_id, engagement_id) of seeded tenant ``tenant``, as bench/seed.py writes them."""
+    return md5_uuid(f"c{tenant}"), md5_uuid(f"e{tenant}")
+
+
 def tenant_headers(tenant: int) -> dict[str, str]:
-    return {"X-Client-Account-ID": md5_uuid(f"c{tenant}"), "X-Engagement-ID": md5_uuid(f"e{tenant}")}
+    client_account_id, engagement_id = seeded_tenant(tenant)
+    return {"X-Client-Account-ID": client_account_id, "X-Engagement-ID": engagement_id}
 
 
 def credential_headers(tenant: int, tokens: list[str] | None = None) -> dict[str, str]:

@@ -37,7 +37,7 @@ from adapters.auth import JwtCodec
 from adapters.flow_types.child_table import CHILD_TABLES
 from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.migrate import upgrade
-from bench.loadgen import credential_headers, md5_uuid
+from bench.loadgen import credential_headers, md5_uuid, seeded_tenant
 from bench.report import STATUS_LEVELS, write_report
 from bench.seed import TENANTS, seed_flows
 from domain.auth import Role
@@ -68,7 +68,7 @@ class Credentials:
         self.secret = secrets.token_hex(32)
         codec = JwtCodec(secret=self.secret)
         self.tokens = [
-            codec.mint(Tenant(UUID(md5_uuid(f"c{t}")), UUID(md5_uuid(f"e{t}"))), Role.OPERATOR, "bench", ttl_seconds)
+            codec.mint(Tenant(*map(UUID, seeded_tenant(t))), Role.OPERATOR, "bench", ttl_seconds)
             for t in range(tenants)
         ]
         RESULTS.mkdir(exist_ok=True)
