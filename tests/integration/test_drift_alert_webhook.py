@@ -83,14 +83,14 @@ async def test_periodic_audit_logs_sets_the_metric_and_posts_the_alert(
         )
     app = create_app(settings, container)
     try:
-        async with app.lifespan():
+        async with app.lifespan(), asgi_client(app) as client:
+            # The receiver records its 204 before the sender has read it; the sender counts the delivery after.
             for _ in range(100):
-                if receiver.delivered():
+                scraped = await scrape(client)
+                if value(scraped, "mfo_drift_alerts_total", result="delivered") >= 1:
                     break
                 await asyncio.sleep(0.1)
-            async with asgi_client(app) as client:
-                scraped = await scrape(client)
-                latest = (await client.get("/api/v1/admin/consistency/latest")).json()
+            latest = (await client.get("/api/v1/admin/consistency/latest")).json()
 
         alert = receiver.delivered()[0]
         assert [status for status, _ in receiver.received[:2]] == [500, 204]  # retried after the failure
