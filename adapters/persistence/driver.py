@@ -14,13 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
 _DIALECT = PGDialect_asyncpg()
-_BEGIN = text("SELECT 1")
 _DRIVER = "mfo.driver_connection"
 """The key of ``Session.info`` keeping (the session's transaction, its asyncpg connection)."""
 
@@ -45,8 +43,9 @@ class DriverStatement:
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection of ``session``'s transaction.
 
-    SQLAlchemy's asyncpg adapter sends ``BEGIN`` with the session's first statement (a scoped unit of work has sent
-    one already: its tenant); a statement sent here before it would commit on its own, so one is sent first. The
+    SQLAlchemy's asyncpg adapter sends ``BEGIN`` (with the tenant's scope, adapters/persistence/tenant_scope.py)
+    just before the session's first statement; a statement sent here before it would commit on its own, so when the
+    transaction has not begun, the adapter is asked to begin it as it would for its own first statement. The
     connection is kept in the session's ``info`` for the rest of that transaction (the session holds the same
     connection until it commits or rolls back), so the statements after the first skip the look-up.
     """
@@ -56,11 +55,23 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
         return kept[1]
     connection = await session.connection()
     adapted = (await connection.get_raw_connection()).dbapi_connection
-    if getattr(adapted, "_transaction", None) is None:
-        await session.execute(_BEGIN)
+    if adapted._transaction is None:  # type: ignore[union-attr]
+        await _begin(adapted)
     driver: asyncpg.Connection = adapted.driver_connection  # type: ignore[union-attr,assignment]
     session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
     return driver
+
+
+async def _begin(adapted: Any) -> None:
+    """Begin the adapter's transaction as its own first statement would. A failure is raised as asyncpg's own error,
+    like those of the statements run here, not as the stand-in the adapter makes for SQLAlchemy to wrap (which the
+    unit of work would not recognise: a lost connection would be a 500, not a 503)."""
+    try:
+        await adapted._start_transaction()
+    except Exception as error:
+        if isinstance(error.__cause__, asyncpg.PostgresError | asyncpg.InterfaceError):
+            raise error.__cause__ from None
+        raise
 
 
 async def fetch_one(session: AsyncSession, statement: DriverStatement, params: Mapping[str, Any]) -> Any:

@@ -6,29 +6,18 @@ from types import TracebackType
 from typing import Self
 
 import asyncpg
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, SessionTransaction
 
 from adapters.persistence.event_log import SqlAlchemyFlowEventLog
 from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
 from adapters.persistence.idempotency_store import SqlAlchemyIdempotencyStore
 from adapters.persistence.sqlstates import LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlstate
+from adapters.persistence.tenant_scope import SCOPED_TENANT, SET_TENANT, tenant_parameters
 from adapters.work_queue.outbox import PgQueuerWorkQueue
 from domain.errors import ConcurrentModification, FlowBusy, StorageUnavailable
 from domain.events import Tenant
-
-SET_TENANT = text(
-    "SELECT set_config('mfo.client_account_id', :client_account_id, true),"
-    " set_config('mfo.engagement_id', :engagement_id, true)"
-)
-"""Transaction-local (``is_local`` true, like ``SET LOCAL``) and bound as parameters; read by the row-level
-security policies of every tenant table (adapters/persistence/row_level_security.py)."""
-SCOPED_TENANT = "mfo.tenant"
-"""The key of ``Session.info`` holding the tenant a unit of work was scoped to."""
 
 
 class SqlAlchemyUnitOfWork:
@@ -39,7 +28,7 @@ class SqlAlchemyUnitOfWork:
     back. Repositories and flow-type adapters receive ``session`` and never commit.
 
     ``scope(tenant)`` sets the tenant the database's row-level security lets this unit of work see, for the
-    current transaction and (through the ``after_begin`` event) every later one of its session.
+    current transaction and every later one of its session (adapters/persistence/tenant_scope.py).
     """
 
     flows: SqlAlchemyFlowRepository
@@ -86,7 +75,7 @@ class SqlAlchemyUnitOfWork:
     async def scope(self, tenant: Tenant) -> None:
         self.session.info[SCOPED_TENANT] = tenant
         if self.session.in_transaction():
-            await self.session.execute(SET_TENANT, _tenant_parameters(tenant))
+            await self.session.execute(SET_TENANT, tenant_parameters(tenant))
 
     async def commit(self) -> None:
         try:
@@ -99,18 +88,6 @@ class SqlAlchemyUnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
-
-
-def _tenant_parameters(tenant: Tenant) -> dict[str, str]:
-    return {"client_account_id": str(tenant.client_account_id), "engagement_id": str(tenant.engagement_id)}
-
-
-@event.listens_for(Session, "after_begin")
-def _scope_new_transaction(session: Session, _: SessionTransaction, connection: Connection) -> None:
-    """Every transaction a scoped session begins (the first, and each after a commit) gets its tenant."""
-    tenant = session.info.get(SCOPED_TENANT)
-    if tenant is not None:
-        connection.execute(SET_TENANT, _tenant_parameters(tenant))
 
 
 def storage_error(exc: BaseException | None) -> Exception | None:

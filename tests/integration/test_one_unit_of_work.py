@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, text
 
+from domain.errors import StorageUnavailable
 from domain.events import Tenant
 from entrypoints.http.app import create_app
 from tests.support import DISCOVERY_CSV, asgi_client, headers
@@ -104,3 +106,19 @@ async def test_a_pooled_connection_postgresql_closed_is_replaced_before_a_reques
 
     for _ in range(app_engine.pool.size() + 1):  # every pooled connection, and one more
         assert (await container.orchestrator().get_flow(tenant, flow.flow_id)).flow_id == flow.flow_id
+
+
+async def test_a_connection_lost_before_its_begin_is_storage_unavailable(container, tenant) -> None:
+    """The hot statements begin the transaction themselves (adapters/persistence/driver.py): a connection the server
+    closed between the checkout and that BEGIN is a storage failure (503), not an unexpected error (500)."""
+    flow = await container.orchestrator().create_flow(tenant, "discovery", "lost", {}, actor="test")
+    with pytest.raises(StorageUnavailable):
+        async with container.unit_of_work() as uow:
+            await uow.scope(tenant)
+            raw = await (await uow.session.connection()).get_raw_connection()  # checked out, nothing sent yet
+            pid = raw.dbapi_connection.driver_connection.get_server_pid()
+            async with container.engine().connect() as owner:
+                await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await asyncio.sleep(0.2)  # the driver reads the end of the stream
+            await uow.flows.get(tenant, flow.flow_id)
+    assert (await container.orchestrator().get_flow(tenant, flow.flow_id)).flow_id == flow.flow_id

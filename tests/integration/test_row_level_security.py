@@ -7,10 +7,15 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from adapters.persistence.engine import create_pg_engine
+from adapters.persistence.tenant_scope import ScopedBeginConnection
+from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from domain.events import Tenant
+from entrypoints.container import app_database_url
 from tests.support import DISCOVERY_CSV
 
 APP_ROLE = "mfo_app"
@@ -104,6 +109,45 @@ async def test_the_scope_holds_after_a_commit_and_ends_with_the_unit_of_work(
         assert theirs.flow_id in rescoped and mine.flow_id not in rescoped
     async with container.unit_of_work() as fresh:  # the pooled connection keeps no tenant
         assert (await fresh.session.execute(text("SELECT count(*) FROM flows"))).scalar() == 0
+
+
+TENANT_SETTINGS = "SELECT current_setting('mfo.client_account_id', true), current_setting('mfo.engagement_id', true)"
+
+
+async def test_the_tenant_goes_out_with_the_begin_not_as_a_statement_of_its_own(container: Any, tenant: Tenant) -> None:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = container.app_engine().sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with container.unit_of_work() as uow:
+            await uow.scope(tenant)
+            for _ in range(2):  # the first transaction, and the one the session begins after a commit
+                settings = tuple((await uow.session.execute(text(TENANT_SETTINGS))).one())
+                assert settings == (str(tenant.client_account_id), str(tenant.engagement_id))
+                await uow.commit()
+            raw = await (await uow.session.connection()).get_raw_connection()
+            assert isinstance(raw.dbapi_connection.driver_connection, ScopedBeginConnection)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements == [TENANT_SETTINGS, TENANT_SETTINGS]  # no set_config sent by itself
+
+
+async def test_a_tenant_left_for_a_begin_that_never_came_scopes_no_later_transaction(
+    settings: Any, tenant: Tenant
+) -> None:
+    engine = create_pg_engine(app_database_url(settings), connect_args={}, pool_size=1, max_overflow=0)
+    try:
+        async with SqlAlchemyUnitOfWork(async_sessionmaker(engine)) as uow:
+            await uow.scope(tenant)
+            await uow.session.connection()  # the session's transaction began; nothing was sent, not even BEGIN
+        async with engine.connect() as connection:  # the pool's one connection again, not through a session
+            assert tuple((await connection.execute(text(TENANT_SETTINGS))).one()) in {("", ""), (None, None)}
+    finally:
+        await engine.dispose()
 
 
 async def test_a_write_for_another_tenant_is_refused(container: Any, tenant: Tenant, other_tenant: Tenant) -> None:
