@@ -9,7 +9,9 @@ of what five cost (docs/performance.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from litestar import Request
@@ -17,6 +19,7 @@ from litestar.datastructures import State
 
 from application.orchestrator import MasterFlowOrchestrator
 from domain.events import Tenant
+from domain.flow import Flow
 from entrypoints.http.auth import DEV_TENANT_HEADERS, principal_of
 from entrypoints.http.problems import BadRequest
 
@@ -37,6 +40,19 @@ class FlowChange(FlowRead):
 
     actor: str
     expected_version: int | None
+
+    async def apply(self, operation: Callable[..., Awaitable[Flow]], flow_id: str, *args: Any, **options: Any) -> Flow:
+        """``operation``, one of the orchestrator's changes of a flow (``orchestrator.pause_flow``, or the same of
+        ``orchestrator.restricted_to(...)``), on the flow ``flow_id`` names: for this tenant, by this actor, at the
+        version ``If-Match`` expects. ``args`` and ``options`` are the operation's own (a phase, an input)."""
+        return await operation(
+            self.tenant,
+            parse_flow_id(flow_id),
+            *args,
+            actor=self.actor,
+            expected_version=self.expected_version,
+            **options,
+        )
 
 
 def provide_orchestrator(state: State) -> MasterFlowOrchestrator:

@@ -160,13 +160,7 @@ class FlowController(Controller):
         data: JSONBody[StartFlowRequest | None] = None,
     ) -> Response[FlowOut]:
         return flow_response(
-            await change.orchestrator.start_flow(
-                change.tenant,
-                parse_flow_id(flow_id),
-                actor=change.actor,
-                expected_version=change.expected_version,
-                auto_run=data.auto_run if data else False,
-            )
+            await change.apply(change.orchestrator.start_flow, flow_id, auto_run=data.auto_run if data else False)
         )
 
     @post(
@@ -183,15 +177,7 @@ class FlowController(Controller):
         data: JSONBody[ExecutePhaseRequest | None] = None,
     ) -> Response[FlowOut]:
         phase = data.phase if data else None
-        return flow_response(
-            await change.orchestrator.execute_phase(
-                change.tenant,
-                parse_flow_id(flow_id),
-                phase,
-                actor=change.actor,
-                expected_version=change.expected_version,
-            )
-        )
+        return flow_response(await change.apply(change.orchestrator.execute_phase, flow_id, phase))
 
     @post(
         "/{flow_id:str}/input",
@@ -206,15 +192,7 @@ class FlowController(Controller):
         data: JSONBody[dict[str, Any]],
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(
-            await change.orchestrator.submit_input(
-                change.tenant,
-                parse_flow_id(flow_id),
-                data,
-                actor=change.actor,
-                expected_version=change.expected_version,
-            )
-        )
+        return flow_response(await change.apply(change.orchestrator.submit_input, flow_id, data))
 
     @post(
         "/{flow_id:str}/pause",
@@ -228,11 +206,7 @@ class FlowController(Controller):
         flow_id: FlowId,
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(
-            await change.orchestrator.pause_flow(
-                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-            )
-        )
+        return flow_response(await change.apply(change.orchestrator.pause_flow, flow_id))
 
     @post(
         "/{flow_id:str}/resume",
@@ -246,11 +220,7 @@ class FlowController(Controller):
         flow_id: FlowId,
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(
-            await change.orchestrator.resume_flow(
-                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-            )
-        )
+        return flow_response(await change.apply(change.orchestrator.resume_flow, flow_id))
 
     @post(
         "/{flow_id:str}/cancel",
@@ -264,11 +234,7 @@ class FlowController(Controller):
         flow_id: FlowId,
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(
-            await change.orchestrator.cancel_flow(
-                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-            )
-        )
+        return flow_response(await change.apply(change.orchestrator.cancel_flow, flow_id))
 
     @post(
         "/{flow_id:str}/retry",
@@ -282,11 +248,7 @@ class FlowController(Controller):
         flow_id: FlowId,
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(
-            await change.orchestrator.retry_flow(
-                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-            )
-        )
+        return flow_response(await change.apply(change.orchestrator.retry_flow, flow_id))
 
     @delete(
         "/{flow_id:str}",
@@ -300,8 +262,4 @@ class FlowController(Controller):
         flow_id: FlowId,
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(
-            await change.orchestrator.delete_flow(
-                change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-            )
-        )
+        return flow_response(await change.apply(change.orchestrator.delete_flow, flow_id))

@@ -120,13 +120,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             data: JSONBody[ExecutePhaseRequest | None] = None,
         ) -> Response[LegacyFlowOut]:
             phase = data.phase if data else None
-            flow = await change.orchestrator.restricted_to(DISCOVERY).execute_phase(
-                change.tenant,
-                parse_flow_id(flow_id),
-                phase,
-                actor=change.actor,
-                expected_version=change.expected_version,
-            )
+            flow = await change.apply(change.orchestrator.restricted_to(DISCOVERY).execute_phase, flow_id, phase)
             return _answer(flow)
 
         @post(
@@ -138,12 +132,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            discovery = change.orchestrator.restricted_to(DISCOVERY)
-            return _answer(
-                await discovery.pause_flow(
-                    change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-                )
-            )
+            return _answer(await change.apply(change.orchestrator.restricted_to(DISCOVERY).pause_flow, flow_id))
 
         @post(
             status_code=200,
@@ -154,12 +143,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            discovery = change.orchestrator.restricted_to(DISCOVERY)
-            return _answer(
-                await discovery.resume_flow(
-                    change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-                )
-            )
+            return _answer(await change.apply(change.orchestrator.restricted_to(DISCOVERY).resume_flow, flow_id))
 
         @post(
             status_code=200,
@@ -170,12 +154,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            discovery = change.orchestrator.restricted_to(DISCOVERY)
-            return _answer(
-                await discovery.retry_flow(
-                    change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-                )
-            )
+            return _answer(await change.apply(change.orchestrator.restricted_to(DISCOVERY).retry_flow, flow_id))
 
         @delete(
             status_code=200,
@@ -186,12 +165,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            discovery = change.orchestrator.restricted_to(DISCOVERY)
-            return _answer(
-                await discovery.delete_flow(
-                    change.tenant, parse_flow_id(flow_id), actor=change.actor, expected_version=change.expected_version
-                )
-            )
+            return _answer(await change.apply(change.orchestrator.restricted_to(DISCOVERY).delete_flow, flow_id))
 
     name = f"Legacy{camel}Controller"
     LegacyController.__name__ = LegacyController.__qualname__ = name
