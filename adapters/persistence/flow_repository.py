@@ -30,10 +30,11 @@ def tenant_clause(table: Any, tenant: Tenant) -> ColumnElement[bool]:
 
 
 # Built and compiled once, run by the driver (adapters/persistence/driver.py): a request binds parameters only.
-_GET = DriverStatement(select(flows).where(by_key(flows)))
+_BY_KEY = select(flows).where(by_key(flows))
+_GET = DriverStatement(_BY_KEY)
 _SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configuration", "phase_results")]
 """A list reads every column but the two documents a summary leaves out."""
-_GET_FOR_UPDATE = DriverStatement(select(flows).where(by_key(flows)).with_for_update())
+_GET_FOR_UPDATE = DriverStatement(_BY_KEY.with_for_update())
 _ADD = DriverStatement(insert(flows))
 _SAVE = DriverStatement(
     update(flows)
