@@ -88,12 +88,16 @@ def _has(points: dict[Any, Any], clients: int) -> bool:
     return clients in points or str(clients) in points
 
 
+def _clients(n: int | str) -> str:
+    return f"{n} client{'s' if int(n) > 1 else ''}"
+
+
 def _status_target(r: dict[str, Any], by_size: dict[Any, Any], clients: int) -> tuple[str, str, str, bool]:
     """The status target (it names no concurrency) read at ``clients``, beside pgbench's status p99 there."""
     size, status = _largest(by_size)
     raw = _at(r["pgbench_status"], clients) if _has(r.get("pgbench_status", {}), clients) else None
     return (
-        f"p99 of GET status < 10 ms with {size:,} flows ({clients} client{'s' if clients > 1 else ''})",
+        f"p99 of GET status < 10 ms with {size:,} flows ({_clients(clients)})",
         f"{status['p99_ms']} ms",
         f"pgbench status.pgbench p99 at {clients}: {raw['p99_ms']} ms" if raw else "none",
         status["p99_ms"] < 10,
@@ -196,8 +200,7 @@ def plot(r: dict[str, Any]) -> None:
     for clients, by_size in r["status_by_table_size"].items():
         sizes = [int(s) for s in by_size]
         for key in ("p50_ms", "p99_ms"):
-            label = f"{key[:3]}, {clients} client{'s' if int(clients) > 1 else ''}"
-            right.plot(sizes, [p[key] for p in by_size.values()], marker="o", label=label)
+            right.plot(sizes, [p[key] for p in by_size.values()], marker="o", label=f"{key[:3]}, {_clients(clients)}")
     right.set(
         xscale="log",
         yscale="log",

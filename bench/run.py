@@ -103,12 +103,10 @@ class Server:
         RESULTS.mkdir(exist_ok=True)
         self.log = RESULTS / f"server-{(app or 'mfo').split('.')[0]}.log"
         log = self.log.open("w")
-        if app is None:
-            command = [str(Path(PY).parent / "mfo"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-            command += ["--workers", str(workers)]
-        else:
-            command = [PY, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(self.port)]
-            command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        program = [str(Path(PY).parent / "mfo"), "serve"] if app is None else [PY, "-m", "uvicorn", app]
+        command = [*program, "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
+        if app is not None:
+            command += ["--no-access-log", "--log-level", "warning"]
         self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + 120
