@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from domain.errors import IllegalTransition
-from domain.lifecycle import TRANSITIONS, FlowStatus, Operation
+from domain.lifecycle import TRANSITIONS, FlowStatus, Operation, allowed_operations, allowed_targets, is_allowed
 from tests.unit.flow_builders import apply, flow_in
 
 S, O = FlowStatus, Operation
@@ -62,3 +62,20 @@ def test_every_status_and_operation(status: FlowStatus, operation: Operation) ->
         assert raised.value.operation == operation
         assert str(flow.flow_id) in str(raised.value) and str(status) in str(raised.value)
         assert (flow.status, flow.version, len(flow.pending_events)) == (status, version, events)
+
+
+@pytest.mark.parametrize(("status", "operation"), PAIRS, ids=[f"{s}-{o}" for s, o in PAIRS])
+def test_the_table_queries_agree_with_the_expected_pairs(status: FlowStatus, operation: Operation) -> None:
+    allowed = (status, operation) in EXPECTED
+    assert is_allowed(status, operation) is allowed
+    assert (operation in allowed_operations(status)) is allowed
+    if allowed:
+        assert EXPECTED[(status, operation)] in allowed_targets(status, operation)
+    else:
+        assert allowed_targets(status, operation) == frozenset()
+
+
+@pytest.mark.parametrize("status", list(FlowStatus))
+def test_allowed_operations_lists_only_the_statuss_own_operations(status: FlowStatus) -> None:
+    expected = [op for (st, op) in EXPECTED if st == status]
+    assert sorted(allowed_operations(status)) == sorted(expected)
