@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from uuid import uuid4
+
 import pytest
 
 from domain.errors import IllegalTransition, UnknownPhase, VersionConflict
-from domain.flow import Flow
+from domain.flow import Flow, FlowSummary, Phase, progress_percent_of
 from domain.lifecycle import FlowStatus, Operation, PhaseState
-from domain.phases import PhaseOutcome
-from tests.unit.flow_builders import Ticker, apply, flow_in, new_flow, run_next
+from domain.phases import PhaseOutcome, PhaseResultKind
+from tests.unit.flow_builders import PHASES, TENANT, Ticker, apply, flow_in, new_flow, run_next
 
 
 def test_creation_is_the_first_event_and_sets_version_1() -> None:
@@ -109,3 +112,267 @@ def test_a_flow_paused_while_waiting_resumes_waiting() -> None:
         flow.phase_awaiting_input()
     flow.resume(actor="t", at=tick())
     assert (flow.status, flow.current_phase) == (FlowStatus.WAITING_FOR_INPUT, "review")
+
+
+# -- every check honours the version its caller expects ------------------------------------
+
+CHECKED_CALLS: dict[str, tuple[FlowStatus, Callable[[Flow, Ticker, int], object]]] = {
+    "start": (FlowStatus.INITIALIZED, lambda f, t, v: f.start(actor="t", at=t(), expected_version=v)),
+    "pause": (FlowStatus.RUNNING, lambda f, t, v: f.pause(actor="t", at=t(), expected_version=v)),
+    "resume": (FlowStatus.PAUSED, lambda f, t, v: f.resume(actor="t", at=t(), expected_version=v)),
+    "cancel": (FlowStatus.RUNNING, lambda f, t, v: f.cancel(actor="t", at=t(), expected_version=v)),
+    "delete": (FlowStatus.RUNNING, lambda f, t, v: f.delete(actor="t", at=t(), expected_version=v)),
+    "phase_to_execute": (FlowStatus.RUNNING, lambda f, t, v: f.phase_to_execute(expected_version=v)),
+    "named_phase_to_execute": (FlowStatus.RUNNING, lambda f, t, v: f.phase_to_execute("review", expected_version=v)),
+    "phase_awaiting_input": (FlowStatus.WAITING_FOR_INPUT, lambda f, t, v: f.phase_awaiting_input(expected_version=v)),
+    "phase_to_retry": (FlowStatus.FAILED, lambda f, t, v: f.phase_to_retry(expected_version=v)),
+}
+
+
+@pytest.mark.parametrize("name", list(CHECKED_CALLS))
+def test_a_stale_expected_version_is_refused_by_every_operation(name: str) -> None:
+    status, call = CHECKED_CALLS[name]
+    flow, tick = flow_in(status)
+    version = flow.version
+    with pytest.raises(VersionConflict) as raised:
+        call(flow, tick, version - 1)
+    assert (raised.value.flow_id, raised.value.expected_version, raised.value.current_version) == (
+        flow.flow_id,
+        version - 1,
+        version,
+    )
+    assert (flow.status, flow.version) == (status, version)
+    call(flow, tick, version)  # the current version is accepted
+
+
+# -- what each simple transition records -----------------------------------------------------
+
+SIMPLE: dict[str, tuple[FlowStatus, FlowStatus]] = {
+    "start": (FlowStatus.INITIALIZED, FlowStatus.RUNNING),
+    "pause": (FlowStatus.RUNNING, FlowStatus.PAUSED),
+    "resume": (FlowStatus.PAUSED, FlowStatus.RUNNING),
+    "cancel": (FlowStatus.FAILED, FlowStatus.CANCELLED),
+    "delete": (FlowStatus.FAILED, FlowStatus.DELETED),
+}
+
+
+@pytest.mark.parametrize("name", list(SIMPLE))
+def test_a_simple_transition_records_its_actor_and_time_and_keeps_the_phases_and_error(name: str) -> None:
+    before, after = SIMPLE[name]
+    flow, tick = flow_in(before)
+    error, phases, current = flow.error, [(p.name, p.state) for p in flow.phases], flow.current_phase
+    at = tick()
+    event = getattr(flow, name)(actor="alice", at=at)
+    assert (event.actor, event.occurred_at, event.from_status, event.to_status) == ("alice", at, before, after)
+    assert (flow.status, flow.updated_at, flow.error) == (after, at, error)
+    assert [(p.name, p.state) for p in flow.phases] == phases
+    if name != "start":
+        assert flow.current_phase == current
+
+
+def test_start_sets_the_first_pending_phase_current_and_runs_in_the_foreground_by_default() -> None:
+    flow, tick = flow_in(FlowStatus.INITIALIZED)
+    event = flow.start(actor="t", at=tick())
+    assert (flow.current_phase, event.data["current_phase"]) == ("collect", "collect")
+    assert flow.auto_run is False
+    assert "auto_run" not in event.data
+    auto, tick = flow_in(FlowStatus.INITIALIZED)
+    assert auto.start(actor="t", at=tick(), auto_run=True).data["auto_run"] is True
+    assert auto.auto_run is True
+
+
+def test_creation_records_the_name_type_configuration_and_time() -> None:
+    tick = Ticker()
+    flow = new_flow(tick)
+    assert (flow.flow_type, flow.name, flow.configuration) == ("fake", "f", {"k": 1})
+    assert flow.updated_at == flow.created_at == flow.pending_events[0].occurred_at
+    assert (flow.current_phase, flow.error, flow.phase_results, flow.auto_run) == (None, None, {}, False)
+
+
+# -- no state is shared with what callers pass in or read out --------------------------------
+
+
+def test_the_configuration_is_copied_into_the_event_and_the_flow() -> None:
+    configuration = {"nested": {"a": 1}}
+    flow = Flow.create(
+        flow_id=uuid4(),
+        tenant=TENANT,
+        flow_type="fake",
+        name="f",
+        phases=["collect"],
+        configuration=configuration,
+        actor="t",
+        at=Ticker()(),
+    )
+    configuration["nested"]["a"] = 2
+    assert flow.pending_events[0].data["configuration"] == {"nested": {"a": 1}}
+    flow.configuration["nested"]["a"] = 3
+    assert flow.pending_events[0].data["configuration"] == {"nested": {"a": 1}}
+    assert Flow.replay(flow.pending_events).configuration == {"nested": {"a": 1}}
+
+
+def test_phase_results_and_extra_data_are_copied_into_the_event_and_the_flow() -> None:
+    flow, tick = flow_in(FlowStatus.WAITING_FOR_INPUT)
+    outcome = PhaseOutcome.completed({"nested": {"a": 1}})
+    given = {"input": {"answer": [1]}}
+    event = flow.record_phase_outcome(Operation.SUBMIT_INPUT, "review", outcome, actor="t", at=tick(), extra=given)
+    outcome.result["nested"]["a"] = 2
+    given["input"]["answer"].append(2)
+    assert event.data["phase_results"] == {"review": {"nested": {"a": 1}}}
+    assert event.data["input"] == {"answer": [1]}
+    flow.phase_results["review"]["nested"]["a"] = 3
+    assert event.data["phase_results"] == {"review": {"nested": {"a": 1}}}
+
+
+# -- phase rules -------------------------------------------------------------------------------
+
+
+def test_a_phase_outcome_records_its_actor_time_and_trace() -> None:
+    flow, tick = flow_in(FlowStatus.RUNNING)
+    at = tick()
+    traced = PhaseOutcome.completed({"n": 1}).with_trace(delegation_ms=5)
+    event = flow.record_phase_outcome(Operation.EXECUTE_PHASE, "collect", traced, actor="alice", at=at)
+    assert (event.actor, event.occurred_at, flow.updated_at) == ("alice", at, at)
+    assert event.data["trace"] == {"delegation_ms": 5}
+    untraced = flow.record_phase_outcome(
+        Operation.EXECUTE_PHASE, "review", PhaseOutcome.completed({}), actor="t", at=tick()
+    )
+    assert "trace" not in untraced.data
+
+
+def test_a_phase_failing_without_an_error_gets_one_naming_it() -> None:
+    flow, tick = flow_in(FlowStatus.RUNNING)
+    flow.record_phase_outcome(
+        Operation.EXECUTE_PHASE, "collect", PhaseOutcome(PhaseResultKind.FAILED), actor="t", at=tick()
+    )
+    assert (flow.status, flow.error) == (FlowStatus.FAILED, "phase 'collect' failed")
+
+
+def test_retry_reruns_the_failed_phase_not_the_first_one() -> None:
+    flow, tick = flow_in(FlowStatus.RUNNING)
+    run_next(flow, PhaseOutcome.completed({}), tick)
+    run_next(flow, PhaseOutcome.failed("review broke"), tick)
+    assert flow.phase_to_retry() == "review"
+    flow.record_phase_outcome(Operation.RETRY, "review", PhaseOutcome.completed({"ok": 1}), actor="t", at=tick())
+    assert (flow.status, flow.current_phase, flow.error) == (FlowStatus.RUNNING, "publish", None)
+    assert [p.state for p in flow.phases] == [PhaseState.COMPLETED, PhaseState.COMPLETED, PhaseState.PENDING]
+
+
+def test_a_named_phase_that_failed_is_retried_and_the_skipped_phases_stay_skipped() -> None:
+    flow, tick = flow_in(FlowStatus.RUNNING)
+    flow.record_phase_outcome(Operation.EXECUTE_PHASE, "review", PhaseOutcome.failed("x"), actor="t", at=tick())
+    assert [p.state for p in flow.phases] == [PhaseState.SKIPPED, PhaseState.FAILED, PhaseState.PENDING]
+    assert flow.phase_to_retry() == "review"
+    flow.record_phase_outcome(Operation.RETRY, "review", PhaseOutcome.completed({}), actor="t", at=tick())
+    assert (flow.status, flow.current_phase) == (FlowStatus.RUNNING, "publish")
+    assert [p.state for p in flow.phases] == [PhaseState.SKIPPED, PhaseState.COMPLETED, PhaseState.PENDING]
+
+
+def test_a_phase_outcome_the_table_does_not_allow_is_refused() -> None:
+    flow, tick = flow_in(FlowStatus.RUNNING)
+    version = flow.version
+    with pytest.raises(IllegalTransition) as raised:
+        flow.record_phase_outcome(Operation.SUBMIT_INPUT, "collect", PhaseOutcome.completed({}), actor="t", at=tick())
+    error = raised.value
+    assert (error.flow_id, error.current_status, error.operation, error.reason) == (
+        flow.flow_id,
+        "running",
+        "submit_input",
+        "cannot end in 'running'",
+    )
+    assert (flow.status, flow.version, flow.phase_state("collect")) == (FlowStatus.RUNNING, version, PhaseState.PENDING)
+
+
+def test_a_running_flow_without_a_pending_phase_has_nothing_to_execute() -> None:
+    flow, _ = flow_in(FlowStatus.RUNNING)
+    for phase in flow.phases:  # not reachable through transitions: the guard for a corrupt flow
+        phase.state = PhaseState.COMPLETED
+    assert flow.next_pending_phase() is None
+    with pytest.raises(IllegalTransition) as raised:
+        flow.phase_to_execute()
+    error = raised.value
+    assert (error.flow_id, error.current_status, error.operation, error.reason) == (
+        flow.flow_id,
+        "running",
+        "execute_phase",
+        "no phase is pending",
+    )
+
+
+def test_a_failed_flow_without_a_failed_phase_has_nothing_to_retry() -> None:
+    flow, _ = flow_in(FlowStatus.FAILED)
+    for phase in flow.phases:  # not reachable through transitions: the guard for a corrupt flow
+        phase.state = PhaseState.COMPLETED
+    with pytest.raises(IllegalTransition) as raised:
+        flow.phase_to_retry()
+    error = raised.value
+    assert (error.flow_id, error.current_status, error.operation, error.reason) == (
+        flow.flow_id,
+        "failed",
+        "retry",
+        "no phase has failed",
+    )
+
+
+def test_a_phase_that_already_ran_names_the_flow_its_status_and_the_operation() -> None:
+    flow, tick = flow_in(FlowStatus.RUNNING)
+    run_next(flow, PhaseOutcome.completed({}), tick)
+    with pytest.raises(IllegalTransition) as raised:
+        flow.phase_to_execute("collect")
+    error = raised.value
+    assert (error.flow_id, error.current_status, error.operation, error.reason) == (
+        flow.flow_id,
+        "running",
+        "execute_phase",
+        "phase 'collect' is already completed",
+    )
+
+
+def test_an_unknown_phase_names_the_flow_the_phase_and_the_flows_phases() -> None:
+    flow, _ = flow_in(FlowStatus.RUNNING)
+    with pytest.raises(UnknownPhase) as raised:
+        flow.phase_state("nope")
+    assert (raised.value.flow_id, raised.value.phase, raised.value.phases) == (flow.flow_id, "nope", PHASES)
+
+
+# -- queries -------------------------------------------------------------------------------------
+
+
+def test_progress_counts_completed_and_skipped_phases() -> None:
+    flow, tick = flow_in(FlowStatus.RUNNING)
+    assert flow.progress_percent == 0
+    run_next(flow, PhaseOutcome.completed({}), tick)
+    assert flow.progress_percent == 33
+    assert progress_percent_of([Phase("a", PhaseState.SKIPPED), Phase("b", PhaseState.FAILED)]) == 50
+    assert progress_percent_of([]) == 100
+
+
+def test_the_summary_is_the_flow_without_its_documents() -> None:
+    flow, tick = flow_in(FlowStatus.INITIALIZED)
+    flow.start(actor="t", at=tick(), auto_run=True)
+    run_next(flow, PhaseOutcome.failed("boom"), tick)
+    summary = flow.summary()
+    assert summary == FlowSummary(
+        flow_id=flow.flow_id,
+        tenant=TENANT,
+        flow_type="fake",
+        name="f",
+        status=FlowStatus.FAILED,
+        current_phase="collect",
+        phases=(Phase("collect", PhaseState.FAILED), Phase("review"), Phase("publish")),
+        error="boom",
+        created_at=flow.created_at,
+        updated_at=flow.updated_at,
+        version=3,
+        auto_run=True,
+    )
+    assert flow.created_at < flow.updated_at
+    summary.phases[0].state = PhaseState.COMPLETED  # a copy: the flow's phases are its own
+    assert flow.phase_state("collect") == PhaseState.FAILED
+    assert summary.progress_percent == 33
+
+
+def test_replay_refuses_an_empty_log_and_one_not_starting_with_creation() -> None:
+    with pytest.raises(ValueError) as raised:
+        Flow.replay([])
+    assert str(raised.value) == "a flow's event log must start with its creation"
