@@ -317,14 +317,16 @@ class FakeObserver:
 
 
 class FakeAuditor:
-    """Reports whatever ``report`` is set to."""
+    """Reports whatever ``report`` is set to, cut to the limit asked for (each limit kept in ``limits``)."""
 
     def __init__(self, report: AuditReport) -> None:
         self.report = report
         self.calls = 0
+        self.limits: list[int] = []
 
     async def audit(self, limit: int = 100) -> AuditReport:
         self.calls += 1
+        self.limits.append(limit)
         return AuditReport(self.report.flows_checked, self.report.inconsistent, self.report.findings[:limit], 0.01)
 
 

@@ -45,7 +45,7 @@ async def test_a_retried_create_replays_the_first_answer_and_creates_nothing() -
     flow = await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "once", {}, actor="a")
     with pytest.raises(IdempotentReplay) as replayed:
         await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "once", {}, actor="a")
-    assert replayed.value.response == answer(flow)
+    assert (replayed.value.key, replayed.value.response) == ("k-1", answer(flow))
     assert len(uow.committed_store.flows) == 1
     assert len(uow.committed_store.events) == 1
     assert uow.commits == 1

@@ -28,9 +28,10 @@ async def test_a_failing_tick_is_logged_and_the_next_one_still_runs() -> None:
         if len(ticks) == 1:
             raise RuntimeError("first tick fails")
 
-    task = PeriodicTask("t", 0.01, tick, logger=logger, failure="the tick failed")
+    task = PeriodicTask("mfo-test-tick", 0.01, tick, logger=logger, failure="the tick failed")
     try:
         task.start()
+        assert "mfo-test-tick" in {t.get_name() for t in asyncio.all_tasks()}
         for _ in range(200):
             if len(ticks) >= 3:
                 break

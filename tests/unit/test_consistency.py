@@ -1,0 +1,108 @@
+"""ConsistencyMonitor and periodic_audit on fakes: the limit asked of the auditor, the run stored, the drift logged,
+when a periodic tick audits, and the background task that ticks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from application.consistency import ConsistencyMonitor, periodic_audit
+from domain.events import Tenant
+from domain.ports import AuditFinding, AuditReport
+from tests.fakes import FakeAuditLock, FakeAuditor, FakeAuditRunStore, FakeClock, FakeDriftAlert
+
+TENANT = Tenant(uuid4(), uuid4())
+FINDINGS = [AuditFinding(uuid4(), TENANT, "discovery", "running", 2, ("child status complete",)) for _ in range(25)]
+DRIFT = AuditReport(flows_checked=40, inconsistent=25, findings=FINDINGS, seconds=0.01)
+CLEAN = AuditReport(flows_checked=40, inconsistent=0, findings=[], seconds=0.01)
+
+
+async def test_the_auditor_is_asked_for_100_findings_by_default_or_the_configured_or_given_limit() -> None:
+    auditor, clock = FakeAuditor(CLEAN), FakeClock()
+    await ConsistencyMonitor(auditor, FakeAuditRunStore(), clock).audit_now("api")
+    configured = ConsistencyMonitor(auditor, FakeAuditRunStore(), clock, findings_limit=7)
+    await configured.audit_now("api")
+    await configured.audit_now("api", limit=3)
+    assert auditor.limits == [100, 7, 3]
+
+
+async def test_the_run_is_stored_with_its_trigger_start_and_end() -> None:
+    runs, clock = FakeAuditRunStore(), FakeClock()
+    run = await ConsistencyMonitor(FakeAuditor(CLEAN), runs, clock).audit_now("cli")
+    assert runs.runs == [run]
+    assert (run.trigger, run.report.flows_checked, run.run_id) == ("cli", 40, 1)
+    assert run.started_at is not None and run.started_at < run.finished_at <= clock.now()
+
+
+async def test_drift_is_logged_with_the_run_trigger_count_and_at_most_20_flow_ids(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monitor = ConsistencyMonitor(FakeAuditor(DRIFT), FakeAuditRunStore(), FakeClock())
+    with caplog.at_level(logging.ERROR, logger="mfo.consistency"):
+        run = await monitor.audit_now("api")
+    (record,) = caplog.records
+    assert record.getMessage() == "consistency drift: 25 of 40 flows inconsistent"
+    assert (record.run_id, record.trigger, record.inconsistent) == (run.run_id, "api", 25)
+    assert record.inconsistent_flow_ids == [str(f.flow_id) for f in FINDINGS[:20]]
+
+
+async def test_without_a_lock_every_periodic_tick_audits_and_alerts_as_periodic() -> None:
+    runs, alert = FakeAuditRunStore(), FakeDriftAlert()
+    monitor = ConsistencyMonitor(FakeAuditor(DRIFT), runs, FakeClock(), alert=alert, interval_seconds=60)
+    first, second = await monitor.periodic_tick(), await monitor.periodic_tick()
+    assert first is not None and second is not None
+    assert [r.trigger for r in runs.runs] == ["periodic", "periodic"]
+    assert alert.sent == [first, second]
+
+
+async def test_with_a_lock_and_no_interval_a_periodic_tick_audits_even_right_after_another() -> None:
+    runs = FakeAuditRunStore()
+    monitor = ConsistencyMonitor(FakeAuditor(CLEAN), runs, FakeClock(), lock=FakeAuditLock())
+    assert await monitor.periodic_tick() is not None
+    assert await monitor.periodic_tick() is not None
+    assert len(runs.runs) == 2
+
+
+async def test_a_periodic_tick_audits_once_nine_tenths_of_the_interval_have_passed() -> None:
+    runs, clock = FakeAuditRunStore(), FakeClock()
+    monitor = ConsistencyMonitor(FakeAuditor(CLEAN), runs, clock, lock=FakeAuditLock(), interval_seconds=100)
+    assert await monitor.periodic_tick() is not None
+    clock.advance(timedelta(seconds=90) - timedelta(milliseconds=2))  # the fake clock ticks 1 ms per reading
+    assert await monitor.periodic_tick() is None
+    assert await monitor.periodic_tick() is not None  # now exactly 90 s after the first run finished
+    assert runs.runs[1].started_at - runs.runs[0].finished_at == timedelta(seconds=90, milliseconds=1)
+
+
+async def test_the_periodic_audit_task_ticks_a_fresh_monitor_and_logs_a_failing_tick(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs, clock = FakeAuditRunStore(), FakeClock()
+    built: list[ConsistencyMonitor] = []
+
+    def monitor() -> ConsistencyMonitor:
+        if not built:
+            built.append(None)  # type: ignore[arg-type]
+            raise RuntimeError("no database yet")
+        built.append(ConsistencyMonitor(FakeAuditor(CLEAN), runs, clock))
+        return built[-1]
+
+    task = periodic_audit(monitor, 0.01)
+    with caplog.at_level(logging.ERROR, logger="mfo.consistency"):
+        task.start()
+        try:
+            assert "mfo-periodic-audit" in {t.get_name() for t in asyncio.all_tasks()}
+            for _ in range(200):
+                if len(runs.runs) >= 2:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            await task.stop()
+    assert len(runs.runs) >= 2 and len(built) == len(runs.runs) + 1
+    assert all(run.trigger == "periodic" for run in runs.runs)
+    failure = caplog.records[0]
+    assert failure.getMessage() == "the periodic consistency audit failed; trying again in 0.01 s"
+    assert failure.exc_info is not None and str(failure.exc_info[1]) == "no database yet"
