@@ -7,7 +7,16 @@ import itertools
 import pytest
 
 from domain.errors import IllegalTransition
-from domain.lifecycle import TRANSITIONS, FlowStatus, Operation, allowed_operations, allowed_targets, is_allowed
+from domain.lifecycle import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    TRANSITIONS,
+    FlowStatus,
+    Operation,
+    allowed_operations,
+    allowed_targets,
+    is_allowed,
+)
 from tests.unit.flow_builders import apply, flow_in
 
 S, O = FlowStatus, Operation
@@ -79,3 +88,23 @@ def test_the_table_queries_agree_with_the_expected_pairs(status: FlowStatus, ope
 def test_allowed_operations_lists_only_the_statuss_own_operations(status: FlowStatus) -> None:
     expected = [op for (st, op) in EXPECTED if st == status]
     assert sorted(allowed_operations(status)) == sorted(expected)
+
+
+# Every outcome of the operations that have more than one (the phase outcome or the paused phase decides).
+PHASE_OUTCOMES = {S.RUNNING, S.WAITING_FOR_INPUT, S.COMPLETED, S.FAILED}
+SEVERAL_OUTCOMES = {
+    (S.RUNNING, O.EXECUTE_PHASE): PHASE_OUTCOMES,
+    (S.WAITING_FOR_INPUT, O.SUBMIT_INPUT): PHASE_OUTCOMES,
+    (S.FAILED, O.RETRY): PHASE_OUTCOMES,
+    (S.PAUSED, O.RESUME): {S.RUNNING, S.WAITING_FOR_INPUT},
+}
+
+
+@pytest.mark.parametrize("pair", list(EXPECTED), ids=[f"{s}-{o}" for s, o in EXPECTED])
+def test_each_allowed_pair_leads_to_exactly_its_outcomes(pair: tuple[FlowStatus, Operation]) -> None:
+    assert TRANSITIONS[pair] == SEVERAL_OUTCOMES.get(pair, {EXPECTED[pair]})
+
+
+def test_terminal_and_active_statuses_split_the_lifecycle() -> None:
+    assert {S.COMPLETED, S.CANCELLED, S.DELETED} == TERMINAL_STATUSES
+    assert set(FlowStatus) - TERMINAL_STATUSES == ACTIVE_STATUSES
