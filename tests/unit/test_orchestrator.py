@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from uuid import uuid4
 
 import pytest
