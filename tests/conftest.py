@@ -27,8 +27,9 @@ os.environ.update(
 )
 
 from domain.events import Tenant  # noqa: E402
+from entrypoints.container import Container  # noqa: E402
 from entrypoints.settings import ApiSettings, AuthSettings, DatabaseSettings, Settings, async_database_url  # noqa: E402
-from tests.support import TEST_JWT_SECRET  # noqa: E402
+from tests.support import TEST_JWT_SECRET, Detonator  # noqa: E402
 
 
 def _testcontainers_url() -> Iterator[str] | None:
@@ -95,12 +96,20 @@ def settings(migrated_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def container(settings: Settings) -> AsyncIterator[object]:
-    from entrypoints.container import build_container, dispose_engines
+async def container(settings: Settings) -> AsyncIterator[Container]:
+    from entrypoints.container import build_container, close_databases
+    from tests.support import dispose_owner_engines
 
     container = build_container(settings)
     yield container
-    await dispose_engines(container)
+    await close_databases(container)
+    await dispose_owner_engines()
+
+
+@pytest.fixture
+def detonator() -> Detonator:
+    """Arms the exploding adapters of tests/support.py for one test."""
+    return Detonator()
 
 
 @pytest.fixture

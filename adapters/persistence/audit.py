@@ -11,9 +11,7 @@ import time
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from adapters.persistence.database import Database
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
 from domain.ports import AuditFinding, AuditReport
@@ -109,30 +107,35 @@ SELECT count(*) OVER () AS inconsistent, d.flow_id, f.client_account_id, f.engag
        ], NULL) AS problems
 FROM disagreeing d LEFT JOIN flows f ON f.ctid = d.master_ref
 ORDER BY d.flow_id
-LIMIT :limit
+LIMIT $1
 """
 
 
 class SqlConsistencyAuditor:
-    def __init__(self, engine: AsyncEngine, child_tables: Iterable[str], bridged_types: Iterable[str]) -> None:
-        self._engine = engine
+    """The audit, run on the schema owner's database (it reads every tenant): one read-only, repeatable-read
+    transaction, so every view it compares is of the same instant."""
+
+    def __init__(self, database: Database, child_tables: Iterable[str], bridged_types: Iterable[str]) -> None:
+        self._database = database
         self._child_tables = sorted(child_tables)
         self._bridged_types = sorted(bridged_types)
 
     async def audit(self, limit: int = 100) -> AuditReport:
         started = time.perf_counter()
-        async with self._engine.connect() as connection:
-            await connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-            for setting in (f"work_mem = '{WORK_MEM}'", "max_parallel_workers_per_gather = 0", "jit = off"):
-                await connection.execute(text(f"SET LOCAL {setting}"))
-            checked = (await connection.execute(text("SELECT count(*) FROM flows"))).scalar_one()
+        async with (
+            self._database.connection() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            await connection.execute(
+                f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
+            )
+            checked = await connection.fetchval("SELECT count(*) FROM flows")
             present = [
                 table
                 for table in self._child_tables
-                if (await connection.execute(text("SELECT to_regclass(:t)"), {"t": table})).scalar_one() is not None
+                if await connection.fetchval("SELECT to_regclass($1)", table) is not None
             ]
-            sql = text(audit_sql(present, self._bridged_types))
-            rows = (await connection.execute(sql, {"limit": max(limit, 1)})).mappings().all()
+            rows = await connection.fetch(audit_sql(present, self._bridged_types), max(limit, 1))
         inconsistent = rows[0]["inconsistent"] if rows else 0
         findings = [
             AuditFinding(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from uuid import UUID, uuid4
 
 from litestar.enums import ScopeType
@@ -39,11 +37,6 @@ def _tenant_of(headers: dict[str, str]) -> str:
     return f"{account}/{engagement}"
 
 
-@contextmanager
-def _no_fields(**_: str) -> Iterator[None]:
-    yield
-
-
 class RequestContextMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -62,8 +55,7 @@ class RequestContextMiddleware(ASGIMiddleware):
                 message = {**message, "headers": [*message.get("headers", ()), *extra]}  # type: ignore[typeddict-item]
             await send(message)
 
-        container = scope["litestar_app"].state.container
-        bind = container.log_context() if hasattr(container, "log_context") else _no_fields
+        bind = scope["litestar_app"].state.container.log_context()
         with bind(request_id=request_id, tenant=_tenant_of(headers), flow_id=flow_id[:64]):
             try:
                 await next_app(scope, receive, send_with_id)

@@ -12,8 +12,10 @@ from uuid import UUID
 
 from domain.events import Tenant
 from domain.lifecycle import Operation
+from entrypoints.container import Container
 from tests.consistency.entry_points import PythonEntry
 from tests.consistency.linearizability import Call
+from tests.support import owner_engine_of
 
 # Cancel is rare, so that most of the history races on live flows.
 WEIGHTED_OPERATIONS = (
@@ -46,7 +48,9 @@ async def _client(
     return history
 
 
-async def run_clients(container: Any, tenant: Tenant, flows: list[UUID], clients: int, calls: int, seed: int) -> list:
+async def run_clients(
+    container: Container, tenant: Tenant, flows: list[UUID], clients: int, calls: int, seed: int
+) -> list:
     entry = PythonEntry(container)
     prefix = f"p{os.getpid()}"
     results = await asyncio.gather(
@@ -76,14 +80,12 @@ def process_main(
     if unlocked:
         from tests.consistency.faults import UnlockedUnitOfWork
 
-        container.unit_of_work.override(
-            providers.Factory(UnlockedUnitOfWork, session_factory=container.session_factory)
-        )
+        container.unit_of_work.override(providers.Factory(UnlockedUnitOfWork, database=container.app_database))
 
     async def main() -> list[Call]:
         try:
             return await run_clients(container, tenant, flows, clients, calls, seed)
         finally:
-            await container.engine().dispose()
+            await owner_engine_of(container).dispose()
 
     results.put(asyncio.run(main()))

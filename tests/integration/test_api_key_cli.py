@@ -14,6 +14,7 @@ from domain.events import Tenant
 from entrypoints.cli import main
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
+from tests.support import owner_engine_of
 
 
 def test_create_then_revoke_an_api_key(
@@ -29,12 +30,12 @@ def test_create_then_revoke_an_api_key(
     async def stored_and_principal() -> tuple[list[str], object]:
         container = build_container(Settings().with_database_url(migrated_url))
         try:
-            async with container.engine().connect() as connection:
+            async with owner_engine_of(container).connect() as connection:
                 rows = await connection.execute(text("SELECT * FROM api_keys WHERE key_id = :id"), {"id": key_id})
                 values = [str(v) for v in rows.one()]
             return values, await container.api_key_store().authenticate(key)
         finally:
-            await container.engine().dispose()
+            await owner_engine_of(container).dispose()
 
     values, principal = asyncio.run(stored_and_principal())
     assert key not in values and key_hash(key) in values

@@ -359,13 +359,14 @@ def test_the_summary_is_the_flow_without_its_documents() -> None:
         name="f",
         status=FlowStatus.FAILED,
         current_phase="collect",
-        phases=(Phase("collect", PhaseState.FAILED), Phase("review"), Phase("publish")),
+        phases=[Phase("collect", PhaseState.FAILED), Phase("review"), Phase("publish")],
         error="boom",
         created_at=flow.created_at,
         updated_at=flow.updated_at,
         version=3,
         auto_run=True,
     )
+    assert type(summary) is FlowSummary  # without the configuration and the phase results
     assert flow.created_at < flow.updated_at
     summary.phases[0].state = PhaseState.COMPLETED  # a copy: the flow's phases are its own
     assert flow.phase_state("collect") == PhaseState.FAILED

@@ -4,9 +4,11 @@ import dataclasses
 
 import pytest
 
+from application.direct_flow_type import DirectFlowType
 from application.flow_type_registry import FlowTypeRegistry
 from domain.errors import FlowTypeRegistrationError, UnknownFlowType
-from tests.fakes import FakeFlowType, FakeUnitOfWork, fake_flow_type
+from domain.flow_types import ChildColumn, ChildTable, ColumnKind
+from tests.fakes import FakeUnitOfWork, fake_flow_type
 
 
 def test_a_duplicate_name_is_refused() -> None:
@@ -26,28 +28,80 @@ def test_a_refusal_names_where_the_registration_came_from() -> None:
     assert str(raised.value) == "flow type registration (from plugin example) must be a FlowTypeDefinition, got str"
 
 
+def _handlers(*phases: str) -> dict:
+    handler = fake_flow_type().run["collect"]
+    return {phase: handler for phase in phases}
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"name": "Bad Name"}, "its name must be lower-case letters, digits and underscores, starting with a letter"),
+        ({"name": 5}, "its name must be lower-case letters, digits and underscores, starting with a letter"),
         ({"phases": ()}, "it must have a non-empty tuple of phases"),
         ({"phases": ["a", "b"]}, "it must have a non-empty tuple of phases"),
-        ({"phases": ("a", "a")}, "its phase names must be unique"),
+        ({"phases": ("a", "a"), "run": _handlers("a")}, "its phase names must be unique"),
         ({"phases": ("a", "B")}, "every phase name must be lower-case letters, digits and underscores"),
-        ({"input_phases": ("zzz",)}, "its input phases must be among its phases"),
-        ({"factory": "not callable"}, "its factory is not callable"),
+        ({"phases": ("a", 1)}, "every phase name must be lower-case letters, digits and underscores"),
+        (
+            {"accept": {"zzz": fake_flow_type().accept["review"]}},
+            "its input phases (the keys of 'accept') must be among its phases",
+        ),
+        (
+            {"run": {**_handlers("collect", "review"), "publish": "not callable"}},
+            "every phase handler must be callable",
+        ),
+        ({"accept": {"review": "not callable"}}, "every phase handler must be callable"),
+        (
+            {"run": _handlers("collect", "review")},
+            "it must have one run handler per phase (phases ['collect', 'review', 'publish'], "
+            "handlers ['collect', 'review'])",
+        ),
+        (
+            {"run": _handlers("collect", "review", "publish", "extra")},
+            "it must have one run handler per phase (phases ['collect', 'review', 'publish'], "
+            "handlers ['collect', 'extra', 'publish', 'review'])",
+        ),
+        ({"validate_configuration": None}, "its validate_configuration is not callable"),
+        (
+            {"child_table": ChildTable("Bad Table")},
+            "its child table needs a name of lower-case letters, digits and underscores",
+        ),
+        (
+            {"child_table": ChildTable(None)},  # type: ignore[arg-type]
+            "its child table needs a name of lower-case letters, digits and underscores",
+        ),
+        (
+            {"child_table": ChildTable("t", (ChildColumn("status", ColumnKind.TEXT),))},
+            "its child table may not redefine the shared columns ['status']",
+        ),
+        (
+            {"child_table": ChildTable("t", (ChildColumn("a", ColumnKind.TEXT),) * 2)},
+            "its child table's column names must be unique lower-case identifiers",
+        ),
+        (
+            {"child_table": ChildTable("t", (ChildColumn("Bad", ColumnKind.TEXT),))},
+            "its child table's column names must be unique lower-case identifiers",
+        ),
+        (
+            {"child_table": ChildTable("t", (), "not callable")},  # type: ignore[arg-type]
+            "its child table's project is not callable",
+        ),
     ],
 )
-def test_a_malformed_definition_is_refused(change: dict, message: str) -> None:
+def test_a_malformed_definition_is_refused_when_it_is_registered(change: dict, message: str) -> None:
     definition = dataclasses.replace(fake_flow_type(), **change)
     with pytest.raises(FlowTypeRegistrationError) as raised:
         FlowTypeRegistry([definition])
     assert str(raised.value) == f"flow type '{definition.name}' is malformed: {message}"
 
 
-def test_every_phase_may_take_input() -> None:
-    definition = dataclasses.replace(fake_flow_type(), input_phases=("collect", "review", "publish"))
+def test_every_phase_may_take_input_and_the_input_phases_follow_the_phases() -> None:
+    handler = fake_flow_type().accept["review"]
+    definition = dataclasses.replace(fake_flow_type(), accept={"publish": handler, "collect": handler})
     assert FlowTypeRegistry([definition]).get("fake") is definition
+    assert definition.input_phases == ("collect", "publish")
+    assert fake_flow_type().input_phases == ("review",)
 
 
 def test_something_that_is_not_a_definition_is_refused() -> None:
@@ -56,19 +110,24 @@ def test_something_that_is_not_a_definition_is_refused() -> None:
     assert str(raised.value) == "flow type registration must be a FlowTypeDefinition, got object"
 
 
-def test_an_adapter_unlike_its_registration_is_refused() -> None:
-    registry = FlowTypeRegistry([dataclasses.replace(fake_flow_type(), phases=("collect", "review"))])
-    with pytest.raises(FlowTypeRegistrationError, match="registered with phases"):
-        registry.adapter_for("fake", FakeUnitOfWork())  # type: ignore[arg-type]
-    broken = FlowTypeRegistry([dataclasses.replace(fake_flow_type(), factory=lambda uow: object())])
-    with pytest.raises(FlowTypeRegistrationError, match="not a FlowTypeAdapter"):
-        broken.adapter_for("fake", FakeUnitOfWork())  # type: ignore[arg-type]
-
-
 def test_lookup() -> None:
     registry = FlowTypeRegistry([fake_flow_type()])
     assert registry.names() == ["fake"]
-    assert isinstance(registry.adapter_for("fake", FakeUnitOfWork()), FakeFlowType)  # type: ignore[arg-type]
+    uow = FakeUnitOfWork()
+    adapter = registry.adapter_for("fake", uow)  # type: ignore[arg-type]
+    assert isinstance(adapter, DirectFlowType) and adapter.unit_of_work is uow
     with pytest.raises(UnknownFlowType) as raised:
         registry.get("other")
     assert (raised.value.flow_type, raised.value.known) == ("other", ["fake"])
+    with pytest.raises(UnknownFlowType):
+        registry.adapter_for("other", uow)  # type: ignore[arg-type]
+
+
+def test_with_adapters_replaces_only_the_factories_it_is_given() -> None:
+    registry = FlowTypeRegistry([fake_flow_type(), fake_flow_type(name="other")])
+    sentinel = object()
+    wrapped = registry.with_adapters(lambda d, direct: (lambda uow: sentinel) if d.name == "other" else None)
+    uow = FakeUnitOfWork()
+    assert wrapped.adapter_for("other", uow) is sentinel  # type: ignore[arg-type]
+    assert isinstance(wrapped.adapter_for("fake", uow), DirectFlowType)  # type: ignore[arg-type]
+    assert [d.name for d in wrapped.definitions()] == ["fake", "other"]

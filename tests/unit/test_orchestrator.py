@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from uuid import uuid4
 
 import pytest
@@ -12,7 +10,7 @@ from application.flow_type_registry import FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
 from domain.errors import FlowNotFound, IllegalTransition, InvalidFlowInput, UnknownFlowType
 from domain.events import Tenant
-from domain.lifecycle import FlowStatus
+from domain.lifecycle import FlowStatus, Operation, PhaseState, allowed_operations
 from domain.ports import FlowFilter
 from domain.status_sync import child_status_for
 from tests.fakes import FakeClock, FakeUnitOfWork, fake_flow_type
@@ -26,7 +24,7 @@ def orchestrator(uow: FakeUnitOfWork | None = None, **options: object) -> Master
 
 
 def child_of(uow: FakeUnitOfWork, flow_id):  # type: ignore[no-untyped-def]
-    return uow.committed_store.children[("fake", TENANT, flow_id)]
+    return uow.committed_store.children[("fake_flows", TENANT, flow_id)]
 
 
 async def test_create_commits_master_child_and_event_together() -> None:
@@ -59,22 +57,27 @@ async def test_a_whole_run_keeps_child_and_events_in_step() -> None:
     assert view.in_sync and view.child_projected_status == FlowStatus.COMPLETED
 
 
-@pytest.mark.parametrize("raise_in", ["collect", "save_child"])
-async def test_an_adapter_that_raises_leaves_everything_unchanged(raise_in: str) -> None:
-    mfo = orchestrator(raise_in=raise_in)
+async def test_an_adapter_that_raises_while_writing_leaves_everything_unchanged() -> None:
+    mfo = orchestrator(raise_in="save_child")
     uow = mfo.unit_of_work
     assert isinstance(uow, FakeUnitOfWork)
-    if raise_in == "save_child":
-        with pytest.raises(RuntimeError):
-            await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
-        assert uow.committed_store.flows == {} and uow.committed_store.events == []
-        return
+    with pytest.raises(RuntimeError):
+        await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    assert uow.committed_store.flows == {} and uow.committed_store.events == []
+
+
+async def test_an_unexpected_error_inside_a_phase_is_a_failed_phase_not_an_error_of_the_request() -> None:
+    mfo = orchestrator(raise_in="collect")
+    uow = mfo.unit_of_work
+    assert isinstance(uow, FakeUnitOfWork)
     flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
     await mfo.start_flow(TENANT, flow.flow_id, actor="a")
-    before = copy.deepcopy(uow.committed_store)
-    with pytest.raises(RuntimeError, match="adapter crashed"):
-        await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
-    assert uow.committed_store == before
+    failed = await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    assert failed.status == FlowStatus.FAILED and failed.phase_state("collect") == PhaseState.FAILED
+    assert failed.error is not None and "RuntimeError: adapter crashed in collect" in failed.error
+    assert Operation.RETRY in allowed_operations(failed.status)
+    assert uow.committed_store.flows[(TENANT, flow.flow_id)].status == FlowStatus.FAILED  # recorded, and committed
+    assert uow.committed_store.events[-1].data["error"] == failed.error
 
 
 async def test_a_phase_failure_is_recorded_not_raised() -> None:
@@ -114,7 +117,7 @@ async def test_unknown_types_missing_flows_and_other_tenants_are_errors() -> Non
 async def test_the_adapter_gets_the_orchestrators_unit_of_work() -> None:
     mfo = orchestrator()
     adapter = mfo.get_flow_service("fake")
-    assert adapter.uow is mfo.unit_of_work  # type: ignore[attr-defined]
+    assert adapter.unit_of_work is mfo.unit_of_work  # type: ignore[attr-defined]
 
 
 async def test_list_and_events() -> None:
@@ -131,26 +134,21 @@ async def test_list_and_events() -> None:
     assert [(e.version, e.to_status) for e in events] == [(1, "initialized"), (2, "deleted")]
 
 
-async def test_a_restricted_orchestrator_sees_only_its_type_on_the_same_unit_of_work() -> None:
-    mfo = orchestrator()
-    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
-    assert (await mfo.restricted_to("fake").get_flow(TENANT, flow.flow_id)).flow_id == flow.flow_id
-    with pytest.raises(UnknownFlowType):
-        mfo.restricted_to("discovery")
-    other = MasterFlowOrchestrator(
-        mfo.unit_of_work,
-        FlowTypeRegistry([fake_flow_type(), dataclasses.replace(fake_flow_type(), name="other")]),
-        FakeClock(),
+async def test_an_operation_restricted_to_a_flow_type_sees_only_flows_of_that_type() -> None:
+    mfo = MasterFlowOrchestrator(
+        FakeUnitOfWork(), FlowTypeRegistry([fake_flow_type(), fake_flow_type(name="other")]), FakeClock()
     )
-    restricted = other.restricted_to("other")
-    assert restricted.unit_of_work is other.unit_of_work
+    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    assert (await mfo.get_flow(TENANT, flow.flow_id, flow_type="fake")).flow_id == flow.flow_id
     for attempt in (
-        restricted.get_flow(TENANT, flow.flow_id),
-        restricted.pause_flow(TENANT, flow.flow_id, actor="a"),
-        restricted.get_flow_status(TENANT, flow.flow_id),
+        mfo.get_flow(TENANT, flow.flow_id, flow_type="other"),
+        mfo.pause_flow(TENANT, flow.flow_id, actor="a", flow_type="other"),
+        mfo.get_flow_status(TENANT, flow.flow_id, flow_type="other"),
+        mfo.get_flow_events(TENANT, flow.flow_id, flow_type="other"),
     ):
         with pytest.raises(FlowNotFound):
             await attempt
+    assert (await mfo.get_flow(TENANT, flow.flow_id)).version == 1  # nothing was changed
 
 
 @pytest.mark.parametrize(
