@@ -57,9 +57,9 @@ unit: install
 
 # Mutation testing (docs/testing.md): mutmut mutates domain/ and application/ in a fresh mutants/ copy and runs the
 # fast tests ([tool.mutmut] in pyproject.toml) on each mutant; the score is killed / total, gated at MUTATION_MIN %
-# over every module but MUTATION_NOT_GATED (measured and shown, not gated).
+# over every module; MUTATION_NOT_GATED (globs, none by default) names modules measured and shown but not gated.
 MUTATION_MIN        ?= 95
-MUTATION_NOT_GATED  ?= application/orchestrator.py
+MUTATION_NOT_GATED  ?=
 MUTATION_CHILDREN   ?= 2
 mutation: install
 	rm -rf mutants
