@@ -14,7 +14,7 @@ from domain.errors import FlowBusy
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus, PhaseState
-from tests.fakes import FakeClock, FakeUnitOfWork, fake_flow_type
+from tests.fakes import FakeClock, FakeObserver, FakeUnitOfWork, fake_flow_type
 
 TENANT = Tenant(uuid4(), uuid4())
 MAX_ATTEMPTS = 3
@@ -218,3 +218,68 @@ async def test_a_busy_flow_costs_no_attempt() -> None:
     assert await run_job(mfo, job) == BackgroundRun.RAN
     assert uow.committed_store.events[-1].data["background_attempt"] == 1
     assert stored(uow, flow_id).phase_state("collect") == PhaseState.COMPLETED
+
+
+async def test_a_job_whose_flow_moved_on_after_a_counted_start_forgets_the_start() -> None:
+    mfo, uow = orchestrator(raise_in="collect")
+    flow_id = await started(mfo)
+    job = uow.committed_store.jobs.pop()
+    with pytest.raises(RuntimeError):
+        await run_job(mfo, job)
+    assert uow.committed_store.attempts == {job: 1}
+    await mfo.pause_flow(TENANT, flow_id, actor="alice")
+    assert await run_job(mfo, job) == BackgroundRun.SKIPPED
+    assert uow.committed_store.attempts == {}
+
+
+class MovingUnitOfWork(FakeUnitOfWork):
+    """Pauses the flow by another hand right after the runner's first commit (between its two transactions)."""
+
+    move: UUID | None = None
+
+    async def commit(self) -> None:
+        await super().commit()
+        if self.move is not None:
+            flow = self.committed_store.flows[(TENANT, self.move)]
+            flow.pause(actor="other", at=flow.updated_at)
+            flow.pending_events = []
+            self.move = None
+            self._stage()
+
+
+async def test_a_flow_that_moves_on_between_the_two_transactions_is_skipped_and_its_start_forgotten() -> None:
+    uow = MovingUnitOfWork()
+    mfo = MasterFlowOrchestrator(uow, FlowTypeRegistry([fake_flow_type()]), FakeClock())
+    flow_id = await started(mfo)
+    job = uow.committed_store.jobs.pop()
+    events = len(uow.committed_store.events)
+    uow.move = flow_id
+    assert await run_job(mfo, job) == BackgroundRun.SKIPPED
+    assert stored(uow, flow_id).status == FlowStatus.PAUSED
+    assert stored(uow, flow_id).phase_state("collect") == PhaseState.PENDING
+    assert len(uow.committed_store.events) == events and uow.committed_store.attempts == {}
+
+
+async def test_a_job_is_observed_as_a_background_phase_of_its_flow_in_the_jobs_tenant() -> None:
+    observer = FakeObserver()
+    uow = FakeUnitOfWork()
+    registry = FlowTypeRegistry([fake_flow_type()])
+    mfo = MasterFlowOrchestrator(uow, registry, FakeClock())
+    flow_id = await started(mfo)
+    job = uow.committed_store.jobs.pop()
+    scopes = len(uow.scopes)
+    runner = BackgroundPhaseRunner(uow, registry, FakeClock(), observer=observer)
+    assert await runner.run(job, max_attempts=1, actor="w") == BackgroundRun.RAN
+    (observed,) = observer.operations
+    assert (observed.operation, observed.tenant, observed.flow_id, observed.flow_type) == (
+        "background_phase",
+        TENANT,
+        flow_id,
+        "fake",
+    )
+    assert [(phase, kind) for phase, kind, _ in observed.phases] == [("collect", "completed")]
+    assert uow.scopes[scopes:] == [TENANT, TENANT]
+    event = uow.committed_store.events[-1]
+    assert (event.actor, event.data["background_attempt"], event.operation) == ("w", 1, "execute_phase")
+    assert stored(uow, flow_id).phase_results["collect"] == {"items": 2, "phase": "collect"}
+    assert uow.committed_store.jobs == [PhaseJob(TENANT, flow_id, 3)]

@@ -377,3 +377,13 @@ def test_replay_refuses_an_empty_log_and_one_not_starting_with_creation() -> Non
     with pytest.raises(ValueError) as raised:
         Flow.replay([])
     assert str(raised.value) == "a flow's event log must start with its creation"
+
+
+def test_a_created_or_replayed_flow_was_loaded_at_no_version_and_the_loaded_version_is_not_its_state() -> None:
+    flow, _ = flow_in(FlowStatus.RUNNING)
+    assert flow.loaded_version == 0
+    assert Flow.replay(list(flow.pending_events)).loaded_version == 0
+    read = Flow.replay(list(flow.pending_events))
+    read.loaded_version = 2
+    assert read == flow and "loaded_version" not in repr(read)
+    assert (read.configuration, read.phase_results) == ({"k": 1}, {})

@@ -22,3 +22,9 @@ def test_with_trace_adds_to_the_trace_and_keeps_everything_else() -> None:
     assert (outcome.kind, outcome.result, outcome.error) == (PhaseResultKind.FAILED, {"partial": 1}, "boom")
     assert outcome.trace == {"a": 1, "b": 2}
     assert outcome.with_trace(a=3).trace == {"a": 3, "b": 2}
+
+
+def test_with_trace_keeps_the_bridges_state() -> None:
+    outcome = PhaseOutcome(PhaseResultKind.COMPLETED, {"n": 1}, bridge_state={"kickoff": 2})
+    assert outcome.with_trace(a=1).bridge_state == {"kickoff": 2}
+    assert PhaseOutcome.completed({}).bridge_state is None
