@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -18,6 +19,7 @@ from tests.fakes import FakeClock, FakeObserver, FakeUnitOfWork, fake_flow_type
 
 TENANT = Tenant(uuid4(), uuid4())
 MAX_ATTEMPTS = 3
+LATER = datetime(2026, 2, 1, tzinfo=UTC)
 
 
 def orchestrator(**options: object) -> tuple[MasterFlowOrchestrator, FakeUnitOfWork]:
@@ -175,8 +177,6 @@ async def test_a_retried_auto_run_flow_goes_on_in_the_background() -> None:
 
 
 def test_replay_keeps_auto_run() -> None:
-    from datetime import UTC, datetime
-
     at = datetime(2026, 1, 1, tzinfo=UTC)
     flow = Flow.create(
         flow_id=uuid4(), tenant=TENANT, flow_type="fake", name="n", phases=["a"], configuration={}, actor="x", at=at
@@ -268,7 +268,7 @@ async def test_a_job_is_observed_as_a_background_phase_of_its_flow_in_the_jobs_t
     flow_id = await started(mfo)
     job = uow.committed_store.jobs.pop()
     scopes = len(uow.scopes)
-    runner = BackgroundPhaseRunner(uow, registry, FakeClock(), observer=observer)
+    runner = BackgroundPhaseRunner(uow, registry, FakeClock(LATER), observer=observer)
     assert await runner.run(job, max_attempts=1, actor="w") == BackgroundRun.RAN
     (observed,) = observer.operations
     assert (observed.operation, observed.tenant, observed.flow_id, observed.flow_type) == (
@@ -281,5 +281,6 @@ async def test_a_job_is_observed_as_a_background_phase_of_its_flow_in_the_jobs_t
     assert uow.scopes[scopes:] == [TENANT, TENANT]
     event = uow.committed_store.events[-1]
     assert (event.actor, event.data["background_attempt"], event.operation) == ("w", 1, "execute_phase")
+    assert event.occurred_at == stored(uow, flow_id).updated_at == LATER + timedelta(milliseconds=1)
     assert stored(uow, flow_id).phase_results["collect"] == {"items": 2, "phase": "collect"}
     assert uow.committed_store.jobs == [PhaseJob(TENANT, flow_id, 3)]

@@ -12,13 +12,16 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.flow_type_registry import FlowTypeRegistry
+from application.orchestration import unexpected_error
 from application.orchestrator import MasterFlowOrchestrator
 from domain.errors import FlowNotFound, InvalidFlowInput, VersionConflict
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.flow_types import PhaseContext
 from domain.idempotency import IdempotentReplay, IdempotentRequest, StoredResponse
 from domain.lifecycle import FlowStatus, PhaseState
-from tests.fakes import FakeClock, FakeObserver, FakeUnitOfWork, fake_flow_type
+from domain.phases import PhaseOutcome
+from tests.fakes import FakeClock, FakeObserver, FakeUnitOfWork, StoredKey, fake_flow_type
 
 TENANT = Tenant(uuid4(), uuid4())
 FIXED_ID = UUID("00000000-0000-0000-0000-00000000000a")
@@ -238,6 +241,7 @@ async def test_initialize_creates_and_starts_in_one_commit() -> None:
         (1, "dan", FlowStatus.INITIALIZED),
         (2, "dan", FlowStatus.RUNNING),
     ]
+    assert uow.committed_store.events[1].occurred_at == flow.updated_at > flow.created_at
     assert uow.committed_store.children[("fake_flows", TENANT, flow.flow_id)].master_version == 2
     assert [o.operation for o in observer.operations] == ["initialize"]
 
@@ -315,3 +319,68 @@ async def test_purging_expired_keys_commits_and_stops_at_the_limit() -> None:
     assert len(uow.committed_store.idempotency_keys) == 1
     assert await mfo.purge_expired_idempotency_keys() == 1
     assert uow.committed_store.idempotency_keys == {}
+
+
+OPERATIONS = {
+    "start_flow": ("start", []),
+    "execute_phase": ("execute_phase", ["collect"]),
+    "submit_input": ("submit_input", ["review"]),
+    "retry_flow": ("retry", ["collect"]),
+    "pause_flow": ("pause", []),
+    "resume_flow": ("resume", []),
+    "cancel_flow": ("cancel", []),
+    "delete_flow": ("delete", []),
+}
+
+
+@pytest.mark.parametrize("command", NAMES)
+async def test_each_command_is_observed_as_its_operation_with_the_phase_it_ran(command: str) -> None:
+    observer = FakeObserver()
+    mfo = orchestrator(observer=observer)
+    flow = await prepared(mfo, command)
+    await command_of(mfo, command)(flow.flow_id, actor="a")
+    observed = observer.operations[-1]
+    operation, phases = OPERATIONS[command]
+    assert (observed.operation, observed.tenant, observed.flow_id, observed.flow_type) == (
+        operation,
+        TENANT,
+        flow.flow_id,
+        "fake",
+    )
+    assert [phase for phase, _, _ in observed.phases] == phases
+    assert observed.error is None
+
+
+async def test_a_phase_that_raises_records_the_unexpected_error_of_that_phase() -> None:
+    mfo = orchestrator(raise_in="collect")
+    flow = await prepared(mfo, "execute_phase")
+    failed = await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    assert failed.error == unexpected_error("collect", RuntimeError("adapter crashed in collect"))
+
+
+async def test_a_start_runs_in_the_foreground_unless_asked() -> None:
+    mfo = orchestrator()
+    flow = await prepared(mfo, "start_flow")
+    started = await mfo.start_flow(TENANT, flow.flow_id, actor="a")
+    assert not started.auto_run and fake_uow(mfo).committed_store.jobs == []
+
+
+async def test_input_is_given_to_the_types_handler_with_the_flow() -> None:
+    async def accept(flow: Flow, payload: dict[str, Any], _: PhaseContext) -> PhaseOutcome:
+        return PhaseOutcome.completed({"flow": flow.name, **payload})
+
+    definition = dataclasses.replace(fake_flow_type(), accept={"review": accept})
+    mfo = MasterFlowOrchestrator(FakeUnitOfWork(), FlowTypeRegistry([definition]), FakeClock())
+    flow = await prepared(mfo, "submit_input")
+    done = await mfo.submit_input(TENANT, flow.flow_id, {"approved": True}, actor="a")
+    assert done.phase_results["review"] == {"flow": "f", "approved": True}
+
+
+async def test_purging_stops_at_ten_thousand_keys_unless_told() -> None:
+    clock = FakeClock()
+    uow = FakeUnitOfWork()
+    mfo = MasterFlowOrchestrator(uow, FlowTypeRegistry([fake_flow_type()]), clock)
+    expired = clock.now()
+    uow.committed_store.idempotency_keys = {(TENANT, f"k{i}"): StoredKey("f", expired) for i in range(10_001)}
+    assert await mfo.purge_expired_idempotency_keys() == 10_000
+    assert len(uow.committed_store.idempotency_keys) == 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 
@@ -68,6 +69,10 @@ def _handlers(*phases: str) -> dict:
             "its child table needs a name of lower-case letters, digits and underscores",
         ),
         (
+            {"child_table": object()},
+            "its child table needs a name of lower-case letters, digits and underscores",
+        ),
+        (
             {"child_table": ChildTable(None)},  # type: ignore[arg-type]
             "its child table needs a name of lower-case letters, digits and underscores",
         ),
@@ -101,6 +106,9 @@ def test_every_phase_may_take_input_and_the_input_phases_follow_the_phases() -> 
     definition = dataclasses.replace(fake_flow_type(), accept={"publish": handler, "collect": handler})
     assert FlowTypeRegistry([definition]).get("fake") is definition
     assert definition.input_phases == ("collect", "publish")
+    every = dataclasses.replace(fake_flow_type(), accept={"publish": handler, "review": handler, "collect": handler})
+    assert FlowTypeRegistry([every]).get("fake") is every
+    assert every.input_phases == ("collect", "review", "publish")
     assert fake_flow_type().input_phases == ("review",)
 
 
@@ -131,3 +139,21 @@ def test_with_adapters_replaces_only_the_factories_it_is_given() -> None:
     assert wrapped.adapter_for("other", uow) is sentinel  # type: ignore[arg-type]
     assert isinstance(wrapped.adapter_for("fake", uow), DirectFlowType)  # type: ignore[arg-type]
     assert [d.name for d in wrapped.definitions()] == ["fake", "other"]
+
+
+def test_with_adapters_gives_each_wrapper_the_factory_it_wraps() -> None:
+    registry = FlowTypeRegistry([fake_flow_type()])
+    built: list[object] = []
+
+    def wrap(definition: object, factory: Callable[[object], object]) -> Callable[[object], object]:
+        def wrapped(uow: object) -> object:
+            inner = factory(uow)
+            built.append(inner)
+            return ("wrapped", inner)
+
+        return wrapped
+
+    uow = FakeUnitOfWork()
+    kind, inner = registry.with_adapters(wrap).adapter_for("fake", uow)  # type: ignore[arg-type, misc]
+    assert kind == "wrapped" and built == [inner]
+    assert isinstance(inner, DirectFlowType) and inner.unit_of_work is uow

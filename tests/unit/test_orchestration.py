@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 
+from application import orchestration
 from application.direct_flow_type import DirectFlowType
 from application.flow_type_registry import FlowTypeRegistry
 from application.orchestration import _outcome_of, unexpected_error, visible
@@ -196,3 +197,21 @@ def test_a_definitions_defaults_take_any_configuration_and_project_no_columns() 
     assert any_configuration({"anything": 1}) is None
     assert definition.child_table.columns == () and definition.child_table.project is no_columns
     assert no_columns(new_flow()) == {}
+
+
+class SteppingTimer:
+    """``time`` as _outcome_of sees it: each perf_counter() call returns the next reading."""
+
+    def __init__(self, *readings: float) -> None:
+        self.readings = list(readings)
+
+    def perf_counter(self) -> float:
+        return self.readings.pop(0)
+
+
+async def test_the_orchestrators_timing_is_the_phases_wall_time_in_milliseconds_to_three_places(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(orchestration, "time", SteppingTimer(10.0, 10.0123456))
+    timed = await _outcome_of("p", outcome(PhaseOutcome.completed({})), True)
+    assert timed.trace["timings_ms"] == {"orchestrator": 12.346}
