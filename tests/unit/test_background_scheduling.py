@@ -284,3 +284,18 @@ async def test_a_job_is_observed_as_a_background_phase_of_its_flow_in_the_jobs_t
     assert event.occurred_at == stored(uow, flow_id).updated_at == LATER + timedelta(milliseconds=1)
     assert stored(uow, flow_id).phase_results["collect"] == {"items": 2, "phase": "collect"}
     assert uow.committed_store.jobs == [PhaseJob(TENANT, flow_id, 3)]
+
+
+async def test_a_skipped_job_is_observed_as_a_background_phase_of_the_jobs_flow() -> None:
+    observer = FakeObserver()
+    uow = FakeUnitOfWork()
+    job = PhaseJob(TENANT, uuid4(), 2)
+    runner = BackgroundPhaseRunner(uow, FlowTypeRegistry([fake_flow_type()]), FakeClock(), observer=observer)
+    assert await runner.run(job, max_attempts=1, actor="w") == BackgroundRun.SKIPPED
+    (observed,) = observer.operations
+    assert (observed.operation, observed.tenant, observed.flow_id, observed.flow_type) == (
+        "background_phase",
+        TENANT,
+        job.flow_id,
+        None,
+    )
