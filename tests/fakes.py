@@ -131,6 +131,8 @@ class FakeFlowRepository:
         self._uow = unit_of_work
 
     async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        if not _visible(self._uow, tenant):
+            raise FlowNotFound(flow_id)
         try:
             flow = copy.deepcopy(self._store.flows[(tenant, flow_id)])
         except KeyError:
@@ -156,7 +158,7 @@ class FakeFlowRepository:
 
     async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
         """Keyset-paginated as on PostgreSQL: the cursor is the last item's (created_at, flow_id), encoded alike."""
-        flows = [f for (t, _), f in self._store.flows.items() if t == tenant]
+        flows = [f for (t, _), f in self._store.flows.items() if t == tenant and _visible(self._uow, t)]
         if flow_filter.flow_type:
             flows = [f for f in flows if f.flow_type == flow_filter.flow_type]
         if flow_filter.statuses:
@@ -182,8 +184,9 @@ class FakeFlowRepository:
 
 
 class FakeFlowEventLog:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, unit_of_work: FakeUnitOfWork | None = None) -> None:
         self._store = store
+        self._uow = unit_of_work
 
     async def append(self, events: list[FlowEvent]) -> None:
         """A version the flow has already is refused as PostgreSQL's primary key refuses it: a
@@ -196,6 +199,8 @@ class FakeFlowEventLog:
         self._store.events.extend(events)
 
     async def list(self, tenant: Tenant, flow_id: UUID, after_version: int, limit: int) -> list[FlowEvent]:
+        if not _visible(self._uow, tenant):
+            return []
         events = [e for e in self._store.events if e.tenant == tenant and e.flow_id == flow_id]
         return sorted((e for e in events if e.version > after_version), key=lambda e: e.version)[:limit]
 
@@ -303,9 +308,13 @@ class FakeUnitOfWork:
         self._began: Store | None = None
         self.scopes: list[Tenant] = []
         """Every tenant ``scope()`` was called with, in order (the real one sets row-level security)."""
+        self.tenant_scope: Tenant | None = None
+        """The tenant this entry is scoped to: reads of another tenant's flows and events find nothing, as under
+        row-level security (an unscoped fake still sees every tenant, as the schema owner does)."""
 
     async def __aenter__(self) -> Self:
         self.entered += 1
+        self.tenant_scope = None
         self._stage()
         return self
 
@@ -318,6 +327,7 @@ class FakeUnitOfWork:
     async def scope(self, tenant: Tenant) -> None:
         assert self.staged is not None, "scope outside the unit of work"
         self.scopes.append(tenant)
+        self.tenant_scope = tenant
 
     async def commit(self) -> None:
         assert self.staged is not None and self._began is not None, "commit outside the unit of work"
@@ -357,11 +367,15 @@ class FakeUnitOfWork:
         self._began = copy.deepcopy(self.committed_store)
         self.staged = copy.deepcopy(self.committed_store)
         self.flows = FakeFlowRepository(self.staged, self)
-        self.events = FakeFlowEventLog(self.staged)
+        self.events = FakeFlowEventLog(self.staged, self)
         self.children = FakeChildRecords(self.staged)
         self.bridge_states = FakeBridgeStates(self.staged)
         self.work_queue = FakeWorkQueue(self.staged)
         self.idempotency = FakeIdempotencyStore(self.staged, self)
+
+
+def _visible(uow: FakeUnitOfWork | None, tenant: Tenant) -> bool:
+    return uow is None or uow.tenant_scope in (None, tenant)
 
 
 def _stored(flow: Flow) -> Flow:
