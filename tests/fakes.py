@@ -176,8 +176,8 @@ class FakeFlowRepository:
 
     async def _lock(self, tenant: Tenant, flow_id: UUID) -> None:
         key = (tenant, flow_id)
-        if self._uow is None or key not in self._uow.committed_store.flows:
-            return  # no committed row: nothing another unit of work could lock
+        if self._uow is None or key not in self._uow.committed_store.flows or not _visible(self._uow, tenant):
+            return  # no committed row (or none in scope): nothing another unit of work could lock
         busy = FlowBusy("a lock it needed was held past the lock timeout")
         if await self._store.locks.acquire(("flow", key), self._uow, self._uow.lock_wait_seconds, busy):
             self._uow.read_committed("flows", key)
