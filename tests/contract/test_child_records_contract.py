@@ -67,6 +67,8 @@ async def test_a_missing_child_and_another_tenants_child_load_as_none(implementa
     async with implementation.scoped() as uow:
         assert await uow.children.load(DISCOVERY_FLOWS, implementation.tenant, ours.flow_id) is None
         assert await uow.children.load(DISCOVERY_FLOWS, implementation.tenant, theirs.flow_id) is None
+        assert await uow.children.load(DISCOVERY_FLOWS, other, theirs.flow_id) is None, "outside the scope"
+        assert await uow.children.load_with_bridge_state(DISCOVERY_FLOWS, other, theirs.flow_id) == (None, None)
         assert await uow.children.load_with_bridge_state(DISCOVERY_FLOWS, implementation.tenant, ours.flow_id) == (
             None,
             None,
@@ -111,3 +113,5 @@ async def test_a_bridge_state_round_trips_and_follows_the_master(implementation:
     other = implementation.other_tenant()
     async with implementation.scoped(other) as uow:
         assert await uow.bridge_states.load(other, flow.flow_id) is None
+        assert await uow.bridge_states.load(implementation.tenant, flow.flow_id) is None, "outside the scope"
+        assert await uow.bridge_states.follow(flow) is False

@@ -79,6 +79,20 @@ async def test_purge_deletes_the_expired_keys_and_counts_them(implementation: Im
         assert await uow.idempotency.claim(implementation.tenant, "a", "other", now=purge_at, expires_at=T0) is None
 
 
+async def test_a_scoped_purge_leaves_other_tenants_keys(implementation: Implementation) -> None:
+    other = implementation.other_tenant()
+    async with implementation.scoped(other) as uow:
+        assert await uow.idempotency.claim(other, "theirs", "f", now=T0, expires_at=T0 + timedelta(minutes=1)) is None
+        await uow.commit()
+    await claimed_and_completed(implementation, "ours", expires_in=timedelta(minutes=1))
+    purge_at = T0 + timedelta(minutes=10)
+    async with implementation.scoped() as uow:
+        assert await uow.idempotency.purge_expired(purge_at, 10) == 1
+        await uow.commit()
+    async with implementation.scoped(other) as uow:
+        assert await uow.idempotency.purge_expired(purge_at, 10) == 1
+
+
 async def claim_elsewhere(implementation: Implementation, *, impatient: bool = False) -> StoredResponse | None:
     async with implementation.scoped(impatient=impatient) as uow:
         return await uow.idempotency.claim(implementation.tenant, "k", "f1", now=T0, expires_at=T0 + HOUR)
