@@ -208,8 +208,9 @@ class FakeFlowEventLog:
 class FakeChildRecords:
     """Child records in the store, keyed by their table's name; the type's own columns are its ``project``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, unit_of_work: FakeUnitOfWork | None = None) -> None:
         self._store = store
+        self._uow = unit_of_work
 
     async def save(self, table: ChildTable, flow: Flow) -> None:
         self._store.children[(table.name, flow.tenant, flow.flow_id)] = ChildRecord(
@@ -221,6 +222,8 @@ class FakeChildRecords:
         )
 
     async def load(self, table: ChildTable, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
+        if not _visible(self._uow, tenant):
+            return None
         return self._store.children.get((table.name, tenant, flow_id))
 
     async def load_with_bridge_state(
@@ -231,10 +234,13 @@ class FakeChildRecords:
 
 
 class FakeBridgeStates:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, unit_of_work: FakeUnitOfWork | None = None) -> None:
         self._store = store
+        self._uow = unit_of_work
 
     async def load(self, tenant: Tenant, flow_id: UUID) -> dict[str, Any] | None:
+        if not _visible(self._uow, tenant):
+            return None
         return copy.deepcopy(self._store.bridge_states.get((tenant, flow_id)))
 
     async def save(self, flow: Flow, state: dict[str, Any]) -> None:
@@ -242,7 +248,7 @@ class FakeBridgeStates:
 
     async def follow(self, flow: Flow) -> bool:
         state = self._store.bridge_states.get((flow.tenant, flow.flow_id))
-        if state is None:
+        if state is None or not _visible(self._uow, flow.tenant):
             return False
         state.update(status=str(flow.status), master_version=flow.version)
         return True
@@ -278,12 +284,13 @@ class FakeIdempotencyStore:
         self._store.idempotency_keys[(tenant, key)].response = response
 
     async def purge_expired(self, now: datetime, limit: int) -> int:
-        """Expired keys no other open unit of work holds (PostgreSQL skips locked rows)."""
+        """Expired keys no other open unit of work holds (PostgreSQL skips locked rows), of the scoped tenant only
+        (every tenant's when unscoped, as for the schema owner)."""
         free = (None, self._uow)
         expired = [
             k
             for k, v in self._store.idempotency_keys.items()
-            if v.expires_at <= now and self._store.locks.holder(("key", *k)) in free
+            if v.expires_at <= now and self._store.locks.holder(("key", *k)) in free and _visible(self._uow, k[0])
         ][:limit]
         for k in expired:
             del self._store.idempotency_keys[k]
@@ -309,8 +316,9 @@ class FakeUnitOfWork:
         self.scopes: list[Tenant] = []
         """Every tenant ``scope()`` was called with, in order (the real one sets row-level security)."""
         self.tenant_scope: Tenant | None = None
-        """The tenant this entry is scoped to: reads of another tenant's flows and events find nothing, as under
-        row-level security (an unscoped fake still sees every tenant, as the schema owner does)."""
+        """The tenant this entry is scoped to: reads of another tenant's flows, events, child records and bridge
+        states find nothing and a purge leaves its keys, as under row-level security (an unscoped fake still sees
+        every tenant, as the schema owner does)."""
 
     async def __aenter__(self) -> Self:
         self.entered += 1
@@ -368,8 +376,8 @@ class FakeUnitOfWork:
         self.staged = copy.deepcopy(self.committed_store)
         self.flows = FakeFlowRepository(self.staged, self)
         self.events = FakeFlowEventLog(self.staged, self)
-        self.children = FakeChildRecords(self.staged)
-        self.bridge_states = FakeBridgeStates(self.staged)
+        self.children = FakeChildRecords(self.staged, self)
+        self.bridge_states = FakeBridgeStates(self.staged, self)
         self.work_queue = FakeWorkQueue(self.staged)
         self.idempotency = FakeIdempotencyStore(self.staged, self)
 
