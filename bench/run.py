@@ -243,7 +243,6 @@ def pgbench_at_rate(url: str, script: str, rate: float, requests: int, flows: in
     _, lines = pgbench_log(url, script, flows, options)
     latencies = sorted(line[2] / 1000 for line in lines)
     lags = sorted(line[6] / 1000 for line in lines)
-
     return {
         "rate_rps": rate,
         "clients": clients,
