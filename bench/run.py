@@ -259,14 +259,21 @@ def pgbench_at_rate(url: str, script: str, rate: float, requests: int, flows: in
 
 
 def openloop(
-    base: str, scenario: str, rate: float, seeded: int, args: argparse.Namespace, tokens: Path
+    base: str, scenario: str, rate: float, requests: int, seeded: int, args: argparse.Namespace, tokens: Path
 ) -> dict[str, Any]:
-    """One open-loop point (``bench/openloop.py`` in a process of its own) at ``rate`` requests per second."""
+    """One open-loop point (``bench/openloop.py`` in a process of its own): ``requests`` recorded at ``rate`` per
+    second."""
     command = [PY, "-m", "bench.openloop", "--url", base, "--scenario", scenario, "--rate", f"{rate:g}"]
-    command += ["--requests", str(args.open_loop_requests), "--warmup", str(args.open_loop_warmup)]
+    command += ["--requests", str(requests), "--warmup", str(args.open_loop_warmup)]
     command += ["--max-in-flight", str(args.max_in_flight), "--seeded-flows", str(seeded), "--tokens-file", str(tokens)]
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
     return json.loads(out.stdout)
+
+
+def open_loop_requests(rate: float, args: argparse.Namespace) -> int:
+    """The requests an open-loop point records: --open-loop-requests, or fewer when they would take longer than
+    --open-loop-max-seconds at ``rate`` (a slow machine must not stretch the whole bench past its budget)."""
+    return max(1, min(args.open_loop_requests, round(rate * args.open_loop_max_seconds)))
 
 
 def saturated_level(levels: list[int]) -> int:
@@ -285,8 +292,9 @@ def open_loop_points(
     for scenario in BASELINES:
         for fraction in OPEN_LOOP_FRACTIONS:
             rate = round(saturated[scenario] * fraction, 1)
-            mfo = openloop(base, scenario, rate, seeded, args, tokens)
-            raw = pgbench_at_rate(url, f"{scenario}.pgbench", rate, args.open_loop_requests, seeded, clients)
+            requests = open_loop_requests(rate, args)
+            mfo = openloop(base, scenario, rate, requests, seeded, args, tokens)
+            raw = pgbench_at_rate(url, f"{scenario}.pgbench", rate, requests, seeded, clients)
             print(
                 f"open loop {scenario} at {rate:g}/s ({fraction:g} of {saturated[scenario]:g}): MFO p50 "
                 f"{mfo['p50_ms']} p99 {mfo['p99_ms']} p99.9 {mfo['p99_9_ms']} ms (cap waits {mfo['cap_waits']}); "
@@ -299,6 +307,7 @@ def open_loop_points(
         "saturated_rps": saturated,
         "flows": seeded,
         "requests_per_point": args.open_loop_requests,
+        "max_seconds_per_point": args.open_loop_max_seconds,
         "warmup_s": args.open_loop_warmup,
         "max_in_flight": args.max_in_flight,
         "pgbench_clients": clients,
@@ -459,6 +468,12 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--open-loop-requests", type=int, default=6000, help="recorded requests per open-loop point (default 6000)"
+    )
+    parser.add_argument(
+        "--open-loop-max-seconds",
+        type=float,
+        default=40.0,
+        help="longest schedule an open-loop point records; fewer requests when the rate is low (default 40)",
     )
     parser.add_argument(
         "--open-loop-warmup", type=float, default=2.0, help="unrecorded seconds before each open-loop point"
