@@ -17,6 +17,7 @@ from entrypoints.container import Container, build_container, dispose_engines
 from entrypoints.http.admin import audit_consistency, latest_consistency_audit
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
+from entrypoints.http.edge import EdgeCheckedLitestar
 from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
 from entrypoints.http.health import health
@@ -74,7 +75,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         )
     monitoring = Monitoring(settings, container)
 
-    return Litestar(
+    return EdgeCheckedLitestar(
         route_handlers=[
             FlowController,
             list_flow_types,

@@ -23,6 +23,7 @@ from domain.errors import (
 )
 from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 from domain.lifecycle import FlowStatus, allowed_operations
+from entrypoints.http.head_requests import allow_with_head
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://mfo.dev/problems/"
@@ -148,9 +149,14 @@ def http_problem(request: Request, e: HTTPException) -> Response:
         status, "HTTP error"
     )
     detail = str(e.detail)
+    headers = dict(e.headers or {})
+    if status == 405:
+        allow = next((name for name in headers if name.lower() == "allow"), None)
+        if allow is not None:
+            headers[allow] = allow_with_head(headers[allow])
     if status == 400 and "json" in detail.lower() and not detail.startswith("the request body"):
         detail = f"the request body is not valid JSON: {detail}"
-    return problem(request, status, slug, title, detail, headers=e.headers)
+    return problem(request, status, slug, title, detail, headers=headers)
 
 
 def _unexpected(request: Request, e: Exception) -> Response:

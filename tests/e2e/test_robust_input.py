@@ -1,0 +1,122 @@
+"""Classes of client input that once reached a 5xx on a production-mode app, each now a clear 4xx problem.
+
+Every request here goes to an app in production auth mode, with a bearer token signed with the tests' secret:
+what a deployed server sees. Each test covers one class (methods, cursors and numbers, credentials, static paths,
+conventions), over every route of the app where the class applies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from domain.events import Tenant
+from entrypoints.http.app import create_app
+from entrypoints.settings import ApiSettings, AuthSettings, Settings
+from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, asgi_client, auth_headers
+
+PROBLEM = "application/problem+json"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "BREW")
+HEADER_COUNT_LIMIT = 40
+HEADER_BYTES_LIMIT = 4096
+
+
+@pytest.fixture(scope="module")
+def production_app(settings: Settings, container: Any) -> Any:
+    api = dataclasses.replace(ApiSettings(), max_header_count=HEADER_COUNT_LIMIT, max_header_bytes=HEADER_BYTES_LIMIT)
+    production = dataclasses.replace(
+        settings, api=api, auth=AuthSettings(mode="production", jwt_secret=TEST_JWT_SECRET)
+    )
+    return create_app(production, container)
+
+
+@pytest.fixture
+async def api(production_app: Any) -> AsyncIterator[Any]:
+    async with asgi_client(production_app) as client:
+        yield client
+
+
+@pytest.fixture
+async def flow_id(api: Any, tenant: Tenant) -> str:
+    body = {"flow_type": "discovery", "name": "robust", "configuration": {"data": DISCOVERY_CSV}}
+    response = await api.post("/api/v1/flows", json=body, headers=auth_headers(tenant))
+    assert response.status_code == 201, response.text
+    return response.json()["flow_id"]
+
+
+def assert_problem(response: Any, status: int | tuple[int, ...], *words: str) -> dict[str, Any]:
+    statuses = status if isinstance(status, tuple) else (status,)
+    assert response.status_code in statuses, (response.request.method, response.request.url, response.text[:500])
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    problem = response.json()
+    for word in words:
+        assert word.lower() in problem["detail"].lower(), (word, problem["detail"])
+    return problem
+
+
+def served_methods(app: Any) -> list[tuple[str, set[str]]]:
+    """Every path template of the app and the methods its handlers serve (OPTIONS, added by Litestar, left out)."""
+    found = []
+    for route in app.routes:
+        methods = {m for handler in getattr(route, "route_handlers", []) for m in handler.http_methods}
+        found.append((route.path, methods - {"OPTIONS"}))
+    return found
+
+
+def concrete(path: str, flow_id: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        return flow_id if match.group(1) == "flow_id" else "index.html"
+
+    return re.sub(r"\{(\w+)(?::\w+)?\}", value, path)
+
+
+# 1. Methods a route does not serve, and HEAD
+
+
+async def test_every_unserved_method_on_every_route_is_405_with_allow(
+    api: Any, production_app: Any, tenant: Tenant, flow_id: str
+) -> None:
+    routes = served_methods(production_app)
+    assert any(path.startswith("/api/v1/unified-discovery/flows") for path, _ in routes)
+    assert any(path.startswith("/dashboard") for path, _ in routes)
+    for path, served in routes:
+        url = concrete(path, flow_id)
+        for method in METHODS:
+            if method in served or method in ("OPTIONS", "HEAD"):
+                continue
+            response = await api.request(method, url, headers=auth_headers(tenant))
+            assert_problem(response, 405)
+            allowed = {m.strip() for m in response.headers["allow"].split(",")}
+            assert served <= allowed, (method, url, allowed)
+            if "GET" in served:
+                assert "HEAD" in allowed, (method, url, allowed)
+
+
+async def test_options_is_answered_on_every_route(api: Any, production_app: Any, tenant: Tenant, flow_id: str) -> None:
+    for path, _ in served_methods(production_app):
+        response = await api.options(concrete(path, flow_id), headers=auth_headers(tenant))
+        assert response.status_code < 500, (path, response.text)
+        if path.startswith(("/api/v1/discovery/flows", "/api/v1/unified-discovery/flows")):
+            assert "Deprecation" in response.headers, path
+
+
+async def test_head_on_a_get_route_answers_as_get_does_without_a_body(
+    api: Any, production_app: Any, tenant: Tenant, flow_id: str
+) -> None:
+    for path, served in served_methods(production_app):
+        if "GET" not in served or path.startswith("/api/v1/admin/consistency"):
+            continue  # (the audit is slow; it is a GET like the others)
+        url = concrete(path, flow_id)
+        got = await api.get(url, headers=auth_headers(tenant))
+        head = await api.head(url, headers=auth_headers(tenant))
+        assert head.status_code == got.status_code, (url, head.status_code, got.status_code)
+        assert head.content == b"", url
+        assert head.headers.get("content-type") == got.headers.get("content-type"), url
+        if got.status_code == 200 and "etag" in got.headers:
+            assert head.headers["etag"] == got.headers["etag"], url
+    anonymous = await api.head(f"/api/v1/flows/{flow_id}")
+    assert anonymous.status_code == 401 and anonymous.content == b""
