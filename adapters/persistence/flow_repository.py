@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import fields
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.persistence.cursors import decode_cursor, encode_cursor
 from adapters.persistence.driver import DriverStatement, execute, fetch_one
 from adapters.persistence.statements import by_key, key_params
 from adapters.persistence.tables import flows
-from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
+from domain.errors import FlowNotFound, VersionConflict
 from domain.events import Tenant
 from domain.flow import Flow, FlowSummary, Phase
 from domain.lifecycle import FlowStatus, PhaseState
@@ -98,23 +96,6 @@ class SqlAlchemyFlowRepository:
         if row is None:
             raise FlowNotFound(flow_id)
         return flow_of(row)
-
-
-def encode_cursor(created_at: datetime, flow_id: UUID) -> str:
-    raw = f"{created_at.isoformat()}|{flow_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, flow_id = raw.split("|")
-        parsed = datetime.fromisoformat(created_at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return parsed, UUID(flow_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor(cursor) from None
 
 
 def _row_of(flow: Flow) -> dict[str, Any]:

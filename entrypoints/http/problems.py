@@ -31,6 +31,16 @@ TYPE_BASE = "https://mfo.dev/problems/"
 logger = logging.getLogger("mfo.http")
 
 
+ECHO_LIMIT = 100
+"""The most characters of a client's input a problem's message repeats."""
+
+
+def excerpt(text: object, limit: int = ECHO_LIMIT) -> str:
+    """``text`` as a problem may echo it: at most ``limit`` characters, an ellipsis marking what was cut."""
+    value = str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 class BadRequest(Exception):
     """A malformed id, header or query parameter."""
 

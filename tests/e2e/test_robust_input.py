@@ -7,10 +7,12 @@ conventions), over every route of the app where the class applies.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -120,3 +122,54 @@ async def test_head_on_a_get_route_answers_as_get_does_without_a_body(
             assert head.headers["etag"] == got.headers["etag"], url
     anonymous = await api.head(f"/api/v1/flows/{flow_id}")
     assert anonymous.status_code == 401 and anonymous.content == b""
+
+
+# 2. Opaque cursors and numeric parameters
+
+
+def list_cursor(created_at: str, flow_id: Any = None) -> str:
+    raw = f"{created_at}|{flow_id or uuid4()}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+FORGED_EVENT_CURSORS = ["²", "١", "٣٤", "①", "9" * 16, str(2**31), "-1", "+1", " 1", "1.0", "0x10", ""]
+FORGED_LIST_CURSORS = [
+    list_cursor("0001-01-01T00:00:00+14:00"),
+    list_cursor("0001-01-01T00:00:00+00:00"),
+    list_cursor("9999-12-31T23:59:59-14:00"),
+    list_cursor("9999-12-31T23:59:59.999999-23:59"),
+    list_cursor("9999-12-31T23:59:59+00:00"),
+    list_cursor("2026-01-01T00:00:00+00:00", "not-a-uuid"),
+    list_cursor("2026-01-01T00:00:00"),
+    "²",
+    "%00",
+    base64.urlsafe_b64encode(b"\x00|\x00").decode(),
+]
+
+
+async def test_forged_event_cursors_and_limits_are_400(api: Any, tenant: Tenant, flow_id: str) -> None:
+    h = auth_headers(tenant)
+    for cursor in FORGED_EVENT_CURSORS:
+        response = await api.get(f"/api/v1/flows/{flow_id}/events", params={"cursor": cursor}, headers=h)
+        assert_problem(response, 400, "cursor")
+    for limit in ("²", "١", "99999999999999999999999", "-0", "1e3", str(2**31)):
+        for url in ("/api/v1/flows", f"/api/v1/flows/{flow_id}/events", "/api/v1/discovery/flows/active"):
+            assert_problem(await api.get(url, params={"limit": limit}, headers=h), 400, "limit")
+    ok = await api.get(f"/api/v1/flows/{flow_id}/events", params={"cursor": "0", "limit": "1"}, headers=h)
+    assert ok.status_code == 200 and ok.json()["items"][0]["version"] == 1, ok.text
+
+
+async def test_forged_list_cursors_are_400(api: Any, tenant: Tenant, flow_id: str) -> None:
+    h = auth_headers(tenant)
+    for url in ("/api/v1/flows", "/api/v1/discovery/flows/active", "/api/v1/unified-discovery/flows/active"):
+        for cursor in FORGED_LIST_CURSORS:
+            assert_problem(await api.get(url, params={"cursor": cursor}, headers=h), 400, "cursor")
+
+
+async def test_if_match_takes_ascii_digits_only(api: Any, tenant: Tenant, flow_id: str) -> None:
+    h = auth_headers(tenant)
+    for value in ('"١"', "١", '"²"', '"1٢"', '"9999999999"', f'"{2**31}"'):
+        raw = [*((k.encode(), v.encode()) for k, v in h.items()), (b"If-Match", value.encode())]
+        response = await api.post(f"/api/v1/flows/{flow_id}/start", headers=raw)
+        assert_problem(response, 400, "If-Match")
+    assert (await api.post(f"/api/v1/flows/{flow_id}/start", headers={**h, "If-Match": '"1"'})).status_code == 200
