@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
+import hmac
+import json
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -173,3 +177,55 @@ async def test_if_match_takes_ascii_digits_only(api: Any, tenant: Tenant, flow_i
         response = await api.post(f"/api/v1/flows/{flow_id}/start", headers=raw)
         assert_problem(response, 400, "If-Match")
     assert (await api.post(f"/api/v1/flows/{flow_id}/start", headers={**h, "If-Match": '"1"'})).status_code == 200
+
+
+# 4. Credentials with absurd claim values
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def signed_token(claims_json: str) -> str:
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64url(claims_json.encode())
+    signature = hmac.new(TEST_JWT_SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+ABSURD_NUMBERS = [
+    "1" + "0" * 400,
+    "-" + "1" * 400,
+    "1e400",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e308",
+    str(2**63),
+    "-1",
+    "true",
+    "false",
+    '"1700000000"',
+    "null",
+    "[1]",
+    "{}",
+]
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+async def test_tokens_with_absurd_numeric_claims_are_401(api: Any, tenant: Tenant, claim: str) -> None:
+    now = int(time.time())
+    for value in ABSURD_NUMBERS:
+        numbers = {"exp": str(now + 600), "iat": str(now - 10), claim: value}
+        claims = {
+            "sub": "absurd",
+            "iss": "mfo",
+            "aud": "mfo-api",
+            "role": "admin",
+            "client_account_id": str(tenant.client_account_id),
+            "engagement_id": str(tenant.engagement_id),
+        }
+        text = json.dumps(claims)[:-1] + "".join(f', "{k}": {v}' for k, v in numbers.items()) + "}"
+        response = await api.get("/api/v1/flows", headers={"Authorization": f"Bearer {signed_token(text)}"})
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"].startswith("Bearer")
