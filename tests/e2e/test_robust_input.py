@@ -229,3 +229,28 @@ async def test_tokens_with_absurd_numeric_claims_are_401(api: Any, tenant: Tenan
         response = await api.get("/api/v1/flows", headers={"Authorization": f"Bearer {signed_token(text)}"})
         assert_problem(response, 401)
         assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+# 5. Odd paths under the dashboard's static files
+
+
+async def test_odd_dashboard_paths_are_404_or_400(api: Any) -> None:
+    for path in (
+        "%00",
+        "index.html%00",
+        "a%00b",
+        "%0a",
+        "%0d%0aX-Injected:%201",
+        "%01",
+        "%7f",
+        "a" * 5000,
+        "a/" * 3000,
+        "%ff",
+        "..%2f..%2fetc%2fpasswd",
+        "%c0%ae%c0%ae/",
+        "%e2%80%ae",
+    ):
+        for method in ("GET", "HEAD"):
+            response = await api.request(method, f"/dashboard/{path}")
+            assert response.status_code in (400, 404), (method, path, response.status_code)
+    assert (await api.get("/dashboard/")).status_code == 200
