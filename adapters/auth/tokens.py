@@ -12,6 +12,7 @@ from uuid import UUID
 import jwt
 
 from domain.auth import AuthenticationFailed, Principal, Role
+from domain.echo import excerpt
 from domain.events import Tenant
 
 TENANT_CLAIMS = ("client_account_id", "engagement_id")
@@ -83,11 +84,13 @@ class JwtCodec:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
         except jwt.PyJWTError as error:
-            raise AuthenticationFailed(f"the bearer token is malformed: {error}") from None
+            raise AuthenticationFailed(f"the bearer token is malformed: {excerpt(error)}") from None
         key = self._verify_keys.get(algorithm) if isinstance(algorithm, str) else None
         if key is None:
             accepted = ", ".join(sorted(self._verify_keys))
-            raise AuthenticationFailed(f"tokens signed with {algorithm!r} are not accepted (only {accepted})")
+            raise AuthenticationFailed(
+                f"tokens signed with {excerpt(repr(algorithm))} are not accepted (only {accepted})"
+            )
         try:
             claims = jwt.decode(
                 token,
@@ -101,7 +104,7 @@ class JwtCodec:
         except jwt.ExpiredSignatureError:
             raise AuthenticationFailed("the bearer token has expired") from None
         except jwt.PyJWTError as error:
-            raise AuthenticationFailed(f"the bearer token is not valid: {error}") from None
+            raise AuthenticationFailed(f"the bearer token is not valid: {excerpt(error)}") from None
         except (TypeError, ValueError, OverflowError):  # a claim PyJWT's own checks choke on
             raise AuthenticationFailed("the bearer token is not valid: a claim has an unusable value") from None
         for name in NUMERIC_DATE_CLAIMS:
@@ -145,7 +148,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         role = Role(claims["role"])
     except ValueError:
         known = ", ".join(Role)
-        raise AuthenticationFailed(f"the token's role must be one of {known}, not {claims['role']!r}") from None
+        raise AuthenticationFailed(
+            f"the token's role must be one of {known}, not {excerpt(repr(claims['role']))}"
+        ) from None
     try:
         tenant = Tenant(UUID(str(claims["client_account_id"])), UUID(str(claims["engagement_id"])))
     except ValueError:

@@ -18,11 +18,12 @@ from litestar import Request
 from litestar.datastructures import State
 
 from application.orchestrator import MasterFlowOrchestrator
+from domain.echo import excerpt
 from domain.events import Tenant
 from domain.flow import Flow
 from entrypoints.http.auth import DEV_TENANT_HEADERS, principal_of
 from entrypoints.http.paging import POSTGRES_INTEGER_MAX
-from entrypoints.http.problems import BadRequest, excerpt
+from entrypoints.http.problems import BadRequest
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?([0-9]{1,10})"?\s*$', re.ASCII)
 """An ETag this API gives out: a version in ASCII digits (``\\d`` alone would also take other scripts' digits)."""
@@ -110,7 +111,7 @@ def parse_uuid(raw: str, what: str) -> UUID:
     try:
         return UUID(raw.strip())
     except ValueError:
-        raise BadRequest(f"{what} must be a UUID, not {raw[:64]!r}") from None
+        raise BadRequest(f"{what} must be a UUID, not {excerpt(raw)!r}") from None
 
 
 def parse_flow_id(raw: str) -> UUID:

@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from domain.echo import excerpt
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus
 from domain.ports import FlowFilter
@@ -62,7 +63,7 @@ def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
         return tuple(FlowStatus(s) for s in raw)
     except ValueError:
         known = ", ".join(FlowStatus)
-        raise BadRequest(f"status must be one of {known}; got {', '.join(raw)[:100]}", parameter="status") from None
+        raise BadRequest(f"status must be one of {known}; got {excerpt(', '.join(raw))}", parameter="status") from None
 
 
 class FlowController(Controller):
@@ -83,7 +84,7 @@ class FlowController(Controller):
 
     @get(
         "/",
-        responses=problem_responses(400, 422, 503),
+        responses=problem_responses(400, 422, 431, 503),
         operation_id="listFlows",
         summary="List flows, newest first, with cursor pagination",
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from entrypoints.http.problems import BadRequest, excerpt
+from domain.echo import excerpt
+from entrypoints.http.problems import BadRequest
 
 ASCII_DIGITS = re.compile(r"[0-9]{1,10}", re.ASCII)
 POSTGRES_INTEGER_MAX = 2**31 - 1

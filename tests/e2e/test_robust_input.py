@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -254,3 +254,58 @@ async def test_odd_dashboard_paths_are_404_or_400(api: Any) -> None:
             response = await api.request(method, f"/dashboard/{path}")
             assert response.status_code in (400, 404), (method, path, response.status_code)
     assert (await api.get("/dashboard/")).status_code == 200
+
+
+# 6. Smaller conventions: 415, 431, truncated echoes, normalized idempotency targets
+
+
+async def test_a_body_that_is_not_json_on_a_json_route_is_415(api: Any, tenant: Tenant, flow_id: str) -> None:
+    body = json.dumps({"flow_type": "discovery", "name": "x", "configuration": {"data": DISCOVERY_CSV}})
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        h = auth_headers(tenant, **{"Content-Type": content_type})
+        for url in ("/api/v1/flows", f"/api/v1/flows/{flow_id}/input", "/api/v1/discovery/flows/initialize"):
+            assert_problem(await api.post(url, content=body, headers=h), 415, "application/json")
+    as_json = auth_headers(tenant, **{"Content-Type": "application/json; charset=utf-8"})
+    assert (await api.post("/api/v1/flows", content=body, headers=as_json)).status_code == 201
+    problem_json = auth_headers(tenant, **{"Content-Type": "application/merge-patch+json"})
+    assert (await api.post("/api/v1/flows", content=body, headers=problem_json)).status_code == 201
+
+
+async def test_too_many_or_too_large_request_headers_are_431(api: Any, tenant: Tenant) -> None:
+    many = [("X-Filler-" + str(i), "x") for i in range(HEADER_COUNT_LIMIT + 1)]
+    response = await api.get("/api/v1/flows", headers=[*auth_headers(tenant).items(), *many])
+    assert_problem(response, 431, str(HEADER_COUNT_LIMIT))
+    large = {**auth_headers(tenant), "X-Filler": "x" * HEADER_BYTES_LIMIT}
+    assert_problem(await api.get("/api/v1/flows", headers=large), 431, str(HEADER_BYTES_LIMIT))
+    assert_problem(await api.get("/health", headers=large), 431)
+    assert (await api.get("/api/v1/flows", headers=auth_headers(tenant))).status_code == 200
+
+
+async def test_problem_details_echo_at_most_a_short_excerpt_of_client_input(api: Any, tenant: Tenant) -> None:
+    h = auth_headers(tenant)
+    long = "z" * 5000
+    answers = [
+        await api.get(f"/api/v1/flows/{long}", headers=h),
+        await api.get("/api/v1/flows", params={"status": long}, headers=h),
+        await api.get("/api/v1/flows", params={"cursor": long[:500]}, headers=h),
+        await api.get("/api/v1/flows", params={"flow_type": long}, headers=h),
+        await api.post("/api/v1/flows", json={"flow_type": long, "name": "x"}, headers=h),
+        await api.post("/api/v1/flows", json={"flow_type": "discovery", "name": "x", long: 1}, headers=h),
+        await api.post(f"/api/v1/flows/{uuid4()}/execute", json={"phase": long}, headers=h),
+    ]
+    for response in answers:
+        problem = assert_problem(response, (400, 404, 422))
+        assert long[:101] not in json.dumps(problem), (response.request.url, problem)
+
+
+async def test_an_idempotent_retry_naming_the_flow_in_another_case_is_the_same_request(
+    api: Any, tenant: Tenant, flow_id: str
+) -> None:
+    key = {"Idempotency-Key": str(uuid4())}
+    first = await api.post(f"/api/v1/flows/{flow_id}/start", headers=auth_headers(tenant, **key))
+    assert first.status_code == 200, first.text
+    upper = str(UUID(flow_id)).upper()
+    retry = await api.post(f"/api/v1/flows/{upper}/start", headers=auth_headers(tenant, **key))
+    assert retry.status_code == 200, retry.text
+    assert retry.headers.get("idempotent-replayed") == "true"
+    assert retry.content == first.content

@@ -24,6 +24,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.echo import excerpt
 from entrypoints.http.legacy.usage import LegacyRoute
 from entrypoints.http.problems import http_problem, problem
 from entrypoints.settings import LegacySettings
@@ -139,6 +140,6 @@ def gone_problem(request: Request[Any, Any, Any], e: LegacyRouteGone) -> Respons
         410,
         "legacy-route-gone",
         "Legacy route gone",
-        f"{request.method} {request.url.path} has been retired; use {e.successor} instead",
+        f"{request.method} {excerpt(request.url.path)} has been retired; use {e.successor} instead",
         successor=e.successor,
     )
