@@ -23,7 +23,16 @@ import pytest
 from domain.events import Tenant
 from entrypoints.http.app import create_app
 from entrypoints.settings import ApiSettings, AuthSettings, Settings
-from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, asgi_client, auth_headers
+from tests.support import (
+    DISCOVERY_CSV,
+    DISCOVERY_INPUTS,
+    TEST_JWT_SECRET,
+    asgi_client,
+    auth_headers,
+    completed_flow,
+    drive,
+)
+from tests.support import headers as dev_headers
 
 PROBLEM = "application/problem+json"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "BREW")
@@ -177,6 +186,34 @@ async def test_if_match_takes_ascii_digits_only(api: Any, tenant: Tenant, flow_i
         response = await api.post(f"/api/v1/flows/{flow_id}/start", headers=raw)
         assert_problem(response, 400, "If-Match")
     assert (await api.post(f"/api/v1/flows/{flow_id}/start", headers={**h, "If-Match": '"1"'})).status_code == 200
+
+
+# 3. Flow configuration that breaks a phase
+
+
+@pytest.mark.parametrize(
+    "planning_configuration",
+    [{"start_date": "9999-12-31"}, {"start_date": "2027-01-04", "wave_weeks": 10**30}],
+    ids=["start-9999-12-31", "wave-weeks-1e30"],
+)
+async def test_a_configuration_that_breaks_the_schedule_fails_the_flow_not_the_request(
+    client: Any, tenant: Tenant, planning_configuration: dict[str, Any]
+) -> None:
+    """On the dev-mode app (the helpers name the tenant in headers): the created flow runs until its schedule."""
+    discovery = await completed_flow(client, tenant, "discovery", {"data": DISCOVERY_CSV}, DISCOVERY_INPUTS)
+    review = {"recommendation_review": {"approved": True, "overrides": {}}}
+    assessment = await completed_flow(client, tenant, "assessment", {"discovery_flow_id": discovery["flow_id"]}, review)
+    configuration = {"assessment_flow_id": assessment["flow_id"], "wave_size": 1, **planning_configuration}
+    body = {"flow_type": "planning", "name": "far", "configuration": configuration}
+    created = await client.post("/api/v1/flows", json=body, headers=dev_headers(tenant))
+    assert created.status_code == 201, created.text
+    flow = await drive(client, tenant, created.json()["flow_id"], [("start", None)])
+    while flow["status"] == "running":
+        response = await client.post(f"/api/v1/flows/{flow['flow_id']}/execute", headers=dev_headers(tenant))
+        assert response.status_code == 200, response.text
+        flow = response.json()
+    assert flow["status"] == "failed" and flow["current_phase"] == "schedule", flow
+    assert "9999" in flow["error"]
 
 
 # 4. Credentials with absurd claim values
