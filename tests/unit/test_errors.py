@@ -7,6 +7,7 @@ from uuid import uuid4
 import pytest
 
 from domain.auth import AuthenticationFailed
+from domain.echo import excerpt
 from domain.errors import (
     ConcurrentModification,
     FlowBusy,
@@ -23,7 +24,9 @@ from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused, I
 from domain.lifecycle import FlowStatus, Operation
 
 FLOW_ID = uuid4()
-LONG_KEY = "k" * 64 + "TAIL"
+LONG_KEY = "k" * 100 + "TAIL"
+QUOTED = "k" * 99 + "…"
+"""What a message repeats of LONG_KEY: its first 99 characters and an ellipsis (domain/echo.py)."""
 
 
 def test_flow_not_found_names_the_flow() -> None:
@@ -79,10 +82,10 @@ def test_phase_failed_keeps_its_details_and_defaults_them_to_empty() -> None:
     assert str(PhaseFailed("bad input")) == "bad input"
 
 
-def test_invalid_cursor_quotes_at_most_64_characters_of_the_cursor() -> None:
+def test_invalid_cursor_quotes_at_most_100_characters_of_the_cursor() -> None:
     error = InvalidCursor(LONG_KEY)
     assert error.cursor == LONG_KEY
-    assert str(error) == f"'{'k' * 64}' is not a cursor this listing gave out"
+    assert str(error) == f"'{QUOTED}' is not a cursor this listing gave out"
 
 
 @pytest.mark.parametrize("outcome_unknown", [False, True])
@@ -118,18 +121,38 @@ def test_an_idempotent_replay_carries_the_key_and_the_first_answer() -> None:
     assert str(replay) == "idempotency key 'key-1' was answered before"
 
 
-def test_a_reused_key_is_quoted_to_64_characters() -> None:
+def test_a_reused_key_is_quoted_to_100_characters() -> None:
     error = IdempotencyKeyReused(LONG_KEY)
     assert error.key == LONG_KEY
     assert str(error) == (
-        f"the Idempotency-Key {'k' * 64!r} was already used for a different request "
+        f"the Idempotency-Key {QUOTED!r} was already used for a different request "
         "(another operation, flow or body); use a new key for a new request"
     )
 
 
-def test_a_key_in_progress_is_quoted_to_64_characters() -> None:
+def test_a_key_in_progress_is_quoted_to_100_characters() -> None:
     error = IdempotencyKeyInProgress(LONG_KEY)
     assert error.key == LONG_KEY
     assert str(error) == (
-        f"a request with the Idempotency-Key {'k' * 64!r} is still in progress; retry after it has finished"
+        f"a request with the Idempotency-Key {QUOTED!r} is still in progress; retry after it has finished"
     )
+
+
+def test_a_long_flow_type_phase_or_replayed_key_is_quoted_to_100_characters() -> None:
+    assert str(UnknownFlowType(LONG_KEY, ["fake"])) == f"unknown flow type '{QUOTED}'; known types: fake"
+    assert UnknownFlowType(LONG_KEY).flow_type == LONG_KEY
+    unknown = UnknownPhase(FLOW_ID, LONG_KEY, ["collect"])
+    assert (unknown.phase, str(unknown)) == (
+        LONG_KEY,
+        f"flow {FLOW_ID} has no phase '{QUOTED}'; its phases are: collect",
+    )
+    replay = IdempotentReplay(LONG_KEY, StoredResponse(200, b""))
+    assert (replay.key, str(replay)) == (LONG_KEY, f"idempotency key {QUOTED!r} was answered before")
+
+
+def test_an_excerpt_keeps_input_up_to_its_limit_and_cuts_longer_input_to_it() -> None:
+    assert excerpt("x" * 100) == "x" * 100
+    assert excerpt("x" * 101) == "x" * 99 + "…"
+    assert excerpt("abcdef", limit=4) == "abc…"
+    assert excerpt("abcd", limit=4) == "abcd"
+    assert excerpt(12345, limit=3) == "12…"
