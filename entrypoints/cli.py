@@ -95,8 +95,13 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when every flow is consistent, 1 when any is not (each named on standard output)."""
     import asyncio
 
+    from application.consistency import InvalidAuditLimit, checked_limit
     from entrypoints.container import build_container
 
+    try:
+        checked_limit(args.limit)
+    except InvalidAuditLimit as error:
+        raise SystemExit(f"mfo audit: --{error}") from None
     container = build_container(resolve_settings(settings))
 
     async def audit() -> Any:

@@ -41,6 +41,12 @@ def auth_headers(
     return {"Authorization": f"Bearer {token}", **extra}
 
 
+def platform_headers(subject: str = "platform-tester", **extra: str) -> dict[str, str]:
+    """An ``Authorization: Bearer`` header with the platform operator's token (no tenant), accepted in every mode."""
+    token = JwtCodec(secret=TEST_JWT_SECRET).mint(None, Role.PLATFORM, subject)
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
 async def snapshot(engine: AsyncEngine, flow_id: UUID) -> dict[str, Any]:
     """Everything stored about a flow, read on a separate connection."""
     async with engine.connect() as connection:

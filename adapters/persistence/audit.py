@@ -1,4 +1,4 @@
-"""The consistency auditor: one set-based SQL statement over every flow of every tenant.
+"""The consistency auditor: one set-based SQL statement over every flow of every tenant, or of one tenant.
 
 A flow is reported when its child record is missing, its child status is not the one the master status maps to,
 its child or its stored CrewAI state reflects another master version or status, a flow type that runs through
@@ -31,7 +31,27 @@ def _code(column: str, statuses: Iterable[str]) -> str:
     return f"CASE {column} {cases} ELSE 0 END"
 
 
-def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str]) -> str:
+TENANT_PARAMETERS = ("client_account_id", "engagement_id")
+
+
+def tenant_condition(tenant_scoped: bool) -> str:
+    """The ``WHERE`` of every table the audit reads: nothing, or the tenant's two columns as bound parameters."""
+    if not tenant_scoped:
+        return ""
+    return " WHERE " + " AND ".join(f"{column} = :{column}" for column in TENANT_PARAMETERS)
+
+
+def tenant_parameters(tenant: Tenant | None) -> dict[str, UUID]:
+    if tenant is None:
+        return {}
+    return {"client_account_id": tenant.client_account_id, "engagement_id": tenant.engagement_id}
+
+
+def flows_checked_sql(tenant_scoped: bool = False) -> str:
+    return "SELECT count(*) FROM flows" + tenant_condition(tenant_scoped)
+
+
+def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_scoped: bool = False) -> str:
     """One pass: every stored view of every flow, grouped by flow id, and the groups that disagree.
 
     Before the grouping, every view is reduced to one integer: ``version * 32 + status code``, where a status code
@@ -43,13 +63,20 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str]) -> str:
     ``flows`` include the tenant, so these rows cannot belong to another tenant. The texts of a reported flow's
     child and CrewAI statuses are read back by key, for the report only. When a flow has more than one child
     record, the one reflecting the highest version is compared.
+
+    ``tenant_scoped``: every table read (flows, CrewAI states, events, each child table) is restricted to the tenant
+    in the bound parameters ``:client_account_id`` and ``:engagement_id`` (a tenant's own audit, over the tenant
+    prefix of every index); otherwise every tenant's flows are read.
     """
+    where = tenant_condition(tenant_scoped)
     tables = sorted(child_tables)
     as_master = _code("status", [str(s) for s in FlowStatus])
     as_child = _code("status", [child_status_for(s) for s in FlowStatus])
     bridged = ", ".join(f"'{name}'" for name in sorted(bridged_types)) or "NULL"
     child = f"master_version * {SHIFT} + {as_child}"
-    children = "".join(f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL FROM {t}" for t in tables)
+    children = "".join(
+        f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL FROM {t}{where}" for t in tables
+    )
     key = " AND ".join(f"v.{k} = f.{k}" for k in ("client_account_id", "engagement_id", "flow_id"))
     child_text = (
         "coalesce(" + ", ".join(f"(SELECT v.status FROM {table} v WHERE {key})" for table in tables) + ")"
@@ -94,9 +121,10 @@ WITH grouped AS (
     SELECT flow_id, max(m) AS master, max(ref) AS master_ref, count(c) AS children, max(c) AS child,
            max(s) AS crewai, count(e) AS events, max(e) AS last_event
     FROM (
-        SELECT flow_id, {master}, ctid, NULL::bigint, NULL::bigint, NULL::integer FROM flows
-        UNION ALL SELECT flow_id, NULL, NULL, NULL, master_version * {SHIFT} + {as_master}, NULL FROM crewai_flow_states
-        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version FROM flow_events{children}
+        SELECT flow_id, {master}, ctid, NULL::bigint, NULL::bigint, NULL::integer FROM flows{where}
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, master_version * {SHIFT} + {as_master}, NULL
+        FROM crewai_flow_states{where}
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version FROM flow_events{where}{children}
     ) AS views (flow_id, m, ref, c, s, e)
     GROUP BY flow_id
 ), disagreeing AS (
@@ -119,20 +147,22 @@ class SqlConsistencyAuditor:
         self._child_tables = sorted(child_tables)
         self._bridged_types = sorted(bridged_types)
 
-    async def audit(self, limit: int = 100) -> AuditReport:
+    async def audit(self, limit: int = 100, tenant: Tenant | None = None) -> AuditReport:
+        """Every tenant's flows, or only ``tenant``'s (its counts and findings alone)."""
+        scoped, parameters = tenant is not None, tenant_parameters(tenant)
         started = time.perf_counter()
         async with self._engine.connect() as connection:
             await connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             for setting in (f"work_mem = '{WORK_MEM}'", "max_parallel_workers_per_gather = 0", "jit = off"):
                 await connection.execute(text(f"SET LOCAL {setting}"))
-            checked = (await connection.execute(text("SELECT count(*) FROM flows"))).scalar_one()
+            checked = (await connection.execute(text(flows_checked_sql(scoped)), parameters)).scalar_one()
             present = [
                 table
                 for table in self._child_tables
                 if (await connection.execute(text("SELECT to_regclass(:t)"), {"t": table})).scalar_one() is not None
             ]
-            sql = text(audit_sql(present, self._bridged_types))
-            rows = (await connection.execute(sql, {"limit": max(limit, 1)})).mappings().all()
+            sql = text(audit_sql(present, self._bridged_types, scoped))
+            rows = (await connection.execute(sql, {"limit": max(limit, 1), **parameters})).mappings().all()
         inconsistent = rows[0]["inconsistent"] if rows else 0
         findings = [
             AuditFinding(

@@ -18,7 +18,7 @@ from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import ObservabilitySettings
 from tests.observing import JsonLines, scrape, value
-from tests.support import DISCOVERY_CSV, asgi_client
+from tests.support import DISCOVERY_CSV, asgi_client, platform_headers
 
 
 class Receiver:
@@ -90,7 +90,7 @@ async def test_periodic_audit_logs_sets_the_metric_and_posts_the_alert(
                 if value(scraped, "mfo_drift_alerts_total", result="delivered") >= 1:
                     break
                 await asyncio.sleep(0.1)
-            latest = (await client.get("/api/v1/admin/consistency/latest")).json()
+            latest = (await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())).json()
 
         alert = receiver.delivered()[0]
         assert [status for status, _ in receiver.received[:2]] == [500, 204]  # retried after the failure

@@ -14,7 +14,7 @@ from adapters.persistence.audit_runs import PgAuditLock
 from domain.events import Tenant
 from entrypoints.http.app import create_app
 from tests.observing import JsonLines, scrape, value
-from tests.support import DISCOVERY_CSV, asgi_client, headers
+from tests.support import DISCOVERY_CSV, asgi_client, headers, platform_headers
 
 
 @pytest.fixture
@@ -106,11 +106,11 @@ async def test_the_latest_audit_is_stored_and_served(settings, container) -> Non
     async with container.engine().begin() as connection:
         await connection.execute(text("DELETE FROM consistency_audit_runs"))
     async with asgi_client(create_app(settings, container)) as client:
-        none = await client.get("/api/v1/admin/consistency/latest")
+        none = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
         assert none.status_code == 404 and none.headers["content-type"].startswith("application/problem+json")
         assert none.json()["type"].endswith("/no-audit-yet")
-        report = (await client.get("/api/v1/admin/consistency")).json()
-        latest = await client.get("/api/v1/admin/consistency/latest")
+        report = (await client.get("/api/v1/admin/consistency", headers=platform_headers())).json()
+        latest = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
         assert latest.status_code == 200
         run = latest.json()
         assert run["trigger"] == "api" and run["flows_checked"] == report["flows_checked"]
