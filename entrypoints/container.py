@@ -13,6 +13,7 @@ from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
 from adapters.clock import SystemClock
 from adapters.crewai_bridge import through_crewai
 from adapters.flow_types.child_table import CHILD_TABLES
+from adapters.observability.gauge_cache import CachedGauges
 from adapters.observability.logs import install_json_handler, log_context
 from adapters.observability.metrics import MfoMetrics
 from adapters.observability.observer import TelemetryObserver
@@ -199,7 +200,11 @@ class Container(containers.DeclarativeContainer):
         findings_limit=settings.provided.observability.audit_findings_limit,
         interval_seconds=settings.provided.observability.audit_interval_seconds,
     )
-    database_gauges = providers.Factory(DatabaseGauges, engine)
+    database_gauges = providers.Singleton(  # one cache per process: a scrape storm reads the database once
+        CachedGauges,
+        providers.Factory(DatabaseGauges, engine),
+        settings.provided.observability.metrics_cache_seconds,
+    )
     log_context = providers.Object(log_context)
     install_json_logs = providers.Object(install_json_handler)
     phase_worker = providers.Factory(build_phase_worker, settings, orchestrator.provider)

@@ -72,6 +72,7 @@ async def test_periodic_audit_logs_sets_the_metric_and_posts_the_alert(
         alert_webhook_url=receiver.url,
         alert_attempts=3,
         alert_backoff_seconds=0.05,
+        metrics_cache_seconds=0,  # the gauge must show the drift at the scrape after the alert
     )
     settings = replace(settings, observability=observing)
     container = build_container(settings)

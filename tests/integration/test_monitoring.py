@@ -168,3 +168,34 @@ async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, te
         root = by_id[root.parent.span_id]
     assert root.attributes["mfo.flow_id"] == str(flow.flow_id) and root.attributes["mfo.outcome"] == "ok"
     assert len({span.context.trace_id for span in spans}) == 1
+
+
+async def test_a_scrape_storm_runs_the_gauge_queries_once(settings, container) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from dependency_injector import providers
+
+    from adapters.observability.gauge_cache import CachedGauges
+    from entrypoints.container import build_container, dispose_engines
+    from entrypoints.settings import ObservabilitySettings
+
+    cached = replace(settings, observability=ObservabilitySettings(metrics_cache_seconds=5))
+    wired = build_container(cached)
+    assert isinstance(wired.database_gauges(), CachedGauges)
+    assert wired.database_gauges() is wired.database_gauges()  # one cache per process, not one per scrape
+    await dispose_engines(wired)
+
+    class CountingDatabaseGauges(DatabaseGauges):
+        reads = 0
+
+        async def read(self):  # type: ignore[no-untyped-def]
+            CountingDatabaseGauges.reads += 1
+            return await super().read()
+
+    own = build_container(cached)
+    own.database_gauges.override(providers.Object(CachedGauges(CountingDatabaseGauges(container.engine()), 5)))
+    async with asgi_client(create_app(cached, own)) as client:
+        scrapes = [await scrape(client) for _ in range(25)]
+    assert CountingDatabaseGauges.reads == 1
+    assert all(value(s, "mfo_metrics_database_up") == 1 for s in scrapes)
+    await dispose_engines(own)
