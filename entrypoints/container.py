@@ -14,7 +14,7 @@ from adapters.clock import SystemClock
 from adapters.crewai_bridge import through_crewai
 from adapters.flow_types.child_table import CHILD_TABLES
 from adapters.observability.gauge_cache import CachedGauges
-from adapters.observability.logs import install_json_handler, log_context
+from adapters.observability.logs import install_json_handler, log_context, set_log_fields
 from adapters.observability.metrics import MfoMetrics
 from adapters.observability.observer import TelemetryObserver
 from adapters.observability.scrape import DatabaseGauges
@@ -206,6 +206,7 @@ class Container(containers.DeclarativeContainer):
         settings.provided.observability.metrics_cache_seconds,
     )
     log_context = providers.Object(log_context)
+    log_fields = providers.Object(set_log_fields)  # the guard's: the credential's tenant, until the request ends
     install_json_logs = providers.Object(install_json_handler)
     phase_worker = providers.Factory(build_phase_worker, settings, orchestrator.provider)
 

@@ -28,6 +28,7 @@ from litestar.handlers import BaseRouteHandler
 from domain.auth import AuthenticationFailed, Principal, Role
 from domain.events import Tenant
 from entrypoints.http.problems import BadRequest, problem
+from entrypoints.http.request_context import bind_log_tenant
 
 PROTECTED_PREFIX = "/api/v1"
 ROLE = "role"
@@ -139,6 +140,7 @@ async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> No
         raise AuthenticationFailed("this route needs a bearer token or an API key", missing=True)
     check_access(principal, handler, connection.scope["method"])
     connection.state[PRINCIPAL] = principal
+    bind_log_tenant(connection, principal.tenant)
 
 
 def principal_of(request: Request) -> Principal:
