@@ -400,7 +400,7 @@ function renderTimeline() {
 }
 
 // ---- the consistency audit: the latest stored one when there is one, else an on-demand run ---------------------
-// The stored (system-wide) runs are the platform operator's: a tenant's admin is refused them (403) and gets its
+// The stored (system-wide) runs are the platform operator's: a tenant's admin is refused them (401/403) and gets its
 // own tenant's audit on demand instead, which is stored nowhere.
 
 async function refreshAudit(runNow = false) {
@@ -419,7 +419,7 @@ async function refreshAudit(runNow = false) {
 
 async function loadAudit(runNow) {
   if (!runNow) {
-    const latest = await api("/api/v1/admin/consistency/latest", { accept: [403, 404] });
+    const latest = await api("/api/v1/admin/consistency/latest", { accept: [401, 403, 404] });
     if (latest.status === 200 && !newer(view.audit, latest.data)) {
       view.audit = latest.data;
       view.auditSource = latest.data.trigger ? `stored, run by ${latest.data.trigger}` : "stored";
