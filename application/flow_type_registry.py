@@ -1,63 +1,94 @@
-"""The flow-type registry: every flow type the orchestrator can reach, by name."""
+"""The flow-type registry: every flow type the orchestrator can reach, by name, and how to build its adapter.
+
+A definition is checked once, when it is registered; building its adapter on a unit of work is then a plain call.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from application.direct_flow_type import DirectFlowType
 from domain.errors import FlowTypeRegistrationError, UnknownFlowType
 from domain.flow_types import FlowTypeDefinition
 from domain.ports import FlowTypeAdapter, UnitOfWork
 
+AdapterFactory = Callable[[UnitOfWork], FlowTypeAdapter]
+"""Builds a type's adapter on one unit of work (one per request)."""
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_SHARED_CHILD_COLUMNS = frozenset(
+    {"client_account_id", "engagement_id", "flow_id", "status", "master_version", "progress_percent", "updated_at"}
+)
+
+
+def direct(definition: FlowTypeDefinition) -> AdapterFactory:
+    """The adapter factory of a type whose phases run as plain calls of its handlers."""
+    return lambda uow: DirectFlowType(definition, uow)
+
+
+@dataclass(frozen=True)
+class RegisteredFlowType:
+    definition: FlowTypeDefinition
+    adapter: AdapterFactory
 
 
 class FlowTypeRegistry:
     def __init__(self, definitions: Iterable[FlowTypeDefinition] = ()) -> None:
-        self._definitions: dict[str, FlowTypeDefinition] = {}
+        self._types: dict[str, RegisteredFlowType] = {}
         for definition in definitions:
             self.register(definition)
 
-    def register(self, definition: FlowTypeDefinition, *, source: str = "") -> None:
+    def register(
+        self, definition: FlowTypeDefinition, *, source: str = "", adapter: AdapterFactory | None = None
+    ) -> None:
+        """Add a flow type; its adapter is ``adapter`` (by default :func:`direct`). Refuses a malformed definition
+        or a name already taken, naming ``source``."""
         where = f" (from {source})" if source else ""
         if not isinstance(definition, FlowTypeDefinition):
             raise FlowTypeRegistrationError(
                 f"flow type registration{where} must be a FlowTypeDefinition, got {type(definition).__name__}"
             )
-        problem = _malformation(definition)
+        problem = malformation(definition)
         if problem:
             raise FlowTypeRegistrationError(f"flow type '{definition.name}'{where} is malformed: {problem}")
-        if definition.name in self._definitions:
+        if definition.name in self._types:
             raise FlowTypeRegistrationError(f"flow type '{definition.name}'{where} is already registered")
-        self._definitions[definition.name] = definition
+        self._types[definition.name] = RegisteredFlowType(definition, adapter or direct(definition))
+
+    def with_adapters(
+        self, wrap: Callable[[FlowTypeDefinition, AdapterFactory], AdapterFactory | None]
+    ) -> FlowTypeRegistry:
+        """The same types, each adapter factory replaced by ``wrap(definition, factory)`` (None: kept as it is)."""
+        registry = FlowTypeRegistry()
+        for registered in self._types.values():
+            wrapped = wrap(registered.definition, registered.adapter)
+            registry.register(registered.definition, adapter=wrapped or registered.adapter)
+        return registry
 
     def names(self) -> list[str]:
-        return sorted(self._definitions)
+        return sorted(self._types)
 
     def definitions(self) -> list[FlowTypeDefinition]:
-        return [self._definitions[name] for name in self.names()]
+        return [self._types[name].definition for name in self.names()]
 
     def get(self, name: str) -> FlowTypeDefinition:
+        return self._registered(name).definition
+
+    def adapter_for(self, name: str, uow: UnitOfWork) -> FlowTypeAdapter:
+        """The type's adapter, built on ``uow``: every write it makes is in that unit of work's transaction."""
+        return self._registered(name).adapter(uow)
+
+    def _registered(self, name: str) -> RegisteredFlowType:
         try:
-            return self._definitions[name]
+            return self._types[name]
         except KeyError:
             raise UnknownFlowType(name, self.names()) from None
 
-    def adapter_for(self, name: str, uow: UnitOfWork) -> FlowTypeAdapter:
-        """Build the type's adapter on ``uow`` and check it is what it was registered as."""
-        definition = self.get(name)
-        adapter = definition.factory(uow)
-        if not isinstance(adapter, FlowTypeAdapter):
-            raise FlowTypeRegistrationError(f"flow type '{name}': its factory built {adapter!r}, not a FlowTypeAdapter")
-        if adapter.name != name or tuple(adapter.phases) != definition.phases:
-            raise FlowTypeRegistrationError(
-                f"flow type '{name}': its adapter calls itself '{adapter.name}' with phases {list(adapter.phases)}, "
-                f"but was registered with phases {list(definition.phases)}"
-            )
-        return adapter
 
-
-def _malformation(definition: FlowTypeDefinition) -> str | None:
+def malformation(definition: FlowTypeDefinition) -> str | None:
+    """What is wrong with ``definition``, or None."""
     if not isinstance(definition.name, str) or not _NAME.match(definition.name):
         return "its name must be lower-case letters, digits and underscores, starting with a letter"
     phases = definition.phases
@@ -67,8 +98,26 @@ def _malformation(definition: FlowTypeDefinition) -> str | None:
         return "every phase name must be lower-case letters, digits and underscores"
     if len(set(phases)) != len(phases):
         return "its phase names must be unique"
-    if not set(definition.input_phases) <= set(phases):
-        return "its input phases must be among its phases"
-    if not callable(definition.factory):
-        return "its factory is not callable"
+    if set(definition.run) != set(phases):
+        return f"it must have one run handler per phase (phases {list(phases)}, handlers {sorted(definition.run)})"
+    if not set(definition.accept) <= set(phases):
+        return "its input phases (the keys of 'accept') must be among its phases"
+    if not all(callable(h) for h in [*definition.run.values(), *definition.accept.values()]):
+        return "every phase handler must be callable"
+    if not callable(definition.validate_configuration):
+        return "its validate_configuration is not callable"
+    return _child_table_malformation(definition)
+
+
+def _child_table_malformation(definition: FlowTypeDefinition) -> str | None:
+    table = definition.child_table
+    if not _NAME.match(getattr(table, "name", "") or ""):
+        return "its child table needs a name of lower-case letters, digits and underscores"
+    names = [column.name for column in table.columns]
+    if len(set(names)) != len(names) or not all(_NAME.match(n) for n in names):
+        return "its child table's column names must be unique lower-case identifiers"
+    if _SHARED_CHILD_COLUMNS & set(names):
+        return f"its child table may not redefine the shared columns {sorted(_SHARED_CHILD_COLUMNS & set(names))}"
+    if not callable(table.project):
+        return "its child table's project is not callable"
     return None

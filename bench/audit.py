@@ -21,9 +21,10 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.flow_types.child_table import CHILD_TABLES
 from adapters.persistence.audit import SqlConsistencyAuditor
+from adapters.persistence.database import Database
 from adapters.persistence.migrate import upgrade
+from adapters.persistence.schema import built_in_child_table_names
 from bench.seed import seed_flows
 
 CORRUPT = "UPDATE discovery_flows SET status = 'paused' WHERE flow_id IN (SELECT flow_id FROM flows LIMIT :k)"
@@ -49,7 +50,8 @@ async def main(url: str, flows: int, repeat: int) -> dict:
     seeded = time.perf_counter() - started
     async with engine.begin() as connection:
         await connection.execute(text(CORRUPT), {"k": 10})
-    auditor = SqlConsistencyAuditor(engine, CHILD_TABLES, ["discovery"])
+    database = Database(url)
+    auditor = SqlConsistencyAuditor(database, built_in_child_table_names(), ["discovery"])
     report = await auditor.audit(limit=100)
     assert report.flows_checked == flows and report.inconsistent == 10, report
 
@@ -63,6 +65,7 @@ async def main(url: str, flows: int, repeat: int) -> dict:
     base = await timed(baseline, repeat)
     audited = await timed(audit, repeat)
     await engine.dispose()
+    await database.close()
     return {
         "flows": flows,
         "seed_seconds": round(seeded, 1),

@@ -34,9 +34,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.auth import JwtCodec
-from adapters.flow_types.child_table import CHILD_TABLES
 from adapters.persistence.audit import SqlConsistencyAuditor
+from adapters.persistence.database import Database
 from adapters.persistence.migrate import upgrade
+from adapters.persistence.schema import built_in_child_table_names
 from bench.loadgen import credential_headers, md5_uuid, seeded_tenant
 from bench.report import STATUS_LEVELS, write_report
 from bench.seed import TENANTS, seed_flows
@@ -322,7 +323,8 @@ def crewai_import_seconds() -> dict[str, float]:
 async def audit_seconds(url: str, repeat: int) -> dict[str, Any]:
     """The audit's median time over ``repeat`` runs, and a plain scan of the same tables as its baseline."""
     engine = create_async_engine(url)
-    auditor = SqlConsistencyAuditor(engine, CHILD_TABLES, ["discovery"])
+    database = Database(url)
+    auditor = SqlConsistencyAuditor(database, built_in_child_table_names(), ["discovery"])
     audits, scans = [], []
     for _ in range(repeat):
         audits.append((await auditor.audit(limit=10)).seconds)
@@ -331,6 +333,7 @@ async def audit_seconds(url: str, repeat: int) -> dict[str, Any]:
             await connection.execute(text(SCAN))
             scans.append(round(time.perf_counter() - started, 3))
     await engine.dispose()
+    await database.close()
     return {"audit_s": statistics.median(audits), "scan_s": statistics.median(scans), "runs": audits}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -33,31 +33,14 @@ def progress_percent_of(phases: Sequence[Phase]) -> int:
     return round(100 * done / len(phases)) if phases else 100
 
 
-@dataclass(frozen=True)
+@dataclass
 class FlowSummary:
     """What a list of flows shows of each: the flow without its configuration and phase results, so a page of them
-    is read without those (possibly large) documents. Read-only: changes load the whole :class:`Flow`."""
+    is read without those (possibly large) documents. Read-only: changes load the whole :class:`Flow`.
 
-    flow_id: UUID
-    tenant: Tenant
-    flow_type: str
-    name: str
-    status: FlowStatus
-    current_phase: str | None
-    phases: tuple[Phase, ...]
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    auto_run: bool = False
+    Its fields are the flow's, declared once: :class:`Flow` adds the two documents to them.
+    """
 
-    @property
-    def progress_percent(self) -> int:
-        return progress_percent_of(self.phases)
-
-
-@dataclass
-class Flow:
     flow_id: UUID
     tenant: Tenant
     flow_type: str
@@ -65,15 +48,27 @@ class Flow:
     status: FlowStatus
     current_phase: str | None
     phases: list[Phase]
-    configuration: dict[str, Any]
-    phase_results: dict[str, Any]
     error: str | None
     created_at: datetime
     updated_at: datetime
     version: int
     auto_run: bool = False
     """Started with ``auto_run``: while running, its phases run in the background (domain.background)."""
+
+    @property
+    def progress_percent(self) -> int:
+        return progress_percent_of(self.phases)
+
+
+@dataclass
+class Flow(FlowSummary):
+    configuration: dict[str, Any] = field(default_factory=dict)
+    phase_results: dict[str, Any] = field(default_factory=dict)
+    loaded_version: int = field(default=0, repr=False, compare=False)
+    """The version the flow had when it was read (0: created in this unit of work); saving checks it is still the
+    stored one."""
     pending_events: list[FlowEvent] = field(default_factory=list, repr=False, compare=False)
+    """The events of this unit of work's changes, oldest first: what the event log appends."""
 
     # -- creation and replay -------------------------------------------------------------
 
@@ -151,25 +146,9 @@ class Flow:
     def next_pending_phase(self) -> str | None:
         return next((p.name for p in self.phases if p.state == PhaseState.PENDING), None)
 
-    @property
-    def progress_percent(self) -> int:
-        return progress_percent_of(self.phases)
-
     def summary(self) -> FlowSummary:
-        return FlowSummary(
-            flow_id=self.flow_id,
-            tenant=self.tenant,
-            flow_type=self.flow_type,
-            name=self.name,
-            status=self.status,
-            current_phase=self.current_phase,
-            phases=tuple(Phase(p.name, p.state) for p in self.phases),
-            error=self.error,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            version=self.version,
-            auto_run=self.auto_run,
-        )
+        shared = {f.name: getattr(self, f.name) for f in fields(FlowSummary)}
+        return FlowSummary(**{**shared, "phases": [Phase(p.name, p.state) for p in self.phases]})
 
     # -- simple transitions ----------------------------------------------------------------
 

@@ -1,30 +1,116 @@
-"""How a flow type is registered."""
+"""How a flow type is declared: its phases, their handlers, and its child table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
+from uuid import UUID
 
-from domain.ports import FlowTypeAdapter, UnitOfWork
+from domain.events import Tenant
+from domain.flow import Flow
+from domain.phases import PhaseOutcome
 
-AdapterFactory = Callable[[UnitOfWork], FlowTypeAdapter]
+
+class FlowReader(Protocol):
+    async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        """The flow, or ``FlowNotFound`` (also for another tenant's flow)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PhaseContext:
+    """What a phase handler may use besides its flow: a reader of the tenant's other flows (as assessment reads the
+    discovery it starts from)."""
+
+    flows: FlowReader
+
+
+RunPhase = Callable[[Flow, PhaseContext], Awaitable[PhaseOutcome]]
+"""Run a phase on the flow's input. Raise ``PhaseFailed`` for a failure of the flow's own data."""
+AcceptInput = Callable[[Flow, dict[str, Any], PhaseContext], Awaitable[PhaseOutcome]]
+"""Take a client's input for a phase that waits for it. Raise ``InvalidFlowInput`` for unacceptable input."""
+
+
+def pure_phase(handler: Callable[[Flow], PhaseOutcome]) -> RunPhase:
+    """A phase that needs nothing but its flow, written as a plain function, as a :data:`RunPhase`."""
+
+    async def run(flow: Flow, _: PhaseContext) -> PhaseOutcome:
+        return handler(flow)
+
+    run.__name__ = run.__qualname__ = handler.__name__
+    return run
+
+
+def pure_input(handler: Callable[[Flow, dict[str, Any]], PhaseOutcome]) -> AcceptInput:
+    """An input handler that needs nothing but its flow and the input, as an :data:`AcceptInput`."""
+
+    async def accept(flow: Flow, payload: dict[str, Any], _: PhaseContext) -> PhaseOutcome:
+        return handler(flow, payload)
+
+    accept.__name__ = accept.__qualname__ = handler.__name__
+    return accept
+
+
+class ColumnKind(StrEnum):
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    TEXT = "text"
+    UUID = "uuid"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class ChildColumn:
+    name: str
+    kind: ColumnKind
+    nullable: bool = True
+
+
+def no_columns(flow: Flow) -> Mapping[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    """A flow type's own table of its view of each flow.
+
+    Every child table has the shared columns (the tenant, ``flow_id``, ``status``, ``master_version``,
+    ``progress_percent``, ``updated_at``); ``columns`` are the type's own, and ``project`` computes their values
+    from the master flow each time the child row is written.
+    """
+
+    name: str
+    columns: tuple[ChildColumn, ...] = ()
+    project: Callable[[Flow], Mapping[str, Any]] = no_columns
+
+
+def any_configuration(configuration: dict[str, Any]) -> None:
+    """Accepts every configuration."""
 
 
 @dataclass(frozen=True)
 class FlowTypeDefinition:
-    """A flow type as it is registered: its name, its ordered phases and how to build its adapter.
+    """A flow type as it is registered: its name, its ordered phases, a handler per phase, its child table.
 
-    ``factory`` receives the request's unit of work, so the adapter it builds writes
-    through the same session and transaction as the orchestrator.
+    ``run`` has a handler for every phase; ``accept`` one for every phase that waits for a client's input (its
+    ``input_phases``). ``validate_configuration`` checks a new flow's configuration before it is stored (raising
+    ``InvalidFlowInput`` that names the field), so that no phase later fails on a value it cannot take.
     """
 
     name: str
     phases: tuple[str, ...]
-    factory: AdapterFactory
+    run: Mapping[str, RunPhase]
+    child_table: ChildTable
+    accept: Mapping[str, AcceptInput] = field(default_factory=dict)
     description: str = ""
-    input_phases: tuple[str, ...] = ()
+    validate_configuration: Callable[[dict[str, Any]], None] = any_configuration
     example_configuration: dict[str, Any] = field(default_factory=dict)
     """A configuration that runs every phase; shown in the API and used by the consistency harness."""
     example_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """For each input phase, a body that completes it."""
+
+    @property
+    def input_phases(self) -> tuple[str, ...]:
+        return tuple(phase for phase in self.phases if phase in self.accept)

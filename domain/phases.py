@@ -20,9 +20,11 @@ class PhaseOutcome:
     error: str | None = None
     trace: dict[str, Any] = field(default_factory=dict, compare=False)
     """How the phase ran (delegation timings, bridge events). Recorded with the event, never replayed."""
+    bridge_state: dict[str, Any] | None = field(default=None, compare=False)
+    """The state the CrewAI bridge's kickoff left, stored with the child record in the same transaction."""
 
     def with_trace(self, **trace: Any) -> PhaseOutcome:
-        return PhaseOutcome(self.kind, self.result, self.error, {**self.trace, **trace})
+        return PhaseOutcome(self.kind, self.result, self.error, {**self.trace, **trace}, self.bridge_state)
 
     @classmethod
     def completed(cls, result: dict[str, Any]) -> PhaseOutcome:

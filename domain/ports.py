@@ -6,13 +6,14 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
 from domain.auth import Principal
 from domain.background import PhaseJob
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
+from domain.flow_types import ChildTable
 from domain.idempotency import StoredResponse
 from domain.lifecycle import FlowStatus
 from domain.phases import PhaseOutcome
@@ -47,10 +48,13 @@ class FlowRepository(Protocol):
         """Like ``get``, and locks the flow until the unit of work ends."""
         ...
 
-    async def add(self, flow: Flow) -> None: ...
+    async def add(self, flow: Flow) -> None:
+        """Store a flow this unit of work created; its ``loaded_version`` becomes its version."""
+        ...
 
     async def save(self, flow: Flow) -> None:
-        """Write the flow's new state; the stored version must be the one it was loaded at."""
+        """Write the flow's new state; the stored version must still be ``flow.loaded_version`` (else
+        :class:`VersionConflict`), which then becomes the flow's version."""
         ...
 
     async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
@@ -105,11 +109,59 @@ class IdempotencyStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ChildRecord:
+    """A flow type's own view of a flow, as its child table stores it."""
+
+    flow_id: UUID
+    status: str
+    master_version: int
+    progress_percent: int
+    details: dict[str, Any] = field(default_factory=dict)
+    mirrors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Other stored views of the flow kept beside the child (such as the CrewAI state), each with the
+    ``status`` and ``master_version`` it reflects."""
+
+
+class ChildRecords(Protocol):
+    """Every flow type's child rows, written in the unit of work's transaction."""
+
+    async def save(self, table: ChildTable, flow: Flow) -> None:
+        """Create or update the flow's row in ``table``: the shared columns from the master flow (its child status,
+        version and progress) and the type's own, ``table.project(flow)``."""
+        ...
+
+    async def load(self, table: ChildTable, tenant: Tenant, flow_id: UUID) -> ChildRecord | None: ...
+
+    async def load_with_bridge_state(
+        self, table: ChildTable, tenant: Tenant, flow_id: UUID
+    ) -> tuple[ChildRecord | None, dict[str, Any] | None]:
+        """The child record and the flow's stored bridge state (None where there is none), read together."""
+        ...
+
+
+class BridgeStates(Protocol):
+    """The state an execution bridge (the CrewAI bridge) keeps of each flow between its kickoffs, stored in the unit
+    of work's transaction: a mirror that records the master status and version it reflects."""
+
+    async def load(self, tenant: Tenant, flow_id: UUID) -> dict[str, Any] | None: ...
+
+    async def save(self, flow: Flow, state: dict[str, Any]) -> None:
+        """Write the whole state (its ``status`` and ``master_version`` included)."""
+        ...
+
+    async def follow(self, flow: Flow) -> bool:
+        """Move the stored state to the master's status and version; False when the flow has no stored state."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Commits only when asked; rolls back on exit otherwise."""
 
     flows: FlowRepository
     events: FlowEventLog
+    children: ChildRecords
+    bridge_states: BridgeStates
     work_queue: WorkQueue
     idempotency: IdempotencyStore
 
@@ -132,44 +184,24 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class ChildRecord:
-    """A flow type's own view of a flow, as its child table stores it."""
-
-    flow_id: UUID
-    status: str
-    master_version: int
-    progress_percent: int
-    details: dict[str, Any] = field(default_factory=dict)
-    mirrors: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Other stored views of the flow kept beside the child (such as the CrewAI state), each with the
-    ``status`` and ``master_version`` it reflects."""
-
-
-@runtime_checkable
 class FlowTypeAdapter(Protocol):
-    """What every flow type implements. One instance serves one unit of work."""
-
-    name: str
-    phases: tuple[str, ...]
+    """A flow type as the orchestrator reaches it (``get_flow_service``), built by the registry on one unit of work:
+    its phases, run directly or through the CrewAI bridge, and its child record."""
 
     async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
-        """Do the phase's work on the flow's input. Raise ``PhaseFailed`` for a failure of the data."""
+        """Do the phase's work on the flow's input. A ``PhaseFailed`` is the phase's failure."""
         ...
 
     async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
         """Take a client's input for a phase that waits for it."""
         ...
 
-    async def save_child(self, flow: Flow) -> None:
-        """Create or update the type's child record from the master flow, in the unit of work."""
+    async def save_child(self, flow: Flow, outcome: PhaseOutcome | None = None) -> None:
+        """Create or update the type's child record (and the bridge's state) from the master flow and, when a phase
+        ran in this unit of work, from what it produced."""
         ...
 
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None: ...
-
-    def project_status(self, child: ChildRecord) -> FlowStatus:
-        """The master status the child record stands for."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     import logging.config
     import signal
 
-    from entrypoints.container import build_container, dispose_engines, server_log_config
+    from entrypoints.container import build_container, close_databases, server_log_config
 
     settings = resolve_settings(settings)
     logging.config.dictConfig(server_log_config(settings))  # the same lines as mfo serve's (JSON by default)
@@ -84,7 +84,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
         try:
             await worker.run()
         finally:
-            await dispose_engines(container)
+            await close_databases(container)
 
     asyncio.run(work())
     print("mfo worker: stopped", file=sys.stderr)
@@ -96,7 +96,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
     from application.consistency import InvalidAuditLimit, checked_limit
-    from entrypoints.container import build_container
+    from entrypoints.container import build_container, close_databases
 
     try:
         checked_limit(args.limit)
@@ -108,7 +108,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
         try:
             return (await container.consistency_monitor().audit_now("cli", args.limit)).report
         finally:
-            await container.engine().dispose()
+            await close_databases(container)
 
     report = asyncio.run(audit())
     for finding in report.findings:
@@ -171,7 +171,7 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
     """Create an API key (printed once; only its hash is stored) or revoke one by its id."""
     import asyncio
 
-    from entrypoints.container import build_container, dispose_engines
+    from entrypoints.container import build_container, close_databases
 
     tenant, role = _scope(args) if args.action == "create" else (None, None)
     container = build_container(resolve_settings(settings))
@@ -195,7 +195,7 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
             )
             return 0
         finally:
-            await dispose_engines(container)
+            await close_databases(container)
 
     return asyncio.run(run())
 
@@ -215,16 +215,16 @@ def cmd_purge_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Delete the idempotency keys that have expired."""
     import asyncio
 
-    from entrypoints.container import build_container
+    from entrypoints.container import build_container, close_databases
     from entrypoints.idempotency_purge import purge_once
 
     container = build_container(resolve_settings(settings))
 
     async def purge() -> int:
         try:
-            return await purge_once(container)
+            return await purge_once(container.maintenance_orchestrator)
         finally:
-            await container.engine().dispose()
+            await close_databases(container)
 
     print(f"mfo purge-keys: {asyncio.run(purge())} expired idempotency keys deleted", file=sys.stderr)
     return 0

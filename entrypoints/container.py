@@ -6,13 +6,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from dependency_injector import containers, providers
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
 from adapters.clock import SystemClock
-from adapters.crewai_bridge import through_crewai
-from adapters.flow_types.child_table import CHILD_TABLES
+from adapters.crewai_bridge import crewai_adapter
 from adapters.observability.gauge_cache import CachedGauges
 from adapters.observability.logs import install_json_handler, log_context, set_log_fields
 from adapters.observability.metrics import MfoMetrics
@@ -22,25 +19,26 @@ from adapters.observability.tracing import Tracing, build_tracing
 from adapters.observability.webhook import WebhookDriftAlert
 from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.audit_runs import PgAuditLock, SqlAuditRunStore
-from adapters.persistence.engine import create_pg_engine
+from adapters.persistence.database import Database, PoolOptions, url_with_user
 from adapters.persistence.health import DatabaseHealth
-from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from adapters.work_queue import PhaseWorker, WorkerOptions
 from application.consistency import ConsistencyMonitor
-from application.flow_type_registry import FlowTypeRegistry
+from application.flow_type_registry import AdapterFactory, FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
+from application.phase_runner import BackgroundPhaseRunner
 from domain.background import BackgroundRun, PhaseJob
+from domain.flow_types import FlowTypeDefinition
 from domain.ports import OperationObserver
 from entrypoints.flow_type_plugins import load_flow_type_registry
-from entrypoints.settings import Settings
+from entrypoints.settings import DatabaseSettings, Settings
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """The schema owner's engine: migrations, the cross-tenant auditor, API key administration, raw test SQL."""
-    database = settings.database
-    if database.url is None:
+def owner_database_url(settings: Settings) -> str:
+    """The schema owner's URL: migrations, the cross-tenant auditor, API key administration."""
+    if settings.database.url is None:
         raise RuntimeError("no database URL: set MFO_DATABASE_URL or start the embedded database (mfo serve)")
-    return _engine(database.url, settings)
+    return settings.database.url
 
 
 def app_database_url(settings: Settings) -> str:
@@ -48,49 +46,32 @@ def app_database_url(settings: Settings) -> str:
     database = settings.database
     if database.app_url:
         return database.app_url
-    if database.url is None:
-        raise RuntimeError("no database URL: set MFO_DATABASE_URL or start the embedded database (mfo serve)")
-    owner = make_url(database.url)
-    password = database.app_password if database.app_password is not None else owner.password
-    return owner.set(username=database.app_role, password=password).render_as_string(hide_password=False)
+    return url_with_user(owner_database_url(settings), database.app_role, database.app_password)
 
 
-def create_app_engine(settings: Settings) -> AsyncEngine:
-    """The application's engine: a role that owns nothing and that row-level security restricts."""
-    return _engine(app_database_url(settings), settings)
-
-
-def _engine(url: str, settings: Settings) -> AsyncEngine:
-    database = settings.database
-    return create_pg_engine(
-        url,
-        pool_size=database.pool_size,
-        max_overflow=database.max_overflow,
-        pool_timeout=database.pool_timeout_seconds,
-        connect_args={
-            "server_settings": {
-                "statement_timeout": str(database.statement_timeout_ms),
-                "lock_timeout": str(database.lock_timeout_ms),
-                "application_name": "mfo",
-            },
-            "timeout": database.connect_timeout_seconds,
-            "command_timeout": database.command_timeout_seconds,
-        },
+def pool_options(database: DatabaseSettings) -> PoolOptions:
+    return PoolOptions(
+        max_size=database.pool_size + database.max_overflow,
+        acquire_timeout_seconds=database.pool_timeout_seconds,
+        connect_timeout_seconds=database.connect_timeout_seconds,
+        command_timeout_seconds=database.command_timeout_seconds,
+        statement_timeout_ms=database.statement_timeout_ms,
+        lock_timeout_ms=database.lock_timeout_ms,
     )
 
 
 def build_flow_types(settings: Settings, observer: OperationObserver | None = None) -> FlowTypeRegistry:
     """Every registered flow type; those named in ``settings.crewai`` run through the CrewAI bridge."""
-    registry = load_flow_type_registry(settings.flow_type_group)
-    return FlowTypeRegistry(
-        through_crewai(definition, observer) if settings.crewai.bridges(definition.name) else definition
-        for definition in registry.definitions()
-    )
+
+    def adapter(definition: FlowTypeDefinition, direct: AdapterFactory) -> AdapterFactory | None:
+        return crewai_adapter(definition, direct, observer) if settings.crewai.bridges(definition.name) else None
+
+    return load_flow_type_registry(settings.flow_type_group).with_adapters(adapter)
 
 
-def build_auditor(engine: AsyncEngine, settings: Settings, flow_types: FlowTypeRegistry) -> SqlConsistencyAuditor:
+def build_auditor(database: Database, settings: Settings, flow_types: FlowTypeRegistry) -> SqlConsistencyAuditor:
     bridged = [name for name in flow_types.names() if settings.crewai.bridges(name)]
-    return SqlConsistencyAuditor(engine, CHILD_TABLES, bridged)
+    return SqlConsistencyAuditor(database, [d.child_table.name for d in flow_types.definitions()], bridged)
 
 
 def build_jwt_codec(settings: Settings) -> JwtCodec:
@@ -126,18 +107,12 @@ def build_observer(metrics: MfoMetrics, tracing: Tracing) -> TelemetryObserver:
     return TelemetryObserver(metrics, tracing.tracer)
 
 
-def build_phase_worker(settings: Settings, orchestrator: Callable[[], MasterFlowOrchestrator]) -> PhaseWorker:
-    """A queue consumer whose every job is one ``run_background_phase`` call on a fresh orchestrator."""
+def build_phase_worker(settings: Settings, runner: Callable[[], BackgroundPhaseRunner]) -> PhaseWorker:
+    """A queue consumer whose every job is one run of a fresh background phase runner."""
     worker = settings.worker
 
     async def handle(job: PhaseJob) -> BackgroundRun:
-        return await orchestrator().run_background_phase(
-            job.tenant,
-            job.flow_id,
-            expected_version=job.expected_version,
-            max_attempts=worker.max_attempts,
-            actor="worker",
-        )
+        return await runner().run(job, max_attempts=worker.max_attempts, actor="worker")
 
     options = WorkerOptions(
         lease=timedelta(seconds=worker.lease_seconds),
@@ -145,50 +120,57 @@ def build_phase_worker(settings: Settings, orchestrator: Callable[[], MasterFlow
         concurrency=worker.concurrency,
         retry_delay=timedelta(seconds=worker.retry_delay_seconds),
     )
-    return PhaseWorker(settings.database.url or "", handle, options)
+    return PhaseWorker(owner_database_url(settings), handle, options)
 
 
 class Container(containers.DeclarativeContainer):
-    """``orchestrator()`` builds a fresh unit of work and hands it down: one per request."""
+    """The object graph. ``orchestrator()`` builds a fresh unit of work and hands it down: one per request."""
 
     settings = providers.Dependency(instance_of=Settings)
-    engine = providers.Singleton(create_engine, settings)
-    app_engine = providers.Singleton(create_app_engine, settings)
-    session_factory = providers.Singleton(async_sessionmaker, app_engine, expire_on_commit=False)
+    # two pools: the application's role (row-level security applies) and the schema owner's (sees every tenant)
+    app_database = providers.Singleton(
+        Database,
+        providers.Callable(app_database_url, settings),
+        providers.Callable(pool_options, settings.provided.database),
+    )
+    owner_database = providers.Singleton(
+        Database,
+        providers.Callable(owner_database_url, settings),
+        providers.Callable(pool_options, settings.provided.database),
+    )
     unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork,
-        session_factory=session_factory,
-        idempotency_wait_ms=settings.provided.idempotency.wait_ms,
+        AsyncpgUnitOfWork, database=app_database, idempotency_wait_ms=settings.provided.idempotency.wait_ms
     )
     metrics = providers.Singleton(MfoMetrics)
     tracing = providers.Singleton(build_tracing_from, settings)
     observer = providers.Singleton(build_observer, metrics, tracing)
     flow_types = providers.Singleton(build_flow_types, settings, observer)
     clock = providers.Singleton(SystemClock)
-    database_health = providers.Factory(DatabaseHealth, engine=app_engine)
-    auditor = providers.Factory(build_auditor, engine, settings, flow_types)
-    jwt_codec = providers.Singleton(build_jwt_codec, settings)
-    api_key_store = providers.Singleton(SqlApiKeyStore, reader=app_engine, owner=engine)
-    authenticator = providers.Singleton(CredentialAuthenticator, jwt_codec, api_key_store)
+    # each orchestrator (one per request) gets a unit of work of its own: the Factory above is called for it
     orchestrator = providers.Factory(
         MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock, observer=observer
     )
-    # cross-tenant maintenance (purging expired idempotency keys): the owner's connection, which row-level
-    # security does not restrict; never for a request
-    owner_session_factory = providers.Singleton(async_sessionmaker, engine, expire_on_commit=False)
+    phase_runner = providers.Factory(
+        BackgroundPhaseRunner, uow=unit_of_work, flow_types=flow_types, clock=clock, observer=observer
+    )
+    # cross-tenant maintenance (purging expired idempotency keys): the owner's pool, which row-level security does
+    # not restrict; never for a request
     maintenance_orchestrator = providers.Factory(
         MasterFlowOrchestrator,
         uow=providers.Factory(
-            SqlAlchemyUnitOfWork,
-            session_factory=owner_session_factory,
-            idempotency_wait_ms=settings.provided.idempotency.wait_ms,
+            AsyncpgUnitOfWork, database=owner_database, idempotency_wait_ms=settings.provided.idempotency.wait_ms
         ),
         flow_types=flow_types,
         clock=clock,
         observer=observer,
     )
+    database_health = providers.Factory(DatabaseHealth, database=app_database)
+    auditor = providers.Factory(build_auditor, owner_database, settings, flow_types)
+    jwt_codec = providers.Singleton(build_jwt_codec, settings)
+    api_key_store = providers.Singleton(SqlApiKeyStore, reader=app_database, owner=owner_database)
+    authenticator = providers.Singleton(CredentialAuthenticator, jwt_codec, api_key_store)
     # monitoring: audit runs in PostgreSQL, drift alerts, gauges read at scrape time, log fields
-    audit_runs = providers.Factory(SqlAuditRunStore, engine)
+    audit_runs = providers.Factory(SqlAuditRunStore, owner_database)
     drift_alert = providers.Singleton(build_drift_alert, settings, metrics)
     consistency_monitor = providers.Factory(
         ConsistencyMonitor,
@@ -196,25 +178,25 @@ class Container(containers.DeclarativeContainer):
         runs=audit_runs,
         clock=clock,
         alert=drift_alert,
-        lock=providers.Factory(PgAuditLock, engine),
+        lock=providers.Factory(PgAuditLock, owner_database),
         findings_limit=settings.provided.observability.audit_findings_limit,
         interval_seconds=settings.provided.observability.audit_interval_seconds,
     )
     database_gauges = providers.Singleton(  # one cache per process: a scrape storm reads the database once
         CachedGauges,
-        providers.Factory(DatabaseGauges, engine),
+        providers.Factory(DatabaseGauges, owner_database),
         settings.provided.observability.metrics_cache_seconds,
     )
     log_context = providers.Object(log_context)
     log_fields = providers.Object(set_log_fields)  # the guard's: the credential's tenant, until the request ends
     install_json_logs = providers.Object(install_json_handler)
-    phase_worker = providers.Factory(build_phase_worker, settings, orchestrator.provider)
+    phase_worker = providers.Factory(build_phase_worker, settings, phase_runner.provider)
 
 
-async def dispose_engines(container: Container) -> None:
+async def close_databases(container: Container) -> None:
     """Close both pools: the application's and the owner's."""
-    await container.app_engine().dispose()
-    await container.engine().dispose()
+    await container.app_database().close()
+    await container.owner_database().close()
 
 
 def build_container(settings: Settings) -> Container:

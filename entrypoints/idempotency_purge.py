@@ -4,29 +4,35 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from collections.abc import Callable
+
+from application.orchestrator import MasterFlowOrchestrator
 from application.periodic import PeriodicTask
 
 logger = logging.getLogger("mfo.idempotency")
 
 
-async def purge_once(container: Any) -> int:
+Maintenance = Callable[[], MasterFlowOrchestrator]
+"""A fresh orchestrator on the schema owner's unit of work (it purges the keys of every tenant)."""
+
+
+async def purge_once(maintenance: Maintenance) -> int:
     """Delete every expired key, in batches (one transaction each); the number deleted."""
     total = 0
     while True:
-        purged = await container.maintenance_orchestrator().purge_expired_idempotency_keys(limit=10_000)
+        purged = await maintenance().purge_expired_idempotency_keys(limit=10_000)
         total += purged
         if purged < 10_000:
             return total
 
 
-def idempotency_key_purger(container: Any, interval_seconds: int) -> PeriodicTask:
+def idempotency_key_purger(maintenance: Maintenance, interval_seconds: int) -> PeriodicTask:
     """A background task of the server's event loop; ``interval_seconds`` 0 switches it off. A failed purge is
     retried at the next interval; requests are unaffected."""
 
     async def purge() -> None:
-        purged = await purge_once(container)
+        purged = await purge_once(maintenance)
         if purged:
             logger.info("purged %d expired idempotency keys", purged)
 

@@ -27,6 +27,7 @@ os.environ.update(
 )
 
 from domain.events import Tenant  # noqa: E402
+from entrypoints.container import Container  # noqa: E402
 from entrypoints.settings import (  # noqa: E402
     ApiSettings,
     AuthSettings,
@@ -35,7 +36,7 @@ from entrypoints.settings import (  # noqa: E402
     Settings,
     async_database_url,
 )
-from tests.support import TEST_JWT_SECRET  # noqa: E402
+from tests.support import TEST_JWT_SECRET, Detonator  # noqa: E402
 
 
 def _testcontainers_url() -> Iterator[str] | None:
@@ -104,12 +105,20 @@ def settings(migrated_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def container(settings: Settings) -> AsyncIterator[object]:
-    from entrypoints.container import build_container, dispose_engines
+async def container(settings: Settings) -> AsyncIterator[Container]:
+    from entrypoints.container import build_container, close_databases
+    from tests.support import dispose_owner_engines
 
     container = build_container(settings)
     yield container
-    await dispose_engines(container)
+    await close_databases(container)
+    await dispose_owner_engines()
+
+
+@pytest.fixture
+def detonator() -> Detonator:
+    """Arms the exploding adapters of tests/support.py for one test."""
+    return Detonator()
 
 
 @pytest.fixture

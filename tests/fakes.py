@@ -15,12 +15,12 @@ from domain.background import PhaseJob
 from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
-from domain.flow_types import FlowTypeDefinition
+from domain.flow_types import ChildColumn, ChildTable, ColumnKind, FlowTypeDefinition, PhaseContext
 from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused, StoredResponse
 from domain.lifecycle import FlowStatus
 from domain.phases import PhaseOutcome
 from domain.ports import AuditReport, AuditRun, ChildRecord, FlowFilter, Page
-from domain.status_sync import child_status_for, master_status_for
+from domain.status_sync import child_status_for
 
 
 class FakeClock:
@@ -42,6 +42,7 @@ class Store:
     flows: dict[tuple[Tenant, UUID], Flow] = field(default_factory=dict)
     events: list[FlowEvent] = field(default_factory=list)
     children: dict[tuple[str, Tenant, UUID], ChildRecord] = field(default_factory=dict)
+    bridge_states: dict[tuple[Tenant, UUID], dict[str, Any]] = field(default_factory=dict)
     jobs: list[PhaseJob] = field(default_factory=list)
     attempts: dict[PhaseJob, int] = field(default_factory=dict)
     idempotency_keys: dict[tuple[Tenant, str], StoredKey] = field(default_factory=dict)
@@ -80,22 +81,25 @@ class FakeFlowRepository:
 
     async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
         try:
-            return copy.deepcopy(self._store.flows[(tenant, flow_id)])
+            flow = copy.deepcopy(self._store.flows[(tenant, flow_id)])
         except KeyError:
             raise FlowNotFound(flow_id) from None
+        flow.loaded_version = flow.version
+        return flow
 
     async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
         return await self.get(tenant, flow_id)
 
     async def add(self, flow: Flow) -> None:
         self._store.flows[(flow.tenant, flow.flow_id)] = _stored(flow)
+        flow.loaded_version = flow.version
 
     async def save(self, flow: Flow) -> None:
         stored = self._store.flows[(flow.tenant, flow.flow_id)]
-        loaded_version = flow.version - len(flow.pending_events)
-        if stored.version != loaded_version:
-            raise VersionConflict(flow.flow_id, loaded_version, stored.version)
+        if stored.version != flow.loaded_version:
+            raise VersionConflict(flow.flow_id, flow.loaded_version, stored.version)
         self._store.flows[(flow.tenant, flow.flow_id)] = _stored(flow)
+        flow.loaded_version = flow.version
 
     async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
         flows = [f for (t, _), f in self._store.flows.items() if t == tenant]
@@ -129,6 +133,49 @@ class FakeFlowEventLog:
     async def list(self, tenant: Tenant, flow_id: UUID, after_version: int, limit: int) -> list[FlowEvent]:
         events = [e for e in self._store.events if e.tenant == tenant and e.flow_id == flow_id]
         return sorted((e for e in events if e.version > after_version), key=lambda e: e.version)[:limit]
+
+
+class FakeChildRecords:
+    """Child records in the store, keyed by their table's name; the type's own columns are its ``project``."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def save(self, table: ChildTable, flow: Flow) -> None:
+        self._store.children[(table.name, flow.tenant, flow.flow_id)] = ChildRecord(
+            flow.flow_id,
+            child_status_for(flow.status),
+            flow.version,
+            flow.progress_percent,
+            details=copy.deepcopy(dict(table.project(flow))),
+        )
+
+    async def load(self, table: ChildTable, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
+        return self._store.children.get((table.name, tenant, flow_id))
+
+    async def load_with_bridge_state(
+        self, table: ChildTable, tenant: Tenant, flow_id: UUID
+    ) -> tuple[ChildRecord | None, dict[str, Any] | None]:
+        child = await self.load(table, tenant, flow_id)
+        return (None, None) if child is None else (child, self._store.bridge_states.get((tenant, flow_id)))
+
+
+class FakeBridgeStates:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def load(self, tenant: Tenant, flow_id: UUID) -> dict[str, Any] | None:
+        return copy.deepcopy(self._store.bridge_states.get((tenant, flow_id)))
+
+    async def save(self, flow: Flow, state: dict[str, Any]) -> None:
+        self._store.bridge_states[(flow.tenant, flow.flow_id)] = copy.deepcopy(state)
+
+    async def follow(self, flow: Flow) -> bool:
+        state = self._store.bridge_states.get((flow.tenant, flow.flow_id))
+        if state is None:
+            return False
+        state.update(status=str(flow.status), master_version=flow.version)
+        return True
 
 
 class FakeIdempotencyStore:
@@ -199,6 +246,7 @@ class FakeUnitOfWork:
         self.committed_store.flows = self.staged.flows
         self.committed_store.events = self.staged.events
         self.committed_store.children = self.staged.children
+        self.committed_store.bridge_states = self.staged.bridge_states
         self.committed_store.jobs = self.staged.jobs
         self.committed_store.attempts = self.staged.attempts
         self.committed_store.idempotency_keys = self.staged.idempotency_keys
@@ -215,6 +263,8 @@ class FakeUnitOfWork:
         self.staged.claimed = set()
         self.flows = FakeFlowRepository(self.staged)
         self.events = FakeFlowEventLog(self.staged)
+        self.children = FakeChildRecords(self.staged)
+        self.bridge_states = FakeBridgeStates(self.staged)
         self.work_queue = FakeWorkQueue(self.staged)
         self.idempotency = FakeIdempotencyStore(self.staged, self.committed_store, self.held_keys)
 
@@ -229,53 +279,44 @@ def _stored(flow: Flow) -> Flow:
     return stored
 
 
-class FakeFlowType:
-    """A flow type of three phases; ``review`` waits for input. Children live in the fake store."""
+FAKE_PHASES = ("collect", "review", "publish")
+FAKE_FLOWS = ChildTable("fake_flows", (ChildColumn("items", ColumnKind.INTEGER),), lambda flow: {"items": None})
 
-    name = "fake"
-    phases = ("collect", "review", "publish")
 
-    def __init__(self, uow: FakeUnitOfWork, fail_in: str | None = None, raise_in: str | None = None) -> None:
-        self.uow = uow
-        self.fail_in = fail_in
-        self.raise_in = raise_in
+def fake_flow_type(
+    *, fail_in: str | None = None, raise_in: str | None = None, name: str = "fake"
+) -> FlowTypeDefinition:
+    """A flow type of three phases; ``review`` waits for input. ``fail_in`` fails a phase (as its data would),
+    ``raise_in`` makes a phase (or, with "save_child", the child record's projection) raise an unexpected error."""
 
-    async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
-        if phase == self.raise_in:
-            raise RuntimeError(f"adapter crashed in {phase}")
-        if phase == self.fail_in or flow.configuration.get("fail") == phase:
-            return PhaseOutcome.failed(f"{phase} failed on purpose")
-        if phase == "review":
-            return PhaseOutcome.needs_input({"proposal": len(flow.configuration.get("items", []))})
-        return PhaseOutcome.completed({"items": len(flow.configuration.get("items", [])), "phase": phase})
+    def run(phase: str) -> Any:
+        async def handler(flow: Flow, _: PhaseContext) -> PhaseOutcome:
+            if phase == raise_in:
+                raise RuntimeError(f"adapter crashed in {phase}")
+            if phase == fail_in or flow.configuration.get("fail") == phase:
+                return PhaseOutcome.failed(f"{phase} failed on purpose")
+            if phase == "review":
+                return PhaseOutcome.needs_input({"proposal": len(flow.configuration.get("items", []))})
+            return PhaseOutcome.completed({"items": len(flow.configuration.get("items", [])), "phase": phase})
 
-    async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
+        return handler
+
+    async def accept(flow: Flow, payload: dict[str, Any], _: PhaseContext) -> PhaseOutcome:
         if payload.get("approved"):
             return PhaseOutcome.completed({"approved": True})
         return PhaseOutcome.needs_input({"approved": False})
 
-    async def save_child(self, flow: Flow) -> None:
-        if self.raise_in == "save_child":
+    def project(flow: Flow) -> dict[str, Any]:
+        if raise_in == "save_child":
             raise RuntimeError("child write crashed")
-        assert self.uow.staged is not None
-        self.uow.staged.children[(self.name, flow.tenant, flow.flow_id)] = ChildRecord(
-            flow.flow_id, child_status_for(flow.status), flow.version, flow.progress_percent
-        )
+        return {"items": len(flow.configuration.get("items", []))}
 
-    async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
-        assert self.uow.staged is not None
-        return self.uow.staged.children.get((self.name, tenant, flow_id))
-
-    def project_status(self, child: ChildRecord) -> FlowStatus:
-        return master_status_for(child.status)
-
-
-def fake_flow_type(**options: Any) -> FlowTypeDefinition:
     return FlowTypeDefinition(
-        name="fake",
-        phases=FakeFlowType.phases,
-        factory=lambda uow: FakeFlowType(uow, **options),  # type: ignore[arg-type]
-        input_phases=("review",),
+        name=name,
+        phases=FAKE_PHASES,
+        run={phase: run(phase) for phase in FAKE_PHASES},
+        accept={"review": accept},
+        child_table=ChildTable(f"{name}_flows", FAKE_FLOWS.columns, project),
     )
 
 

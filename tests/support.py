@@ -10,11 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.auth import JwtCodec
-from adapters.flow_types.discovery import DiscoveryFlowService, register
-from application.flow_type_registry import FlowTypeRegistry
+from adapters.flow_types.discovery import register
+from application.flow_type_registry import AdapterFactory, FlowTypeRegistry, direct
 from domain.auth import Role
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.phases import PhaseOutcome
+from domain.ports import ChildRecord, FlowTypeAdapter
 
 DISCOVERY_CSV = (
     "hostname,type,os,os_version,env,depends_on\n"
@@ -47,6 +49,26 @@ def platform_headers(subject: str = "platform-tester", **extra: str) -> dict[str
     return {"Authorization": f"Bearer {token}", **extra}
 
 
+_OWNER_ENGINES: dict[str, AsyncEngine] = {}
+
+
+def owner_engine_of(container: Any) -> AsyncEngine:
+    """A SQLAlchemy engine on ``container``'s database as the schema owner: the tests' own window onto the stored
+    rows (MFO itself runs on asyncpg pools). One per database, closed by :func:`dispose_owner_engines`."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    url = container.settings().database.url
+    if url not in _OWNER_ENGINES:
+        _OWNER_ENGINES[url] = create_async_engine(url, pool_size=2)
+    return _OWNER_ENGINES[url]
+
+
+async def dispose_owner_engines() -> None:
+    for engine in _OWNER_ENGINES.values():
+        await engine.dispose()
+    _OWNER_ENGINES.clear()
+
+
 async def snapshot(engine: AsyncEngine, flow_id: UUID) -> dict[str, Any]:
     """Everything stored about a flow, read on a separate connection."""
     async with engine.connect() as connection:
@@ -72,28 +94,52 @@ async def snapshot(engine: AsyncEngine, flow_id: UUID) -> dict[str, Any]:
     return {"master": [dict(r) for r in master], "child": [dict(r) for r in child], "events": [dict(r) for r in events]}
 
 
-class ExplodingDiscovery(DiscoveryFlowService):
-    """When armed, raises inside a phase, and after writing its child row: mid-operation failures."""
+@dataclasses.dataclass
+class Detonator:
+    """Whether the :class:`ExplodingAdapter` s built with it raise (the ``detonator`` fixture, disarmed per test)."""
 
-    armed = False
+    armed: bool = False
 
-    async def run_phase(self, flow: Flow, phase: str):  # type: ignore[no-untyped-def]
-        if ExplodingDiscovery.armed and flow.configuration.get("explode_in") == phase:
+
+class ExplodingAdapter:
+    """Wraps a flow type's adapter. When armed, raises inside the phase the flow's ``explode_in`` names, and after
+    writing its child row: mid-operation failures."""
+
+    def __init__(self, inner: FlowTypeAdapter, detonator: Detonator) -> None:
+        self._inner = inner
+        self._detonator = detonator
+
+    async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
+        if self._detonator.armed and flow.configuration.get("explode_in") == phase:
             raise RuntimeError(f"adapter failed inside {phase}")
-        return await super().run_phase(flow, phase)
+        return await self._inner.run_phase(flow, phase)
 
-    async def save_child(self, flow: Flow) -> None:
-        await super().save_child(flow)
-        if ExplodingDiscovery.armed:
+    async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
+        return await self._inner.accept_input(flow, phase, payload)
+
+    async def save_child(self, flow: Flow, outcome: PhaseOutcome | None = None) -> None:
+        await self._inner.save_child(flow, outcome)
+        if self._detonator.armed:
             raise RuntimeError("adapter failed after writing its child row")
 
+    async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
+        return await self._inner.load_child(tenant, flow_id)
 
-def registry_with(factory: Any, *, bridged: bool = True) -> FlowTypeRegistry:
-    """A registry whose discovery type is built by ``factory`` (through the CrewAI bridge if ``bridged``)."""
-    from adapters.crewai_bridge import through_crewai
 
-    definition = dataclasses.replace(register(), factory=factory)
-    return FlowTypeRegistry([through_crewai(definition) if bridged else definition])
+def registry_with(detonator: Detonator, *, bridged: bool = True) -> FlowTypeRegistry:
+    """A registry whose discovery adapter is an :class:`ExplodingAdapter` (inside the CrewAI bridge if ``bridged``)."""
+    from adapters.crewai_bridge import crewai_adapter
+
+    definition = register()
+    plain = direct(definition)
+
+    def exploding(uow: Any) -> FlowTypeAdapter:
+        return ExplodingAdapter(plain(uow), detonator)
+
+    adapter: AdapterFactory = crewai_adapter(definition, exploding) if bridged else exploding
+    registry = FlowTypeRegistry()
+    registry.register(definition, adapter=adapter)
+    return registry
 
 
 def asgi_client(app: Any) -> Any:

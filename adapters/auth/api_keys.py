@@ -8,9 +8,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, Table, Uuid, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, Table, Uuid, bindparam, insert, select, update
 
+from adapters.persistence.database import Database
+from adapters.persistence.statements import Statement, rows_written
 from adapters.persistence.tables import metadata
 from domain.auth import AuthenticationFailed, Principal, Role
 from domain.events import Tenant
@@ -36,6 +37,15 @@ api_keys = Table(
     CheckConstraint(f"role IN ({_ROLES})", name="role"),
     CheckConstraint(PLATFORM_KEY_HAS_NO_TENANT, name="platform_key_has_no_tenant"),
     Index("ix_api_keys_tenant", "client_account_id", "engagement_id"),
+)
+
+
+_FIND = Statement(select(api_keys).where(api_keys.c.key_id == bindparam("key_id")))
+_CREATE = Statement(insert(api_keys))
+_REVOKE = Statement(
+    update(api_keys)
+    .where(api_keys.c.key_id == bindparam("key_id"), api_keys.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("now"))
 )
 
 
@@ -65,16 +75,16 @@ class CreatedApiKey:
 
 
 class SqlApiKeyStore:
-    """Finds keys with the application's connection (read-only); creates and revokes them as the schema owner."""
+    """Finds keys with the application's database (read-only); creates and revokes them as the schema owner."""
 
-    def __init__(self, reader: AsyncEngine, owner: AsyncEngine | None = None) -> None:
+    def __init__(self, reader: Database, owner: Database | None = None) -> None:
         self._reader = reader
         self._owner = owner or reader
 
     async def authenticate(self, key: str) -> Principal:
         key_id = key_id_of(key)
-        async with self._reader.connect() as connection:
-            row = (await connection.execute(select(api_keys).where(api_keys.c.key_id == key_id))).mappings().first()
+        async with self._reader.connection() as connection:
+            row = await connection.fetchrow(_FIND.sql, *_FIND.arguments({"key_id": key_id}))
         if row is None or not hmac.compare_digest(row["key_hash"], key_hash(key)):
             raise AuthenticationFailed("the API key is not known")
         if row["revoked_at"] is not None:
@@ -92,25 +102,22 @@ class SqlApiKeyStore:
         if (tenant is None) != (role is Role.PLATFORM):
             raise ValueError("a platform key names no tenant; every other role's key names one")
         key_id, key = new_key()
-        async with self._owner.begin() as connection:
-            await connection.execute(
-                api_keys.insert().values(
-                    key_id=key_id,
-                    key_hash=key_hash(key),
-                    client_account_id=tenant and tenant.client_account_id,
-                    engagement_id=tenant and tenant.engagement_id,
-                    role=str(role),
-                    name=name,
-                    created_at=now or datetime.now(UTC),
-                )
-            )
+        row = {
+            "key_id": key_id,
+            "key_hash": key_hash(key),
+            "client_account_id": tenant and tenant.client_account_id,
+            "engagement_id": tenant and tenant.engagement_id,
+            "role": str(role),
+            "name": name,
+            "created_at": now or datetime.now(UTC),
+            "revoked_at": None,
+        }
+        async with self._owner.connection() as connection:
+            await connection.execute(_CREATE.sql, *_CREATE.arguments(row))
         return CreatedApiKey(key_id=key_id, key=key)
 
     async def revoke(self, key_id: str, now: datetime | None = None) -> bool:
-        async with self._owner.begin() as connection:
-            result = await connection.execute(
-                update(api_keys)
-                .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=now or datetime.now(UTC))
-            )
-        return result.rowcount == 1
+        params = {"key_id": key_id, "now": now or datetime.now(UTC)}
+        async with self._owner.connection() as connection:
+            status = await connection.execute(_REVOKE.sql, *_REVOKE.arguments(params))
+        return rows_written(status) == 1

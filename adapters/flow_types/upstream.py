@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from domain.errors import FlowNotFound, PhaseFailed
 from domain.flow import Flow
+from domain.flow_types import FlowReader
 from domain.lifecycle import FlowStatus
-from domain.ports import FlowRepository
 
 
-class HasFlows(Protocol):
-    flows: FlowRepository
-
-
-async def completed_upstream(uow: HasFlows, flow: Flow, key: str, flow_type: str) -> Flow:
+async def completed_upstream(flows: FlowReader, flow: Flow, key: str, flow_type: str) -> Flow:
     """The completed ``flow_type`` flow named by ``configuration[key]``, in the same tenant."""
     raw: Any = flow.configuration.get(key)
     try:
@@ -23,7 +19,7 @@ async def completed_upstream(uow: HasFlows, flow: Flow, key: str, flow_type: str
     except ValueError:
         raise PhaseFailed(f"the configuration needs '{key}': the id of a completed {flow_type} flow") from None
     try:
-        upstream = await uow.flows.get(flow.tenant, upstream_id)
+        upstream = await flows.get(flow.tenant, upstream_id)
     except FlowNotFound:
         raise PhaseFailed(f"there is no {flow_type} flow {upstream_id} in this tenant") from None
     if upstream.flow_type != flow_type:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.persistence.database import Database
 
 logger = logging.getLogger("mfo.metrics")
 
@@ -50,10 +50,10 @@ class Snapshot(Collector):
 
 
 class DatabaseGauges:
-    def __init__(self, engine: AsyncEngine, queue_table: str = QUEUE_TABLE) -> None:
+    def __init__(self, database: Database, queue_table: str = QUEUE_TABLE) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", queue_table):
             raise ValueError(f"not a plain table name: {queue_table!r}")
-        self._engine = engine
+        self._database = database
         self._queue_table = queue_table
 
     async def read(self) -> dict[str, tuple[str, float]]:
@@ -61,16 +61,16 @@ class DatabaseGauges:
         depth = lag = inconsistent = checked = finished = 0.0
         up = 1.0
         try:
-            async with self._engine.connect() as connection:
-                if (await connection.execute(text("SELECT to_regclass(:t)"), {"t": self._queue_table})).scalar():
-                    row = (await connection.execute(text(QUEUE_SQL.format(table=self._queue_table)))).one()
-                    depth, lag = float(row.depth), float(row.lag)
-                audit = (await connection.execute(text(LATEST_AUDIT_SQL))).first()
+            async with self._database.connection() as connection:
+                if await connection.fetchval("SELECT to_regclass($1)", self._queue_table):
+                    row = await connection.fetchrow(QUEUE_SQL.format(table=self._queue_table))
+                    depth, lag = float(row["depth"]), float(row["lag"])
+                audit = await connection.fetchrow(LATEST_AUDIT_SQL)
                 if audit is not None:
                     inconsistent, checked, finished = (
-                        float(audit.inconsistent),
-                        float(audit.flows_checked),
-                        float(audit.finished),
+                        float(audit["inconsistent"]),
+                        float(audit["flows_checked"]),
+                        float(audit["finished"]),
                     )
         except Exception:  # /metrics still answers with the process's own metrics
             logger.warning("could not read the database gauges", exc_info=True)

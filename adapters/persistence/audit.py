@@ -11,9 +11,7 @@ import time
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from adapters.persistence.database import Database
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
 from domain.ports import AuditFinding, AuditReport
@@ -31,24 +29,25 @@ def _code(column: str, statuses: Iterable[str]) -> str:
     return f"CASE {column} {cases} ELSE 0 END"
 
 
-TENANT_PARAMETERS = ("client_account_id", "engagement_id")
+TENANT_COLUMNS = ("client_account_id", "engagement_id")
 
 
-def tenant_condition(tenant_scoped: bool) -> str:
-    """The ``WHERE`` of every table the audit reads: nothing, or the tenant's two columns as bound parameters."""
+def tenant_condition(tenant_scoped: bool, first: int) -> str:
+    """The ``WHERE`` of every table the audit reads: nothing, or the tenant's two columns as the positional
+    parameters ``$first`` (client account) and ``$first+1`` (engagement)."""
     if not tenant_scoped:
         return ""
-    return " WHERE " + " AND ".join(f"{column} = :{column}" for column in TENANT_PARAMETERS)
+    return " WHERE " + " AND ".join(f"{column} = ${n}" for n, column in enumerate(TENANT_COLUMNS, start=first))
 
 
-def tenant_parameters(tenant: Tenant | None) -> dict[str, UUID]:
-    if tenant is None:
-        return {}
-    return {"client_account_id": tenant.client_account_id, "engagement_id": tenant.engagement_id}
+def tenant_arguments(tenant: Tenant | None) -> list[UUID]:
+    """The tenant's values for ``tenant_condition``'s parameters, in their order (none for every tenant)."""
+    return [] if tenant is None else [tenant.client_account_id, tenant.engagement_id]
 
 
 def flows_checked_sql(tenant_scoped: bool = False) -> str:
-    return "SELECT count(*) FROM flows" + tenant_condition(tenant_scoped)
+    """The flows the audit checks; when ``tenant_scoped``, the tenant is ``$1`` and ``$2``."""
+    return "SELECT count(*) FROM flows" + tenant_condition(tenant_scoped, first=1)
 
 
 def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_scoped: bool = False) -> str:
@@ -64,11 +63,11 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
     child and CrewAI statuses are read back by key, for the report only. When a flow has more than one child
     record, the one reflecting the highest version is compared.
 
-    ``tenant_scoped``: every table read (flows, CrewAI states, events, each child table) is restricted to the tenant
-    in the bound parameters ``:client_account_id`` and ``:engagement_id`` (a tenant's own audit, over the tenant
-    prefix of every index); otherwise every tenant's flows are read.
+    The limit is the parameter ``$1``. ``tenant_scoped``: every table read (flows, CrewAI states, events, each child
+    table) is restricted to the tenant in the parameters ``$2`` (client account) and ``$3`` (engagement) (a tenant's
+    own audit, over the tenant prefix of every index); otherwise every tenant's flows are read.
     """
-    where = tenant_condition(tenant_scoped)
+    where = tenant_condition(tenant_scoped, first=2)
     tables = sorted(child_tables)
     as_master = _code("status", [str(s) for s in FlowStatus])
     as_child = _code("status", [child_status_for(s) for s in FlowStatus])
@@ -137,32 +136,38 @@ SELECT count(*) OVER () AS inconsistent, d.flow_id, f.client_account_id, f.engag
        ], NULL) AS problems
 FROM disagreeing d LEFT JOIN flows f ON f.ctid = d.master_ref
 ORDER BY d.flow_id
-LIMIT :limit
+LIMIT $1
 """
 
 
 class SqlConsistencyAuditor:
-    def __init__(self, engine: AsyncEngine, child_tables: Iterable[str], bridged_types: Iterable[str]) -> None:
-        self._engine = engine
+    """The audit, run on the schema owner's database (it reads every tenant): one read-only, repeatable-read
+    transaction, so every view it compares is of the same instant."""
+
+    def __init__(self, database: Database, child_tables: Iterable[str], bridged_types: Iterable[str]) -> None:
+        self._database = database
         self._child_tables = sorted(child_tables)
         self._bridged_types = sorted(bridged_types)
 
     async def audit(self, limit: int = 100, tenant: Tenant | None = None) -> AuditReport:
         """Every tenant's flows, or only ``tenant``'s (its counts and findings alone)."""
-        scoped, parameters = tenant is not None, tenant_parameters(tenant)
+        scoped, tenant_ids = tenant is not None, tenant_arguments(tenant)
         started = time.perf_counter()
-        async with self._engine.connect() as connection:
-            await connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-            for setting in (f"work_mem = '{WORK_MEM}'", "max_parallel_workers_per_gather = 0", "jit = off"):
-                await connection.execute(text(f"SET LOCAL {setting}"))
-            checked = (await connection.execute(text(flows_checked_sql(scoped)), parameters)).scalar_one()
+        async with (
+            self._database.connection() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            await connection.execute(
+                f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
+            )
+            checked = await connection.fetchval(flows_checked_sql(scoped), *tenant_ids)
             present = [
                 table
                 for table in self._child_tables
-                if (await connection.execute(text("SELECT to_regclass(:t)"), {"t": table})).scalar_one() is not None
+                if await connection.fetchval("SELECT to_regclass($1)", table) is not None
             ]
-            sql = text(audit_sql(present, self._bridged_types, scoped))
-            rows = (await connection.execute(sql, {"limit": max(limit, 1), **parameters})).mappings().all()
+            sql = audit_sql(present, self._bridged_types, scoped)
+            rows = await connection.fetch(sql, max(limit, 1), *tenant_ids)
         inconsistent = rows[0]["inconsistent"] if rows else 0
         findings = [
             AuditFinding(

@@ -11,10 +11,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, DateTime, Float, Identity, String, Table, delete, insert, select, text
+from sqlalchemy import BigInteger, Column, DateTime, Float, Identity, String, Table, bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.persistence.database import Database
+from adapters.persistence.statements import Statement
 from adapters.persistence.tables import metadata
 from domain.events import Tenant
 from domain.ports import AuditFinding, AuditReport, AuditRun
@@ -34,6 +35,24 @@ consistency_audit_runs = Table(
     Column("seconds", Float, nullable=False),
     Column("findings", JSONB, nullable=False),
 )
+
+
+_T = consistency_audit_runs
+_RECORD = Statement(
+    insert(_T)
+    .values(
+        trigger=bindparam("trigger"),
+        started_at=bindparam("started_at"),
+        finished_at=bindparam("finished_at"),
+        flows_checked=bindparam("flows_checked"),
+        inconsistent=bindparam("inconsistent"),
+        seconds=bindparam("seconds"),
+        findings=bindparam("findings", type_=JSONB),
+    )
+    .returning(_T.c.run_id)
+)
+_FORGET_OLD = Statement(delete(_T).where(_T.c.run_id <= bindparam("oldest_forgotten")))
+_LATEST = Statement(select(_T).order_by(_T.c.run_id.desc()).limit(1))
 
 
 def finding_json(finding: AuditFinding) -> dict[str, Any]:
@@ -60,34 +79,27 @@ def _finding(data: dict[str, Any]) -> AuditFinding:
 
 
 class SqlAuditRunStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     async def record(self, run: AuditRun) -> AuditRun:
-        t = consistency_audit_runs
-        async with self._engine.begin() as connection:
-            run_id = (
-                await connection.execute(
-                    insert(t)
-                    .values(
-                        trigger=run.trigger,
-                        started_at=run.started_at,
-                        finished_at=run.finished_at,
-                        flows_checked=run.report.flows_checked,
-                        inconsistent=run.report.inconsistent,
-                        seconds=run.report.seconds,
-                        findings=[finding_json(f) for f in run.report.findings],
-                    )
-                    .returning(t.c.run_id)
-                )
-            ).scalar_one()
-            await connection.execute(delete(t).where(t.c.run_id <= run_id - KEEP_RUNS))
+        params = {
+            "trigger": run.trigger,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "flows_checked": run.report.flows_checked,
+            "inconsistent": run.report.inconsistent,
+            "seconds": run.report.seconds,
+            "findings": [finding_json(f) for f in run.report.findings],
+        }
+        async with self._database.connection() as connection, connection.transaction():
+            run_id = await connection.fetchval(_RECORD.sql, *_RECORD.arguments(params))
+            await connection.execute(_FORGET_OLD.sql, *_FORGET_OLD.arguments({"oldest_forgotten": run_id - KEEP_RUNS}))
         return AuditRun(run.trigger, run.started_at, run.finished_at, run.report, run_id)
 
     async def latest(self) -> AuditRun | None:
-        t = consistency_audit_runs
-        async with self._engine.connect() as connection:
-            row = (await connection.execute(select(t).order_by(t.c.run_id.desc()).limit(1))).mappings().first()
+        async with self._database.connection() as connection:
+            row = await connection.fetchrow(_LATEST.sql, *_LATEST.arguments({}))
         if row is None:
             return None
         report = AuditReport(
@@ -100,12 +112,11 @@ class PgAuditLock:
     """``pg_try_advisory_xact_lock`` in a transaction held open while the audit runs: released when it ends,
     even if this process dies, and never left behind on a pooled connection."""
 
-    def __init__(self, engine: AsyncEngine, key: int = AUDIT_LOCK_KEY) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, key: int = AUDIT_LOCK_KEY) -> None:
+        self._database = database
         self._key = key
 
     @asynccontextmanager
     async def hold(self) -> AsyncIterator[bool]:
-        async with self._engine.connect() as connection, connection.begin():
-            mine = await connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self._key})
-            yield bool(mine.scalar_one())
+        async with self._database.connection() as connection, connection.transaction():
+            yield bool(await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._key))

@@ -2,41 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, insert, select
 
-from adapters.persistence.driver import DriverStatement, execute_many
-from adapters.persistence.flow_repository import tenant_clause
+from adapters.persistence.statements import Executor, Statement, by_key, key_params
 from adapters.persistence.tables import flow_events
 from domain.events import FlowEvent, Tenant
 
-_APPEND = DriverStatement(insert(flow_events))
+_APPEND = Statement(insert(flow_events))
+_LIST = Statement(
+    select(flow_events)
+    .where(by_key(flow_events), flow_events.c.version > bindparam("after"))
+    .order_by(flow_events.c.version)
+    .limit(bindparam("page"))
+)
 
 
-class SqlAlchemyFlowEventLog:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+class PgFlowEventLog:
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
 
     async def append(self, events: list[FlowEvent]) -> None:
-        if not events:
-            return
-        await execute_many(self._session, _APPEND, [event_row(e) for e in events])
+        await self._executor.execute_many(_APPEND, [event_row(e) for e in events])
 
     async def list(self, tenant: Tenant, flow_id: UUID, after_version: int, limit: int) -> list[FlowEvent]:
-        rows = (
-            await self._session.execute(
-                select(flow_events)
-                .where(
-                    tenant_clause(flow_events, tenant),
-                    flow_events.c.flow_id == flow_id,
-                    flow_events.c.version > after_version,
-                )
-                .order_by(flow_events.c.version)
-                .limit(limit)
-            )
-        ).mappings()
+        rows = await self._executor.fetch(_LIST, {**key_params(tenant, flow_id), "after": after_version, "page": limit})
         return [
             FlowEvent(
                 flow_id=row["flow_id"],
@@ -53,7 +45,7 @@ class SqlAlchemyFlowEventLog:
         ]
 
 
-def event_row(e: FlowEvent) -> dict:
+def event_row(e: FlowEvent) -> dict[str, Any]:
     return {
         "client_account_id": e.tenant.client_account_id,
         "engagement_id": e.tenant.engagement_id,

@@ -1,19 +1,19 @@
-"""FlowRepository on PostgreSQL. Uses the unit of work's session only; never commits."""
+"""FlowRepository on PostgreSQL. Runs its statements on the unit of work's transaction; never commits."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, bindparam, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, any_, bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from adapters.persistence.driver import DriverStatement, execute, fetch_one
-from adapters.persistence.statements import by_key, key_params
+from adapters.persistence.statements import KEY_COLUMNS, Executor, Statement, by_key, key_params
 from adapters.persistence.tables import flows
 from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
 from domain.events import Tenant
@@ -21,80 +21,83 @@ from domain.flow import Flow, FlowSummary, Phase
 from domain.lifecycle import FlowStatus, PhaseState
 from domain.ports import FlowFilter, Page
 
-
-def tenant_clause(table: Any, tenant: Tenant) -> ColumnElement[bool]:
-    return and_(
-        table.c.client_account_id == tenant.client_account_id,
-        table.c.engagement_id == tenant.engagement_id,
-    )
-
-
-# Built and compiled once, run by the driver (adapters/persistence/driver.py): a request binds parameters only.
 _BY_KEY = select(flows).where(by_key(flows))
-_GET = DriverStatement(_BY_KEY)
-_SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configuration", "phase_results")]
-"""A list reads every column but the two documents a summary leaves out."""
-_GET_FOR_UPDATE = DriverStatement(_BY_KEY.with_for_update())
-_ADD = DriverStatement(insert(flows))
-_SAVE = DriverStatement(
+_GET = Statement(_BY_KEY)
+_GET_FOR_UPDATE = Statement(_BY_KEY.with_for_update())
+_ADD = Statement(insert(flows))
+_SAVE = Statement(
     update(flows)
     .where(by_key(flows), flows.c.version == bindparam("loaded_version"))
-    .values(
-        {
-            c.name: bindparam(f"new_{c.name}")
-            for c in flows.c
-            if c.name not in ("client_account_id", "engagement_id", "flow_id")
-        }
-    )
+    .values({c.name: bindparam(f"new_{c.name}") for c in flows.c if c.name not in KEY_COLUMNS})
 )
+_SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configuration", "phase_results")]
+"""A list reads every column but the two documents a summary leaves out."""
 
 
-class SqlAlchemyFlowRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+@functools.cache
+def _list_statement(by_type: bool, statuses: str, after_cursor: bool) -> Statement:
+    """One page of a tenant's flows, newest first, for one shape of filter (``statuses``: "any", "listed" or
+    "not_deleted"); each shape is compiled once."""
+    query = select(*_SUMMARY_COLUMNS).where(
+        flows.c.client_account_id == bindparam("c"), flows.c.engagement_id == bindparam("e")
+    )
+    if by_type:
+        query = query.where(flows.c.flow_type == bindparam("flow_type"))
+    if statuses == "listed":
+        query = query.where(flows.c.status == any_(bindparam("statuses", type_=ARRAY(String))))
+    elif statuses == "not_deleted":
+        query = query.where(flows.c.status != str(FlowStatus.DELETED))
+    if after_cursor:
+        query = query.where(
+            tuple_(flows.c.created_at, flows.c.flow_id)
+            < tuple_(
+                bindparam("after_created", type_=flows.c.created_at.type),
+                bindparam("after_id", type_=flows.c.flow_id.type),
+            )
+        )
+    query = query.order_by(flows.c.created_at.desc(), flows.c.flow_id.desc()).limit(bindparam("page"))
+    return Statement(query)
 
-    @property
-    def session(self) -> AsyncSession:
-        return self._session
+
+class PgFlowRepository:
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
 
     async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
-        return await self._load(tenant, flow_id, for_update=False)
+        return await self._load(_GET, tenant, flow_id)
 
     async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
-        return await self._load(tenant, flow_id, for_update=True)
+        return await self._load(_GET_FOR_UPDATE, tenant, flow_id)
 
     async def add(self, flow: Flow) -> None:
-        await execute(self._session, _ADD, _row_of(flow))
+        await self._executor.execute(_ADD, row_of(flow))
+        flow.loaded_version = flow.version
 
     async def save(self, flow: Flow) -> None:
-        loaded_version = flow.version - len(flow.pending_events)
-        values = {f"new_{k}": v for k, v in _row_of(flow).items()}
-        written = await execute(
-            self._session, _SAVE, {**values, **key_params(flow.tenant, flow.flow_id), "loaded_version": loaded_version}
-        )
-        if written != 1:
+        values = {f"new_{k}": v for k, v in row_of(flow).items()}
+        params = {**values, **key_params(flow.tenant, flow.flow_id), "loaded_version": flow.loaded_version}
+        if await self._executor.execute(_SAVE, params) != 1:
             current = (await self.get(flow.tenant, flow.flow_id)).version
-            raise VersionConflict(flow.flow_id, loaded_version, current)
+            raise VersionConflict(flow.flow_id, flow.loaded_version, current)
+        flow.loaded_version = flow.version
 
     async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
-        query = select(*_SUMMARY_COLUMNS).where(tenant_clause(flows, tenant))
+        params: dict[str, Any] = {"c": tenant.client_account_id, "e": tenant.engagement_id, "page": limit + 1}
         if flow_filter.flow_type is not None:
-            query = query.where(flows.c.flow_type == flow_filter.flow_type)
+            params["flow_type"] = flow_filter.flow_type
         if flow_filter.statuses:
-            query = query.where(flows.c.status.in_([str(s) for s in flow_filter.statuses]))
-        elif not flow_filter.include_deleted:
-            query = query.where(flows.c.status != FlowStatus.DELETED)
+            params["statuses"] = [str(s) for s in flow_filter.statuses]
         if cursor is not None:
-            created_at, flow_id = decode_cursor(cursor)
-            query = query.where(tuple_(flows.c.created_at, flows.c.flow_id) < tuple_(created_at, flow_id))
-        query = query.order_by(flows.c.created_at.desc(), flows.c.flow_id.desc()).limit(limit + 1)
-        rows = (await self._session.execute(query)).mappings().all()
+            params["after_created"], params["after_id"] = decode_cursor(cursor)
+        shape = "listed" if flow_filter.statuses else "any" if flow_filter.include_deleted else "not_deleted"
+        statement = _list_statement(flow_filter.flow_type is not None, shape, cursor is not None)
+        rows = await self._executor.fetch(statement, params)
         items = [summary_of(row) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].created_at, items[-1].flow_id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
-    async def _load(self, tenant: Tenant, flow_id: UUID, *, for_update: bool) -> Flow:
-        row = await fetch_one(self._session, _GET_FOR_UPDATE if for_update else _GET, key_params(tenant, flow_id))
+    async def _load(self, statement: Statement, tenant: Tenant, flow_id: UUID) -> Flow:
+        row = await self._executor.fetchrow(statement, key_params(tenant, flow_id))
         if row is None:
             raise FlowNotFound(flow_id)
         return flow_of(row)
@@ -117,49 +120,37 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise InvalidCursor(cursor) from None
 
 
-def _row_of(flow: Flow) -> dict[str, Any]:
+_DOCUMENTS = ("configuration", "phase_results")
+
+
+def row_of(flow: Flow) -> dict[str, Any]:
+    """The flow's ``flows`` row: each field in the column of its name; the tenant in two columns, the phases and the
+    status as stored."""
+    row = {f.name: getattr(flow, f.name) for f in fields(FlowSummary) if f.name != "tenant"}
+    row.update(
+        client_account_id=flow.tenant.client_account_id,
+        engagement_id=flow.tenant.engagement_id,
+        status=str(flow.status),
+        phases=[{"name": p.name, "state": str(p.state)} for p in flow.phases],
+        **{name: getattr(flow, name) for name in _DOCUMENTS},
+    )
+    return row
+
+
+def _summary_fields(row: Any) -> dict[str, Any]:
+    plain = {f.name: row[f.name] for f in fields(FlowSummary) if f.name not in ("tenant", "status", "phases")}
     return {
-        "client_account_id": flow.tenant.client_account_id,
-        "engagement_id": flow.tenant.engagement_id,
-        "flow_id": flow.flow_id,
-        "flow_type": flow.flow_type,
-        "name": flow.name,
-        "status": str(flow.status),
-        "current_phase": flow.current_phase,
-        "phases": [{"name": p.name, "state": str(p.state)} for p in flow.phases],
-        "configuration": flow.configuration,
-        "phase_results": flow.phase_results,
-        "error": flow.error,
-        "created_at": flow.created_at,
-        "updated_at": flow.updated_at,
-        "version": flow.version,
-        "auto_run": flow.auto_run,
+        **plain,
+        "tenant": Tenant(row["client_account_id"], row["engagement_id"]),
+        "status": FlowStatus(row["status"]),
+        "phases": [Phase(p["name"], PhaseState(p["state"])) for p in row["phases"]],
     }
 
 
 def summary_of(row: Any) -> FlowSummary:
-    return FlowSummary(
-        flow_id=row["flow_id"],
-        tenant=Tenant(row["client_account_id"], row["engagement_id"]),
-        flow_type=row["flow_type"],
-        name=row["name"],
-        status=FlowStatus(row["status"]),
-        current_phase=row["current_phase"],
-        phases=tuple(Phase(p["name"], PhaseState(p["state"])) for p in row["phases"]),
-        error=row["error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-        auto_run=row["auto_run"],
-    )
+    return FlowSummary(**_summary_fields(row))
 
 
 def flow_of(row: Any) -> Flow:
-    """The whole flow: its summary's fields, and the two documents a summary leaves out."""
-    summary = summary_of(row)
-    shared = {f.name: getattr(summary, f.name) for f in fields(FlowSummary)}
-    return Flow(
-        **{**shared, "phases": list(summary.phases)},
-        configuration=row["configuration"],
-        phase_results=row["phase_results"],
-    )
+    """The whole flow, as loaded: its summary's fields and the two documents a summary leaves out."""
+    return Flow(**_summary_fields(row), **{name: row[name] for name in _DOCUMENTS}, loaded_version=row["version"])

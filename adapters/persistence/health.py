@@ -1,14 +1,15 @@
+"""Whether the database answers (``GET /health``)."""
+
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from adapters.persistence.database import Database
 
 
 class DatabaseHealth:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     async def check(self) -> str:
         """The server's version string; raises when the database does not answer."""
-        async with self._engine.connect() as connection:
-            return str((await connection.execute(text("SHOW server_version"))).scalar_one())
+        async with self._database.connection() as connection:
+            return str(await connection.fetchval("SHOW server_version"))

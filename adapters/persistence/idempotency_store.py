@@ -23,15 +23,13 @@ from sqlalchemy import (
     bindparam,
     delete,
     select,
-    text,
     tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.sqlstates import LOCK_NOT_AVAILABLE, sqlstate
+from adapters.persistence.statements import Executor, Statement
+from adapters.persistence.storage_errors import LOCK_NOT_AVAILABLE, sqlstate
 from adapters.persistence.tables import metadata
 from domain.events import Tenant
 from domain.idempotency import (
@@ -76,27 +74,31 @@ _NEW = insert(idempotency_keys).values(
     expires_at=bindparam("expires_at"),
 )
 # An expired key is taken over as if it were new; a live one is left alone (and no row comes back).
-_CLAIM = _NEW.on_conflict_do_update(
-    index_elements=["client_account_id", "engagement_id", "idempotency_key"],
-    set_={
-        "fingerprint": _NEW.excluded.fingerprint,
-        "created_at": _NEW.excluded.created_at,
-        "expires_at": _NEW.excluded.expires_at,
-        "status_code": None,
-        "media_type": None,
-        "response_headers": None,
-        "response_body": None,
-    },
-    where=idempotency_keys.c.expires_at <= _NEW.excluded.created_at,
-).returning(idempotency_keys.c.idempotency_key)
-_STORED = select(
-    idempotency_keys.c.fingerprint,
-    idempotency_keys.c.status_code,
-    idempotency_keys.c.media_type,
-    idempotency_keys.c.response_headers,
-    idempotency_keys.c.response_body,
-).where(_KEY)
-_COMPLETE = (
+_CLAIM = Statement(
+    _NEW.on_conflict_do_update(
+        index_elements=["client_account_id", "engagement_id", "idempotency_key"],
+        set_={
+            "fingerprint": _NEW.excluded.fingerprint,
+            "created_at": _NEW.excluded.created_at,
+            "expires_at": _NEW.excluded.expires_at,
+            "status_code": None,
+            "media_type": None,
+            "response_headers": None,
+            "response_body": None,
+        },
+        where=idempotency_keys.c.expires_at <= _NEW.excluded.created_at,
+    ).returning(idempotency_keys.c.idempotency_key)
+)
+_STORED = Statement(
+    select(
+        idempotency_keys.c.fingerprint,
+        idempotency_keys.c.status_code,
+        idempotency_keys.c.media_type,
+        idempotency_keys.c.response_headers,
+        idempotency_keys.c.response_body,
+    ).where(_KEY)
+)
+_COMPLETE = Statement(
     update(idempotency_keys)
     .where(_KEY)
     .values(
@@ -106,43 +108,49 @@ _COMPLETE = (
         response_body=bindparam("response_body"),
     )
 )
+_EXPIRED = select(*_KEY_COLUMNS).where(idempotency_keys.c.expires_at <= bindparam("now")).limit(bindparam("page"))
+_PURGE = Statement(
+    delete(idempotency_keys).where(tuple_(*_KEY_COLUMNS).in_(_EXPIRED.with_for_update(skip_locked=True)))
+)
 
 
-class SqlAlchemyIdempotencyStore:
-    def __init__(self, session: AsyncSession, wait_ms: int = 10_000) -> None:
-        self._session = session
+class PgIdempotencyStore:
+    def __init__(self, executor: Executor, wait_ms: int = 10_000) -> None:
+        self._executor = executor
         self._wait_ms = int(wait_ms)
 
     async def claim(
         self, tenant: Tenant, key: str, fingerprint: str, *, now: datetime, expires_at: datetime
     ) -> StoredResponse | None:
         params = _params(tenant, key)
-        await self._session.execute(text(f"SET LOCAL lock_timeout = {self._wait_ms}"))
+        connection = await self._executor.connection()
+        await connection.execute(f"SET LOCAL lock_timeout = {self._wait_ms}")
         try:
-            claimed = await self._session.execute(
+            claimed = await self._executor.fetchrow(
                 _CLAIM, {**params, "fingerprint": fingerprint, "now": now, "expires_at": expires_at}
             )
-        except DBAPIError as e:
+        except Exception as e:
             if sqlstate(e) == LOCK_NOT_AVAILABLE:
                 raise IdempotencyKeyInProgress(key) from e
             raise
-        await self._session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
-        if claimed.first() is not None:
+        await connection.execute("SET LOCAL lock_timeout = DEFAULT")
+        if claimed is not None:
             return None
-        row = (await self._session.execute(_STORED, params)).one()
-        if row.fingerprint != fingerprint:
+        row = await self._executor.fetchrow(_STORED, params)
+        assert row is not None  # the key exists: the claim conflicted with it
+        if row["fingerprint"] != fingerprint:
             raise IdempotencyKeyReused(key)
-        if row.status_code is None:  # not reachable while claims and answers share one transaction
+        if row["status_code"] is None:  # not reachable while claims and answers share one transaction
             raise IdempotencyKeyInProgress(key)
         return StoredResponse(
-            status_code=row.status_code,
-            body=bytes(row.response_body),
-            headers=dict(row.response_headers or {}),
-            media_type=row.media_type or "application/json",
+            status_code=row["status_code"],
+            body=bytes(row["response_body"]),
+            headers=dict(row["response_headers"] or {}),
+            media_type=row["media_type"] or "application/json",
         )
 
     async def complete(self, tenant: Tenant, key: str, response: StoredResponse) -> None:
-        await self._session.execute(
+        await self._executor.execute(
             _COMPLETE,
             {
                 **_params(tenant, key),
@@ -154,11 +162,7 @@ class SqlAlchemyIdempotencyStore:
         )
 
     async def purge_expired(self, now: datetime, limit: int) -> int:
-        doomed = select(*_KEY_COLUMNS).where(idempotency_keys.c.expires_at <= now).limit(limit)
-        result = await self._session.execute(
-            delete(idempotency_keys).where(tuple_(*_KEY_COLUMNS).in_(doomed.with_for_update(skip_locked=True)))
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return await self._executor.execute(_PURGE, {"now": now, "page": limit})
 
 
 def _params(tenant: Tenant, key: str) -> dict[str, Any]:

@@ -1,116 +1,159 @@
-"""SqlAlchemyUnitOfWork: one session, one transaction, shared by everything in a request."""
+"""AsyncpgUnitOfWork: one connection, one transaction at a time, shared by every port in a request.
+
+The unit of work checks out a pooled connection at its first statement and begins the transaction there, with the
+tenant's scope in the same message (adapters/persistence/tenant_scope.py). ``commit()`` commits and gives the
+connection back; a later statement begins the next transaction on a connection checked out again. Leaving without
+a commit rolls back. Repositories and flow-type adapters receive the unit of work's ports and never commit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import asyncpg
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.persistence.event_log import SqlAlchemyFlowEventLog
-from adapters.persistence.flow_repository import SqlAlchemyFlowRepository
-from adapters.persistence.idempotency_store import SqlAlchemyIdempotencyStore
-from adapters.persistence.sqlstates import LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlstate
-from adapters.persistence.tenant_scope import SCOPED_TENANT, SET_TENANT, tenant_parameters
+from adapters.persistence.bridge_states import PgBridgeStates
+from adapters.persistence.child_records import PgChildRecords
+from adapters.persistence.database import Database
+from adapters.persistence.event_log import PgFlowEventLog
+from adapters.persistence.flow_repository import PgFlowRepository
+from adapters.persistence.idempotency_store import PgIdempotencyStore
+from adapters.persistence.statements import Statement, rows_written
+from adapters.persistence.storage_errors import storage_error
+from adapters.persistence.tenant_scope import SET_TENANT, begin_scoped, tenant_arguments
 from adapters.work_queue.outbox import PgQueuerWorkQueue
-from domain.errors import ConcurrentModification, FlowBusy, StorageUnavailable
+from domain.errors import StorageUnavailable
 from domain.events import Tenant
 
 
-class SqlAlchemyUnitOfWork:
-    """An async context manager over one ``AsyncSession``.
+class AsyncpgUnitOfWork:
+    """An async context manager over the transactions of one request (or one step of a worker)."""
 
-    Entering opens the session; the first statement checks out one pooled connection
-    and begins the transaction. ``commit()`` commits it; leaving without a commit rolls
-    back. Repositories and flow-type adapters receive ``session`` and never commit.
-
-    ``scope(tenant)`` sets the tenant the database's row-level security lets this unit of work see, for the
-    current transaction and every later one of its session (adapters/persistence/tenant_scope.py).
-    """
-
-    flows: SqlAlchemyFlowRepository
-    events: SqlAlchemyFlowEventLog
+    flows: PgFlowRepository
+    events: PgFlowEventLog
+    children: PgChildRecords
+    bridge_states: PgBridgeStates
     work_queue: PgQueuerWorkQueue
-    idempotency: SqlAlchemyIdempotencyStore
+    idempotency: PgIdempotencyStore
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], idempotency_wait_ms: int = 10_000) -> None:
-        self._session_factory = session_factory
+    def __init__(self, database: Database, idempotency_wait_ms: int = 10_000) -> None:
+        self._database = database
         self._idempotency_wait_ms = idempotency_wait_ms
-        self._session: AsyncSession | None = None
+        self._open = False
+        self._tenant: Tenant | None = None
+        self._connection: asyncpg.Connection | None = None
 
     @property
-    def session(self) -> AsyncSession:
-        if self._session is None:
-            raise RuntimeError("the unit of work is not open: use it as 'async with uow:'")
-        return self._session
+    def database(self) -> Database:
+        return self._database
+
+    @property
+    def idempotency_wait_ms(self) -> int:
+        return self._idempotency_wait_ms
 
     async def __aenter__(self) -> Self:
-        if self._session is not None:
+        if self._open:
             raise RuntimeError("this unit of work is already open")
-        self._session = self._session_factory()
-        self.flows = SqlAlchemyFlowRepository(self._session)
-        self.events = SqlAlchemyFlowEventLog(self._session)
-        self.work_queue = PgQueuerWorkQueue(self._session)
-        self.idempotency = SqlAlchemyIdempotencyStore(self._session, self._idempotency_wait_ms)
+        self._open, self._tenant = True, None
+        self.flows = PgFlowRepository(self)
+        self.events = PgFlowEventLog(self)
+        self.children = PgChildRecords(self)
+        self.bridge_states = PgBridgeStates(self)
+        self.work_queue = PgQueuerWorkQueue(self)
+        self.idempotency = PgIdempotencyStore(self, self._idempotency_wait_ms)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        session, self._session = self.session, None
+        self._open, self._tenant = False, None
         try:
-            await session.rollback()
-            await session.close()
-        except Exception:  # the connection may be gone; the original error matters more
-            await session.invalidate()
+            await self._end("ROLLBACK")
+        except Exception as error:  # the connection may be gone; the original error matters more
             if exc is None:
-                raise
+                translated = storage_error(error)
+                if translated is None:
+                    raise
+                raise translated from error
         translated = storage_error(exc)
         if translated is not None:
             raise translated from exc
 
     async def scope(self, tenant: Tenant) -> None:
-        self.session.info[SCOPED_TENANT] = tenant
-        if self.session.in_transaction():
-            await self.session.execute(SET_TENANT, tenant_parameters(tenant))
+        self._check_open()
+        self._tenant = tenant
+        if self._connection is not None:
+            await self._connection.execute(SET_TENANT, *tenant_arguments(tenant))
 
     async def commit(self) -> None:
+        self._check_open()
         try:
-            await self.session.commit()
+            committed = await self._end("COMMIT")
         except Exception as error:  # the connection may have died after PostgreSQL committed: say so
             translated = storage_error(error)
             if isinstance(translated, StorageUnavailable):
                 raise StorageUnavailable(translated.reason, outcome_unknown=True) from error
             raise
+        if committed:
+            self._database.commits += 1
 
     async def rollback(self) -> None:
-        await self.session.rollback()
+        self._check_open()
+        await self._end("ROLLBACK")
 
+    # -- the Executor the ports run their statements on ---------------------------------------
 
-def storage_error(exc: BaseException | None) -> Exception | None:
-    """The domain error a database failure stands for, or None when it is not one.
+    async def connection(self) -> asyncpg.Connection:
+        """The connection of the current transaction, begun (checked out and begun at the first statement)."""
+        self._check_open()
+        if self._connection is None:
+            connection = await self._database.acquire()
+            try:
+                await connection.execute(begin_scoped(self._tenant))
+            except BaseException:
+                await self._give_back(connection, broken=True)
+                raise
+            self._connection = connection
+        return self._connection
 
-    A failure comes wrapped by SQLAlchemy (``DBAPIError``, the driver's error in ``orig``) or, from the statements
-    asyncpg runs directly (adapters/persistence/driver.py), as asyncpg's own error: both are read the same way.
-    """
-    if isinstance(exc, PoolTimeout):
-        return StorageUnavailable("no pooled connection was free in time")
-    if isinstance(exc, DBAPIError):
-        driver_error: BaseException = exc.orig or exc
-    elif isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
-        driver_error = exc
-    elif isinstance(exc, (ConnectionError, OSError, TimeoutError)):
-        return StorageUnavailable(exc.__class__.__name__)
-    else:
-        return None
-    if isinstance(exc, IntegrityError) or isinstance(driver_error, asyncpg.IntegrityConstraintViolationError):
-        return ConcurrentModification(driver_error.__class__.__name__)
-    code = sqlstate(exc)
-    if code == LOCK_NOT_AVAILABLE:
-        return FlowBusy("a lock it needed was held past the lock timeout")
-    if code == QUERY_CANCELED:
-        return StorageUnavailable("a statement ran past the statement timeout")
-    return StorageUnavailable(driver_error.__class__.__name__)
+    async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> asyncpg.Record | None:
+        return await (await self.connection()).fetchrow(statement.sql, *statement.arguments(params))
+
+    async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[asyncpg.Record]:
+        return await (await self.connection()).fetch(statement.sql, *statement.arguments(params))
+
+    async def execute(self, statement: Statement, params: Mapping[str, Any]) -> int:
+        return rows_written(await (await self.connection()).execute(statement.sql, *statement.arguments(params)))
+
+    async def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+        connection = await self.connection()
+        if len(rows) == 1:
+            await connection.execute(statement.sql, *statement.arguments(rows[0]))
+        elif rows:
+            await connection.executemany(statement.sql, [statement.arguments(row) for row in rows])
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _end(self, command: str) -> bool:
+        """End the current transaction with ``command`` and give its connection back; False when none was open."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return False
+        try:
+            await connection.execute(command)
+        except BaseException:
+            await self._give_back(connection, broken=True)
+            raise
+        await self._give_back(connection)
+        return True
+
+    async def _give_back(self, connection: asyncpg.Connection, *, broken: bool = False) -> None:
+        if broken:
+            connection.terminate()  # its state is unknown: the pool opens a new one in its place
+        await self._database.release(connection)
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("the unit of work is not open: use it as 'async with uow:'")

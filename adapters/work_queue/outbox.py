@@ -1,7 +1,7 @@
 """The WorkQueue port on pgqueuer's tables, written through the unit of work's own connection.
 
 ``enqueue_phase`` runs pgqueuer's own enqueue (``Queries.enqueue``: the INSERT into ``pgqueuer`` and
-``pgqueuer_log``) on the asyncpg connection that the request's SQLAlchemy session holds, inside its transaction.
+``pgqueuer_log``) on the unit of work's connection, inside its transaction.
 The job therefore commits or rolls back with the state change that caused it, and the ``tg_pgqueuer_changed``
 trigger's NOTIFY on ``ch_pgqueuer`` reaches the workers only at commit (PostgreSQL delivers notifications then).
 
@@ -20,10 +20,8 @@ from pgqueuer.adapters.persistence.qb import QueryBuilderEnvironment, QueryQueue
 from pgqueuer.queries import Queries
 from sqlalchemy import Column, DateTime, Integer, Table, bindparam, delete, func
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.persistence.driver import driver_connection
-from adapters.persistence.statements import by_key, key_params
+from adapters.persistence.statements import Executor, Statement, by_key, key_params
 from adapters.persistence.tables import metadata, tenant_columns
 from domain.background import PhaseJob
 from domain.events import Tenant
@@ -41,7 +39,7 @@ background_phase_attempts = Table(
 )
 
 _T = background_phase_attempts
-_RECORD = (
+_RECORD = Statement(
     insert(_T)
     .values(
         client_account_id=bindparam("c"),
@@ -57,7 +55,7 @@ _RECORD = (
     )
     .returning(_T.c.attempts)
 )
-_CLEAR = delete(_T).where(by_key(_T), _T.c.flow_version == bindparam("v"))
+_CLEAR = Statement(delete(_T).where(by_key(_T), _T.c.flow_version == bindparam("v")))
 _BUILDERS: dict[str, Any] = {"qbe": QueryBuilderEnvironment(), "qbq": QueryQueueBuilder()}
 
 
@@ -87,17 +85,19 @@ def dedupe_key(job: PhaseJob) -> str:
 
 
 class PgQueuerWorkQueue:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
 
     async def enqueue_phase(self, job: PhaseJob) -> None:
-        # the session's asyncpg connection, its transaction begun: the job cannot commit on its own
-        queries = Queries(AsyncpgDriver(await driver_connection(self._session)), **_BUILDERS)
+        # the unit of work's connection, its transaction begun: the job cannot commit on its own
+        queries = Queries(AsyncpgDriver(await self._executor.connection()), **_BUILDERS)
         await queries.enqueue(ENTRYPOINT, job_payload(job), dedupe_key=dedupe_key(job), on_conflict="skip")
 
     async def record_attempt(self, job: PhaseJob) -> int:
         params = {**key_params(job.tenant, job.flow_id), "v": job.expected_version}
-        return int((await self._session.execute(_RECORD, params)).scalar_one())
+        row = await self._executor.fetchrow(_RECORD, params)
+        assert row is not None  # an upsert with RETURNING always returns its row
+        return int(row["attempts"])
 
     async def clear_attempts(self, job: PhaseJob) -> None:
-        await self._session.execute(_CLEAR, {**key_params(job.tenant, job.flow_id), "v": job.expected_version})
+        await self._executor.execute(_CLEAR, {**key_params(job.tenant, job.flow_id), "v": job.expected_version})

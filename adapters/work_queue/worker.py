@@ -22,6 +22,7 @@ from pgqueuer.models import Job
 from pgqueuer.qm import QueueManager
 from pgqueuer.queries import Queries
 
+from adapters.persistence.database import postgres_dsn
 from adapters.work_queue.outbox import ENTRYPOINT, job_from_payload
 from domain.background import BackgroundRun, PhaseJob
 
@@ -46,16 +47,11 @@ def retry_delay(options: WorkerOptions, attempts: int) -> timedelta:
     return min(options.retry_delay * (2 ** min(attempts, 16)), timedelta(minutes=1))
 
 
-def plain_dsn(url: str) -> str:
-    """asyncpg's own URL from SQLAlchemy's ``postgresql+asyncpg://``."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 class PhaseWorker:
     """One queue consumer: its own LISTEN/dequeue connection; each job's work goes through ``handle``."""
 
     def __init__(self, database_url: str, handle: PhaseHandler, options: WorkerOptions | None = None) -> None:
-        self._dsn = plain_dsn(database_url)
+        self._dsn = postgres_dsn(database_url)
         self._handle = handle
         self._options = options or WorkerOptions()
         self._manager: QueueManager | None = None

@@ -13,7 +13,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
-from entrypoints.container import Container, build_container, dispose_engines
+from entrypoints.container import Container, build_container, close_databases
 from entrypoints.http.admin import audit_consistency, latest_consistency_audit
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
@@ -61,18 +61,22 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
             task.cancel()
         workers.clear()
 
-    async def dispose_engine() -> None:
-        await dispose_engines(container)
+    async def close_pools() -> None:
+        await close_databases(container)
 
-    purger = idempotency_key_purger(container, settings.idempotency.purge_interval_seconds)
-    metrics = container.metrics() if hasattr(container, "metrics") else None  # a test's own container may have none
-    usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=metrics and metrics.legacy_hits_recorder)
+    purger = idempotency_key_purger(container.maintenance_orchestrator, settings.idempotency.purge_interval_seconds)
+    usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=container.metrics().legacy_hits_recorder)
     if settings.auth.dev:
         logger.warning(
             "MFO_AUTH_MODE=dev: requests without credentials are trusted as admins of the tenant their "
             "X-Client-Account-ID/X-Engagement-ID headers name; never run this mode in production"
         )
-    monitoring = Monitoring(settings, container)
+    monitoring = Monitoring(
+        settings.observability,
+        container.consistency_monitor,
+        container.install_json_logs(),
+        lambda: container.tracing().shutdown(),
+    )
 
     return Litestar(
         route_handlers=[
@@ -96,7 +100,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         guards=[authorize],
         state=State({"container": container, "settings": settings, "legacy_usage": usage, "monitoring": monitoring}),
         on_startup=[monitoring.start, start_worker, purger.start, freeze_startup_objects],
-        on_shutdown=[purger.stop, stop_worker, monitoring.stop, dispose_engine],
+        on_shutdown=[purger.stop, stop_worker, monitoring.stop, close_pools],
         request_max_body_size=settings.api.max_body_bytes,
         request_class=MfoRequest,
         openapi_config=OpenAPIConfig(

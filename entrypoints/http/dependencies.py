@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +20,7 @@ from litestar.datastructures import State
 from application.orchestrator import MasterFlowOrchestrator
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.idempotency import IdempotentRequest
 from entrypoints.http.auth import DEV_TENANT_HEADERS, principal_of
 from entrypoints.http.problems import BadRequest
 
@@ -36,21 +37,30 @@ class FlowRead:
 
 @dataclass(frozen=True, slots=True)
 class FlowChange(FlowRead):
-    """What a changing route needs besides: who acts, and the version ``If-Match`` expects (None: any)."""
+    """What a changing route needs besides: who acts, the version ``If-Match`` expects (None: any), the flow type
+    the route is restricted to (the legacy routes: discovery) and the request's ``Idempotency-Key``, if any."""
 
     actor: str
     expected_version: int | None
+    flow_type: str | None = None
+    idempotency: IdempotentRequest | None = None
+
+    def restricted_to(self, flow_type: str) -> FlowChange:
+        return replace(self, flow_type=flow_type)
 
     async def apply(self, operation: Callable[..., Awaitable[Flow]], flow_id: str, *args: Any, **options: Any) -> Flow:
-        """``operation``, one of the orchestrator's changes of a flow (``orchestrator.pause_flow``, or the same of
-        ``orchestrator.restricted_to(...)``), on the flow ``flow_id`` names: for this tenant, by this actor, at the
-        version ``If-Match`` expects. ``args`` and ``options`` are the operation's own (a phase, an input)."""
+        """``operation``, one of the orchestrator's changes of a flow (``orchestrator.pause_flow``), on the flow
+        ``flow_id`` names: for this tenant, by this actor, at the version ``If-Match`` expects, within the route's
+        flow type and under its idempotency key. ``args`` and ``options`` are the operation's own (a phase, an
+        input)."""
         return await operation(
             self.tenant,
             parse_flow_id(flow_id),
             *args,
             actor=self.actor,
             expected_version=self.expected_version,
+            flow_type=self.flow_type,
+            idempotency=self.idempotency,
             **options,
         )
 

@@ -75,7 +75,12 @@ class FlowController(Controller):
         change: Change,
     ) -> Response[FlowOut]:
         flow = await change.orchestrator.create_flow(
-            change.tenant, data.flow_type, data.name, data.configuration, actor=change.actor
+            change.tenant,
+            data.flow_type,
+            data.name,
+            data.configuration,
+            actor=change.actor,
+            idempotency=change.idempotency,
         )
         return flow_response(flow, 201, Location=f"{self.path}/{flow.flow_id}")
 

@@ -1,7 +1,7 @@
 """``Idempotency-Key`` on POST /api/v1/flows and on every transition: the request side and the replayed answer.
 
 The key, what was asked (method, path, body) and how to render the answer are handed to the orchestrator, which
-claims the key in the change's own transaction (``MasterFlowOrchestrator.idempotent``). A retry gets the stored
+claims the key in the change's own transaction (the ``idempotency`` argument of every command). A retry gets the stored
 answer back from :func:`replay`, with ``Idempotent-Replayed: true``.
 """
 
@@ -66,8 +66,7 @@ async def provide_idempotent_change(
     change = provide_change(request, state)
     if idempotency_key is None:
         return change
-    idempotent = change.orchestrator.idempotent(await idempotent_request(request, state, idempotency_key))
-    return replace(change, orchestrator=idempotent)
+    return replace(change, idempotency=await idempotent_request(request, state, idempotency_key))
 
 
 async def idempotent_request(request: Request, state: State, idempotency_key: str) -> IdempotentRequest:

@@ -14,6 +14,7 @@ from domain.events import Tenant
 from domain.lifecycle import Operation
 from tests.consistency.entry_points import PythonEntry
 from tests.consistency.linearizability import Call
+from tests.support import owner_engine_of
 
 # Cancel is rare, so that most of the history races on live flows.
 WEIGHTED_OPERATIONS = (
@@ -76,14 +77,12 @@ def process_main(
     if unlocked:
         from tests.consistency.faults import UnlockedUnitOfWork
 
-        container.unit_of_work.override(
-            providers.Factory(UnlockedUnitOfWork, session_factory=container.session_factory)
-        )
+        container.unit_of_work.override(providers.Factory(UnlockedUnitOfWork, database=container.app_database))
 
     async def main() -> list[Call]:
         try:
             return await run_clients(container, tenant, flows, clients, calls, seed)
         finally:
-            await container.engine().dispose()
+            await owner_engine_of(container).dispose()
 
     results.put(asyncio.run(main()))

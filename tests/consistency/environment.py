@@ -14,7 +14,7 @@ from dependency_injector import providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container, build_container, close_databases
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.consistency.faults import Switches, faulty_registry
@@ -72,7 +72,7 @@ class Environment:
     def close(self) -> None:
         async def dispose() -> None:
             await self.client.aclose()
-            await self.container.engine().dispose()
+            await close_databases(self.container)
             await self.admin.dispose()
 
         self.run(dispose())

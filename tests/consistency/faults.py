@@ -19,17 +19,19 @@ import dataclasses
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.event_log import SqlAlchemyFlowEventLog, event_row
-from adapters.persistence.flow_repository import SqlAlchemyFlowRepository, _row_of, tenant_clause
+from adapters.persistence.event_log import PgFlowEventLog, event_row
+from adapters.persistence.flow_repository import PgFlowRepository, row_of
+from adapters.persistence.statements import KEY_COLUMNS, Statement, by_key, key_params
 from adapters.persistence.tables import flow_events, flows
-from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from application.flow_type_registry import FlowTypeRegistry
+from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
+from application.flow_type_registry import AdapterFactory, FlowTypeRegistry
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow
-from domain.lifecycle import FlowStatus
+from domain.flow_types import FlowTypeDefinition
 from domain.phases import PhaseOutcome
 from domain.ports import ChildRecord
 
@@ -45,10 +47,8 @@ class Switches:
 class FaultyAdapter:
     """Wraps a flow type's adapter (the CrewAI bridge included) and forwards every port method to it."""
 
-    def __init__(self, factory: Any, uow: Any, switches: Switches, admin: AsyncEngine, own_uow: Any) -> None:
+    def __init__(self, factory: AdapterFactory, uow: Any, switches: Switches, admin: AsyncEngine, own_uow: Any) -> None:
         self._inner = factory(uow)
-        self.name = self._inner.name
-        self.phases = self._inner.phases
         self._factory = factory
         self._uow = uow
         self._switches = switches
@@ -65,7 +65,7 @@ class FaultyAdapter:
     async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
         return await self._inner.accept_input(flow, phase, payload)
 
-    async def save_child(self, flow: Flow) -> None:
+    async def save_child(self, flow: Flow, outcome: PhaseOutcome | None = None) -> None:
         created = flow.version == len(flow.pending_events)  # this operation created the flow
         if self._switches.master_only and not created:
             pass  # the bug: the status change reaches the master row only
@@ -73,15 +73,15 @@ class FaultyAdapter:
             own = self._own_uow()
             async with own:
                 await own.scope(flow.tenant)  # else row-level security refuses the write outright
-                await self._factory(own).save_child(flow)
+                await self._factory(own).save_child(flow, outcome)
                 await own.commit()
         else:
-            await self._inner.save_child(flow)
+            await self._inner.save_child(flow, outcome)
         if self._switches.kill_next:
             self._switches.kill_next = False
-            pid = (await self._uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            pid = (await self._uow.connection()).get_server_pid()
             async with self._admin.connect() as admin:
-                await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                await admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
             await asyncio.sleep(0.01)
         if self._switches.crash_next:
             self._switches.crash_next = False
@@ -90,25 +90,27 @@ class FaultyAdapter:
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
         return await self._inner.load_child(tenant, flow_id)
 
-    def project_status(self, child: ChildRecord) -> FlowStatus:
-        return self._inner.project_status(child)
-
 
 def faulty_registry(
     registry: FlowTypeRegistry, switches: Switches, admin: AsyncEngine, own_uow: Any
 ) -> FlowTypeRegistry:
     """The same flow types, each adapter wrapped in a :class:`FaultyAdapter`."""
 
-    def wrap(definition: Any) -> Any:
-        def factory(uow: Any, inner: Any = definition.factory) -> FaultyAdapter:
-            return FaultyAdapter(inner, uow, switches, admin, own_uow)
+    def wrap(definition: FlowTypeDefinition, inner: AdapterFactory) -> AdapterFactory:
+        return lambda uow: FaultyAdapter(inner, uow, switches, admin, own_uow)
 
-        return dataclasses.replace(definition, factory=factory)
-
-    return FlowTypeRegistry(wrap(d) for d in registry.definitions())
+    return registry.with_adapters(wrap)
 
 
-class UnlockedFlowRepository(SqlAlchemyFlowRepository):
+_UNCHECKED_SAVE = Statement(
+    update(flows)
+    .where(by_key(flows))
+    .values({c.name: bindparam(f"new_{c.name}") for c in flows.c if c.name not in KEY_COLUMNS})
+)
+_APPEND_IGNORING_DUPLICATES = Statement(insert(flow_events).on_conflict_do_nothing())
+
+
+class UnlockedFlowRepository(PgFlowRepository):
     """Reads without ``FOR UPDATE`` and writes without checking the version: last writer wins."""
 
     async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
@@ -117,30 +119,21 @@ class UnlockedFlowRepository(SqlAlchemyFlowRepository):
         return flow
 
     async def save(self, flow: Flow) -> None:
-        await self.session.execute(
-            update(flows)
-            .where(tenant_clause(flows, flow.tenant), flows.c.flow_id == flow.flow_id)
-            .values(**_row_of(flow))
-        )
+        values = {f"new_{k}": v for k, v in row_of(flow).items()}
+        await self._executor.execute(_UNCHECKED_SAVE, {**values, **key_params(flow.tenant, flow.flow_id)})
 
 
-class DroppingEventLog(SqlAlchemyFlowEventLog):
+class DroppingEventLog(PgFlowEventLog):
     """Drops an event whose version is taken, instead of failing the transaction."""
 
     async def append(self, events: list[FlowEvent]) -> None:
         for event in events:
-            await self._session.execute(_insert_ignoring_duplicates(event))
+            await self._executor.execute(_APPEND_IGNORING_DUPLICATES, event_row(event))
 
 
-def _insert_ignoring_duplicates(event: FlowEvent) -> Any:
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-    return pg_insert(flow_events).values(**event_row(event)).on_conflict_do_nothing()
-
-
-class UnlockedUnitOfWork(SqlAlchemyUnitOfWork):
+class UnlockedUnitOfWork(AsyncpgUnitOfWork):
     async def __aenter__(self) -> UnlockedUnitOfWork:
         await super().__aenter__()
-        self.flows = UnlockedFlowRepository(self.session)
-        self.events = DroppingEventLog(self.session)
+        self.flows = UnlockedFlowRepository(self)
+        self.events = DroppingEventLog(self)
         return self

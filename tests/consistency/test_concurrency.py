@@ -21,7 +21,7 @@ from tests.consistency.environment import STATS
 from tests.consistency.invariants import Inconsistency, Tracked, check_http_views, check_stored_views
 from tests.consistency.linearizability import Call, final_state, linearize
 from tests.consistency.model import ModelFlow
-from tests.support import asgi_client
+from tests.support import asgi_client, owner_engine_of
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PROCESSES = 2
@@ -72,7 +72,7 @@ async def new_flows(settings: Settings, tenant: Tenant, unlocked: bool) -> tuple
         ]
         return ids, ModelFlow.created("discovery", definition.phases, definition.input_phases)
     finally:
-        await container.engine().dispose()
+        await owner_engine_of(container).dispose()
 
 
 async def check(settings: Settings, tenant: Tenant, initial: ModelFlow, history: list[Call]) -> dict[UUID, Tracked]:
@@ -99,7 +99,7 @@ async def check(settings: Settings, tenant: Tenant, initial: ModelFlow, history:
         async with asgi_client(create_app(settings, container)) as client:
             await check_http_views(client, [tenant], tracked, step=0)
     finally:
-        await container.engine().dispose()
+        await owner_engine_of(container).dispose()
     return tracked
 
 

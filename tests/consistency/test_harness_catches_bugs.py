@@ -32,7 +32,7 @@ def test_the_state_machine_catches_the_bug(settings: Settings, bug: str) -> None
                 FlowConsistencyMachine,
                 settings=hypothesis_settings(
                     harness_settings(),
-                    max_examples=200,
+                    max_examples=600,  # it stops at the first inconsistency; a rare bug may need many
                     database=None,
                     phases=[Phase.generate, Phase.shrink],  # no explain phase: it re-runs a lot, for notes only
                 ),

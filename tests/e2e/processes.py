@@ -16,9 +16,8 @@ from uuid import uuid4
 import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.work_queue.worker import plain_dsn
+from adapters.persistence.database import postgres_dsn
 from entrypoints.local_postgres import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -26,26 +25,29 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 async def create_database(server_url: str) -> str:
     """A new, migrated database on the same server (with the sleeper's child table); its URL."""
+    from adapters.persistence.child_tables import child_table_ddl
     from adapters.persistence.migrate import upgrade
-    from tests.plugin_example.sleeper import sleeper_flows
+    from tests.plugin_example.sleeper import SLEEPER_FLOWS
 
     name = f"mfo_bg_{uuid4().hex[:10]}"
-    connection = await asyncpg.connect(plain_dsn(server_url))
+    connection = await asyncpg.connect(postgres_dsn(server_url))
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     await asyncio.to_thread(upgrade, url)
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: sleeper_flows.create(sync, checkfirst=True))
-    await engine.dispose()
+    connection = await asyncpg.connect(postgres_dsn(url))
+    try:
+        for statement in child_table_ddl(SLEEPER_FLOWS):  # the plugin's own migration
+            await connection.execute(statement)
+    finally:
+        await connection.close()
     return url
 
 
 async def drop_database(server_url: str, url: str) -> None:
-    connection = await asyncpg.connect(plain_dsn(server_url))
+    connection = await asyncpg.connect(postgres_dsn(server_url))
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
     finally:

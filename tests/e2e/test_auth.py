@@ -293,7 +293,7 @@ async def test_rs256_tokens_and_no_algorithm_confusion(settings: Settings, conta
         .decode()
     )
     rs256 = dataclasses.replace(settings, auth=AuthSettings(mode="production", jwt_public_key=public_pem))
-    from entrypoints.container import build_container
+    from entrypoints.container import build_container, close_databases
 
     rs_container = build_container(rs256)
     try:
@@ -305,7 +305,7 @@ async def test_rs256_tokens_and_no_algorithm_confusion(settings: Settings, conta
             forged = hs256_signed_with(public_pem, tenant)  # the public key used as an HMAC secret
             assert_problem(await client.get("/api/v1/flows", headers={"Authorization": f"Bearer {forged}"}), 401)
     finally:
-        await rs_container.engine().dispose()
+        await close_databases(rs_container)
 
 
 async def test_dev_mode_takes_the_tenant_from_headers_and_still_honours_tokens(client: Any, tenant: Tenant) -> None:

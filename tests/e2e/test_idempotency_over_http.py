@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy import text
 
 from domain.events import Tenant
-from tests.support import DISCOVERY_CSV, headers
+from tests.support import DISCOVERY_CSV, headers, owner_engine_of
 
 FLOWS = "/api/v1/flows"
 BODY = {"flow_type": "discovery", "name": "dc", "configuration": {"data": DISCOVERY_CSV}}
 
 
 async def count(container: Any, table: str, tenant: Tenant) -> int:
-    async with container.engine().connect() as connection:
+    async with owner_engine_of(container).connect() as connection:
         return (
             await connection.execute(
                 text(f"SELECT count(*) FROM {table} WHERE client_account_id = :c AND engagement_id = :e"),

@@ -8,14 +8,14 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from dependency_injector import providers
 
 from application.flow_type_registry import FlowTypeRegistry
-from application.orchestrator import MasterFlowOrchestrator
 from domain.events import Tenant
-from domain.flow_types import FlowTypeDefinition
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from entrypoints.settings import AuthSettings, LegacySettings, Settings
-from tests.fakes import FakeClock, FakeFlowType, FakeUnitOfWork, Store, fake_flow_type
+from entrypoints.settings import AuthSettings, DatabaseSettings, LegacySettings, Settings
+from tests.fakes import FakeClock, FakeUnitOfWork, Store, fake_flow_type
 from tests.support import DISCOVERY_CSV, asgi_client, headers, platform_headers
 
 PROBLEM = "application/problem+json"
@@ -258,22 +258,20 @@ async def test_bad_requests_are_problems_with_the_headers(client: Any, tenant: T
 async def test_a_flow_of_another_type_is_not_found_on_legacy_routes() -> None:
     """Legacy routes act on discovery flows only; the unified routes still see the other flow."""
 
-    class FakeDiscovery(FakeFlowType):
-        name = "discovery"
-
-    class FakeContainer:
-        def __init__(self) -> None:
-            self.store, self.clock = Store(), FakeClock()
-            discovery = FlowTypeDefinition("discovery", FakeFlowType.phases, FakeDiscovery, input_phases=("review",))
-            self.registry = FlowTypeRegistry([fake_flow_type(), discovery])
-
-        def orchestrator(self) -> MasterFlowOrchestrator:
-            return MasterFlowOrchestrator(FakeUnitOfWork(self.store), self.registry, self.clock)
-
-    container, tenant = FakeContainer(), Tenant(uuid4(), uuid4())
+    settings = Settings(
+        database=DatabaseSettings(url="postgresql+asyncpg://unused@127.0.0.1:1/unused"),  # never connected to
+        auth=AuthSettings(mode="dev"),
+    )
+    container, store = Container(settings=settings), Store()
+    container.unit_of_work.override(providers.Factory(FakeUnitOfWork, store))
+    container.flow_types.override(
+        providers.Object(FlowTypeRegistry([fake_flow_type(), fake_flow_type(name="discovery")]))
+    )
+    container.clock.override(providers.Object(FakeClock()))
+    tenant = Tenant(uuid4(), uuid4())
     other = await container.orchestrator().initialize_flow(tenant, "fake", "other", {}, actor="test")
     mine = await container.orchestrator().initialize_flow(tenant, "discovery", "mine", {}, actor="test")
-    async with asgi_client(create_app(Settings(auth=AuthSettings(mode="dev")), container)) as client:  # type: ignore[arg-type]
+    async with asgi_client(create_app(settings, container)) as client:
         h = headers(tenant)
         assert (await client.get(f"{UNIFIED}/{other.flow_id}", headers=h)).status_code == 200
         for prefix in FAMILIES.values():

@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from adapters.persistence.database import Database
 from entrypoints.settings import Settings
 from tests.faults.load import Ledger
 from tests.support import TEST_JWT_SECRET
@@ -104,11 +105,11 @@ async def audit_findings(database_url: str) -> list[str]:
     from entrypoints.flow_type_plugins import load_flow_type_registry
 
     settings = Settings.from_env()
-    engine = create_async_engine(database_url)
+    database = Database(database_url)
     try:
-        report = await build_auditor(engine, settings, load_flow_type_registry(settings.flow_type_group)).audit()
+        report = await build_auditor(database, settings, load_flow_type_registry(settings.flow_type_group)).audit()
     finally:
-        await engine.dispose()
+        await database.close()
     assert report.flows_checked > 0
     return [f"{f.flow_id} {f.status} v{f.version}: {'; '.join(f.problems)}" for f in report.findings]
 

@@ -12,8 +12,9 @@ from adapters.auth.api_keys import key_hash
 from domain.auth import AuthenticationFailed, Role
 from domain.events import Tenant
 from entrypoints.cli import main
-from entrypoints.container import build_container
+from entrypoints.container import build_container, close_databases
 from entrypoints.settings import Settings
+from tests.support import owner_engine_of
 
 
 def test_create_then_revoke_an_api_key(
@@ -29,12 +30,12 @@ def test_create_then_revoke_an_api_key(
     async def stored_and_principal() -> tuple[list[str], object]:
         container = build_container(Settings().with_database_url(migrated_url))
         try:
-            async with container.engine().connect() as connection:
+            async with owner_engine_of(container).connect() as connection:
                 rows = await connection.execute(text("SELECT * FROM api_keys WHERE key_id = :id"), {"id": key_id})
                 values = [str(v) for v in rows.one()]
             return values, await container.api_key_store().authenticate(key)
         finally:
-            await container.engine().dispose()
+            await owner_engine_of(container).dispose()
 
     values, principal = asyncio.run(stored_and_principal())
     assert key not in values and key_hash(key) in values
@@ -58,7 +59,7 @@ def test_create_a_platform_api_key(
     async def stored_and_principal() -> tuple[tuple, object]:
         container = build_container(Settings().with_database_url(migrated_url))
         try:
-            async with container.engine().connect() as connection:
+            async with owner_engine_of(container).connect() as connection:
                 row = await connection.execute(
                     text("SELECT role, client_account_id, engagement_id FROM api_keys WHERE key_id = :id"),
                     {"id": key.split("_")[1]},
@@ -66,7 +67,8 @@ def test_create_a_platform_api_key(
                 stored = tuple(row.one())
             return stored, await container.api_key_store().authenticate(key)
         finally:
-            await container.engine().dispose()
+            await owner_engine_of(container).dispose()
+            await close_databases(container)
 
     stored, principal = asyncio.run(stored_and_principal())
     assert stored == ("platform", None, None)
@@ -84,6 +86,6 @@ async def test_the_database_refuses_a_platform_key_with_a_tenant_and_a_tenant_ke
     )
     for role, account in (("platform", uuid4()), ("admin", None)):
         with pytest.raises(IntegrityError, match="platform_key_has_no_tenant"):
-            async with container.engine().begin() as connection:
+            async with owner_engine_of(container).begin() as connection:
                 values = {"id": uuid4().hex[:16], "account": account, "engagement": account, "role": role}
                 await connection.execute(insert, values)

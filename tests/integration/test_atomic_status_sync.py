@@ -11,7 +11,7 @@ from domain.errors import FlowNotFound, IllegalTransition, VersionConflict
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
 from domain.ports import FlowFilter
-from tests.support import DISCOVERY_CSV, ExplodingDiscovery, registry_with, snapshot
+from tests.support import DISCOVERY_CSV, Detonator, owner_engine_of, registry_with, snapshot
 
 
 async def test_a_full_discovery_run_keeps_master_child_and_events_in_step(container, tenant: Tenant) -> None:
@@ -25,7 +25,7 @@ async def test_a_full_discovery_run_keeps_master_child_and_events_in_step(contai
     for _ in range(4):
         done = await mfo().execute_phase(tenant, flow.flow_id, actor="t")
     assert done.status == FlowStatus.COMPLETED
-    stored = await snapshot(container.engine(), flow.flow_id)
+    stored = await snapshot(owner_engine_of(container), flow.flow_id)
     (master,), (child,) = stored["master"], stored["child"]
     assert master["status"] == "completed" and master["version"] == 9
     assert (child["status"], child["master_version"], child["asset_count"]) == ("complete", 9, 3)
@@ -34,23 +34,24 @@ async def test_a_full_discovery_run_keeps_master_child_and_events_in_step(contai
     assert view.in_sync
 
 
-async def test_an_adapter_that_raises_mid_operation_rolls_everything_back(container, tenant: Tenant) -> None:
-    container.flow_types.override(providers.Object(registry_with(ExplodingDiscovery)))
+async def test_an_adapter_that_raises_mid_operation_rolls_everything_back(
+    container, tenant: Tenant, detonator: Detonator
+) -> None:
+    container.flow_types.override(providers.Object(registry_with(detonator)))
     try:
         mfo = container.orchestrator
         flow = await mfo().create_flow(tenant, "discovery", "dc", {"data": DISCOVERY_CSV}, actor="t")
         await mfo().start_flow(tenant, flow.flow_id, actor="t")
-        before = await snapshot(container.engine(), flow.flow_id)
-        ExplodingDiscovery.armed = True
+        before = await snapshot(owner_engine_of(container), flow.flow_id)
+        detonator.armed = True
         with pytest.raises(RuntimeError, match="after writing its child row"):
             await mfo().execute_phase(tenant, flow.flow_id, actor="t")
         with pytest.raises(RuntimeError):
             await mfo().pause_flow(tenant, flow.flow_id, actor="t")
-        after = await snapshot(container.engine(), flow.flow_id)
+        after = await snapshot(owner_engine_of(container), flow.flow_id)
         assert after == before
         assert before["master"][0]["status"] == "running" and len(before["events"]) == 2
     finally:
-        ExplodingDiscovery.armed = False
         container.flow_types.reset_override()
 
 
@@ -67,7 +68,7 @@ async def test_two_concurrent_conflicting_transitions_exactly_one_wins(container
         assert sum(not isinstance(r, Exception) for r in results) == 1
         assert sum(isinstance(r, IllegalTransition) for r in results) == 1
         await mfo().resume_flow(tenant, flow.flow_id, actor="t")
-    stored = await snapshot(container.engine(), flow.flow_id)
+    stored = await snapshot(owner_engine_of(container), flow.flow_id)
     assert stored["master"][0]["version"] == len(stored["events"]) == 12
 
 
@@ -82,7 +83,7 @@ async def test_concurrent_writers_with_the_same_if_match_lose_nothing(container,
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) == 1
     assert all(isinstance(r, VersionConflict) for r in results if isinstance(r, Exception))
-    stored = await snapshot(container.engine(), flow.flow_id)
+    stored = await snapshot(owner_engine_of(container), flow.flow_id)
     assert stored["master"][0]["version"] == 2 == len(stored["events"])
     assert stored["master"][0]["status"] == str(winners[0].status)
 

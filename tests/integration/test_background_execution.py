@@ -13,14 +13,14 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
+from adapters.persistence.database import postgres_dsn
 from adapters.work_queue import ENTRYPOINT
-from adapters.work_queue.worker import plain_dsn
 from domain.background import PhaseJob
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
 from entrypoints.container import build_container
 from entrypoints.settings import Settings, WorkerSettings
-from tests.support import DISCOVERY_CSV
+from tests.support import DISCOVERY_CSV, owner_engine_of
 
 MAPPINGS = {
     "hostname": "name",
@@ -33,7 +33,7 @@ MAPPINGS = {
 
 
 async def queued_jobs(container: Any, flow_id: UUID) -> list[dict[str, Any]]:
-    async with container.engine().connect() as connection:
+    async with owner_engine_of(container).connect() as connection:
         rows = (
             await connection.execute(
                 text("SELECT status::text AS status, entrypoint, payload FROM pgqueuer WHERE dedupe_key LIKE :key"),
@@ -64,7 +64,7 @@ async def test_a_job_is_not_seen_or_announced_before_its_transaction_commits(
 ) -> None:
     flow = await container.orchestrator().create_flow(tenant, "discovery", "atomic", {"data": DISCOVERY_CSV}, actor="t")
     job = PhaseJob(tenant, flow.flow_id, 1)
-    listener = await asyncpg.connect(plain_dsn(settings.database.url or ""))
+    listener = await asyncpg.connect(postgres_dsn(settings.database.url or ""))
     notified: asyncio.Queue[str] = asyncio.Queue()
     await listener.add_listener("ch_pgqueuer", lambda *args: notified.put_nowait(args[-1]))
     try:
@@ -113,7 +113,7 @@ async def worker_container(settings: Settings) -> AsyncIterator[Any]:
     yield container
     worker.stop()
     await asyncio.wait_for(task, timeout=15)
-    await container.engine().dispose()
+    await owner_engine_of(container).dispose()
 
 
 async def wait_for_status(container: Any, tenant: Tenant, flow_id: UUID, status: FlowStatus) -> Any:
@@ -139,7 +139,7 @@ async def test_a_worker_runs_discovery_to_the_input_and_on_to_completion(worker_
     assert (await mfo().get_flow_status(tenant, flow.flow_id)).in_sync
     report = await worker_container.auditor().audit()
     assert flow.flow_id not in {f.flow_id for f in report.findings}
-    async with worker_container.engine().connect() as connection:
+    async with owner_engine_of(worker_container).connect() as connection:
         left = await connection.scalar(
             text("SELECT count(*) FROM background_phase_attempts WHERE flow_id = :id"), {"id": flow.flow_id}
         )

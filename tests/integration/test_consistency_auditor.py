@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from domain.events import Tenant
 from entrypoints.http.app import create_app
-from tests.support import DISCOVERY_CSV, asgi_client, platform_headers
+from tests.support import DISCOVERY_CSV, asgi_client, owner_engine_of, platform_headers
 
 CORRUPTIONS = {
     "child status": ("UPDATE discovery_flows SET status = 'complete' WHERE flow_id = :id", "child status complete"),
@@ -42,19 +42,19 @@ async def test_a_corrupted_row_is_named(container, tenant: Tenant, corruption: s
         await mfo().start_flow(tenant, flow.flow_id, actor="t")
     assert broken.flow_id not in await audited(container)
     statement, problem = CORRUPTIONS[corruption]
-    async with container.engine().begin() as connection:
+    async with owner_engine_of(container).begin() as connection:
         await connection.execute(text(statement), {"id": broken.flow_id})
     findings = await audited(container)
     assert broken.flow_id in findings and healthy.flow_id not in findings
     assert any(problem in p for p in findings[broken.flow_id]), findings[broken.flow_id]
-    async with container.engine().begin() as connection:  # leave nothing inconsistent for the next test
+    async with owner_engine_of(container).begin() as connection:  # leave nothing inconsistent for the next test
         await connection.execute(text("DELETE FROM flow_events WHERE flow_id = :id"), {"id": broken.flow_id})
         for table in ("discovery_flows", "crewai_flow_states", "flows"):
             await connection.execute(text(f"DELETE FROM {table} WHERE flow_id = :id"), {"id": broken.flow_id})
 
 
 async def test_the_http_route_and_the_cli_report_the_same(container, settings, tenant: Tenant) -> None:
-    async with container.engine().begin() as connection:  # the auditor checks the whole database
+    async with owner_engine_of(container).begin() as connection:  # the auditor checks the whole database
         await connection.execute(text("TRUNCATE flows CASCADE"))
     flow = await container.orchestrator().create_flow(tenant, "discovery", "x", {"data": DISCOVERY_CSV}, actor="t")
     async with asgi_client(create_app(settings, container)) as client:
@@ -63,7 +63,7 @@ async def test_the_http_route_and_the_cli_report_the_same(container, settings, t
     env = {**os.environ, "MFO_DATABASE_URL": settings.database.url}
     ok = subprocess.run([sys.executable, "-m", "entrypoints.cli", "audit"], env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    async with container.engine().begin() as connection:
+    async with owner_engine_of(container).begin() as connection:
         await connection.execute(
             text("UPDATE discovery_flows SET status = 'error' WHERE flow_id = :id"), {"id": flow.flow_id}
         )
@@ -78,7 +78,7 @@ async def test_the_http_route_and_the_cli_report_the_same(container, settings, t
         assert failed.returncode == 1
         assert str(flow.flow_id) in failed.stdout and "child status error" in failed.stdout
     finally:
-        async with container.engine().begin() as connection:
+        async with owner_engine_of(container).begin() as connection:
             await connection.execute(
                 text("UPDATE discovery_flows SET status = 'pending' WHERE flow_id = :id"), {"id": flow.flow_id}
             )

@@ -8,12 +8,13 @@ import pytest
 from dependency_injector import providers
 from sqlalchemy import text
 
-from adapters.crewai_bridge import CrewAIFlowService, through_crewai
-from adapters.flow_types.discovery import DiscoveryFlowService
+from adapters.crewai_bridge import CrewAIFlowService, crewai_adapter
+from application.direct_flow_type import DirectFlowType
+from application.flow_type_registry import FlowTypeRegistry
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
-from entrypoints.container import build_container
-from tests.support import DISCOVERY_CSV, ExplodingDiscovery, registry_with
+from entrypoints.container import build_container, close_databases
+from tests.support import DISCOVERY_CSV, Detonator, owner_engine_of, registry_with
 
 
 async def stored_state(engine, flow_id) -> dict | None:  # type: ignore[no-untyped-def]
@@ -35,13 +36,13 @@ async def test_the_delegation_chain_shares_the_requests_unit_of_work(container) 
     mfo = container.orchestrator()
     bridge = mfo.get_flow_service("discovery")
     assert isinstance(bridge, CrewAIFlowService)
-    assert isinstance(bridge.service, DiscoveryFlowService)
+    assert isinstance(bridge.service, DirectFlowType)
     assert bridge.unit_of_work is mfo.unit_of_work is bridge.service.unit_of_work
 
 
 async def test_crewai_state_is_stored_with_every_change_and_events_are_captured(container, tenant: Tenant) -> None:
     mfo = container.orchestrator
-    engine = container.engine()
+    engine = owner_engine_of(container)
     flow = await mfo().create_flow(tenant, "discovery", "dc", {"data": DISCOVERY_CSV}, actor="t")
     first = await stored_state(engine, flow.flow_id)
     assert first is not None and (first["status"], first["master_version"]) == ("initialized", 1)
@@ -68,19 +69,20 @@ async def test_crewai_state_is_stored_with_every_change_and_events_are_captured(
     assert view.in_sync and view.child.mirrors["crewai"]["status"] == "paused"
 
 
-async def test_a_failing_phase_inside_crewai_rolls_back_its_state_too(container, tenant: Tenant) -> None:
-    container.flow_types.override(providers.Object(registry_with(ExplodingDiscovery, bridged=True)))
+async def test_a_failing_phase_inside_crewai_rolls_back_its_state_too(
+    container, tenant: Tenant, detonator: Detonator
+) -> None:
+    container.flow_types.override(providers.Object(registry_with(detonator, bridged=True)))
     try:
         mfo = container.orchestrator
         flow = await mfo().create_flow(tenant, "discovery", "dc", {"data": DISCOVERY_CSV}, actor="t")
         await mfo().start_flow(tenant, flow.flow_id, actor="t")
-        before = await stored_state(container.engine(), flow.flow_id)
-        ExplodingDiscovery.armed = True
+        before = await stored_state(owner_engine_of(container), flow.flow_id)
+        detonator.armed = True
         with pytest.raises(RuntimeError):
             await mfo().execute_phase(tenant, flow.flow_id, actor="t")
-        assert await stored_state(container.engine(), flow.flow_id) == before
+        assert await stored_state(owner_engine_of(container), flow.flow_id) == before
     finally:
-        ExplodingDiscovery.armed = False
         container.flow_types.reset_override()
 
 
@@ -91,8 +93,8 @@ async def test_a_restarted_server_continues_where_the_flow_stopped(settings, ten
     await mfo().start_flow(tenant, flow.flow_id, actor="t")
     await mfo().execute_phase(tenant, flow.flow_id, actor="t")
     await mfo().execute_phase(tenant, flow.flow_id, actor="t")
-    state = await stored_state(before_restart.engine(), flow.flow_id)
-    await before_restart.engine().dispose()
+    state = await stored_state(owner_engine_of(before_restart), flow.flow_id)
+    await close_databases(before_restart)
 
     after_restart = build_container(settings)
     try:
@@ -100,12 +102,12 @@ async def test_a_restarted_server_continues_where_the_flow_stopped(settings, ten
             tenant, flow.flow_id, {"approved": True, "mappings": {}}, actor="t"
         )
         assert (resumed.status, resumed.current_phase) == (FlowStatus.RUNNING, "data_cleansing")
-        later = await stored_state(after_restart.engine(), flow.flow_id)
+        later = await stored_state(owner_engine_of(after_restart), flow.flow_id)
         assert later["state_id"] == state["state_id"]
         assert later["state"]["kickoffs"] == state["state"]["kickoffs"] + 1
         assert later["state"]["completed_phases"] == ["data_import", "field_mapping"]
     finally:
-        await after_restart.engine().dispose()
+        await close_databases(after_restart)
 
 
 async def test_crewai_prints_nothing_and_calls_nobody(container, tenant: Tenant, capfd) -> None:  # type: ignore[no-untyped-def]
@@ -133,10 +135,12 @@ async def test_crewai_prints_nothing_and_calls_nobody(container, tenant: Tenant,
     assert remote == []
 
 
-def test_through_crewai_keeps_the_definition_but_the_factory() -> None:
+def test_the_bridge_keeps_the_definition_and_replaces_only_the_adapter(container) -> None:
     from adapters.flow_types.discovery import register
 
-    plain = register()
-    bridged = through_crewai(plain)
-    assert (bridged.name, bridged.phases, bridged.input_phases) == (plain.name, plain.phases, plain.input_phases)
-    assert bridged.factory is not plain.factory
+    plain = FlowTypeRegistry([register()])
+    bridged = plain.with_adapters(lambda definition, direct: crewai_adapter(definition, direct))
+    assert bridged.get("discovery") is plain.get("discovery")
+    uow = container.unit_of_work()
+    assert isinstance(bridged.adapter_for("discovery", uow), CrewAIFlowService)
+    assert isinstance(plain.adapter_for("discovery", uow), DirectFlowType)

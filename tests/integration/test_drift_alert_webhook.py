@@ -18,7 +18,7 @@ from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import ObservabilitySettings
 from tests.observing import JsonLines, scrape, value
-from tests.support import DISCOVERY_CSV, asgi_client, platform_headers
+from tests.support import DISCOVERY_CSV, asgi_client, owner_engine_of, platform_headers
 
 
 class Receiver:
@@ -77,7 +77,7 @@ async def test_periodic_audit_logs_sets_the_metric_and_posts_the_alert(
     settings = replace(settings, observability=observing)
     container = build_container(settings)
     flow = await container.orchestrator().create_flow(tenant, "discovery", "d", {"data": DISCOVERY_CSV}, actor="t")
-    async with container.engine().begin() as connection:
+    async with owner_engine_of(container).begin() as connection:
         await connection.execute(text("DELETE FROM consistency_audit_runs"))
         await connection.execute(  # drift: the child row changed behind the orchestrator's back
             text("UPDATE discovery_flows SET status = 'complete' WHERE flow_id = :id"), {"id": flow.flow_id}
@@ -108,8 +108,8 @@ async def test_periodic_audit_logs_sets_the_metric_and_posts_the_alert(
         assert value(scraped, "mfo_drift_alerts_total", result="delivered") >= 1
         assert latest["trigger"] == "periodic" and latest["consistent"] is False
     finally:
-        async with container.engine().begin() as connection:  # leave nothing inconsistent for the next test
+        async with owner_engine_of(container).begin() as connection:  # leave nothing inconsistent for the next test
             await connection.execute(
                 text("UPDATE discovery_flows SET status = 'pending' WHERE flow_id = :id"), {"id": flow.flow_id}
             )
-        await container.engine().dispose()
+        await owner_engine_of(container).dispose()

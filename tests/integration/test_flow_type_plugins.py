@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from adapters.persistence.row_level_security import tenant_isolation_sql
+from adapters.persistence.child_tables import child_table_ddl
 from domain.errors import FlowTypeRegistrationError
 from domain.events import Tenant
-from entrypoints.container import build_container
+from entrypoints.container import build_container, close_databases
 from entrypoints.http.app import create_app
 from entrypoints.settings import CrewAISettings, Settings
-from tests.plugin_example import inspection_flows
-from tests.support import asgi_client, completed_flow, headers
+from tests.plugin_example import INSPECTION_FLOWS
+from tests.support import asgi_client, completed_flow, headers, owner_engine_of
 
 
 @contextmanager
@@ -45,12 +45,9 @@ def installed_plugin(folder: Path, *entry_points: str) -> Iterator[None]:
 @pytest.fixture(scope="module")
 async def inspection_table(container) -> None:  # type: ignore[no-untyped-def]
     """The plugin's own migration: create its child table, under row-level security like every tenant table."""
-    async with container.engine().begin() as connection:
-        await connection.run_sync(lambda sync: inspection_flows.create(sync, checkfirst=True))
-        protected = await connection.scalar(
-            text("SELECT count(*) FROM pg_policy WHERE polrelid = 'inspection_flows'::regclass")
-        )
-        for statement in [] if protected else tenant_isolation_sql("inspection_flows"):
+    async with owner_engine_of(container).begin() as connection:
+        exists = await connection.scalar(text("SELECT to_regclass('inspection_flows')"))
+        for statement in [] if exists else child_table_ddl(INSPECTION_FLOWS):
             await connection.execute(text(statement))
 
 
@@ -76,7 +73,7 @@ async def test_a_plugin_flow_type_runs_through_http(
             assert status["in_sync"] and status["child"]["details"]["room_count"] == 3
             assert ("crewai" in status["child"]["mirrors"]) is through_crewai
     finally:
-        await container.engine().dispose()
+        await close_databases(container)
 
 
 @pytest.mark.parametrize(

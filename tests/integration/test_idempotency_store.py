@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from adapters.clock import SystemClock
-from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from application.orchestrator import MasterFlowOrchestrator
 from domain.events import Tenant
 from domain.flow import Flow
@@ -23,7 +23,7 @@ from domain.idempotency import (
     IdempotentRequest,
     StoredResponse,
 )
-from tests.support import DISCOVERY_CSV, ExplodingDiscovery, registry_with
+from tests.support import DISCOVERY_CSV, Detonator, owner_engine_of, registry_with
 
 
 def answer(flow: Flow) -> StoredResponse:
@@ -36,7 +36,7 @@ def keyed(key: str, fingerprint: str = "f", ttl: timedelta = timedelta(hours=1))
 
 async def rows(container: Any, tenant: Tenant) -> tuple[int, int]:
     """(flows, idempotency keys) stored for the tenant."""
-    async with container.engine().connect() as connection:
+    async with owner_engine_of(container).connect() as connection:
         counts = []
         for table in ("flows", "idempotency_keys"):
             sql = f"SELECT count(*) FROM {table} WHERE client_account_id = :c AND engagement_id = :e"
@@ -46,8 +46,8 @@ async def rows(container: Any, tenant: Tenant) -> tuple[int, int]:
 
 
 async def create(container: Any, tenant: Tenant, request: IdempotentRequest) -> Flow:
-    mfo = container.orchestrator().idempotent(request)
-    return await mfo.create_flow(tenant, "discovery", "keyed", {"data": DISCOVERY_CSV}, actor="t")
+    mfo = container.orchestrator()
+    return await mfo.create_flow(tenant, "discovery", "keyed", {"data": DISCOVERY_CSV}, actor="t", idempotency=request)
 
 
 async def test_a_replay_returns_the_stored_answer_and_writes_nothing(container, tenant: Tenant) -> None:
@@ -71,16 +71,14 @@ async def test_concurrent_claims_of_one_key_apply_once(container, tenant: Tenant
     assert await rows(container, tenant) == (1, 1)
 
 
-async def test_a_crash_after_the_claim_leaves_neither_key_nor_change(container, tenant: Tenant) -> None:
-    failing = MasterFlowOrchestrator(
-        container.unit_of_work(), registry_with(lambda uow: ExplodingDiscovery(uow)), SystemClock()
-    )
-    ExplodingDiscovery.armed = True
-    try:
-        with pytest.raises(RuntimeError):
-            await failing.idempotent(keyed("crash")).create_flow(tenant, "discovery", "x", {}, actor="t")
-    finally:
-        ExplodingDiscovery.armed = False
+async def test_a_crash_after_the_claim_leaves_neither_key_nor_change(
+    container, tenant: Tenant, detonator: Detonator
+) -> None:
+    failing = MasterFlowOrchestrator(container.unit_of_work(), registry_with(detonator, bridged=False), SystemClock())
+    detonator.armed = True
+    with pytest.raises(RuntimeError):
+        await failing.create_flow(tenant, "discovery", "x", {}, actor="t", idempotency=keyed("crash"))
+    detonator.armed = False
     assert await rows(container, tenant) == (0, 0)
     flow = await create(container, tenant, keyed("crash"))
     assert await rows(container, tenant) == (1, 1)
@@ -93,10 +91,10 @@ async def test_a_claim_held_longer_than_the_wait_is_in_progress(container, tenan
     async with holder as uow:
         await uow.scope(tenant)
         assert await uow.idempotency.claim(tenant, "slow", "f", now=now, expires_at=now + timedelta(hours=1)) is None
-        impatient = SqlAlchemyUnitOfWork(container.session_factory(), idempotency_wait_ms=200)
+        impatient = AsyncpgUnitOfWork(container.app_database(), idempotency_wait_ms=200)
         mfo = MasterFlowOrchestrator(impatient, container.flow_types(), SystemClock())
         with pytest.raises(IdempotencyKeyInProgress):
-            await mfo.idempotent(keyed("slow")).create_flow(tenant, "discovery", "x", {}, actor="t")
+            await mfo.create_flow(tenant, "discovery", "x", {}, actor="t", idempotency=keyed("slow"))
     assert await rows(container, tenant) == (0, 0)  # the holder rolled back: the key is free again
     await create(container, tenant, keyed("slow"))
     assert await rows(container, tenant) == (1, 1)
@@ -117,4 +115,4 @@ def test_the_wait_comes_from_the_settings(settings) -> None:
     from entrypoints.settings import IdempotencySettings
 
     tuned = dataclasses.replace(settings, idempotency=IdempotencySettings(wait_ms=1234))
-    assert build_container(tuned).unit_of_work()._idempotency_wait_ms == 1234
+    assert build_container(tuned).unit_of_work().idempotency_wait_ms == 1234

@@ -14,7 +14,7 @@ from adapters.persistence.audit_runs import PgAuditLock
 from domain.events import Tenant
 from entrypoints.http.app import create_app
 from tests.observing import JsonLines, scrape, value
-from tests.support import DISCOVERY_CSV, asgi_client, headers, platform_headers
+from tests.support import DISCOVERY_CSV, asgi_client, headers, owner_engine_of, platform_headers
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ async def test_metrics_change_with_real_operations(settings, container, tenant: 
 
 async def test_queue_gauges_read_pgqueuers_columns(container) -> None:  # type: ignore[no-untyped-def]
     table = f"queue_{uuid4().hex[:8]}"  # pgqueuer 1.6.0's columns that the gauges read
-    async with container.engine().begin() as connection:
+    async with owner_engine_of(container).begin() as connection:
         await connection.execute(  # pgqueuer's status enum, as its DDL creates it
             text(f"CREATE TYPE {table}_status AS ENUM "
                  "('queued', 'picked', 'successful', 'exception', 'canceled', 'deleted', 'failed')")
@@ -91,19 +91,19 @@ async def test_queue_gauges_read_pgqueuers_columns(container) -> None:  # type: 
                  "('picked', 'run', now() - interval '90 seconds', now() - interval '90 seconds')")
         )  # fmt: skip
     try:
-        gauges = await DatabaseGauges(container.engine(), queue_table=table).read()
+        gauges = await DatabaseGauges(container.owner_database(), queue_table=table).read()
         assert gauges["mfo_queue_depth"][1] == 3
         assert 29 <= gauges["mfo_queue_lag_seconds"][1] < 80
-        absent = await DatabaseGauges(container.engine(), queue_table=f"{table}_absent").read()
+        absent = await DatabaseGauges(container.owner_database(), queue_table=f"{table}_absent").read()
         assert absent["mfo_queue_depth"][1] == 0 and absent["mfo_queue_lag_seconds"][1] == 0
     finally:
-        async with container.engine().begin() as connection:
+        async with owner_engine_of(container).begin() as connection:
             await connection.execute(text(f"DROP TABLE {table}"))
             await connection.execute(text(f"DROP TYPE {table}_status"))
 
 
 async def test_the_latest_audit_is_stored_and_served(settings, container) -> None:  # type: ignore[no-untyped-def]
-    async with container.engine().begin() as connection:
+    async with owner_engine_of(container).begin() as connection:
         await connection.execute(text("DELETE FROM consistency_audit_runs"))
     async with asgi_client(create_app(settings, container)) as client:
         none = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
@@ -121,7 +121,7 @@ async def test_the_latest_audit_is_stored_and_served(settings, container) -> Non
 
 
 async def test_only_one_holder_of_the_audit_lock_at_a_time(container) -> None:  # type: ignore[no-untyped-def]
-    first, second = PgAuditLock(container.engine()), PgAuditLock(container.engine())
+    first, second = PgAuditLock(container.owner_database()), PgAuditLock(container.owner_database())
     async with first.hold() as mine:
         assert mine is True
         async with second.hold() as theirs:
@@ -148,7 +148,7 @@ async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, te
         exporter.clear()
         await mfo().execute_phase(tenant, flow.flow_id, actor="t")
     finally:
-        await container.engine().dispose()
+        await owner_engine_of(container).dispose()
     spans = exporter.get_finished_spans()
     by_id = {span.context.span_id: span for span in spans}
 
@@ -162,7 +162,7 @@ async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, te
     adapter = next(span for span in spans if span.name == "mfo.adapter")
     assert chain(adapter) == ["mfo.adapter", "mfo.bridge", "mfo.phase", "mfo.orchestrator"]
     assert adapter.attributes["mfo.phase"] == "data_import"
-    assert adapter.attributes["mfo.adapter"] == "DiscoveryFlowService"
+    assert adapter.attributes["mfo.adapter"] == "DirectFlowType"  # the type's own service, inside the bridge
     root = by_id[adapter.parent.span_id]
     while root.parent is not None:
         root = by_id[root.parent.span_id]
@@ -176,14 +176,14 @@ async def test_a_scrape_storm_runs_the_gauge_queries_once(settings, container) -
     from dependency_injector import providers
 
     from adapters.observability.gauge_cache import CachedGauges
-    from entrypoints.container import build_container, dispose_engines
+    from entrypoints.container import build_container, close_databases
     from entrypoints.settings import ObservabilitySettings
 
     cached = replace(settings, observability=ObservabilitySettings(metrics_cache_seconds=5))
     wired = build_container(cached)
     assert isinstance(wired.database_gauges(), CachedGauges)
     assert wired.database_gauges() is wired.database_gauges()  # one cache per process, not one per scrape
-    await dispose_engines(wired)
+    await close_databases(wired)
 
     class CountingDatabaseGauges(DatabaseGauges):
         reads = 0
@@ -193,9 +193,9 @@ async def test_a_scrape_storm_runs_the_gauge_queries_once(settings, container) -
             return await super().read()
 
     own = build_container(cached)
-    own.database_gauges.override(providers.Object(CachedGauges(CountingDatabaseGauges(container.engine()), 5)))
+    own.database_gauges.override(providers.Object(CachedGauges(CountingDatabaseGauges(container.owner_database()), 5)))
     async with asgi_client(create_app(cached, own)) as client:
         scrapes = [await scrape(client) for _ in range(25)]
     assert CountingDatabaseGauges.reads == 1
     assert all(value(s, "mfo_metrics_database_up") == 1 for s in scrapes)
-    await dispose_engines(own)
+    await close_databases(own)

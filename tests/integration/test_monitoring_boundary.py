@@ -13,11 +13,11 @@ from sqlalchemy import text
 
 from domain.auth import Role
 from domain.events import Tenant
-from entrypoints.container import build_container, dispose_engines
+from entrypoints.container import build_container, close_databases
 from entrypoints.http.app import create_app
 from entrypoints.settings import ObservabilitySettings
 from tests.fakes import FakeDriftAlert
-from tests.support import DISCOVERY_CSV, asgi_client, auth_headers, platform_headers
+from tests.support import DISCOVERY_CSV, asgi_client, auth_headers, owner_engine_of, platform_headers
 
 PROBLEM = "application/problem+json"
 
@@ -32,12 +32,12 @@ async def monitored(settings) -> AsyncIterator[Any]:  # type: ignore[no-untyped-
 
     container.drift_alert.override(providers.Object(alert))
     container.alert = alert
-    async with container.engine().begin() as connection:  # no earlier test's periodic run counts as recent
+    async with owner_engine_of(container).begin() as connection:  # no earlier test's periodic run counts as recent
         await connection.execute(text("DELETE FROM consistency_audit_runs"))
     try:
         yield container
     finally:
-        await dispose_engines(container)
+        await close_databases(container)
 
 
 async def drifted_flows(container: Any, tenant: Tenant, n: int) -> list[Any]:
@@ -48,7 +48,7 @@ async def drifted_flows(container: Any, tenant: Tenant, n: int) -> list[Any]:
             tenant, "discovery", f"d{i}", {"data": DISCOVERY_CSV}, actor="t"
         )
         flows.append(flow)
-    async with container.engine().begin() as connection:
+    async with owner_engine_of(container).begin() as connection:
         await connection.execute(
             text("UPDATE discovery_flows SET status = 'complete' WHERE flow_id = ANY(:ids)"),
             {"ids": [f.flow_id for f in flows]},
@@ -57,7 +57,7 @@ async def drifted_flows(container: Any, tenant: Tenant, n: int) -> list[Any]:
 
 
 async def repair(container: Any, flows: list[Any]) -> None:
-    async with container.engine().begin() as connection:
+    async with owner_engine_of(container).begin() as connection:
         await connection.execute(
             text("UPDATE discovery_flows SET status = 'pending' WHERE flow_id = ANY(:ids)"),
             {"ids": [f.flow_id for f in flows]},
@@ -77,7 +77,7 @@ async def test_a_tenant_admins_audits_never_delay_the_periodic_audit_or_its_aler
                 assert own.status_code == 200, own.text
             latest = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
         assert latest.json()["run_id"] == first.run_id  # the tenant's runs were not stored as the system's latest
-        async with monitored.engine().begin() as connection:  # the interval has passed since the periodic run
+        async with owner_engine_of(monitored).begin() as connection:  # the interval has passed since the periodic run
             await connection.execute(
                 text(
                     "UPDATE consistency_audit_runs SET finished_at = finished_at - interval '1 hour' WHERE run_id = :id"
@@ -95,7 +95,7 @@ async def test_an_on_demand_system_audit_does_not_postpone_the_periodic_one(sett
     assert (await monitored.consistency_monitor().periodic_tick()) is not None
     async with asgi_client(create_app(settings, monitored)) as client:
         assert (await client.get("/api/v1/admin/consistency", headers=platform_headers())).status_code == 200
-    async with monitored.engine().begin() as connection:
+    async with owner_engine_of(monitored).begin() as connection:
         await connection.execute(
             text("UPDATE consistency_audit_runs SET finished_at = finished_at - interval '1 hour' "
                  "WHERE trigger = 'periodic'")

@@ -5,48 +5,46 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
+from adapters.persistence.database import Database, PoolOptions
+from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from domain.errors import StorageUnavailable
 from domain.events import Tenant
+from entrypoints.container import app_database_url
 from entrypoints.http.app import create_app
-from tests.support import DISCOVERY_CSV, asgi_client, headers
+from tests.support import DISCOVERY_CSV, asgi_client, headers, owner_engine_of
 
 
 async def test_the_orchestrator_repositories_and_adapters_share_one_unit_of_work(container) -> None:
     mfo = container.orchestrator()
     adapter = mfo.get_flow_service("discovery")
     assert adapter.unit_of_work is mfo.unit_of_work
+    assert adapter.service.unit_of_work is mfo.unit_of_work  # the bridge's own service too
     async with mfo.unit_of_work as uow:
-        assert uow.flows.session is uow.session
-        assert adapter.unit_of_work.session is uow.session
+        connection = await uow.connection()
+        assert connection is await uow.connection()  # every port's statements run on this one connection
+        assert adapter.unit_of_work is uow
     assert container.orchestrator().unit_of_work is not mfo.unit_of_work
 
 
 @contextmanager
-def pool_counter(engine) -> Iterator[dict[str, int]]:  # type: ignore[no-untyped-def]
+def pool_counter(database) -> Iterator[dict[str, int]]:  # type: ignore[no-untyped-def]
+    """What the pool's connections did inside the block: checkouts and commits."""
+    before = (database.checkouts, database.commits)
     counts = {"checkouts": 0, "commits": 0}
-
-    def on_checkout(*_: object) -> None:
-        counts["checkouts"] += 1
-
-    def on_commit(*_: object) -> None:
-        counts["commits"] += 1
-
-    event.listen(engine.sync_engine.pool, "checkout", on_checkout)
-    event.listen(engine.sync_engine, "commit", on_commit)
     try:
         yield counts
     finally:
-        event.remove(engine.sync_engine.pool, "checkout", on_checkout)
-        event.remove(engine.sync_engine, "commit", on_commit)
+        counts.update(checkouts=database.checkouts - before[0], commits=database.commits - before[1])
 
 
 async def test_each_request_uses_exactly_one_pooled_connection(container, settings, tenant: Tenant) -> None:
     app = create_app(settings, container)
-    engine = container.app_engine()  # the requests' pool (row-level security applies to its role)
+    engine = container.app_database()  # the requests' pool (row-level security applies to its role)
     async with asgi_client(app) as client:
         h = headers(tenant)
         body = {"flow_type": "discovery", "name": "one", "configuration": {"data": DISCOVERY_CSV}}
@@ -70,7 +68,7 @@ async def test_each_request_uses_exactly_one_pooled_connection(container, settin
 
 async def test_a_legacy_change_is_one_connection_and_one_commit_too(container, settings, tenant: Tenant) -> None:
     app = create_app(settings, container)
-    engine = container.app_engine()  # the requests' pool (row-level security applies to its role)
+    engine = container.app_database()  # the requests' pool (row-level security applies to its role)
     async with asgi_client(app) as client:
         h = headers(tenant)
         with pool_counter(engine) as counts:
@@ -92,10 +90,10 @@ async def test_a_pooled_connection_postgresql_closed_is_replaced_before_a_reques
     """No ping per checkout (docs/performance.md), and still no request fails on a connection the server closed."""
     mfo = container.orchestrator()
     flow = await mfo.create_flow(tenant, "discovery", "closed", {}, actor="test")
-    app_engine = container.app_engine()
-    async with app_engine.connect() as connection:
-        role = (await connection.execute(text("SELECT current_user"))).scalar_one()
-    async with container.engine().connect() as owner:
+    app_database = container.app_database()
+    async with app_database.connection() as connection:
+        role = await connection.fetchval("SELECT current_user")
+    async with owner_engine_of(container).connect() as owner:
         closed = (
             await owner.execute(
                 text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :role"), {"role": role}
@@ -104,21 +102,35 @@ async def test_a_pooled_connection_postgresql_closed_is_replaced_before_a_reques
     assert closed, "the app's pool held no connection to close"
     await asyncio.sleep(0.2)  # the driver reads the end of each stream
 
-    for _ in range(app_engine.pool.size() + 1):  # every pooled connection, and one more
+    for _ in range(app_database.options.max_size + 1):  # every pooled connection, and one more
         assert (await container.orchestrator().get_flow(tenant, flow.flow_id)).flow_id == flow.flow_id
 
 
-async def test_a_connection_lost_before_its_begin_is_storage_unavailable(container, tenant) -> None:
-    """The hot statements begin the transaction themselves (adapters/persistence/driver.py): a connection the server
-    closed between the checkout and that BEGIN is a storage failure (503), not an unexpected error (500)."""
+class CutAfterCheckout(Database):
+    """The application's pool, whose connections the server closes right after they are checked out."""
+
+    def __init__(self, url: str, owner: Any) -> None:
+        super().__init__(url, PoolOptions(max_size=1))
+        self._owner = owner
+
+    async def acquire(self) -> Any:
+        connection = await super().acquire()
+        async with self._owner.connect() as owner:
+            await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.get_server_pid()})
+        await asyncio.sleep(0.2)  # the driver reads the end of the stream
+        return connection
+
+
+async def test_a_connection_lost_before_its_begin_is_storage_unavailable(container, settings, tenant) -> None:
+    """The unit of work begins its transaction at its first statement: a connection the server closed between the
+    checkout and that BEGIN is a storage failure (503), not an unexpected error (500)."""
     flow = await container.orchestrator().create_flow(tenant, "discovery", "lost", {}, actor="test")
-    with pytest.raises(StorageUnavailable):
-        async with container.unit_of_work() as uow:
-            await uow.scope(tenant)
-            raw = await (await uow.session.connection()).get_raw_connection()  # checked out, nothing sent yet
-            pid = raw.dbapi_connection.driver_connection.get_server_pid()
-            async with container.engine().connect() as owner:
-                await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            await asyncio.sleep(0.2)  # the driver reads the end of the stream
-            await uow.flows.get(tenant, flow.flow_id)
+    database = CutAfterCheckout(app_database_url(settings), owner_engine_of(container))
+    try:
+        with pytest.raises(StorageUnavailable):
+            async with AsyncpgUnitOfWork(database) as uow:
+                await uow.scope(tenant)
+                await uow.flows.get(tenant, flow.flow_id)
+    finally:
+        await database.close()
     assert (await container.orchestrator().get_flow(tenant, flow.flow_id)).flow_id == flow.flow_id

@@ -10,6 +10,7 @@ from domain.errors import InvalidCursor, VersionConflict
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
 from domain.ports import FlowFilter
+from tests.support import owner_engine_of
 
 
 async def test_keyset_pagination_walks_every_flow_once_newest_first(container, tenant: Tenant) -> None:
@@ -81,7 +82,7 @@ def test_cursors_round_trip() -> None:
 
 async def test_the_planner_knows_a_tenants_two_columns_go_together(container) -> None:  # type: ignore[no-untyped-def]
     """Without it a cached list plan sorts the tenant's every flow for each cursor page (migration 0008)."""
-    async with container.engine().connect() as connection:
+    async with owner_engine_of(container).connect() as connection:
         kinds = (
             await connection.execute(
                 text(

@@ -6,17 +6,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, ProgrammingError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import text
 
-from adapters.persistence.engine import create_pg_engine
-from adapters.persistence.tenant_scope import ScopedBeginConnection
-from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.persistence.database import Database, PoolOptions
+from adapters.persistence.tenant_scope import SET_TENANT
+from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from domain.events import Tenant
 from entrypoints.container import app_database_url
-from tests.support import DISCOVERY_CSV
+from tests.support import DISCOVERY_CSV, owner_engine_of
 
 APP_ROLE = "mfo_app"
 
@@ -27,7 +26,7 @@ async def seed(container: Any, tenant: Tenant) -> Any:
 
 async def tenant_tables(container: Any) -> list[str]:
     """Every table in the schema with the two tenant columns: the ones that need a policy."""
-    async with container.engine().connect() as connection:
+    async with owner_engine_of(container).connect() as connection:
         rows = await connection.execute(
             text(
                 "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public'"
@@ -39,17 +38,13 @@ async def tenant_tables(container: Any) -> list[str]:
 
 
 async def test_the_application_connects_as_a_role_that_owns_nothing_and_cannot_bypass(container: Any) -> None:
-    async with container.app_engine().connect() as connection:
-        user = await connection.scalar(text("SELECT current_user"))
-        attributes = (
-            await connection.execute(
-                text("SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = :r"),
-                {"r": user},
-            )
-        ).one()
-        owned = await connection.scalar(
-            text("SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = :r"),
-            {"r": user},
+    async with container.app_database().connection() as connection:
+        user = await connection.fetchval("SELECT current_user")
+        attributes = await connection.fetchrow(
+            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1", user
+        )
+        owned = await connection.fetchval(
+            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = $1", user
         )
     assert user == APP_ROLE
     assert tuple(attributes) == (False, False, False, False)
@@ -59,7 +54,7 @@ async def test_the_application_connects_as_a_role_that_owns_nothing_and_cannot_b
 async def test_every_tenant_table_has_row_level_security(container: Any) -> None:
     tables = await tenant_tables(container)
     assert {"flows", "flow_events", "discovery_flows", "crewai_flow_states"} <= set(tables)
-    async with container.engine().connect() as connection:
+    async with owner_engine_of(container).connect() as connection:
         protected = {
             row[0]
             for row in await connection.execute(
@@ -79,16 +74,16 @@ async def test_an_unscoped_query_through_the_applications_session_sees_no_other_
     mine, theirs = await seed(container, tenant), await seed(container, other_tenant)
     for table in await tenant_tables(container):
         async with container.unit_of_work() as uow:
-            unscoped = (await uow.session.execute(text(f"SELECT client_account_id FROM {table}"))).all()
+            unscoped = await (await uow.connection()).fetch(f"SELECT client_account_id FROM {table}")
             assert unscoped == [], f"{table}: a transaction without a tenant saw {len(unscoped)} rows"
             await uow.scope(tenant)
-            scoped = (
-                await uow.session.execute(text(f"SELECT DISTINCT client_account_id, engagement_id FROM {table}"))
-            ).all()
+            scoped = await (await uow.connection()).fetch(
+                f"SELECT DISTINCT client_account_id, engagement_id FROM {table}"
+            )
             assert all(tuple(row) == (tenant.client_account_id, tenant.engagement_id) for row in scoped), table
     async with container.unit_of_work() as uow:
         await uow.scope(tenant)
-        ids = {row[0] for row in await uow.session.execute(text("SELECT flow_id FROM flows"))}
+        ids = {row[0] for row in await (await uow.connection()).fetch("SELECT flow_id FROM flows")}
     assert mine.flow_id in ids and theirs.flow_id not in ids
 
 
@@ -100,82 +95,97 @@ async def test_the_scope_holds_after_a_commit_and_ends_with_the_unit_of_work(
     uow = container.unit_of_work()
     async with uow:
         await uow.scope(tenant)
-        await uow.session.execute(text("SELECT 1"))
+        await (await uow.connection()).execute("SELECT 1")
         await uow.commit()
-        after_commit = {row[0] for row in await uow.session.execute(text("SELECT flow_id FROM flows"))}
+        after_commit = {row[0] for row in await (await uow.connection()).fetch("SELECT flow_id FROM flows")}
         assert mine.flow_id in after_commit and theirs.flow_id not in after_commit
         await uow.scope(other_tenant)
-        rescoped = {row[0] for row in await uow.session.execute(text("SELECT flow_id FROM flows"))}
+        rescoped = {row[0] for row in await (await uow.connection()).fetch("SELECT flow_id FROM flows")}
         assert theirs.flow_id in rescoped and mine.flow_id not in rescoped
     async with container.unit_of_work() as fresh:  # the pooled connection keeps no tenant
-        assert (await fresh.session.execute(text("SELECT count(*) FROM flows"))).scalar() == 0
+        assert await (await fresh.connection()).fetchval("SELECT count(*) FROM flows") == 0
 
 
 TENANT_SETTINGS = "SELECT current_setting('mfo.client_account_id', true), current_setting('mfo.engagement_id', true)"
 
 
-async def test_the_tenant_goes_out_with_the_begin_not_as_a_statement_of_its_own(container: Any, tenant: Tenant) -> None:
-    statements: list[str] = []
+class RecordingDatabase(Database):
+    """The application's pool, recording every statement its connections send while checked out."""
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
+    def __init__(self, url: str, options: PoolOptions) -> None:
+        super().__init__(url, options)
+        self.statements: list[str] = []
 
-    engine = container.app_engine().sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+    def _record(self, query: Any) -> None:
+        self.statements.append(query.query)
+
+    async def acquire(self) -> asyncpg.Connection:
+        connection = await super().acquire()
+        connection.add_query_logger(self._record)
+        return connection
+
+    async def release(self, connection: asyncpg.Connection) -> None:
+        connection.remove_query_logger(self._record)
+        await super().release(connection)
+
+
+async def test_the_tenant_goes_out_with_the_begin_not_as_a_statement_of_its_own(settings: Any, tenant: Tenant) -> None:
+    database = RecordingDatabase(app_database_url(settings), PoolOptions(max_size=1))
     try:
-        async with container.unit_of_work() as uow:
+        async with AsyncpgUnitOfWork(database) as uow:
             await uow.scope(tenant)
-            for _ in range(2):  # the first transaction, and the one the session begins after a commit
-                settings = tuple((await uow.session.execute(text(TENANT_SETTINGS))).one())
-                assert settings == (str(tenant.client_account_id), str(tenant.engagement_id))
+            for _ in range(2):  # the first transaction, and the one begun after a commit
+                settings_row = await (await uow.connection()).fetchrow(TENANT_SETTINGS)
+                assert tuple(settings_row) == (str(tenant.client_account_id), str(tenant.engagement_id))
                 await uow.commit()
-            raw = await (await uow.session.connection()).get_raw_connection()
-            assert isinstance(raw.dbapi_connection.driver_connection, ScopedBeginConnection)
     finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert statements == [TENANT_SETTINGS, TENANT_SETTINGS]  # no set_config sent by itself
+        await database.close()
+    begins = [s for s in database.statements if s.startswith("BEGIN")]
+    assert len(begins) == 2 and all("set_config" in b for b in begins)
+    assert SET_TENANT not in database.statements  # no set_config sent by itself
+    assert database.statements.count(TENANT_SETTINGS) == 2
 
 
-async def test_a_tenant_left_for_a_begin_that_never_came_scopes_no_later_transaction(
+async def test_a_scope_without_a_statement_leaves_nothing_on_the_pooled_connection(
     settings: Any, tenant: Tenant
 ) -> None:
-    engine = create_pg_engine(app_database_url(settings), connect_args={}, pool_size=1, max_overflow=0)
+    database = Database(app_database_url(settings), PoolOptions(max_size=1))
     try:
-        async with SqlAlchemyUnitOfWork(async_sessionmaker(engine)) as uow:
-            await uow.scope(tenant)
-            await uow.session.connection()  # the session's transaction began; nothing was sent, not even BEGIN
-        async with engine.connect() as connection:  # the pool's one connection again, not through a session
-            assert tuple((await connection.execute(text(TENANT_SETTINGS))).one()) in {("", ""), (None, None)}
+        async with AsyncpgUnitOfWork(database) as uow:
+            await uow.scope(tenant)  # scoped, but no statement: nothing was sent, not even BEGIN
+        async with database.connection() as connection:  # the pool's one connection again, outside a unit of work
+            assert tuple(await connection.fetchrow(TENANT_SETTINGS)) in {("", ""), (None, None)}
     finally:
-        await engine.dispose()
+        await database.close()
 
 
 async def test_a_write_for_another_tenant_is_refused(container: Any, tenant: Tenant, other_tenant: Tenant) -> None:
     theirs = await seed(container, other_tenant)
     async with container.unit_of_work() as uow:
         await uow.scope(tenant)
-        changed = await uow.session.execute(
-            text("UPDATE flows SET name = 'hijacked' WHERE flow_id = :id"), {"id": theirs.flow_id}
-        )
-        assert changed.rowcount == 0
-        with pytest.raises(DBAPIError, match="row-level security"):
-            await uow.session.execute(
-                text(
-                    "INSERT INTO flow_events (client_account_id, engagement_id, flow_id, version, operation, actor,"
-                    " to_status, occurred_at, data) SELECT :c, :e, :f, 99, 'x', 'x', 'running', now(), '{}'::jsonb"
-                ),
-                {"c": other_tenant.client_account_id, "e": other_tenant.engagement_id, "f": theirs.flow_id},
+        connection = await uow.connection()
+        changed = await connection.execute("UPDATE flows SET name = 'hijacked' WHERE flow_id = $1", theirs.flow_id)
+        assert changed == "UPDATE 0"
+        with pytest.raises(asyncpg.PostgresError, match="row-level security"):
+            await connection.execute(
+                "INSERT INTO flow_events (client_account_id, engagement_id, flow_id, version, operation, actor,"
+                " to_status, occurred_at, data) SELECT $1, $2, $3, 99, 'x', 'x', 'running', now(), '{}'::jsonb",
+                other_tenant.client_account_id,
+                other_tenant.engagement_id,
+                theirs.flow_id,
             )
     assert (await container.orchestrator().get_flow(other_tenant, theirs.flow_id)).name == "rls"
 
 
 async def test_the_application_role_reads_api_keys_but_cannot_write_them(container: Any) -> None:
-    async with container.app_engine().connect() as connection:
-        assert await connection.scalar(text("SELECT count(*) >= 0 FROM api_keys"))
-        with pytest.raises(ProgrammingError, match="permission denied"):
+    async with container.app_database().connection() as connection:
+        assert await connection.fetchval("SELECT count(*) >= 0 FROM api_keys")
+        with pytest.raises(asyncpg.PostgresError, match="permission denied"):
             await connection.execute(
-                text("INSERT INTO api_keys VALUES (:id, 'h', :c, :e, 'admin', 'forged', now(), NULL)"),
-                {"id": uuid4().hex[:16], "c": uuid4(), "e": uuid4()},
+                "INSERT INTO api_keys VALUES ($1, 'h', $2, $3, 'admin', 'forged', now(), NULL)",
+                uuid4().hex[:16],
+                uuid4(),
+                uuid4(),
             )
 
 
@@ -183,6 +193,6 @@ async def test_the_auditor_still_sees_every_tenant(container: Any, tenant: Tenan
     await seed(container, tenant)
     await seed(container, other_tenant)
     report = await container.auditor().audit(limit=0)
-    async with container.engine().connect() as connection:
+    async with owner_engine_of(container).connect() as connection:
         total = await connection.scalar(text("SELECT count(*) FROM flows"))
     assert report.flows_checked == total and total >= 2

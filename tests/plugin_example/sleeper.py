@@ -2,8 +2,8 @@
 
 ``{"seconds": {"first": 3}}`` makes ``first`` sleep three seconds; ``{"raise_in": "first"}`` makes it raise an
 unexpected error; ``{"pid_file": path}`` makes ``first`` write its process id there as it begins. Each phase
-records the process that ran it. Registered through the ``mfo.flow_types`` entry
-point group only by the tests that need it (``sleeper = tests.plugin_example.sleeper:register``).
+records the process that ran it. Registered through the ``mfo.flow_types`` entry point group only by the tests
+that need it (``sleeper = tests.plugin_example.sleeper:register``).
 """
 
 from __future__ import annotations
@@ -11,25 +11,17 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any
 
-from adapters.flow_types.child_table import ChildTableFlowType, child_table
-from domain.errors import IllegalTransition
 from domain.flow import Flow
-from domain.flow_types import FlowTypeDefinition
+from domain.flow_types import ChildTable, FlowTypeDefinition, PhaseContext, RunPhase
 from domain.phases import PhaseOutcome
 
 PHASES = ("first", "second")
+SLEEPER_FLOWS = ChildTable("sleeper_flows")
 
-sleeper_flows = child_table("sleeper_flows")
 
-
-class SleeperFlowService(ChildTableFlowType):
-    name = "sleeper"
-    phases = PHASES
-    table = sleeper_flows
-
-    async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
+def sleeping(phase: str) -> RunPhase:
+    async def run(flow: Flow, context: PhaseContext) -> PhaseOutcome:
         if flow.configuration.get("raise_in") == phase:
             raise RuntimeError(f"sleeper crashed in {phase}")
         if phase == "first" and flow.configuration.get("pid_file"):
@@ -37,15 +29,15 @@ class SleeperFlowService(ChildTableFlowType):
         await asyncio.sleep(float(flow.configuration.get("seconds", {}).get(phase, 0)))
         return PhaseOutcome.completed({"pid": os.getpid()})
 
-    async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
-        raise IllegalTransition(flow.flow_id, flow.status, "submit_input", f"{phase} takes no input")
+    return run
 
 
 def register() -> FlowTypeDefinition:
     return FlowTypeDefinition(
         name="sleeper",
         phases=PHASES,
-        factory=SleeperFlowService,
+        run={phase: sleeping(phase) for phase in PHASES},
+        child_table=SLEEPER_FLOWS,
         description="Sleeps in each phase as long as configured (tests only).",
         example_configuration={"seconds": {"first": 0.1}},
     )

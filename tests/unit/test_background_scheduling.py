@@ -8,6 +8,7 @@ import pytest
 
 from application.flow_type_registry import FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
+from application.phase_runner import BackgroundPhaseRunner
 from domain.background import BackgroundRun, PhaseJob
 from domain.errors import FlowBusy
 from domain.events import Tenant
@@ -31,9 +32,9 @@ async def started(mfo: MasterFlowOrchestrator, *, auto_run: bool = True) -> UUID
 
 
 async def run_job(mfo: MasterFlowOrchestrator, job: PhaseJob) -> BackgroundRun:
-    return await mfo.run_background_phase(
-        job.tenant, job.flow_id, expected_version=job.expected_version, max_attempts=MAX_ATTEMPTS, actor="worker"
-    )
+    """What a worker does with ``job``: the background phase runner on the same unit of work and flow types."""
+    runner = BackgroundPhaseRunner(mfo.unit_of_work, mfo.flow_types, FakeClock())
+    return await runner.run(job, max_attempts=MAX_ATTEMPTS, actor="worker")
 
 
 async def drain(mfo: MasterFlowOrchestrator, uow: FakeUnitOfWork) -> list[BackgroundRun]:

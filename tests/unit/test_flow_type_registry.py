@@ -4,15 +4,22 @@ import dataclasses
 
 import pytest
 
+from application.direct_flow_type import DirectFlowType
 from application.flow_type_registry import FlowTypeRegistry
 from domain.errors import FlowTypeRegistrationError, UnknownFlowType
-from tests.fakes import FakeFlowType, FakeUnitOfWork, fake_flow_type
+from domain.flow_types import ChildColumn, ChildTable, ColumnKind
+from tests.fakes import FakeUnitOfWork, fake_flow_type
 
 
 def test_a_duplicate_name_is_refused() -> None:
     registry = FlowTypeRegistry([fake_flow_type()])
     with pytest.raises(FlowTypeRegistrationError, match=r"'fake'.*already registered"):
         registry.register(fake_flow_type())
+
+
+def _handlers(*phases: str) -> dict:
+    handler = fake_flow_type().run["collect"]
+    return {phase: handler for phase in phases}
 
 
 @pytest.mark.parametrize(
@@ -23,11 +30,16 @@ def test_a_duplicate_name_is_refused() -> None:
         ({"phases": ["a", "b"]}, "non-empty tuple of phases"),
         ({"phases": ("a", "a")}, "unique"),
         ({"phases": ("a", "B")}, "every phase name"),
-        ({"input_phases": ("zzz",)}, "input phases"),
-        ({"factory": "not callable"}, "factory is not callable"),
+        ({"accept": {"zzz": fake_flow_type().accept["review"]}}, "input phases"),
+        ({"run": {**_handlers("collect", "review"), "publish": "not callable"}}, "must be callable"),
+        ({"run": _handlers("collect", "review")}, "one run handler per phase"),
+        ({"validate_configuration": None}, "validate_configuration is not callable"),
+        ({"child_table": ChildTable("Bad Table")}, "child table needs a name"),
+        ({"child_table": ChildTable("t", (ChildColumn("status", ColumnKind.TEXT),))}, "shared columns"),
+        ({"child_table": ChildTable("t", (ChildColumn("a", ColumnKind.TEXT),) * 2)}, "must be unique"),
     ],
 )
-def test_a_malformed_definition_is_refused(change: dict, message: str) -> None:
+def test_a_malformed_definition_is_refused_when_it_is_registered(change: dict, message: str) -> None:
     with pytest.raises(FlowTypeRegistrationError, match=message):
         FlowTypeRegistry([dataclasses.replace(fake_flow_type(), **change)])
 
@@ -37,18 +49,23 @@ def test_something_that_is_not_a_definition_is_refused() -> None:
         FlowTypeRegistry().register(object())  # type: ignore[arg-type]
 
 
-def test_an_adapter_unlike_its_registration_is_refused() -> None:
-    registry = FlowTypeRegistry([dataclasses.replace(fake_flow_type(), phases=("collect", "review"))])
-    with pytest.raises(FlowTypeRegistrationError, match="registered with phases"):
-        registry.adapter_for("fake", FakeUnitOfWork())  # type: ignore[arg-type]
-    broken = FlowTypeRegistry([dataclasses.replace(fake_flow_type(), factory=lambda uow: object())])
-    with pytest.raises(FlowTypeRegistrationError, match="not a FlowTypeAdapter"):
-        broken.adapter_for("fake", FakeUnitOfWork())  # type: ignore[arg-type]
-
-
 def test_lookup() -> None:
     registry = FlowTypeRegistry([fake_flow_type()])
     assert registry.names() == ["fake"]
-    assert isinstance(registry.adapter_for("fake", FakeUnitOfWork()), FakeFlowType)  # type: ignore[arg-type]
+    uow = FakeUnitOfWork()
+    adapter = registry.adapter_for("fake", uow)  # type: ignore[arg-type]
+    assert isinstance(adapter, DirectFlowType) and adapter.unit_of_work is uow
     with pytest.raises(UnknownFlowType):
         registry.get("other")
+    with pytest.raises(UnknownFlowType):
+        registry.adapter_for("other", uow)  # type: ignore[arg-type]
+
+
+def test_with_adapters_replaces_only_the_factories_it_is_given() -> None:
+    registry = FlowTypeRegistry([fake_flow_type(), fake_flow_type(name="other")])
+    sentinel = object()
+    wrapped = registry.with_adapters(lambda d, direct: (lambda uow: sentinel) if d.name == "other" else None)
+    uow = FakeUnitOfWork()
+    assert wrapped.adapter_for("other", uow) is sentinel  # type: ignore[arg-type]
+    assert isinstance(wrapped.adapter_for("fake", uow), DirectFlowType)  # type: ignore[arg-type]
+    assert [d.name for d in wrapped.definitions()] == ["fake", "other"]

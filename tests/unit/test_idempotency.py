@@ -42,9 +42,9 @@ def orchestrator(uow: FakeUnitOfWork, clock: FakeClock | None = None, **options:
 async def test_a_retried_create_replays_the_first_answer_and_creates_nothing() -> None:
     uow = FakeUnitOfWork()
     mfo = orchestrator(uow)
-    flow = await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "once", {}, actor="a")
+    flow = await mfo.create_flow(TENANT, "fake", "once", {}, actor="a", idempotency=keyed())
     with pytest.raises(IdempotentReplay) as replayed:
-        await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "once", {}, actor="a")
+        await mfo.create_flow(TENANT, "fake", "once", {}, actor="a", idempotency=keyed())
     assert replayed.value.response == answer(flow)
     assert len(uow.committed_store.flows) == 1
     assert len(uow.committed_store.events) == 1
@@ -54,17 +54,17 @@ async def test_a_retried_create_replays_the_first_answer_and_creates_nothing() -
 async def test_the_same_key_for_another_request_is_refused() -> None:
     uow = FakeUnitOfWork()
     mfo = orchestrator(uow)
-    await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "once", {}, actor="a")
+    await mfo.create_flow(TENANT, "fake", "once", {}, actor="a", idempotency=keyed())
     with pytest.raises(IdempotencyKeyReused):
-        await mfo.idempotent(keyed(fingerprint="f-2")).create_flow(TENANT, "fake", "other", {}, actor="a")
+        await mfo.create_flow(TENANT, "fake", "other", {}, actor="a", idempotency=keyed(fingerprint="f-2"))
     assert len(uow.committed_store.flows) == 1
 
 
 async def test_keys_belong_to_one_tenant() -> None:
     uow = FakeUnitOfWork()
     mfo = orchestrator(uow)
-    await mfo.idempotent(keyed()).create_flow(TENANT, "fake", "mine", {}, actor="a")
-    await mfo.idempotent(keyed()).create_flow(OTHER, "fake", "theirs", {}, actor="a")
+    await mfo.create_flow(TENANT, "fake", "mine", {}, actor="a", idempotency=keyed())
+    await mfo.create_flow(OTHER, "fake", "theirs", {}, actor="a", idempotency=keyed())
     assert len(uow.committed_store.flows) == 2
 
 
@@ -72,13 +72,13 @@ async def test_a_retried_transition_replays_and_does_not_move_the_flow() -> None
     uow = FakeUnitOfWork()
     mfo = orchestrator(uow)
     flow = await mfo.create_flow(TENANT, "fake", "f", {}, actor="a")
-    started = await mfo.idempotent(keyed("start")).start_flow(TENANT, flow.flow_id, actor="a")
-    executed = await mfo.idempotent(keyed("exec")).execute_phase(TENANT, flow.flow_id, actor="a")
+    started = await mfo.start_flow(TENANT, flow.flow_id, actor="a", idempotency=keyed("start"))
+    executed = await mfo.execute_phase(TENANT, flow.flow_id, actor="a", idempotency=keyed("exec"))
     with pytest.raises(IdempotentReplay) as replayed:
-        await mfo.idempotent(keyed("exec")).execute_phase(TENANT, flow.flow_id, actor="a")
+        await mfo.execute_phase(TENANT, flow.flow_id, actor="a", idempotency=keyed("exec"))
     assert replayed.value.response == answer(executed)
     with pytest.raises(IdempotentReplay) as replayed:  # no IllegalTransition: the first answer comes back
-        await mfo.idempotent(keyed("start")).start_flow(TENANT, flow.flow_id, actor="a")
+        await mfo.start_flow(TENANT, flow.flow_id, actor="a", idempotency=keyed("start"))
     assert replayed.value.response == answer(started)
     assert uow.committed_store.flows[(TENANT, flow.flow_id)].version == 3
 
@@ -89,12 +89,12 @@ async def test_a_failed_change_leaves_no_key_so_the_retry_runs() -> None:
     flow = await mfo.create_flow(TENANT, "fake", "f", {}, actor="a")
     await mfo.start_flow(TENANT, flow.flow_id, actor="a")
     with pytest.raises(RuntimeError):
-        await mfo.idempotent(keyed()).execute_phase(TENANT, flow.flow_id, actor="a")
+        await mfo.execute_phase(TENANT, flow.flow_id, actor="a", idempotency=keyed())
     assert uow.committed_store.idempotency_keys == {}
     with pytest.raises(IllegalTransition):
-        await mfo.idempotent(keyed()).resume_flow(TENANT, flow.flow_id, actor="a")
+        await mfo.resume_flow(TENANT, flow.flow_id, actor="a", idempotency=keyed())
     assert uow.committed_store.idempotency_keys == {}
-    paused = await mfo.idempotent(keyed()).pause_flow(TENANT, flow.flow_id, actor="a")
+    paused = await mfo.pause_flow(TENANT, flow.flow_id, actor="a", idempotency=keyed())
     assert paused.status == FlowStatus.PAUSED
     assert uow.committed_store.idempotency_keys[(TENANT, "k-1")].response == answer(paused)
 
@@ -104,10 +104,10 @@ async def test_an_expired_key_is_ignored_and_purged() -> None:
     clock = FakeClock()
     mfo = orchestrator(uow, clock)
     short = keyed(ttl=timedelta(milliseconds=5))
-    await mfo.idempotent(short).create_flow(TENANT, "fake", "first", {}, actor="a")
+    await mfo.create_flow(TENANT, "fake", "first", {}, actor="a", idempotency=short)
     for _ in range(10):
         clock.now()
-    await mfo.idempotent(short).create_flow(TENANT, "fake", "second", {}, actor="a")
+    await mfo.create_flow(TENANT, "fake", "second", {}, actor="a", idempotency=short)
     assert len(uow.committed_store.flows) == 2
     for _ in range(10):
         clock.now()
@@ -122,7 +122,7 @@ async def test_a_key_held_by_an_open_unit_of_work_is_in_progress() -> None:
     async with first as uow:
         assert await uow.idempotency.claim(TENANT, "k", "f", now=clock.now(), expires_at=clock.now()) is None
         with pytest.raises(IdempotencyKeyInProgress):
-            await orchestrator(second).idempotent(keyed("k")).create_flow(TENANT, "fake", "x", {}, actor="a")
+            await orchestrator(second).create_flow(TENANT, "fake", "x", {}, actor="a", idempotency=keyed("k"))
     assert second.committed_store.flows == {}
-    await orchestrator(second).idempotent(keyed("k")).create_flow(TENANT, "fake", "x", {}, actor="a")
+    await orchestrator(second).create_flow(TENANT, "fake", "x", {}, actor="a", idempotency=keyed("k"))
     assert len(second.committed_store.flows) == 1

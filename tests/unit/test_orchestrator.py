@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from uuid import uuid4
 
 import pytest
@@ -26,7 +25,7 @@ def orchestrator(uow: FakeUnitOfWork | None = None, **options: object) -> Master
 
 
 def child_of(uow: FakeUnitOfWork, flow_id):  # type: ignore[no-untyped-def]
-    return uow.committed_store.children[("fake", TENANT, flow_id)]
+    return uow.committed_store.children[("fake_flows", TENANT, flow_id)]
 
 
 async def test_create_commits_master_child_and_event_together() -> None:
@@ -114,7 +113,7 @@ async def test_unknown_types_missing_flows_and_other_tenants_are_errors() -> Non
 async def test_the_adapter_gets_the_orchestrators_unit_of_work() -> None:
     mfo = orchestrator()
     adapter = mfo.get_flow_service("fake")
-    assert adapter.uow is mfo.unit_of_work  # type: ignore[attr-defined]
+    assert adapter.unit_of_work is mfo.unit_of_work  # type: ignore[attr-defined]
 
 
 async def test_list_and_events() -> None:
@@ -131,26 +130,21 @@ async def test_list_and_events() -> None:
     assert [(e.version, e.to_status) for e in events] == [(1, "initialized"), (2, "deleted")]
 
 
-async def test_a_restricted_orchestrator_sees_only_its_type_on_the_same_unit_of_work() -> None:
-    mfo = orchestrator()
-    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
-    assert (await mfo.restricted_to("fake").get_flow(TENANT, flow.flow_id)).flow_id == flow.flow_id
-    with pytest.raises(UnknownFlowType):
-        mfo.restricted_to("discovery")
-    other = MasterFlowOrchestrator(
-        mfo.unit_of_work,
-        FlowTypeRegistry([fake_flow_type(), dataclasses.replace(fake_flow_type(), name="other")]),
-        FakeClock(),
+async def test_an_operation_restricted_to_a_flow_type_sees_only_flows_of_that_type() -> None:
+    mfo = MasterFlowOrchestrator(
+        FakeUnitOfWork(), FlowTypeRegistry([fake_flow_type(), fake_flow_type(name="other")]), FakeClock()
     )
-    restricted = other.restricted_to("other")
-    assert restricted.unit_of_work is other.unit_of_work
+    flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    assert (await mfo.get_flow(TENANT, flow.flow_id, flow_type="fake")).flow_id == flow.flow_id
     for attempt in (
-        restricted.get_flow(TENANT, flow.flow_id),
-        restricted.pause_flow(TENANT, flow.flow_id, actor="a"),
-        restricted.get_flow_status(TENANT, flow.flow_id),
+        mfo.get_flow(TENANT, flow.flow_id, flow_type="other"),
+        mfo.pause_flow(TENANT, flow.flow_id, actor="a", flow_type="other"),
+        mfo.get_flow_status(TENANT, flow.flow_id, flow_type="other"),
+        mfo.get_flow_events(TENANT, flow.flow_id, flow_type="other"),
     ):
         with pytest.raises(FlowNotFound):
             await attempt
+    assert (await mfo.get_flow(TENANT, flow.flow_id)).version == 1  # nothing was changed
 
 
 @pytest.mark.parametrize(

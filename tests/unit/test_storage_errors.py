@@ -1,44 +1,45 @@
-"""How the unit of work names a database failure: which ones are a busy flow (409) and which an outage (503)."""
+"""How the unit of work names a database failure: a busy flow (409), a concurrent change (409), a value the
+database cannot hold (422), an outage (503); anything else is left alone (a bug: 500)."""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from adapters.persistence.unit_of_work import SqlAlchemyUnitOfWork, storage_error
-from domain.errors import ConcurrentModification, FlowBusy, StorageUnavailable
-
-
-class PostgresError(Exception):
-    """Stands for the driver's error: what SQLAlchemy wraps as ``.orig``, with PostgreSQL's SQLSTATE."""
-
-    def __init__(self, sqlstate: str | None) -> None:
-        super().__init__(f"SQLSTATE {sqlstate}")
-        self.sqlstate = sqlstate
+from adapters.persistence.database import PoolTimeout
+from adapters.persistence.storage_errors import storage_error
+from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
+from domain.errors import ConcurrentModification, FlowBusy, InvalidFlowInput, StorageUnavailable
 
 
-def wrapped(sqlstate: str | None, kind: type[DBAPIError] = OperationalError) -> DBAPIError:
-    return kind("UPDATE flows SET …", {}, PostgresError(sqlstate))
+def server_error(sqlstate: str | None) -> asyncpg.PostgresError:
+    """A PostgreSQL error as asyncpg raises it, with ``sqlstate``."""
+    error = asyncpg.PostgresError(f"SQLSTATE {sqlstate}")
+    error.sqlstate = sqlstate  # type: ignore[attr-defined]
+    return error
 
 
 def test_a_lock_timeout_is_a_busy_flow() -> None:
-    error = storage_error(wrapped("55P03"))
+    error = storage_error(server_error("55P03"))
     assert isinstance(error, FlowBusy)
     assert isinstance(error, ConcurrentModification)
     assert "lock timeout" in str(error) and "nothing was changed" in str(error)
 
 
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01"])  # serialization failure, deadlock
+def test_a_lost_race_between_transactions_is_a_busy_flow(sqlstate: str) -> None:
+    assert isinstance(storage_error(server_error(sqlstate)), FlowBusy)
+
+
 def test_a_statement_timeout_is_an_outage() -> None:
-    error = storage_error(wrapped("57014"))
+    error = storage_error(server_error("57014"))
     assert isinstance(error, StorageUnavailable) and not isinstance(error, FlowBusy)
     assert "statement timeout" in str(error)
 
 
-@pytest.mark.parametrize("sqlstate", ["57P01", "08006", None])  # admin shutdown, connection failure, no SQLSTATE
+@pytest.mark.parametrize("sqlstate", ["57P01", "08006", "53300", None])  # shutdown, connection, too many, no code
 def test_a_lost_connection_is_an_outage(sqlstate: str | None) -> None:
-    assert isinstance(storage_error(wrapped(sqlstate)), StorageUnavailable)
+    assert isinstance(storage_error(server_error(sqlstate)), StorageUnavailable)
 
 
 @pytest.mark.parametrize("error", [ConnectionRefusedError(), OSError("unreachable"), TimeoutError()])
@@ -47,59 +48,23 @@ def test_a_failed_connect_is_an_outage(error: Exception) -> None:
 
 
 def test_an_exhausted_pool_is_an_outage() -> None:
-    assert isinstance(storage_error(PoolTimeout()), StorageUnavailable)
+    assert isinstance(storage_error(PoolTimeout("no database connection could be had in time")), StorageUnavailable)
 
 
 def test_a_unique_violation_is_a_concurrent_modification() -> None:
-    error = storage_error(wrapped("23505", IntegrityError))
+    error = storage_error(asyncpg.exceptions.UniqueViolationError("duplicate key"))
     assert isinstance(error, ConcurrentModification) and not isinstance(error, FlowBusy)
+
+
+def test_a_value_out_of_its_columns_range_is_the_clients() -> None:
+    error = storage_error(asyncpg.exceptions.DatetimeFieldOverflowError("date/time field value out of range"))
+    assert isinstance(error, InvalidFlowInput) and "out of range" in str(error)
 
 
 def test_other_errors_are_left_alone() -> None:
     assert storage_error(RuntimeError("a bug")) is None
+    assert storage_error(asyncpg.exceptions.UndefinedTableError("relation does not exist")) is None
     assert storage_error(None) is None
-
-
-class FakeSession:
-    """Stands for an ``AsyncSession`` whose connection dies at ``fail_at`` ("execute" or "commit")."""
-
-    def __init__(self, fail_at: str) -> None:
-        self.fail_at = fail_at
-        self.rolled_back = False
-
-    async def execute(self, *_: object) -> None:
-        if self.fail_at == "execute":
-            raise ConnectionResetError("connection reset by peer")
-
-    async def commit(self) -> None:
-        if self.fail_at == "commit":
-            raise ConnectionResetError("connection reset by peer")
-
-    async def rollback(self) -> None:
-        self.rolled_back = True
-
-    async def close(self) -> None:
-        pass
-
-
-async def test_a_connection_lost_before_the_commit_changed_nothing() -> None:
-    session = FakeSession("execute")
-    with pytest.raises(StorageUnavailable) as raised:
-        async with SqlAlchemyUnitOfWork(lambda: session) as uow:  # type: ignore[arg-type]
-            await uow.session.execute("UPDATE flows …")
-            await uow.commit()
-    assert raised.value.outcome_unknown is False and "nothing was changed" in str(raised.value)
-    assert session.rolled_back
-
-
-async def test_a_connection_lost_during_the_commit_leaves_the_outcome_unknown() -> None:
-    session = FakeSession("commit")
-    with pytest.raises(StorageUnavailable) as raised:
-        async with SqlAlchemyUnitOfWork(lambda: session) as uow:  # type: ignore[arg-type]
-            await uow.session.execute("UPDATE flows …")
-            await uow.commit()
-    assert raised.value.outcome_unknown is True
-    assert "may or may not have been applied" in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -112,6 +77,59 @@ async def test_a_connection_lost_during_the_commit_leaves_the_outcome_unknown() 
         (asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"), StorageUnavailable),
     ],
 )
-def test_the_drivers_own_errors_are_named_as_the_wrapped_ones(raised: Exception, named: type[Exception]) -> None:
-    """The hot statements run on asyncpg directly (ADR 0011): its errors mean what SQLAlchemy's wrapped ones do."""
+def test_the_drivers_own_errors_are_named_by_their_sqlstate(raised: Exception, named: type[Exception]) -> None:
     assert type(storage_error(raised)) is named
+
+
+class FakeConnection:
+    """Stands for a pooled asyncpg connection that dies at ``fail_at`` (a statement, or the ``COMMIT``)."""
+
+    def __init__(self, fail_at: str) -> None:
+        self.fail_at = fail_at
+        self.sent: list[str] = []
+        self.terminated = False
+
+    async def execute(self, query: str, *_: object) -> str:
+        self.sent.append(query.split()[0])
+        if (self.fail_at == "statement" and query.startswith("UPDATE")) or (
+            self.fail_at == "commit" and query == "COMMIT"
+        ):
+            raise ConnectionResetError("connection reset by peer")
+        return "UPDATE 1"
+
+    def terminate(self) -> None:
+        self.terminated = True
+
+
+class FakeDatabase:
+    def __init__(self, connection: FakeConnection) -> None:
+        self.connection = connection
+        self.released = 0
+        self.commits = 0
+
+    async def acquire(self) -> FakeConnection:
+        return self.connection
+
+    async def release(self, connection: FakeConnection) -> None:
+        self.released += 1
+
+
+async def test_a_connection_lost_before_the_commit_changed_nothing() -> None:
+    database = FakeDatabase(FakeConnection("statement"))
+    with pytest.raises(StorageUnavailable) as raised:
+        async with AsyncpgUnitOfWork(database) as uow:  # type: ignore[arg-type]
+            await (await uow.connection()).execute("UPDATE flows …")
+            await uow.commit()
+    assert raised.value.outcome_unknown is False and "nothing was changed" in str(raised.value)
+    assert database.connection.sent == ["BEGIN", "UPDATE", "ROLLBACK"] and database.released == 1
+
+
+async def test_a_connection_lost_during_the_commit_leaves_the_outcome_unknown() -> None:
+    database = FakeDatabase(FakeConnection("commit"))
+    with pytest.raises(StorageUnavailable) as raised:
+        async with AsyncpgUnitOfWork(database) as uow:  # type: ignore[arg-type]
+            await (await uow.connection()).execute("UPDATE flows …")
+            await uow.commit()
+    assert raised.value.outcome_unknown is True
+    assert "may or may not have been applied" in str(raised.value)
+    assert database.connection.terminated and database.released == 1 and database.commits == 0

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from adapters.flow_types.assessment.phases import INPUT_PHASES, PHASES
-from adapters.flow_types.assessment.service import AssessmentFlowService
-from domain.flow_types import FlowTypeDefinition
+from adapters.flow_types.assessment import phases
+from adapters.flow_types.assessment.child_record import ASSESSMENT_FLOWS
+from domain.flow_types import FlowTypeDefinition, pure_input, pure_phase
 
 
 def register() -> FlowTypeDefinition:
     """The ``mfo.flow_types`` entry point of assessment."""
     return FlowTypeDefinition(
         name="assessment",
-        phases=PHASES,
-        factory=AssessmentFlowService,
+        phases=phases.PHASES,
+        run={
+            "inventory_intake": phases.inventory_intake,
+            "six_r_scoring": pure_phase(phases.six_r_scoring),
+            "recommendation_review": pure_phase(phases.recommendation_review),
+            "assessment_summary": pure_phase(phases.assessment_summary),
+        },
+        accept={"recommendation_review": pure_input(phases.accept_review)},
+        child_table=ASSESSMENT_FLOWS,
         description="Recommend a 6R migration strategy per application from a completed discovery flow.",
-        input_phases=INPUT_PHASES,
         example_configuration={"discovery_flow_id": "the id of a completed discovery flow"},
         example_inputs={"recommendation_review": {"approved": True, "overrides": {}}},
     )
 
 
-__all__ = ["AssessmentFlowService", "register"]
+__all__ = ["register"]

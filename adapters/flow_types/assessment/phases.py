@@ -7,17 +7,18 @@ from typing import Any
 
 from adapters.flow_types.assessment.scoring import STRATEGIES, recommend
 from adapters.flow_types.discovery.phases import results_of
-from adapters.flow_types.upstream import HasFlows, completed_upstream
+from adapters.flow_types.upstream import completed_upstream
 from domain.errors import InvalidFlowInput
 from domain.flow import Flow
+from domain.flow_types import PhaseContext
 from domain.phases import PhaseOutcome
 
 PHASES = ("inventory_intake", "six_r_scoring", "recommendation_review", "assessment_summary")
-INPUT_PHASES = ("recommendation_review",)
 
 
-async def inventory_intake(uow: HasFlows, flow: Flow) -> PhaseOutcome:
-    discovery = await completed_upstream(uow, flow, "discovery_flow_id", "discovery")
+async def inventory_intake(flow: Flow, context: PhaseContext) -> PhaseOutcome:
+    """The applications of the completed discovery flow the configuration names, with their debt and dependencies."""
+    discovery = await completed_upstream(context.flows, flow, "discovery_flow_id", "discovery")
     results = discovery.phase_results
     debt = results["tech_debt_assessment"]["assets"]
     deps = results["dependency_analysis"]

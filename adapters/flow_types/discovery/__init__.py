@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from adapters.flow_types.discovery.phases import INPUT_PHASES, PHASES
-from adapters.flow_types.discovery.service import DiscoveryFlowService
-from domain.flow_types import FlowTypeDefinition
+from adapters.flow_types.discovery import phases
+from adapters.flow_types.discovery.child_record import DISCOVERY_FLOWS
+from domain.flow_types import FlowTypeDefinition, pure_input, pure_phase
 
 
 def register() -> FlowTypeDefinition:
     """The ``mfo.flow_types`` entry point of discovery."""
     return FlowTypeDefinition(
         name="discovery",
-        phases=PHASES,
-        factory=DiscoveryFlowService,
+        phases=phases.PHASES,
+        run={name: pure_phase(handler) for name, handler in phases.HANDLERS.items()},
+        accept={name: pure_input(handler) for name, handler in phases.INPUT_HANDLERS.items()},
+        child_table=DISCOVERY_FLOWS,
         description="Import an asset inventory, map and cleanse it, then analyse dependencies and technical debt.",
-        input_phases=INPUT_PHASES,
         example_configuration={
             "data": "hostname,type,os,os_version,env,depends_on\n"
             "web1,server,Ubuntu,16.04,prod,db1\n"
@@ -25,4 +26,4 @@ def register() -> FlowTypeDefinition:
     )
 
 
-__all__ = ["DiscoveryFlowService", "register"]
+__all__ = ["register"]

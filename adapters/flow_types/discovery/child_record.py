@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Integer
-from sqlalchemy.dialects.postgresql import JSONB
-
-from adapters.flow_types.child_table import child_table
 from adapters.flow_types.discovery.phases import PHASES
 from domain.flow import Flow
+from domain.flow_types import ChildColumn, ChildTable, ColumnKind
 from domain.lifecycle import PhaseState
-
-discovery_flows = child_table(
-    "discovery_flows",
-    *(Column(f"{phase}_completed", Boolean, nullable=False) for phase in PHASES),
-    Column("field_mappings", JSONB),
-    Column("asset_count", Integer),
-)
 
 
 def discovery_columns(flow: Flow) -> dict[str, Any]:
@@ -30,3 +20,14 @@ def discovery_columns(flow: Flow) -> dict[str, Any]:
         else None,
         "asset_count": results.get("asset_inventory", {}).get("total"),
     }
+
+
+DISCOVERY_FLOWS = ChildTable(
+    "discovery_flows",
+    columns=(
+        *(ChildColumn(f"{phase}_completed", ColumnKind.BOOLEAN, nullable=False) for phase in PHASES),
+        ChildColumn("field_mappings", ColumnKind.JSON),
+        ChildColumn("asset_count", ColumnKind.INTEGER),
+    ),
+    project=discovery_columns,
+)

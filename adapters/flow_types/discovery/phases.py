@@ -25,7 +25,6 @@ PHASES: tuple[str, ...] = (
     "dependency_analysis",
     "tech_debt_assessment",
 )
-INPUT_PHASES: tuple[str, ...] = ("field_mapping",)
 
 TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "name": ("name", "hostname", "host", "server", "server_name", "asset_name", "asset"),

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from adapters.flow_types.planning.phases import PHASES
-from adapters.flow_types.planning.service import WavePlanningFlowService
-from domain.flow_types import FlowTypeDefinition
+from adapters.flow_types.planning import phases
+from adapters.flow_types.planning.child_record import PLANNING_FLOWS
+from domain.flow_types import FlowTypeDefinition, pure_phase
 
 
 def register() -> FlowTypeDefinition:
     """The ``mfo.flow_types`` entry point of planning."""
     return FlowTypeDefinition(
         name="planning",
-        phases=PHASES,
-        factory=WavePlanningFlowService,
+        phases=phases.PHASES,
+        run={
+            "scope_intake": phases.scope_intake,
+            "move_grouping": pure_phase(phases.move_grouping),
+            "wave_assignment": pure_phase(phases.wave_assignment),
+            "schedule": pure_phase(phases.schedule),
+        },
+        child_table=PLANNING_FLOWS,
         description="Group a completed assessment's applications by dependency into dated migration waves.",
         example_configuration={"assessment_flow_id": "the id of a completed assessment flow", "wave_size": 5},
     )
 
 
-__all__ = ["WavePlanningFlowService", "register"]
+__all__ = ["register"]

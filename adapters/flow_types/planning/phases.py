@@ -12,17 +12,19 @@ from datetime import date, timedelta
 from typing import Any
 
 from adapters.flow_types.discovery.phases import results_of
-from adapters.flow_types.upstream import HasFlows, completed_upstream
+from adapters.flow_types.upstream import completed_upstream
 from domain.errors import PhaseFailed
 from domain.flow import Flow
+from domain.flow_types import PhaseContext
 from domain.phases import PhaseOutcome
 
 PHASES = ("scope_intake", "move_grouping", "wave_assignment", "schedule")
 COMPLEXITY = {"rehost": 0, "replatform": 1, "repurchase": 2, "refactor": 3}
 
 
-async def scope_intake(uow: HasFlows, flow: Flow) -> PhaseOutcome:
-    assessment = await completed_upstream(uow, flow, "assessment_flow_id", "assessment")
+async def scope_intake(flow: Flow, context: PhaseContext) -> PhaseOutcome:
+    """The applications the completed assessment the configuration names migrates, and their dependencies."""
+    assessment = await completed_upstream(context.flows, flow, "assessment_flow_id", "assessment")
     strategies: dict[str, str] = assessment.phase_results["assessment_summary"]["strategies"]
     in_scope = {name: s for name, s in strategies.items() if s in COMPLEXITY}
     edges = [

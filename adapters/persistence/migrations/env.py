@@ -8,9 +8,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.persistence.schema import metadata
+from adapters.persistence.schema import schema_metadata
 
 config = context.config
+metadata = schema_metadata()
 
 
 def mfo_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -19,8 +20,9 @@ def mfo_object(obj: object, name: str | None, type_: str, reflected: bool, compa
 
 
 def run_migrations(connection: Connection) -> None:
+    """Every pending migration in one transaction of the connection's own: all of them, or none."""
     context.configure(connection=connection, target_metadata=metadata, compare_type=True, include_object=mfo_object)
-    with context.begin_transaction():
+    with connection.begin():
         context.run_migrations()
 
 
@@ -32,8 +34,5 @@ async def run_async_migrations() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata, literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-else:
-    asyncio.run(run_async_migrations())
+    raise SystemExit("MFO's migrations run against a database (mfo migrate); offline SQL scripts are not supported")
+asyncio.run(run_async_migrations())

@@ -101,7 +101,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             )
         )
         async def status(self, flow_id: FlowId, read: Read) -> Response[LegacyFlowStatusOut]:
-            view = await read.orchestrator.restricted_to(DISCOVERY).get_flow_status(read.tenant, parse_flow_id(flow_id))
+            view = await read.orchestrator.get_flow_status(read.tenant, parse_flow_id(flow_id), flow_type=DISCOVERY)
             return Response(LegacyFlowStatusOut.of_view(view), headers={"ETag": etag(view.flow.version)})
 
         @post(
@@ -120,7 +120,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             data: JSONBody[ExecutePhaseRequest | None] = None,
         ) -> Response[LegacyFlowOut]:
             phase = data.phase if data else None
-            flow = await change.apply(change.orchestrator.restricted_to(DISCOVERY).execute_phase, flow_id, phase)
+            flow = await change.restricted_to(DISCOVERY).apply(change.orchestrator.execute_phase, flow_id, phase)
             return _answer(flow)
 
         @post(
@@ -132,7 +132,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            return _answer(await change.apply(change.orchestrator.restricted_to(DISCOVERY).pause_flow, flow_id))
+            return _answer(await change.restricted_to(DISCOVERY).apply(change.orchestrator.pause_flow, flow_id))
 
         @post(
             status_code=200,
@@ -143,7 +143,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            return _answer(await change.apply(change.orchestrator.restricted_to(DISCOVERY).resume_flow, flow_id))
+            return _answer(await change.restricted_to(DISCOVERY).apply(change.orchestrator.resume_flow, flow_id))
 
         @post(
             status_code=200,
@@ -154,7 +154,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            return _answer(await change.apply(change.orchestrator.restricted_to(DISCOVERY).retry_flow, flow_id))
+            return _answer(await change.restricted_to(DISCOVERY).apply(change.orchestrator.retry_flow, flow_id))
 
         @delete(
             status_code=200,
@@ -165,7 +165,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            return _answer(await change.apply(change.orchestrator.restricted_to(DISCOVERY).delete_flow, flow_id))
+            return _answer(await change.restricted_to(DISCOVERY).apply(change.orchestrator.delete_flow, flow_id))
 
     name = f"Legacy{camel}Controller"
     LegacyController.__name__ = LegacyController.__qualname__ = name

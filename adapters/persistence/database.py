@@ -1,0 +1,134 @@
+"""The database at run time: an asyncpg connection pool, every wait bounded, JSON decoded and encoded by asyncpg.
+
+MFO's adapters talk to PostgreSQL through asyncpg alone (ADR 0012): SQLAlchemy Core describes the tables and
+compiles the statements once (adapters/persistence/statements.py); migrations run through Alembic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+import msgspec
+from sqlalchemy.engine import make_url
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """How the pool connects and how long anything may wait (README, "Failure behaviour")."""
+
+    max_size: int = 20
+    acquire_timeout_seconds: float = 10.0
+    """The longest a unit of work waits for a free connection (then: the store is unavailable)."""
+    connect_timeout_seconds: float = 5.0
+    command_timeout_seconds: float = 35.0
+    """Client side: a backstop for a server that stops answering with the connection left open."""
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 5_000
+    application_name: str = "mfo"
+
+
+class PoolTimeout(TimeoutError):
+    """No pooled connection became free (or none could be connected) within ``acquire_timeout_seconds``."""
+
+
+def postgres_dsn(url: str) -> str:
+    """asyncpg's own URL from SQLAlchemy's ``postgresql+asyncpg://`` (which Alembic and the settings use)."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def url_with_user(url: str, username: str, password: str | None) -> str:
+    """``url`` logging in as ``username``, with ``password`` (None: the password ``url`` has)."""
+    parsed = make_url(url)
+    return parsed.set(username=username, password=parsed.password if password is None else password).render_as_string(
+        hide_password=False
+    )
+
+
+def _encode_json(value: object) -> str:
+    """A value as JSON text; a ``str`` is JSON text already, as asyncpg itself takes it (pgqueuer's statements,
+    run on the unit of work's connection, pass their documents so)."""
+    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
+
+
+async def _install_json_codecs(connection: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog", format="text"
+        )
+
+
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """The pool's reset between borrowers. MFO leaves no session state on a connection (no ``SET`` without
+    ``LOCAL``, no ``LISTEN``, no session advisory lock, no cursor), and asyncpg itself rolls back a transaction left
+    open, so the default reset query (``RESET ALL``, ``UNLISTEN *``, ...: a round trip per release) is not needed."""
+
+
+class Database:
+    """A pool of connections to one PostgreSQL database, created on first use in the running event loop.
+
+    ``checkouts`` and ``commits`` count what the units of work did (one request checks out one connection and
+    commits at most once: the tests and the bench read them).
+    """
+
+    def __init__(self, url: str, options: PoolOptions | None = None) -> None:
+        self._dsn = postgres_dsn(url)
+        self._options = options or PoolOptions()
+        self._pool: asyncpg.Pool | None = None
+        self._creating = asyncio.Lock()
+        self.checkouts = 0
+        self.commits = 0
+
+    @property
+    def options(self) -> PoolOptions:
+        return self._options
+
+    async def acquire(self) -> asyncpg.Connection:
+        pool = self._pool or await self._create()
+        try:
+            connection = await pool.acquire(timeout=self._options.acquire_timeout_seconds)
+        except TimeoutError as error:  # no free connection, or no new one connected, in time
+            raise PoolTimeout("no database connection could be had in time") from error
+        self.checkouts += 1
+        return connection
+
+    async def release(self, connection: asyncpg.Connection) -> None:
+        assert self._pool is not None
+        await self._pool.release(connection)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection for the block (outside any unit of work: the auditor, health, gauges)."""
+        connection = await self.acquire()
+        try:
+            yield connection
+        finally:
+            await self.release(connection)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def _create(self) -> asyncpg.Pool:
+        async with self._creating:
+            if self._pool is None:
+                o = self._options
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=0,
+                    max_size=o.max_size,
+                    timeout=o.connect_timeout_seconds,
+                    command_timeout=o.command_timeout_seconds,
+                    server_settings={
+                        "statement_timeout": str(o.statement_timeout_ms),
+                        "lock_timeout": str(o.lock_timeout_ms),
+                        "application_name": o.application_name,
+                    },
+                    init=_install_json_codecs,
+                    reset=_nothing_to_reset,
+                )
+            return self._pool

@@ -1,0 +1,49 @@
+"""How a database failure reads to the domain: a busy flow (409), a concurrent change (409), a value PostgreSQL
+cannot hold (422), or an outage (503). Anything else is a bug and stays what it is (500)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from domain.errors import ConcurrentModification, FlowBusy, InvalidFlowInput, StorageUnavailable
+
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout fired (or NOWAIT found the row locked)
+QUERY_CANCELED = "57014"  # statement_timeout fired (or the statement was cancelled)
+_BUSY = {
+    LOCK_NOT_AVAILABLE: "a lock it needed was held past the lock timeout",
+    "40001": "a concurrent transaction changed what it read",
+    "40P01": "it was chosen to end a deadlock",
+}
+_OUTAGE_CLASSES = {"08", "28", "53", "57", "58"}  # connection, authorization, resources, operator, system
+
+
+def sqlstate(error: BaseException) -> str | None:
+    return getattr(error, "sqlstate", None)
+
+
+def storage_error(exc: BaseException | None) -> Exception | None:
+    """The domain error a database failure stands for, or None when it is not one."""
+    if isinstance(exc, asyncpg.PostgresError):
+        return _server_error(exc)
+    if isinstance(exc, asyncpg.InterfaceError):  # the connection is closed, or broke mid-message
+        return StorageUnavailable(exc.__class__.__name__)
+    if isinstance(exc, TimeoutError):  # no connection in time, or a command past command_timeout
+        return StorageUnavailable(str(exc) or "the database did not answer in time")
+    if isinstance(exc, ConnectionError | OSError):
+        return StorageUnavailable(exc.__class__.__name__)
+    return None
+
+
+def _server_error(error: asyncpg.PostgresError) -> Exception | None:
+    code = sqlstate(error) or ""
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        return ConcurrentModification(error.__class__.__name__)
+    if code in _BUSY:
+        return FlowBusy(_BUSY[code])
+    if code == QUERY_CANCELED:
+        return StorageUnavailable("a statement ran past the statement timeout")
+    if code.startswith("22"):  # data exception: a value out of the range its column holds
+        return InvalidFlowInput(f"PostgreSQL cannot store a value of the request: {str(error)[:200]}")
+    if not code or code[:2] in _OUTAGE_CLASSES:
+        return StorageUnavailable(error.__class__.__name__)
+    return None

@@ -1,0 +1,96 @@
+"""What the orchestrator's parts share: their collaborators, and the steps every write takes the same way.
+
+The commands (application/commands.py), the queries (application/queries.py) and the background phase runner
+(application/phase_runner.py) each run on the one unit of work they are given; none opens a session itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from application.flow_type_registry import FlowTypeRegistry
+from application.observation import NO_OBSERVER
+from domain.background import job_for
+from domain.errors import FlowNotFound, PhaseFailed
+from domain.flow import Flow
+from domain.phases import PhaseOutcome
+from domain.ports import Clock, FlowTypeAdapter, ObservedOperation, OperationObserver, UnitOfWork
+
+
+@dataclass
+class LockedFlow:
+    """One flow being changed in one transaction: the locked flow, its type's adapter, the operation being
+    observed, and what a phase run in it produced (stored with the child record)."""
+
+    flow: Flow
+    adapter: FlowTypeAdapter
+    observed: ObservedOperation
+    outcome: PhaseOutcome | None = None
+
+
+class OrchestratorPart:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        flow_types: FlowTypeRegistry,
+        clock: Clock,
+        new_id: Callable[[], UUID] = uuid4,
+        observer: OperationObserver = NO_OBSERVER,
+    ) -> None:
+        self._uow = uow
+        self._flow_types = flow_types
+        self._clock = clock
+        self._new_id = new_id
+        self._observer = observer
+
+    @property
+    def unit_of_work(self) -> UnitOfWork:
+        return self._uow
+
+    @property
+    def flow_types(self) -> FlowTypeRegistry:
+        return self._flow_types
+
+    def get_flow_service(self, flow_type: str) -> FlowTypeAdapter:
+        """The registered adapter of ``flow_type``, built on this orchestrator's unit of work."""
+        return self._flow_types.adapter_for(flow_type, self._uow)
+
+    async def _run_phase(self, change: LockedFlow, phase: str, run: Awaitable[PhaseOutcome]) -> PhaseOutcome:
+        """Run one phase through the flow type's adapter, in a span of its own; report and keep its outcome."""
+        with self._observer.span("mfo.phase", phase=phase):
+            outcome = await _outcome_of(run)
+        change.observed.phase(phase, outcome)
+        change.outcome = outcome
+        return outcome
+
+    @staticmethod
+    async def _write_views(uow: UnitOfWork, change: LockedFlow) -> None:
+        """After the master row: the child record (and the bridge's state), the events, and, for an auto-run flow
+        left running, its next phase's job (the outbox). All in ``uow``'s transaction."""
+        flow = change.flow
+        await change.adapter.save_child(flow, change.outcome)
+        await uow.events.append(flow.pending_events)
+        job = job_for(flow)
+        if job is not None:
+            await uow.work_queue.enqueue_phase(job)
+
+
+def visible(flow: Flow, flow_type: str | None) -> Flow:
+    """``flow``, unless the caller sees only flows of ``flow_type`` and it is of another: then it is not found."""
+    if flow_type is not None and flow.flow_type != flow_type:
+        raise FlowNotFound(flow.flow_id)
+    return flow
+
+
+async def _outcome_of(run: Awaitable[PhaseOutcome]) -> PhaseOutcome:
+    """A phase's outcome, timed; a ``PhaseFailed`` becomes a failed outcome, any other error aborts."""
+    started = time.perf_counter()
+    try:
+        outcome = await run
+    except PhaseFailed as failure:
+        outcome = PhaseOutcome.failed(str(failure), failure.details)
+    timings = {**outcome.trace.get("timings_ms", {}), "orchestrator": round((time.perf_counter() - started) * 1000, 3)}
+    return outcome.with_trace(timings_ms=timings)

@@ -1,0 +1,54 @@
+"""The orchestrator's queries: reads of a tenant's flows, each in one read-only use of the unit of work.
+
+``flow_type`` restricts a query to flows of one type: a flow of another type is not found.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.orchestration import OrchestratorPart, visible
+from application.views import FlowStatusView
+from domain.events import FlowEvent, Tenant
+from domain.flow import Flow, FlowSummary
+from domain.ports import FlowFilter, Page
+from domain.status_sync import master_status_for
+
+
+class FlowQueries(OrchestratorPart):
+    async def get_flow(self, tenant: Tenant, flow_id: UUID, *, flow_type: str | None = None) -> Flow:
+        async with self._uow as uow:
+            await uow.scope(tenant)
+            return visible(await uow.flows.get(tenant, flow_id), flow_type)
+
+    async def get_flow_status(self, tenant: Tenant, flow_id: UUID, *, flow_type: str | None = None) -> FlowStatusView:
+        """The master flow beside its child record (and the mirrors kept with it)."""
+        async with self._uow as uow:
+            await uow.scope(tenant)
+            flow = visible(await uow.flows.get(tenant, flow_id), flow_type)
+            child = await self.get_flow_service(flow.flow_type).load_child(tenant, flow_id)
+            projected = master_status_for(child.status) if child else None
+            return FlowStatusView(flow=flow, child=child, child_projected_status=projected)
+
+    async def list_flows(
+        self, tenant: Tenant, flow_filter: FlowFilter, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[FlowSummary]:
+        if flow_filter.flow_type is not None:
+            self._flow_types.get(flow_filter.flow_type)
+        async with self._uow as uow:
+            await uow.scope(tenant)
+            return await uow.flows.list(tenant, flow_filter, limit, cursor)
+
+    async def get_flow_events(
+        self,
+        tenant: Tenant,
+        flow_id: UUID,
+        *,
+        after_version: int = 0,
+        limit: int = 100,
+        flow_type: str | None = None,
+    ) -> list[FlowEvent]:
+        async with self._uow as uow:
+            await uow.scope(tenant)
+            visible(await uow.flows.get(tenant, flow_id), flow_type)
+            return await uow.events.list(tenant, flow_id, after_version, limit)
