@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 from application.flow_type_registry import FlowTypeRegistry
 from application.observation import NO_OBSERVER
 from domain.background import job_for
-from domain.errors import FlowNotFound, PhaseFailed
+from domain.errors import DomainError, FlowNotFound, PhaseFailed
 from domain.flow import Flow
 from domain.phases import PhaseOutcome
 from domain.ports import Clock, FlowTypeAdapter, ObservedOperation, OperationObserver, UnitOfWork
@@ -58,10 +58,16 @@ class OrchestratorPart:
         """The registered adapter of ``flow_type``, built on this orchestrator's unit of work."""
         return self._flow_types.adapter_for(flow_type, self._uow)
 
-    async def _run_phase(self, change: LockedFlow, phase: str, run: Awaitable[PhaseOutcome]) -> PhaseOutcome:
-        """Run one phase through the flow type's adapter, in a span of its own; report and keep its outcome."""
+    async def _run_phase(
+        self, change: LockedFlow, phase: str, run: Awaitable[PhaseOutcome], *, unexpected_fails: bool = True
+    ) -> PhaseOutcome:
+        """Run one phase through the flow type's adapter, in a span of its own; report and keep its outcome.
+
+        ``unexpected_fails``: an unexpected error of the phase is the phase's failure, recorded with the error
+        (the flow is ``failed``, and may be retried); otherwise it aborts the operation (a background job is then
+        tried again by its worker)."""
         with self._observer.span("mfo.phase", phase=phase):
-            outcome = await _outcome_of(run)
+            outcome = await _outcome_of(phase, run, unexpected_fails)
         change.observed.phase(phase, outcome)
         change.outcome = outcome
         return outcome
@@ -78,6 +84,14 @@ class OrchestratorPart:
             await uow.work_queue.enqueue_phase(job)
 
 
+def unexpected_error(phase: str, error: Exception) -> str:
+    """The error a phase that raised unexpectedly records: its type and message (at most 300 characters)."""
+    message = f"{type(error).__name__}: {error}"
+    if len(message) > 300:
+        message = message[:299] + "…"
+    return f"phase '{phase}' raised an unexpected error ({message}); POST .../retry runs it again"
+
+
 def visible(flow: Flow, flow_type: str | None) -> Flow:
     """``flow``, unless the caller sees only flows of ``flow_type`` and it is of another: then it is not found."""
     if flow_type is not None and flow.flow_type != flow_type:
@@ -85,12 +99,20 @@ def visible(flow: Flow, flow_type: str | None) -> Flow:
     return flow
 
 
-async def _outcome_of(run: Awaitable[PhaseOutcome]) -> PhaseOutcome:
-    """A phase's outcome, timed; a ``PhaseFailed`` becomes a failed outcome, any other error aborts."""
+async def _outcome_of(phase: str, run: Awaitable[PhaseOutcome], unexpected_fails: bool) -> PhaseOutcome:
+    """A phase's outcome, timed. A ``PhaseFailed`` is a failed outcome; so is any error that is not a domain error
+    when ``unexpected_fails``. A domain error (the client's input refused, the store unavailable, a busy flow)
+    aborts the operation, as it would outside a phase."""
     started = time.perf_counter()
     try:
         outcome = await run
     except PhaseFailed as failure:
         outcome = PhaseOutcome.failed(str(failure), failure.details)
+    except DomainError:
+        raise
+    except Exception as error:
+        if not unexpected_fails:
+            raise
+        outcome = PhaseOutcome.failed(unexpected_error(phase, error))
     timings = {**outcome.trace.get("timings_ms", {}), "orchestrator": round((time.perf_counter() - started) * 1000, 3)}
     return outcome.with_trace(timings_ms=timings)

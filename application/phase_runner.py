@@ -46,7 +46,9 @@ class BackgroundPhaseRunner(OrchestratorPart):
                     result, outcome = BackgroundRun.GAVE_UP, PhaseOutcome.failed(gave_up_error(name, attempt - 1))
                 else:
                     result = BackgroundRun.RAN
-                    outcome = await self._run_phase(change, name, change.adapter.run_phase(flow, name))
+                    outcome = await self._run_phase(
+                        change, name, change.adapter.run_phase(flow, name), unexpected_fails=False
+                    )
                 flow.record_phase_outcome(
                     Operation.EXECUTE_PHASE,
                     name,

@@ -17,6 +17,7 @@ from domain.events import Tenant
 from domain.flow import Flow
 from domain.phases import PhaseOutcome
 from domain.ports import ChildRecord, FlowTypeAdapter
+from entrypoints.container import Container
 
 DISCOVERY_CSV = (
     "hostname,type,os,os_version,env,depends_on\n"
@@ -52,7 +53,7 @@ def platform_headers(subject: str = "platform-tester", **extra: str) -> dict[str
 _OWNER_ENGINES: dict[str, AsyncEngine] = {}
 
 
-def owner_engine_of(container: Any) -> AsyncEngine:
+def owner_engine_of(container: Container) -> AsyncEngine:
     """A SQLAlchemy engine on ``container``'s database as the schema owner: the tests' own window onto the stored
     rows (MFO itself runs on asyncpg pools). One per database, closed by :func:`dispose_owner_engines`."""
     from sqlalchemy.ext.asyncio import create_async_engine

@@ -27,8 +27,9 @@ class JwtCodec:
     without a configured key is refused, so an RS256 public key can never be used as an HS256 secret.
 
     A token verified once is remembered (the last ``VERIFIED_CACHE_SIZE``, with its expiry): a client sends the same
-    token with every request, and verifying it again (about 60 µs, a twentieth of a transition's CPU) would find the
-    same signature and claims. Only its expiry can change, and it is checked on every use, with the same leeway.
+    token with every request, and verifying it again would spend CPU on every request only to find the same
+    signature and claims (docs/performance.md). Only its expiry can change, and it is checked on every use, with
+    the same leeway.
     """
 
     def __init__(

@@ -62,7 +62,7 @@ def _silence_console() -> None:
 def console_suppressed() -> Iterator[None]:
     """crewai's console output off inside the block, and in the event handlers it runs meanwhile (crewai runs them
     in a copy of the emitting context): its formatter then skips rendering the panels the quiet console would only
-    throw away, which took about a third of an executed phase's time (docs/performance.md)."""
+    throw away, a large part of an executed phase's time (docs/performance.md)."""
     from crewai.events.utils.console_formatter import set_suppress_console_output
 
     token = set_suppress_console_output(True)

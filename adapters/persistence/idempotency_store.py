@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from adapters.persistence.statements import Executor, Statement
 from adapters.persistence.storage_errors import LOCK_NOT_AVAILABLE, sqlstate
 from adapters.persistence.tables import metadata
+from domain.errors import FlowBusy
 from domain.events import Tenant
 from domain.idempotency import (
     MAX_KEY_LENGTH,
@@ -129,9 +130,9 @@ class PgIdempotencyStore:
             claimed = await self._executor.fetchrow(
                 _CLAIM, {**params, "fingerprint": fingerprint, "now": now, "expires_at": expires_at}
             )
-        except Exception as e:
-            if sqlstate(e) == LOCK_NOT_AVAILABLE:
-                raise IdempotencyKeyInProgress(key) from e
+        except FlowBusy as busy:  # another unit of work holds the key past the wait
+            if sqlstate(busy.__cause__) == LOCK_NOT_AVAILABLE:
+                raise IdempotencyKeyInProgress(key) from busy
             raise
         await connection.execute("SET LOCAL lock_timeout = DEFAULT")
         if claimed is not None:

@@ -3,6 +3,9 @@ cannot hold (422), or an outage (503). Anything else is a bug and stays what it 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import asyncpg
 
 from domain.errors import ConcurrentModification, FlowBusy, InvalidFlowInput, StorageUnavailable
@@ -15,6 +18,19 @@ _BUSY = {
     "40P01": "it was chosen to end a deadlock",
 }
 _OUTAGE_CLASSES = {"08", "28", "53", "57", "58"}  # connection, authorization, resources, operator, system
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Inside the block, a database failure is raised as the domain error it stands for (the driver's error as its
+    cause); other errors pass unchanged."""
+    try:
+        yield
+    except Exception as error:
+        translated = storage_error(error)
+        if translated is None:
+            raise
+        raise translated from error
 
 
 def sqlstate(error: BaseException) -> str | None:

@@ -21,7 +21,7 @@ from adapters.persistence.event_log import PgFlowEventLog
 from adapters.persistence.flow_repository import PgFlowRepository
 from adapters.persistence.idempotency_store import PgIdempotencyStore
 from adapters.persistence.statements import Statement, rows_written
-from adapters.persistence.storage_errors import storage_error
+from adapters.persistence.storage_errors import storage_error, translated_errors
 from adapters.persistence.tenant_scope import SET_TENANT, begin_scoped, tenant_arguments
 from adapters.work_queue.outbox import PgQueuerWorkQueue
 from domain.errors import StorageUnavailable
@@ -118,21 +118,29 @@ class AsyncpgUnitOfWork:
             self._connection = connection
         return self._connection
 
+    # Each statement's failure is raised as the domain error it stands for (adapters/persistence/storage_errors.py),
+    # so code between the unit of work and the database (a phase handler reading another flow) sees a busy flow or
+    # an unavailable store as such, not as a driver's error.
+
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> asyncpg.Record | None:
-        return await (await self.connection()).fetchrow(statement.sql, *statement.arguments(params))
+        with translated_errors():
+            return await (await self.connection()).fetchrow(statement.sql, *statement.arguments(params))
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[asyncpg.Record]:
-        return await (await self.connection()).fetch(statement.sql, *statement.arguments(params))
+        with translated_errors():
+            return await (await self.connection()).fetch(statement.sql, *statement.arguments(params))
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> int:
-        return rows_written(await (await self.connection()).execute(statement.sql, *statement.arguments(params)))
+        with translated_errors():
+            return rows_written(await (await self.connection()).execute(statement.sql, *statement.arguments(params)))
 
     async def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
-        connection = await self.connection()
-        if len(rows) == 1:
-            await connection.execute(statement.sql, *statement.arguments(rows[0]))
-        elif rows:
-            await connection.executemany(statement.sql, [statement.arguments(row) for row in rows])
+        with translated_errors():
+            connection = await self.connection()
+            if len(rows) == 1:
+                await connection.execute(statement.sql, *statement.arguments(rows[0]))
+            elif rows:
+                await connection.executemany(statement.sql, [statement.arguments(row) for row in rows])
 
     # -- internals ---------------------------------------------------------------------------
 

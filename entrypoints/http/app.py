@@ -38,8 +38,8 @@ logger = logging.getLogger("mfo.auth")
 
 def freeze_startup_objects() -> None:
     """Put everything the process built to start (its modules, crewai's and pydantic's classes, the app) beyond the
-    garbage collector's full collections, which otherwise walk those ~340,000 objects again and again: a pause of
-    about 140 ms for every request in flight, the tail of the p99s under load (docs/performance.md)."""
+    garbage collector's full collections, which otherwise walk all of them again and again, pausing every request
+    in flight: the tail of the p99s under load (docs/performance.md)."""
     gc.collect()
     gc.freeze()
 

@@ -156,7 +156,12 @@ def http_problem(request: Request, e: HTTPException) -> Response:
 def _unexpected(request: Request, e: Exception) -> Response:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
-        request, 500, "internal-error", "Internal error", "an unexpected error occurred; nothing was changed"
+        request,
+        500,
+        "internal-error",
+        "Internal error",
+        "an unexpected error occurred; a change that failed before its commit was rolled back, but the error may "
+        "have come after it: read the flow before retrying",
     )
 
 

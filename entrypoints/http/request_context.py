@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from uuid import uuid4
 
 from litestar.connection import ASGIConnection
@@ -40,14 +38,8 @@ def bind_log_tenant(connection: ASGIConnection, tenant: Tenant | None) -> None:
 
     The field is set in the request's log context, which the middleware below resets when the request ends.
     """
-    container = connection.app.state.container
-    if tenant is not None and hasattr(container, "log_fields"):  # a test's own container may have none
-        container.log_fields()(tenant=f"{tenant.client_account_id}/{tenant.engagement_id}")
-
-
-@contextmanager
-def _no_fields(**_: str) -> Iterator[None]:
-    yield
+    if tenant is not None:
+        connection.app.state.container.log_fields()(tenant=f"{tenant.client_account_id}/{tenant.engagement_id}")
 
 
 class RequestContextMiddleware(ASGIMiddleware):
@@ -68,8 +60,7 @@ class RequestContextMiddleware(ASGIMiddleware):
                 message = {**message, "headers": [*message.get("headers", ()), *extra]}  # type: ignore[typeddict-item]
             await send(message)
 
-        container = scope["litestar_app"].state.container
-        bind = container.log_context() if hasattr(container, "log_context") else _no_fields
+        bind = scope["litestar_app"].state.container.log_context()
         with bind(request_id=request_id, flow_id=flow_id[:64]):
             try:
                 await next_app(scope, receive, send_with_id)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from domain.events import Tenant
 from domain.lifecycle import Operation
+from entrypoints.container import Container
 from tests.consistency.entry_points import PythonEntry
 from tests.consistency.linearizability import Call
 from tests.support import owner_engine_of
@@ -47,7 +48,9 @@ async def _client(
     return history
 
 
-async def run_clients(container: Any, tenant: Tenant, flows: list[UUID], clients: int, calls: int, seed: int) -> list:
+async def run_clients(
+    container: Container, tenant: Tenant, flows: list[UUID], clients: int, calls: int, seed: int
+) -> list:
     entry = PythonEntry(container)
     prefix = f"p{os.getpid()}"
     results = await asyncio.gather(

@@ -23,6 +23,7 @@ from domain.errors import (
 )
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus, Operation, PhaseState
+from entrypoints.container import Container
 from tests.support import headers
 
 PROBLEM_TYPES = {
@@ -135,7 +136,7 @@ class PythonEntry:
     name = "python"
     legacy = False
 
-    def __init__(self, container: Any) -> None:
+    def __init__(self, container: Container) -> None:
         self.container = container
 
     def serves(self, flow_type: str, operation: Operation) -> bool:

@@ -17,6 +17,7 @@ from domain.events import Tenant
 from domain.flow import Flow
 from domain.lifecycle import PhaseState
 from domain.status_sync import master_status_for
+from entrypoints.container import Container
 from tests.consistency.entry_points import observed_from_flow, observed_from_legacy, observed_from_unified
 from tests.consistency.model import ModelFlow
 from tests.support import headers
@@ -43,7 +44,7 @@ def expect(condition: bool, message: str) -> None:
         raise Inconsistency(message)
 
 
-async def check_stored_views(container: Any, bridged: frozenset[str], flows: dict[UUID, Tracked]) -> None:
+async def check_stored_views(container: Container, bridged: frozenset[str], flows: dict[UUID, Tracked]) -> None:
     """Master, child, CrewAI state and the event log of every flow, read in one unit of work."""
     registry = container.flow_types()
     uow = container.unit_of_work()

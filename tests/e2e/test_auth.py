@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from adapters.auth import JwtCodec
 from domain.auth import TENANT_ROLES, Role
 from domain.events import Tenant
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.http.auth import needs_credential
 from entrypoints.settings import AuthSettings, DatabaseSettings, Settings
@@ -103,7 +104,7 @@ async def api(production_app) -> AsyncIterator[Any]:  # type: ignore[no-untyped-
         yield client
 
 
-async def discovery_flow(container: Any, tenant: Tenant) -> Any:
+async def discovery_flow(container: Container, tenant: Tenant) -> Any:
     return await container.orchestrator().create_flow(
         tenant, "discovery", "auth", {"data": DISCOVERY_CSV}, actor="seed"
     )
@@ -138,7 +139,7 @@ CALLERS = [
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 async def test_every_route_for_every_role_and_tenant(
     api: Any,
-    container: Any,
+    container: Container,
     tenant: Tenant,
     other_tenant: Tenant,
     method: str,
@@ -221,7 +222,7 @@ async def test_a_malformed_authorization_header_is_401(api: Any, value: str) -> 
     assert_problem(await api.get("/api/v1/flow-types", headers={"Authorization": value}), 401)
 
 
-async def test_tenant_headers_are_ignored_in_production(api: Any, container: Any, tenant: Tenant) -> None:
+async def test_tenant_headers_are_ignored_in_production(api: Any, container: Container, tenant: Tenant) -> None:
     victim = Tenant(uuid4(), uuid4())
     victims_flow = await discovery_flow(container, victim)
     spoofed = {"X-Client-Account-ID": str(victim.client_account_id), "X-Engagement-ID": str(victim.engagement_id)}
@@ -241,7 +242,7 @@ async def test_the_actor_is_the_tokens_subject(api: Any, tenant: Tenant) -> None
     assert [e["actor"] for e in events] == ["ada@example.com"]
 
 
-async def test_api_keys_authenticate_until_revoked(api: Any, container: Any, tenant: Tenant) -> None:
+async def test_api_keys_authenticate_until_revoked(api: Any, container: Container, tenant: Tenant) -> None:
     store = container.api_key_store()
     viewer = await store.create(tenant, Role.VIEWER, "dashboard")
     operator = await store.create(tenant, Role.OPERATOR, "pipeline")
@@ -282,7 +283,9 @@ def hs256_signed_with(key: str, tenant: Tenant) -> str:
     return (signing_input + b"." + b64(signature)).decode()
 
 
-async def test_rs256_tokens_and_no_algorithm_confusion(settings: Settings, container: Any, tenant: Tenant) -> None:
+async def test_rs256_tokens_and_no_algorithm_confusion(
+    settings: Settings, container: Container, tenant: Tenant
+) -> None:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

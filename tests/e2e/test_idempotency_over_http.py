@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from sqlalchemy import text
 
 from domain.events import Tenant
+from entrypoints.container import Container
 from tests.support import DISCOVERY_CSV, headers, owner_engine_of
 
 FLOWS = "/api/v1/flows"
 BODY = {"flow_type": "discovery", "name": "dc", "configuration": {"data": DISCOVERY_CSV}}
 
 
-async def count(container: Any, table: str, tenant: Tenant) -> int:
+async def count(container: Container, table: str, tenant: Tenant) -> int:
     async with owner_engine_of(container).connect() as connection:
         return (
             await connection.execute(

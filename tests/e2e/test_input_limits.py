@@ -11,6 +11,7 @@ from uuid import uuid4
 import pytest
 
 from domain.events import Tenant
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import ApiSettings, Settings
 from tests.support import DISCOVERY_CSV, asgi_client, headers
@@ -21,7 +22,7 @@ PAGE_LIMIT = 20
 
 
 @pytest.fixture(scope="module")
-def limited_app(settings: Settings, container: Any) -> Any:
+def limited_app(settings: Settings, container: Container) -> Any:
     api = dataclasses.replace(ApiSettings(), max_body_bytes=BODY_LIMIT, max_page_size=PAGE_LIMIT, default_page_size=5)
     return create_app(dataclasses.replace(settings, api=api), container)
 

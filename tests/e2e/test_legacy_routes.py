@@ -323,7 +323,7 @@ async def test_usage_counts_each_call_per_family_route_and_method(client: Any, t
 
 @family
 async def test_with_legacy_disabled_every_route_is_410_naming_its_successor(
-    settings: Settings, container: Any, tenant: Tenant, family: str
+    settings: Settings, container: Container, tenant: Tenant, family: str
 ) -> None:
     prefix = FAMILIES[family]
     off = dataclasses.replace(settings, legacy=LegacySettings(enabled=False))

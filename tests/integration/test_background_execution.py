@@ -18,7 +18,7 @@ from adapters.work_queue import ENTRYPOINT
 from domain.background import PhaseJob
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
-from entrypoints.container import build_container
+from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings, WorkerSettings
 from tests.support import DISCOVERY_CSV, owner_engine_of
 
@@ -32,7 +32,7 @@ MAPPINGS = {
 }
 
 
-async def queued_jobs(container: Any, flow_id: UUID) -> list[dict[str, Any]]:
+async def queued_jobs(container: Container, flow_id: UUID) -> list[dict[str, Any]]:
     async with owner_engine_of(container).connect() as connection:
         rows = (
             await connection.execute(
@@ -43,7 +43,7 @@ async def queued_jobs(container: Any, flow_id: UUID) -> list[dict[str, Any]]:
         return [{**row, "payload": json.loads(row["payload"])} for row in rows]
 
 
-async def test_an_auto_run_start_writes_its_job_in_the_same_transaction(container: Any, tenant: Tenant) -> None:
+async def test_an_auto_run_start_writes_its_job_in_the_same_transaction(container: Container, tenant: Tenant) -> None:
     mfo = container.orchestrator
     flow = await mfo().create_flow(tenant, "discovery", "outbox", {"data": DISCOVERY_CSV}, actor="t")
     assert await queued_jobs(container, flow.flow_id) == []
@@ -60,7 +60,7 @@ async def test_an_auto_run_start_writes_its_job_in_the_same_transaction(containe
 
 
 async def test_a_job_is_not_seen_or_announced_before_its_transaction_commits(
-    container: Any, settings: Settings, tenant: Tenant
+    container: Container, settings: Settings, tenant: Tenant
 ) -> None:
     flow = await container.orchestrator().create_flow(tenant, "discovery", "atomic", {"data": DISCOVERY_CSV}, actor="t")
     job = PhaseJob(tenant, flow.flow_id, 1)
@@ -89,7 +89,7 @@ async def test_a_job_is_not_seen_or_announced_before_its_transaction_commits(
         await listener.close()
 
 
-async def test_attempts_are_counted_per_flow_version(container: Any, tenant: Tenant) -> None:
+async def test_attempts_are_counted_per_flow_version(container: Container, tenant: Tenant) -> None:
     flow = await container.orchestrator().create_flow(tenant, "discovery", "count", {"data": DISCOVERY_CSV}, actor="t")
     job = PhaseJob(tenant, flow.flow_id, 7)
     for expected in (1, 2):
@@ -116,7 +116,7 @@ async def worker_container(settings: Settings) -> AsyncIterator[Any]:
     await owner_engine_of(container).dispose()
 
 
-async def wait_for_status(container: Any, tenant: Tenant, flow_id: UUID, status: FlowStatus) -> Any:
+async def wait_for_status(container: Container, tenant: Tenant, flow_id: UUID, status: FlowStatus) -> Any:
     for _ in range(200):
         flow = await container.orchestrator().get_flow(tenant, flow_id)
         if flow.status == status:
@@ -125,7 +125,9 @@ async def wait_for_status(container: Any, tenant: Tenant, flow_id: UUID, status:
     raise AssertionError(f"flow {flow_id} stayed {flow.status}, never {status}")
 
 
-async def test_a_worker_runs_discovery_to_the_input_and_on_to_completion(worker_container: Any, tenant: Tenant) -> None:
+async def test_a_worker_runs_discovery_to_the_input_and_on_to_completion(
+    worker_container: Container, tenant: Tenant
+) -> None:
     mfo = worker_container.orchestrator
     flow = await mfo().create_flow(tenant, "discovery", "bg", {"data": DISCOVERY_CSV}, actor="alice")
     await mfo().start_flow(tenant, flow.flow_id, actor="alice", auto_run=True)
@@ -147,7 +149,7 @@ async def test_a_worker_runs_discovery_to_the_input_and_on_to_completion(worker_
 
 
 async def test_start_over_http_takes_auto_run_and_refuses_a_bad_body(
-    settings: Settings, container: Any, tenant: Tenant
+    settings: Settings, container: Container, tenant: Tenant
 ) -> None:
     from entrypoints.http.app import create_app
     from tests.support import asgi_client, headers

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -23,6 +22,7 @@ from domain.idempotency import (
     IdempotentRequest,
     StoredResponse,
 )
+from entrypoints.container import Container
 from tests.support import DISCOVERY_CSV, Detonator, owner_engine_of, registry_with
 
 
@@ -34,7 +34,7 @@ def keyed(key: str, fingerprint: str = "f", ttl: timedelta = timedelta(hours=1))
     return IdempotentRequest(key=key, fingerprint=fingerprint, ttl=ttl, render=answer)
 
 
-async def rows(container: Any, tenant: Tenant) -> tuple[int, int]:
+async def rows(container: Container, tenant: Tenant) -> tuple[int, int]:
     """(flows, idempotency keys) stored for the tenant."""
     async with owner_engine_of(container).connect() as connection:
         counts = []
@@ -45,7 +45,7 @@ async def rows(container: Any, tenant: Tenant) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
-async def create(container: Any, tenant: Tenant, request: IdempotentRequest) -> Flow:
+async def create(container: Container, tenant: Tenant, request: IdempotentRequest) -> Flow:
     mfo = container.orchestrator()
     return await mfo.create_flow(tenant, "discovery", "keyed", {"data": DISCOVERY_CSV}, actor="t", idempotency=request)
 

@@ -14,17 +14,17 @@ from adapters.persistence.database import Database, PoolOptions
 from adapters.persistence.tenant_scope import SET_TENANT
 from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from domain.events import Tenant
-from entrypoints.container import app_database_url
+from entrypoints.container import Container, app_database_url
 from tests.support import DISCOVERY_CSV, owner_engine_of
 
 APP_ROLE = "mfo_app"
 
 
-async def seed(container: Any, tenant: Tenant) -> Any:
+async def seed(container: Container, tenant: Tenant) -> Any:
     return await container.orchestrator().create_flow(tenant, "discovery", "rls", {"data": DISCOVERY_CSV}, actor="t")
 
 
-async def tenant_tables(container: Any) -> list[str]:
+async def tenant_tables(container: Container) -> list[str]:
     """Every table in the schema with the two tenant columns: the ones that need a policy."""
     async with owner_engine_of(container).connect() as connection:
         rows = await connection.execute(
@@ -37,7 +37,7 @@ async def tenant_tables(container: Any) -> list[str]:
         return [row[0] for row in rows if row[0] != "api_keys"]
 
 
-async def test_the_application_connects_as_a_role_that_owns_nothing_and_cannot_bypass(container: Any) -> None:
+async def test_the_application_connects_as_a_role_that_owns_nothing_and_cannot_bypass(container: Container) -> None:
     async with container.app_database().connection() as connection:
         user = await connection.fetchval("SELECT current_user")
         attributes = await connection.fetchrow(
@@ -51,7 +51,7 @@ async def test_the_application_connects_as_a_role_that_owns_nothing_and_cannot_b
     assert owned == 0
 
 
-async def test_every_tenant_table_has_row_level_security(container: Any) -> None:
+async def test_every_tenant_table_has_row_level_security(container: Container) -> None:
     tables = await tenant_tables(container)
     assert {"flows", "flow_events", "discovery_flows", "crewai_flow_states"} <= set(tables)
     async with owner_engine_of(container).connect() as connection:
@@ -69,7 +69,7 @@ async def test_every_tenant_table_has_row_level_security(container: Any) -> None
 
 
 async def test_an_unscoped_query_through_the_applications_session_sees_no_other_tenant(
-    container: Any, tenant: Tenant, other_tenant: Tenant
+    container: Container, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     mine, theirs = await seed(container, tenant), await seed(container, other_tenant)
     for table in await tenant_tables(container):
@@ -88,7 +88,7 @@ async def test_an_unscoped_query_through_the_applications_session_sees_no_other_
 
 
 async def test_the_scope_holds_after_a_commit_and_ends_with_the_unit_of_work(
-    container: Any, tenant: Tenant, other_tenant: Tenant
+    container: Container, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     theirs = await seed(container, other_tenant)
     mine = await seed(container, tenant)
@@ -159,7 +159,9 @@ async def test_a_scope_without_a_statement_leaves_nothing_on_the_pooled_connecti
         await database.close()
 
 
-async def test_a_write_for_another_tenant_is_refused(container: Any, tenant: Tenant, other_tenant: Tenant) -> None:
+async def test_a_write_for_another_tenant_is_refused(
+    container: Container, tenant: Tenant, other_tenant: Tenant
+) -> None:
     theirs = await seed(container, other_tenant)
     async with container.unit_of_work() as uow:
         await uow.scope(tenant)
@@ -177,7 +179,7 @@ async def test_a_write_for_another_tenant_is_refused(container: Any, tenant: Ten
     assert (await container.orchestrator().get_flow(other_tenant, theirs.flow_id)).name == "rls"
 
 
-async def test_the_application_role_reads_api_keys_but_cannot_write_them(container: Any) -> None:
+async def test_the_application_role_reads_api_keys_but_cannot_write_them(container: Container) -> None:
     async with container.app_database().connection() as connection:
         assert await connection.fetchval("SELECT count(*) >= 0 FROM api_keys")
         with pytest.raises(asyncpg.PostgresError, match="permission denied"):
@@ -189,7 +191,7 @@ async def test_the_application_role_reads_api_keys_but_cannot_write_them(contain
             )
 
 
-async def test_the_auditor_still_sees_every_tenant(container: Any, tenant: Tenant, other_tenant: Tenant) -> None:
+async def test_the_auditor_still_sees_every_tenant(container: Container, tenant: Tenant, other_tenant: Tenant) -> None:
     await seed(container, tenant)
     await seed(container, other_tenant)
     report = await container.auditor().audit(limit=0)

@@ -85,11 +85,11 @@ async def test_a_retried_transition_replays_and_does_not_move_the_flow() -> None
 
 async def test_a_failed_change_leaves_no_key_so_the_retry_runs() -> None:
     uow = FakeUnitOfWork()
-    mfo = orchestrator(uow, raise_in="collect")
+    mfo = orchestrator(uow)
     flow = await mfo.create_flow(TENANT, "fake", "f", {}, actor="a")
     await mfo.start_flow(TENANT, flow.flow_id, actor="a")
-    with pytest.raises(RuntimeError):
-        await mfo.execute_phase(TENANT, flow.flow_id, actor="a", idempotency=keyed())
+    with pytest.raises(IllegalTransition):
+        await mfo.submit_input(TENANT, flow.flow_id, {"approved": True}, actor="a", idempotency=keyed())
     assert uow.committed_store.idempotency_keys == {}
     with pytest.raises(IllegalTransition):
         await mfo.resume_flow(TENANT, flow.flow_id, actor="a", idempotency=keyed())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from uuid import uuid4
 
 import pytest
@@ -11,7 +10,7 @@ from application.flow_type_registry import FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
 from domain.errors import FlowNotFound, IllegalTransition, InvalidFlowInput, UnknownFlowType
 from domain.events import Tenant
-from domain.lifecycle import FlowStatus
+from domain.lifecycle import FlowStatus, Operation, PhaseState, allowed_operations
 from domain.ports import FlowFilter
 from domain.status_sync import child_status_for
 from tests.fakes import FakeClock, FakeUnitOfWork, fake_flow_type
@@ -58,22 +57,27 @@ async def test_a_whole_run_keeps_child_and_events_in_step() -> None:
     assert view.in_sync and view.child_projected_status == FlowStatus.COMPLETED
 
 
-@pytest.mark.parametrize("raise_in", ["collect", "save_child"])
-async def test_an_adapter_that_raises_leaves_everything_unchanged(raise_in: str) -> None:
-    mfo = orchestrator(raise_in=raise_in)
+async def test_an_adapter_that_raises_while_writing_leaves_everything_unchanged() -> None:
+    mfo = orchestrator(raise_in="save_child")
     uow = mfo.unit_of_work
     assert isinstance(uow, FakeUnitOfWork)
-    if raise_in == "save_child":
-        with pytest.raises(RuntimeError):
-            await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
-        assert uow.committed_store.flows == {} and uow.committed_store.events == []
-        return
+    with pytest.raises(RuntimeError):
+        await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
+    assert uow.committed_store.flows == {} and uow.committed_store.events == []
+
+
+async def test_an_unexpected_error_inside_a_phase_is_a_failed_phase_not_an_error_of_the_request() -> None:
+    mfo = orchestrator(raise_in="collect")
+    uow = mfo.unit_of_work
+    assert isinstance(uow, FakeUnitOfWork)
     flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
     await mfo.start_flow(TENANT, flow.flow_id, actor="a")
-    before = copy.deepcopy(uow.committed_store)
-    with pytest.raises(RuntimeError, match="adapter crashed"):
-        await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
-    assert uow.committed_store == before
+    failed = await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    assert failed.status == FlowStatus.FAILED and failed.phase_state("collect") == PhaseState.FAILED
+    assert failed.error is not None and "RuntimeError: adapter crashed in collect" in failed.error
+    assert Operation.RETRY in allowed_operations(failed.status)
+    assert uow.committed_store.flows[(TENANT, flow.flow_id)].status == FlowStatus.FAILED  # recorded, and committed
+    assert uow.committed_store.events[-1].data["error"] == failed.error
 
 
 async def test_a_phase_failure_is_recorded_not_raised() -> None:
