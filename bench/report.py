@@ -81,6 +81,7 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             f"make test inside it: {_make_test(r)}",
             r["bench_s"] < 15 * 60,
         ),
+        *open_loop_targets(r),
     ]
 
 
@@ -102,6 +103,83 @@ def _status_target(r: dict[str, Any], by_size: dict[Any, Any], clients: int) -> 
         f"pgbench status.pgbench p99 at {clients}: {raw['p99_ms']} ms" if raw else "none",
         status["p99_ms"] < 10,
     )
+
+
+OPEN_LOOP_TARGETS_MS = {"transition": 20.0, "status": 10.0}
+"""The open-loop p99 each scenario must stay under on this machine, in milliseconds."""
+OPEN_LOOP_NAMES = {"transition": "transition (pause/resume)", "status": "GET status"}
+
+
+def open_loop_met(point: dict[str, Any]) -> bool:
+    """Whether MFO's open-loop p99 of this point is under its scenario's target, with no request failed."""
+    mfo = point["mfo"]
+    return mfo["p99_ms"] is not None and mfo["p99_ms"] < OPEN_LOOP_TARGETS_MS[point["scenario"]] and not mfo["errors"]
+
+
+def open_loop_targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(target, measured, baseline, met) for the open-loop p99 of each scenario at each rate."""
+    if "open_loop" not in r:
+        return []
+    flows = r["open_loop"]["flows"]
+    rows = []
+    for point in r["open_loop"]["points"]:
+        where = f" with {flows:,} flows" if point["scenario"] == "status" else ""
+        rows.append(
+            (
+                f"open-loop p99 of {OPEN_LOOP_NAMES[point['scenario']]}{where} < "
+                f"{OPEN_LOOP_TARGETS_MS[point['scenario']]:g} ms at {point['fraction']:g} of saturation "
+                f"({point['rate_rps']:g}/s)",
+                f"{point['mfo']['p99_ms']} ms",
+                f"pgbench at the same rate: {point['pgbench']['p99_ms']} ms",
+                open_loop_met(point),
+            )
+        )
+    return rows
+
+
+def _open_loop_length(o: dict[str, Any]) -> str:
+    """How many requests an open-loop point records, and the longest schedule it may take."""
+    requests = f"{o['requests_per_point']:,} recorded requests per point"
+    if "max_seconds_per_point" not in o:
+        return requests
+    return f"{requests} (fewer if they would take over {o['max_seconds_per_point']:g} s; each point's are in the table)"
+
+
+def open_loop_markdown(r: dict[str, Any]) -> list[str]:
+    """The "Open-loop latency" section: MFO and pgbench at fixed rates, latency from each scheduled send."""
+    o = r["open_loop"]
+    lines = [
+        "### Open-loop latency",
+        "",
+        f"Requests at a fixed rate (Poisson arrivals), at half and at a quarter of the throughput the same run "
+        f"measured in the closed loop at {o['saturated_clients']} clients, each latency counted from the request's "
+        f"scheduled send (`bench/openloop.py`; pgbench `--rate` beside it on the same SQL over "
+        f"{o['pgbench_clients']} connections): {_open_loop_length(o)} after {o['warmup_s']:g} s of warm-up, at "
+        f"most {o['max_in_flight']} in flight; GET status with {o['flows']:,} flows. One run per point.",
+        "",
+        "| scenario | rate /s (of saturated) | requests | MFO p50 ms | MFO p99 ms | MFO p99.9 ms | pgbench p50 ms "
+        "| pgbench p99 ms | pgbench p99.9 ms | MFO max ms | cap waits | errors | p99 target | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for point in o["points"]:
+        mfo, raw = point["mfo"], point["pgbench"]
+        saturated = o["saturated_rps"][point["scenario"]]
+        met = "yes" if open_loop_met(point) else "**no**"
+        lines.append(
+            f"| {OPEN_LOOP_NAMES[point['scenario']]} | {point['rate_rps']:g} ({point['fraction']:g} of "
+            f"{saturated:g}) | {mfo['requests']:,} | {mfo['p50_ms']} | {mfo['p99_ms']} | {mfo['p99_9_ms']} | "
+            f"{raw['p50_ms']} | {raw['p99_ms']} | {raw['p99_9_ms']} | {mfo['max_ms']} | {mfo['cap_waits']} | "
+            f"{mfo['errors']} | < {OPEN_LOOP_TARGETS_MS[point['scenario']]:g} ms | {met} |"
+        )
+    return lines
+
+
+def write_open_loop_report(r: dict[str, Any]) -> None:
+    """``--only open-loop``: print its table and keep its figures in bench/results/open-loop.json (latest.json and
+    docs/performance.md hold whole runs only)."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "open-loop.json").write_text(json.dumps(r, indent=2, default=str) + "\n")
+    print("\n".join(open_loop_markdown(r)))
 
 
 def _make_test(r: dict[str, Any]) -> str:
@@ -170,6 +248,10 @@ def markdown(r: dict[str, Any]) -> str:
         f"{imports['crewai.flow.flow']} s (litestar: {imports['litestar']} s). `mfo audit` on {r['audited_flows']:,} "
         f"flows: {r['audit_s']} s (median; runs {runs}), against {audit.get('scan_s')} s for a plain scan of the "
         "same tables.",
+    ]
+    if "open_loop" in r:
+        lines += ["", *open_loop_markdown(r)]
+    lines += [
         "",
         "| target | measured (median) | baseline | met |",
         "| --- | --- | --- | --- |",

@@ -7,8 +7,11 @@ with ``bench/loadgen.py`` in a separate process at several concurrency levels. E
 measured point is run ``--repeat`` times (separate processes, in rounds over all points) and the median of the runs
 is quoted. The baselines run on the same cluster: pgbench with the SQL one transition commits
 (bench/transition.pgbench) and the SQL one status read sends (bench/status.pgbench), a plain scan of the tables the
-audit reads, and a variant of the server whose adapters each write in a session of their own. Prints a table, writes
-bench/results/latest.json and the plot, and rewrites the results part of docs/performance.md.
+audit reads, and a variant of the server whose adapters each write in a session of their own. Then open-loop points
+(bench/openloop.py): transitions and status reads (with the largest table size) at a fixed rate, half and a quarter
+of the 32-client throughput this run measured, each latency counted from its scheduled send, beside pgbench --rate
+on the same SQL. Prints a table, writes bench/results/latest.json and the plot, and rewrites the results part of
+docs/performance.md. ``--only open-loop`` runs the open-loop points and what they need, nothing else.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.database import Database
 from adapters.persistence.migrate import upgrade
 from adapters.persistence.schema import built_in_child_table_names
-from bench.loadgen import credential_headers, md5_uuid, seeded_tenant
-from bench.report import STATUS_LEVELS, write_report
+from bench.loadgen import credential_headers, md5_uuid, nearest_rank, seeded_tenant
+from bench.report import STATUS_LEVELS, write_open_loop_report, write_report
 from bench.seed import TENANTS, seed_flows
 from domain.auth import Role
 from domain.events import Tenant
@@ -51,6 +54,8 @@ RESULTS = HERE / "results"
 SCENARIOS = ("create", "transition", "execute", "status", "list")
 BASELINES = ("transition", "status")
 """The scenarios with a pgbench script of the same SQL (bench/<scenario>.pgbench)."""
+OPEN_LOOP_FRACTIONS = (0.5, 0.25)
+"""The open-loop rates, as fractions of the same run's saturated (closed-loop) throughput of the scenario."""
 PY = sys.executable
 # PostgreSQL 15+ backends flush their statistics at most once a second, or after 10 s idle: wait that out.
 STATS_FLUSH_SECONDS = 11
@@ -174,9 +179,10 @@ def loadgen(
     return json.loads(out.stdout)
 
 
-def pgbench(url: str, script: str, clients: int, duration: float, flows: int) -> dict[str, Any]:
-    """One pgbench run of ``script`` at ``clients``: transactions per second and latency percentiles (per-transaction
-    log)."""
+def pgbench_log(url: str, script: str, flows: int, options: list[str]) -> tuple[str, list[list[int]]]:
+    """Run pgbench on ``script`` with ``options`` and its per-transaction log (``-l``): its output, and each log
+    line's numbers (client, transaction, latency in microseconds, script, epoch seconds, microseconds, and with
+    --rate the schedule lag in microseconds)."""
     host, port, db = re.search(r"@([^:/]+):(\d+)/(\w+)", url).groups()  # type: ignore[union-attr]
     binary = shutil.which("pgbench") or str(find_server_binaries() / "pgbench")
     with tempfile.TemporaryDirectory(prefix="mfo-pgbench-") as logs:
@@ -190,12 +196,7 @@ def pgbench(url: str, script: str, clients: int, duration: float, flows: int) ->
                 "-U",
                 "postgres",
                 "-n",
-                "-c",
-                str(clients),
-                "-j",
-                str(min(clients, 2)),
-                "-T",
-                str(max(1, round(duration))),
+                *options,
                 "-D",
                 f"nflows={flows}",
                 "-f",
@@ -208,19 +209,110 @@ def pgbench(url: str, script: str, clients: int, duration: float, flows: int) ->
             check=True,
             cwd=logs,
         )
-        # each line: client transaction latency_us script epoch_s epoch_us
-        latencies = sorted(int(line.split()[2]) / 1000 for f in Path(logs).iterdir() for line in f.open())
-    tps = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))  # type: ignore[union-attr]
+        lines = [[int(n) for n in line.split()] for f in Path(logs).iterdir() for line in f.open()]
+    return out.stdout, lines
 
-    def rank(percent: float) -> float | None:
-        return round(latencies[max(1, -(-len(latencies) * percent // 100)) - 1], 3) if latencies else None
 
+def rounded_rank(ordered: list[float], percent: float) -> float | None:
+    """The nearest-rank percentile of a sorted list of milliseconds, to the microsecond."""
+    value = nearest_rank(ordered, percent)
+    return None if value is None else round(value, 3)
+
+
+def pgbench(url: str, script: str, clients: int, duration: float, flows: int) -> dict[str, Any]:
+    """One pgbench run of ``script`` at ``clients``: transactions per second and latency percentiles (per-transaction
+    log)."""
+    options = ["-c", str(clients), "-j", str(min(clients, 2)), "-T", str(max(1, round(duration)))]
+    stdout, lines = pgbench_log(url, script, flows, options)
+    latencies = sorted(line[2] / 1000 for line in lines)
+    tps = float(re.search(r"tps = ([\d.]+)", stdout).group(1))  # type: ignore[union-attr]
     return {
         "clients": clients,
         "throughput_rps": round(tps, 1),
-        "p50_ms": rank(50),
-        "p95_ms": rank(95),
-        "p99_ms": rank(99),
+        "p50_ms": rounded_rank(latencies, 50),
+        "p95_ms": rounded_rank(latencies, 95),
+        "p99_ms": rounded_rank(latencies, 99),
+    }
+
+
+def pgbench_at_rate(url: str, script: str, rate: float, requests: int, flows: int, clients: int) -> dict[str, Any]:
+    """pgbench running ``script`` at a fixed ``rate`` (``--rate``: Poisson arrivals, each latency counted from its
+    transaction's scheduled start) for about ``requests`` transactions, over ``clients`` connections: the
+    percentiles from its per-transaction log."""
+    seconds = max(1, round(requests / rate))
+    options = ["-c", str(clients), "-j", str(min(clients, 2)), "-R", f"{rate:g}", "-T", str(seconds)]
+    _, lines = pgbench_log(url, script, flows, options)
+    latencies = sorted(line[2] / 1000 for line in lines)
+    lags = sorted(line[6] / 1000 for line in lines)
+    return {
+        "rate_rps": rate,
+        "clients": clients,
+        "requests": len(lines),
+        "duration_s": seconds,
+        "throughput_rps": round(len(lines) / seconds, 1),
+        "p50_ms": rounded_rank(latencies, 50),
+        "p99_ms": rounded_rank(latencies, 99),
+        "p99_9_ms": rounded_rank(latencies, 99.9),
+        "max_ms": rounded_rank(latencies, 100),
+        "send_lag_p99_ms": rounded_rank(lags, 99),
+        "send_lag_max_ms": rounded_rank(lags, 100),
+    }
+
+
+def openloop(
+    base: str, scenario: str, rate: float, requests: int, seeded: int, args: argparse.Namespace, tokens: Path
+) -> dict[str, Any]:
+    """One open-loop point (``bench/openloop.py`` in a process of its own): ``requests`` recorded at ``rate`` per
+    second."""
+    command = [PY, "-m", "bench.openloop", "--url", base, "--scenario", scenario, "--rate", f"{rate:g}"]
+    command += ["--requests", str(requests), "--warmup", str(args.open_loop_warmup)]
+    command += ["--max-in-flight", str(args.max_in_flight), "--seeded-flows", str(seeded), "--tokens-file", str(tokens)]
+    out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout)
+
+
+def open_loop_requests(rate: float, args: argparse.Namespace) -> int:
+    """The requests an open-loop point records: --open-loop-requests, or fewer when they would take longer than
+    --open-loop-max-seconds at ``rate`` (a slow machine must not stretch the whole bench past its budget)."""
+    return max(1, min(args.open_loop_requests, round(rate * args.open_loop_max_seconds)))
+
+
+def saturated_level(levels: list[int]) -> int:
+    """The closed-loop concurrency whose throughput counts as saturated: 32 clients, or the most measured."""
+    return 32 if 32 in levels else max(levels)
+
+
+def open_loop_points(
+    url: str, base: str, saturated: dict[str, float], seeded: int, args: argparse.Namespace, tokens: Path
+) -> dict[str, Any]:
+    """Each scenario with a pgbench baseline at each of OPEN_LOOP_FRACTIONS of its saturated throughput: MFO's
+    open-loop figures, then pgbench running the same SQL at the same rate (right after, so both meet the cluster in
+    the same state)."""
+    clients = saturated_level(args.levels)
+    points = []
+    for scenario in BASELINES:
+        for fraction in OPEN_LOOP_FRACTIONS:
+            rate = round(saturated[scenario] * fraction, 1)
+            requests = open_loop_requests(rate, args)
+            mfo = openloop(base, scenario, rate, requests, seeded, args, tokens)
+            raw = pgbench_at_rate(url, f"{scenario}.pgbench", rate, requests, seeded, clients)
+            print(
+                f"open loop {scenario} at {rate:g}/s ({fraction:g} of {saturated[scenario]:g}): MFO p50 "
+                f"{mfo['p50_ms']} p99 {mfo['p99_ms']} p99.9 {mfo['p99_9_ms']} ms (cap waits {mfo['cap_waits']}); "
+                f"pgbench p50 {raw['p50_ms']} p99 {raw['p99_ms']} p99.9 {raw['p99_9_ms']} ms",
+                flush=True,
+            )
+            points.append({"scenario": scenario, "fraction": fraction, "rate_rps": rate, "mfo": mfo, "pgbench": raw})
+    return {
+        "saturated_clients": clients,
+        "saturated_rps": saturated,
+        "flows": seeded,
+        "requests_per_point": args.open_loop_requests,
+        "max_seconds_per_point": args.open_loop_max_seconds,
+        "warmup_s": args.open_loop_warmup,
+        "max_in_flight": args.max_in_flight,
+        "pgbench_clients": clients,
+        "points": points,
     }
 
 
@@ -361,7 +453,7 @@ def recorded_make_test() -> dict[str, Any] | None:
     }
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=float, default=1.5, help="recorded seconds per run of a point")
@@ -370,12 +462,45 @@ def main() -> None:
     parser.add_argument("--levels", default="1,8,32,128")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="table sizes for the status curve")
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test (quote the last one)")
+    parser.add_argument(
+        "--only",
+        choices=("open-loop",),
+        help="open-loop: only the open-loop points and what they need (the largest of --sizes seeded at once, the "
+        "closed-loop saturated throughput of transition and status, --repeat runs each); no make test; prints "
+        "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched",
+    )
+    parser.add_argument(
+        "--open-loop-requests", type=int, default=6000, help="recorded requests per open-loop point (default 6000)"
+    )
+    parser.add_argument(
+        "--open-loop-max-seconds",
+        type=float,
+        default=40.0,
+        help="longest schedule an open-loop point records; fewer requests when the rate is low (default 40)",
+    )
+    parser.add_argument(
+        "--open-loop-warmup", type=float, default=2.0, help="unrecorded seconds before each open-loop point"
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=64,
+        help="cap on an open-loop point's outstanding requests (default 64: past the server's connection pools, "
+        "20 per worker, a request waits for a connection, or opens and closes one, anyway)",
+    )
     args = parser.parse_args()
-    levels = [int(n) for n in args.levels.split(",")]
-    sizes = [int(n) for n in args.sizes.split(",")]
-    repeat = max(1, args.repeat)
+    args.levels = [int(n) for n in args.levels.split(",")]
+    args.sizes = [int(n) for n in args.sizes.split(",")]
+    args.repeat = max(1, args.repeat)
+    return args
+
+
+def main() -> None:
+    args = arguments()
     started = time.perf_counter()
-    tests = recorded_make_test() if args.skip_make_test else make_test()
+    tests = None
+    if args.only is None:
+        tests = recorded_make_test() if args.skip_make_test else make_test()
     url = os.environ.get("MFO_BENCH_DATABASE_URL")
     cluster = None
     if not url:
@@ -384,6 +509,64 @@ def main() -> None:
         cluster = LocalPostgres(parent / "data", database="mfo_bench")
         url = cluster.ensure_running()
     servers: list[Server] = []
+    credentials = Credentials()
+    try:
+        upgrade(url)  # inside the try: a failed migration still stops the cluster
+        asyncio.run(_truncate(url))
+        server = Server(url, args.workers, credentials)
+        servers.append(server)
+        if args.only == "open-loop":
+            result = open_loop_part(args, url, server, credentials)
+        else:
+            result = whole_bench(args, url, server, servers, credentials)
+    finally:
+        for running in servers:
+            running.stop()
+        if cluster is not None:
+            cluster.destroy()
+    result["bench_s"] = round(time.perf_counter() - started, 1)
+    if args.only == "open-loop":
+        write_open_loop_report(result)
+        return
+    result["make_test"] = tests
+    result["make_test_s"] = tests["seconds"] if tests else None
+    write_report(result)
+
+
+def closed_loop(server: Server, args: argparse.Namespace, credentials: Credentials) -> Any:
+    """A function running one closed-loop point (scenario, clients, seeded flows) against ``server``."""
+
+    def point(scenario: str, clients: int, seeded: int) -> dict[str, Any]:
+        return loadgen(server.base, scenario, clients, args.duration, seeded, args.warmup, credentials.file)
+
+    return point
+
+
+def open_loop_part(args: argparse.Namespace, url: str, server: Server, credentials: Credentials) -> dict[str, Any]:
+    """``--only open-loop``: the largest table size seeded at once, the saturated throughput of each scenario
+    (closed loop, median of --repeat runs), then the open-loop points at fractions of it."""
+    point = closed_loop(server, args, credentials)
+    seeded = max(args.sizes)
+    asyncio.run(_seed(url, 1, seeded))
+    level = saturated_level(args.levels)
+    saturated = {}
+    for scenario in BASELINES:
+        saturated[scenario] = median_of([point(scenario, level, seeded) for _ in range(args.repeat)])
+        print(f"{scenario} at {level} clients (closed loop): {saturated[scenario]['throughput_rps']} req/s", flush=True)
+    rates = {scenario: p["throughput_rps"] for scenario, p in saturated.items()}
+    return {
+        "workers": args.workers,
+        "saturated": saturated,
+        "open_loop": open_loop_points(url, server.base, rates, seeded, args, credentials.file),
+    }
+
+
+def whole_bench(
+    args: argparse.Namespace, url: str, server: Server, servers: list[Server], credentials: Credentials
+) -> dict[str, Any]:
+    """Every part of ``make bench`` after ``make test``, on a migrated, empty database and a started server."""
+    levels, repeat = args.levels, args.repeat
+    point = closed_loop(server, args, credentials)
     result: dict[str, Any] = {
         "workers": args.workers,
         "duration_s": args.duration,
@@ -391,62 +574,46 @@ def main() -> None:
         "repeat": repeat,
         "levels": levels,
     }
-
-    credentials = Credentials()
-
-    def point(scenario: str, clients: int, seeded: int) -> dict[str, Any]:
-        return loadgen(server.base, scenario, clients, args.duration, seeded, args.warmup, credentials.file)
-
+    seeded, by_size = 0, {clients: {} for clients in STATUS_LEVELS}
+    for size in args.sizes:
+        asyncio.run(_seed(url, seeded + 1, size))
+        seeded = size
+        for clients in STATUS_LEVELS:
+            at = by_size[clients][size] = median_of([point("status", clients, seeded) for _ in range(repeat)])
+            print(f"status at {size:,} flows, {clients} clients: p50 {at['p50_ms']} ms, p99 {at['p99_ms']} ms")
+    result["status_by_table_size"] = by_size
+    # in rounds: each round runs every point once, so a slow moment of the machine touches one run of each
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    raw: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for round_ in range(repeat):
+        print(f"round {round_ + 1} of {repeat}", flush=True)
+        for scenario in SCENARIOS:
+            for c in levels:
+                runs.setdefault((scenario, c), []).append(point(scenario, c, seeded))
+                if scenario in BASELINES:  # its baseline right after it, so both meet the same state of the
+                    # cluster (what the points before left to flush and vacuum), not one state each
+                    raw.setdefault((scenario, c), []).append(
+                        pgbench(url, f"{scenario}.pgbench", c, args.duration, seeded)
+                    )
+    result["http"] = {s: {c: median_of(runs[(s, c)]) for c in levels} for s in SCENARIOS}
+    for scenario in BASELINES:
+        result[f"pgbench_{scenario}"] = {c: median_of(raw[(scenario, c)]) for c in levels}
+    level = saturated_level(levels)
+    saturated = {scenario: result["http"][scenario][level]["throughput_rps"] for scenario in BASELINES}
+    result["worker_peak_rss_mb"] = server.worker_peak_rss_mb()  # the closed-loop points alone
+    result["open_loop"] = open_loop_points(url, server.base, saturated, seeded, args, credentials.file)
+    variant = Server(url, 1, credentials, "bench.variants:app")
+    servers.append(variant)
+    result["autovacuum_paused"] = asyncio.run(set_autovacuum(url, on=False))
     try:
-        upgrade(url)  # inside the try: a failed migration still stops the cluster
-        asyncio.run(_truncate(url))
-        server = Server(url, args.workers, credentials)
-        servers.append(server)
-        seeded, by_size = 0, {clients: {} for clients in STATUS_LEVELS}
-        for size in sizes:
-            asyncio.run(_seed(url, seeded + 1, size))
-            seeded = size
-            for clients in STATUS_LEVELS:
-                at = by_size[clients][size] = median_of([point("status", clients, seeded) for _ in range(repeat)])
-                print(f"status at {size:,} flows, {clients} clients: p50 {at['p50_ms']} ms, p99 {at['p99_ms']} ms")
-        result["status_by_table_size"] = by_size
-        # in rounds: each round runs every point once, so a slow moment of the machine touches one run of each
-        runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        raw: dict[tuple[str, int], list[dict[str, Any]]] = {}
-        for round_ in range(repeat):
-            print(f"round {round_ + 1} of {repeat}", flush=True)
-            for scenario in SCENARIOS:
-                for c in levels:
-                    runs.setdefault((scenario, c), []).append(point(scenario, c, seeded))
-                    if scenario in BASELINES:  # its baseline right after it, so both meet the same state of the
-                        # cluster (what the points before left to flush and vacuum), not one state each
-                        raw.setdefault((scenario, c), []).append(
-                            pgbench(url, f"{scenario}.pgbench", c, args.duration, seeded)
-                        )
-        result["http"] = {s: {c: median_of(runs[(s, c)]) for c in levels} for s in SCENARIOS}
-        for scenario in BASELINES:
-            result[f"pgbench_{scenario}"] = {c: median_of(raw[(scenario, c)]) for c in levels}
-        result["worker_peak_rss_mb"] = server.worker_peak_rss_mb()
-        variant = Server(url, 1, credentials, "bench.variants:app")
-        servers.append(variant)
-        result["autovacuum_paused"] = asyncio.run(set_autovacuum(url, on=False))
-        try:
-            result["connections"] = connections(url, server.base, variant.base, credentials)
-        finally:
-            asyncio.run(set_autovacuum(url, on=True))
-        result["crewai_import_s"] = crewai_import_seconds()
-        result["audit"] = asyncio.run(audit_seconds(url, repeat))
-        result["audit_s"] = result["audit"]["audit_s"]
-        result["audited_flows"] = seeded
+        result["connections"] = connections(url, server.base, variant.base, credentials)
     finally:
-        for running in servers:
-            running.stop()
-        if cluster is not None:
-            cluster.destroy()
-    result["make_test"] = tests
-    result["make_test_s"] = tests["seconds"] if tests else None
-    result["bench_s"] = round(time.perf_counter() - started, 1)
-    write_report(result)
+        asyncio.run(set_autovacuum(url, on=True))
+    result["crewai_import_s"] = crewai_import_seconds()
+    result["audit"] = asyncio.run(audit_seconds(url, repeat))
+    result["audit_s"] = result["audit"]["audit_s"]
+    result["audited_flows"] = seeded
+    return result
 
 
 async def _truncate(url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -11,8 +12,9 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+from adapters.persistence.flow_repository import decode_cursor, encode_cursor
 from domain.background import PhaseJob
-from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
+from domain.errors import ConcurrentModification, FlowBusy, FlowNotFound, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
 from domain.flow_types import ChildColumn, ChildTable, ColumnKind, FlowTypeDefinition, PhaseContext
@@ -35,6 +37,46 @@ class FakeClock:
         self._now += by
 
 
+class RowLocks:
+    """The row locks of open units of work (PostgreSQL's ``SELECT ... FOR UPDATE`` and a claimed key's row), shared
+    by every copy of a store: a lock is no data, a staged copy takes none of its own."""
+
+    def __init__(self) -> None:
+        self._held: dict[Any, tuple[object, asyncio.Event]] = {}
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RowLocks:
+        return self
+
+    def holder(self, key: Any) -> object | None:
+        held = self._held.get(key)
+        return None if held is None else held[0]
+
+    async def acquire(self, key: Any, owner: object, wait_seconds: float, busy: Exception) -> bool:
+        """Take ``key`` for ``owner``, waiting up to ``wait_seconds`` for another owner to release it (then raise
+        ``busy``). True when newly taken, False when ``owner`` held it already."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while (held := self._held.get(key)) is not None:
+            if held[0] is owner:
+                return False
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise busy
+            try:
+                await asyncio.wait_for(held[1].wait(), remaining)
+            except TimeoutError:
+                raise busy from None
+        self._held[key] = (owner, asyncio.Event())
+        return True
+
+    def release(self, owner: object) -> None:
+        """Release every lock ``owner`` holds (its transaction ended), waking those who wait for them."""
+        for key, (holder, released) in list(self._held.items()):
+            if holder is owner:
+                del self._held[key]
+                released.set()
+
+
 @dataclass
 class Store:
     """What a fake database holds: master flows, events and child records."""
@@ -46,8 +88,12 @@ class Store:
     jobs: list[PhaseJob] = field(default_factory=list)
     attempts: dict[PhaseJob, int] = field(default_factory=dict)
     idempotency_keys: dict[tuple[Tenant, str], StoredKey] = field(default_factory=dict)
-    claimed: set[tuple[Tenant, str]] = field(default_factory=set)
-    """Keys held by an open unit of work (PostgreSQL's row lock); kept on the committed store, never staged."""
+    locks: RowLocks = field(default_factory=RowLocks)
+    """Rows locked by open units of work: flows taken for update, claimed idempotency keys."""
+
+
+_MAPPINGS = ("flows", "children", "bridge_states", "attempts", "idempotency_keys")
+_APPEND_ONLY = ("events", "jobs")
 
 
 @dataclass
@@ -76,10 +122,17 @@ class FakeWorkQueue:
 
 
 class FakeFlowRepository:
-    def __init__(self, store: Store) -> None:
+    """Flows in the staged store. With its unit of work, ``get_for_update`` and ``save`` lock the flow as PostgreSQL
+    locks its row: another open unit of work waits for it (up to its ``lock_wait_seconds``, then ``FlowBusy``) and
+    then reads the newest committed flow, as under READ COMMITTED."""
+
+    def __init__(self, store: Store, unit_of_work: FakeUnitOfWork | None = None) -> None:
         self._store = store
+        self._uow = unit_of_work
 
     async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        if not _visible(self._uow, tenant):
+            raise FlowNotFound(flow_id)
         try:
             flow = copy.deepcopy(self._store.flows[(tenant, flow_id)])
         except KeyError:
@@ -88,6 +141,7 @@ class FakeFlowRepository:
         return flow
 
     async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        await self._lock(tenant, flow_id)
         return await self.get(tenant, flow_id)
 
     async def add(self, flow: Flow) -> None:
@@ -95,6 +149,7 @@ class FakeFlowRepository:
         flow.loaded_version = flow.version
 
     async def save(self, flow: Flow) -> None:
+        await self._lock(flow.tenant, flow.flow_id)  # an UPDATE locks the row too
         stored = self._store.flows[(flow.tenant, flow.flow_id)]
         if stored.version != flow.loaded_version:
             raise VersionConflict(flow.flow_id, flow.loaded_version, stored.version)
@@ -102,35 +157,50 @@ class FakeFlowRepository:
         flow.loaded_version = flow.version
 
     async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
-        flows = [f for (t, _), f in self._store.flows.items() if t == tenant]
+        """Keyset-paginated as on PostgreSQL: the cursor is the last item's (created_at, flow_id), encoded alike."""
+        flows = [f for (t, _), f in self._store.flows.items() if t == tenant and _visible(self._uow, t)]
         if flow_filter.flow_type:
             flows = [f for f in flows if f.flow_type == flow_filter.flow_type]
         if flow_filter.statuses:
             flows = [f for f in flows if f.status in flow_filter.statuses]
         elif not flow_filter.include_deleted:
             flows = [f for f in flows if f.status != FlowStatus.DELETED]
-        flows.sort(key=lambda f: (f.created_at, f.flow_id), reverse=True)
-        start = 0
         if cursor is not None:
-            if not cursor.isdigit():
-                raise InvalidCursor(cursor)
-            start = int(cursor)
-        items = flows[start : start + limit]
-        more = len(flows) > start + limit
-        return Page(items=[f.summary() for f in items], next_cursor=str(start + limit) if more else None)
+            after = decode_cursor(cursor)
+            flows = [f for f in flows if (f.created_at, f.flow_id) < after]
+        flows.sort(key=lambda f: (f.created_at, f.flow_id), reverse=True)
+        items = flows[:limit]
+        more = len(flows) > limit
+        next_cursor = encode_cursor(items[-1].created_at, items[-1].flow_id) if more else None
+        return Page(items=[f.summary() for f in items], next_cursor=next_cursor)
+
+    async def _lock(self, tenant: Tenant, flow_id: UUID) -> None:
+        key = (tenant, flow_id)
+        if self._uow is None or key not in self._uow.committed_store.flows or not _visible(self._uow, tenant):
+            return  # no committed row (or none in scope): nothing another unit of work could lock
+        busy = FlowBusy("a lock it needed was held past the lock timeout")
+        if await self._store.locks.acquire(("flow", key), self._uow, self._uow.lock_wait_seconds, busy):
+            self._uow.read_committed("flows", key)
 
 
 class FakeFlowEventLog:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, unit_of_work: FakeUnitOfWork | None = None) -> None:
         self._store = store
+        self._uow = unit_of_work
 
     async def append(self, events: list[FlowEvent]) -> None:
+        """A version the flow has already is refused as PostgreSQL's primary key refuses it: a
+        :class:`ConcurrentModification` (which PostgreSQL's unit of work raises when it ends)."""
+        stored = {(e.tenant, e.flow_id, e.version) for e in self._store.events}
         for event in events:
-            if any(e.flow_id == event.flow_id and e.version == event.version for e in self._store.events):
-                raise AssertionError(f"duplicate event version {event.version} of flow {event.flow_id}")
+            if (event.tenant, event.flow_id, event.version) in stored:
+                raise ConcurrentModification(f"duplicate event version {event.version} of flow {event.flow_id}")
+            stored.add((event.tenant, event.flow_id, event.version))
         self._store.events.extend(events)
 
     async def list(self, tenant: Tenant, flow_id: UUID, after_version: int, limit: int) -> list[FlowEvent]:
+        if not _visible(self._uow, tenant):
+            return []
         events = [e for e in self._store.events if e.tenant == tenant and e.flow_id == flow_id]
         return sorted((e for e in events if e.version > after_version), key=lambda e: e.version)[:limit]
 
@@ -138,8 +208,9 @@ class FakeFlowEventLog:
 class FakeChildRecords:
     """Child records in the store, keyed by their table's name; the type's own columns are its ``project``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, unit_of_work: FakeUnitOfWork | None = None) -> None:
         self._store = store
+        self._uow = unit_of_work
 
     async def save(self, table: ChildTable, flow: Flow) -> None:
         self._store.children[(table.name, flow.tenant, flow.flow_id)] = ChildRecord(
@@ -151,6 +222,8 @@ class FakeChildRecords:
         )
 
     async def load(self, table: ChildTable, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
+        if not _visible(self._uow, tenant):
+            return None
         return self._store.children.get((table.name, tenant, flow_id))
 
     async def load_with_bridge_state(
@@ -161,10 +234,13 @@ class FakeChildRecords:
 
 
 class FakeBridgeStates:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, unit_of_work: FakeUnitOfWork | None = None) -> None:
         self._store = store
+        self._uow = unit_of_work
 
     async def load(self, tenant: Tenant, flow_id: UUID) -> dict[str, Any] | None:
+        if not _visible(self._uow, tenant):
+            return None
         return copy.deepcopy(self._store.bridge_states.get((tenant, flow_id)))
 
     async def save(self, flow: Flow, state: dict[str, Any]) -> None:
@@ -172,30 +248,30 @@ class FakeBridgeStates:
 
     async def follow(self, flow: Flow) -> bool:
         state = self._store.bridge_states.get((flow.tenant, flow.flow_id))
-        if state is None:
+        if state is None or not _visible(self._uow, flow.tenant):
             return False
         state.update(status=str(flow.status), master_version=flow.version)
         return True
 
 
 class FakeIdempotencyStore:
-    """Keys in the staged store; a key claimed by another open unit of work is 'in progress'."""
+    """Keys in the staged store. A claim locks its key as PostgreSQL's row lock does: a claim of the same key by
+    another open unit of work waits for it to end (then finds its answer, or takes the key if it rolled back), and
+    after ``idempotency_wait_seconds`` gives up as 'in progress'."""
 
-    def __init__(self, store: Store, committed: Store, held: set[tuple[Tenant, str]]) -> None:
+    def __init__(self, store: Store, unit_of_work: FakeUnitOfWork) -> None:
         self._store = store
-        self._committed = committed
-        self._held = held
+        self._uow = unit_of_work
 
     async def claim(
         self, tenant: Tenant, key: str, fingerprint: str, *, now: datetime, expires_at: datetime
     ) -> StoredResponse | None:
-        if (tenant, key) in self._committed.claimed and (tenant, key) not in self._held:
-            raise IdempotencyKeyInProgress(key)
+        wait = self._uow.idempotency_wait_seconds
+        if await self._store.locks.acquire(("key", tenant, key), self._uow, wait, IdempotencyKeyInProgress(key)):
+            self._uow.read_committed("idempotency_keys", (tenant, key))
         stored = self._store.idempotency_keys.get((tenant, key))
         if stored is None or stored.expires_at <= now:
             self._store.idempotency_keys[(tenant, key)] = StoredKey(fingerprint, expires_at)
-            self._committed.claimed.add((tenant, key))
-            self._held.add((tenant, key))
             return None
         if stored.fingerprint != fingerprint:
             raise IdempotencyKeyReused(key)
@@ -204,73 +280,110 @@ class FakeIdempotencyStore:
         return stored.response
 
     async def complete(self, tenant: Tenant, key: str, response: StoredResponse) -> None:
-        assert (tenant, key) in self._held, "complete() without claim()"
+        assert self._store.locks.holder(("key", tenant, key)) is self._uow, "complete() without claim()"
         self._store.idempotency_keys[(tenant, key)].response = response
 
     async def purge_expired(self, now: datetime, limit: int) -> int:
-        expired = [k for k, v in self._store.idempotency_keys.items() if v.expires_at <= now][:limit]
+        """Expired keys no other open unit of work holds (PostgreSQL skips locked rows), of the scoped tenant only
+        (every tenant's when unscoped, as for the schema owner)."""
+        free = (None, self._uow)
+        expired = [
+            k
+            for k, v in self._store.idempotency_keys.items()
+            if v.expires_at <= now and self._store.locks.holder(("key", *k)) in free and _visible(self._uow, k[0])
+        ][:limit]
         for k in expired:
             del self._store.idempotency_keys[k]
         return len(expired)
 
 
 class FakeUnitOfWork:
-    """Works on a staged copy of the committed store; ``commit()`` publishes it."""
+    """Works on a staged copy of the committed store; ``commit()`` applies what this unit of work changed in it to
+    the committed store (so two units of work open at once do not undo each other's commits) and releases its
+    locks, as do ``rollback()`` and leaving. ``lock_wait_seconds`` is the fake's ``lock_timeout`` for a locked flow,
+    ``idempotency_wait_seconds`` its wait for a claimed key."""
 
-    def __init__(self, committed: Store | None = None) -> None:
+    def __init__(
+        self, committed: Store | None = None, *, lock_wait_seconds: float = 0.05, idempotency_wait_seconds: float = 0.05
+    ) -> None:
         self.committed_store = committed or Store()
+        self.lock_wait_seconds = lock_wait_seconds
+        self.idempotency_wait_seconds = idempotency_wait_seconds
         self.commits = 0
         self.entered = 0
         self.staged: Store | None = None
-        self.held_keys: set[tuple[Tenant, str]] = set()
+        self._began: Store | None = None
         self.scopes: list[Tenant] = []
         """Every tenant ``scope()`` was called with, in order (the real one sets row-level security)."""
+        self.tenant_scope: Tenant | None = None
+        """The tenant this entry is scoped to: reads of another tenant's flows, events, child records and bridge
+        states find nothing and a purge leaves its keys, as under row-level security (an unscoped fake still sees
+        every tenant, as the schema owner does)."""
 
     async def __aenter__(self) -> Self:
         self.entered += 1
+        self.tenant_scope = None
         self._stage()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.staged = None
-        self._release_keys()
+        self.staged = self._began = None
+        self.committed_store.locks.release(self)
 
     async def scope(self, tenant: Tenant) -> None:
         assert self.staged is not None, "scope outside the unit of work"
         self.scopes.append(tenant)
+        self.tenant_scope = tenant
 
     async def commit(self) -> None:
-        assert self.staged is not None, "commit outside the unit of work"
-        self.committed_store.flows = self.staged.flows
-        self.committed_store.events = self.staged.events
-        self.committed_store.children = self.staged.children
-        self.committed_store.bridge_states = self.staged.bridge_states
-        self.committed_store.jobs = self.staged.jobs
-        self.committed_store.attempts = self.staged.attempts
-        self.committed_store.idempotency_keys = self.staged.idempotency_keys
-        self._release_keys()
+        assert self.staged is not None and self._began is not None, "commit outside the unit of work"
+        committed = self.committed_store
+        for name in _MAPPINGS:
+            began, staged, target = getattr(self._began, name), getattr(self.staged, name), getattr(committed, name)
+            for key in began.keys() - staged.keys():
+                target.pop(key, None)
+            for key, value in staged.items():
+                if key not in began or began[key] != value:
+                    target[key] = value
+        for name in _APPEND_ONLY:
+            began_list, staged_list = getattr(self._began, name), getattr(self.staged, name)
+            target_list = getattr(committed, name)
+            target_list.extend(item for item in staged_list[len(began_list) :] if item not in target_list)
+        committed.locks.release(self)
         self._stage()
         self.commits += 1
 
     async def rollback(self) -> None:
-        self._release_keys()
+        self.committed_store.locks.release(self)
         self._stage()
 
-    def _stage(self) -> None:
-        self.staged = copy.deepcopy(self.committed_store)
-        self.staged.claimed = set()
-        self.flows = FakeFlowRepository(self.staged)
-        self.events = FakeFlowEventLog(self.staged)
-        self.children = FakeChildRecords(self.staged)
-        self.bridge_states = FakeBridgeStates(self.staged)
-        self.work_queue = FakeWorkQueue(self.staged)
-        self.idempotency = FakeIdempotencyStore(self.staged, self.committed_store, self.held_keys)
+    def read_committed(self, mapping: str, key: Any) -> None:
+        """After waiting for a lock: the newest committed ``key`` of ``mapping``, unless this unit of work wrote it."""
+        assert self.staged is not None and self._began is not None
+        began, staged = getattr(self._began, mapping), getattr(self.staged, mapping)
+        if began.get(key) != staged.get(key):
+            return
+        for target in (began, staged):
+            if key in getattr(self.committed_store, mapping):
+                target[key] = copy.deepcopy(getattr(self.committed_store, mapping)[key])
+            else:
+                target.pop(key, None)
 
-    def _release_keys(self) -> None:
-        self.committed_store.claimed -= self.held_keys
-        self.held_keys.clear()
+    def _stage(self) -> None:
+        self._began = copy.deepcopy(self.committed_store)
+        self.staged = copy.deepcopy(self.committed_store)
+        self.flows = FakeFlowRepository(self.staged, self)
+        self.events = FakeFlowEventLog(self.staged, self)
+        self.children = FakeChildRecords(self.staged, self)
+        self.bridge_states = FakeBridgeStates(self.staged, self)
+        self.work_queue = FakeWorkQueue(self.staged)
+        self.idempotency = FakeIdempotencyStore(self.staged, self)
+
+
+def _visible(uow: FakeUnitOfWork | None, tenant: Tenant) -> bool:
+    return uow is None or uow.tenant_scope in (None, tenant)
 
 
 def _stored(flow: Flow) -> Flow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,6 +16,7 @@ from application.flow_type_registry import AdapterFactory, FlowTypeRegistry, dir
 from domain.auth import Role
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.flow_types import ChildTable
 from domain.phases import PhaseOutcome
 from domain.ports import ChildRecord, FlowTypeAdapter
 from entrypoints.container import Container
@@ -74,6 +75,49 @@ async def dispose_owner_engines() -> None:
         if engine_loop is loop:
             await engine.dispose()
     _OWNER_ENGINES.clear()
+
+
+async def migrated_database(server_url: str, prefix: str, child_tables: tuple[ChildTable, ...] = ()) -> str:
+    """A new database on the server of ``server_url``, migrated (and with ``child_tables``, each as a type outside
+    this repository creates its own): a test's own, whose rows no other test reads. Its URL."""
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from adapters.persistence.child_tables import child_table_ddl
+    from adapters.persistence.database import postgres_dsn
+    from adapters.persistence.migrate import upgrade
+
+    name = f"{prefix}_{uuid4().hex[:10]}"
+    connection = await asyncpg.connect(postgres_dsn(server_url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    await asyncio.to_thread(upgrade, url)
+    connection = await asyncpg.connect(postgres_dsn(url))
+    try:
+        for table in child_tables:
+            for statement in child_table_ddl(table):
+                await connection.execute(statement)
+    finally:
+        await connection.close()
+    return url
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from adapters.persistence.database import postgres_dsn
+
+    connection = await asyncpg.connect(postgres_dsn(server_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    finally:
+        await connection.close()
 
 
 async def snapshot(engine: AsyncEngine, flow_id: UUID) -> dict[str, Any]:

@@ -109,10 +109,17 @@ _COMPLETE = Statement(
         response_body=bindparam("response_body"),
     )
 )
-_EXPIRED = select(*_KEY_COLUMNS).where(idempotency_keys.c.expires_at <= bindparam("now")).limit(bindparam("page"))
-_PURGE = Statement(
-    delete(idempotency_keys).where(tuple_(*_KEY_COLUMNS).in_(_EXPIRED.with_for_update(skip_locked=True)))
+# The expired keys in a materialized CTE, run once: as a plain IN (subquery) the planner may rescan the subquery
+# once per outer row (a nested loop semi join), and the LIMIT then bounds each scan instead of the whole DELETE.
+_EXPIRED = (
+    select(*_KEY_COLUMNS)
+    .where(idempotency_keys.c.expires_at <= bindparam("now"))
+    .limit(bindparam("page"))
+    .with_for_update(skip_locked=True)
+    .cte("expired")
+    .prefix_with("MATERIALIZED")
 )
+_PURGE = Statement(delete(idempotency_keys).where(tuple_(*_KEY_COLUMNS).in_(select(*_EXPIRED.c))))
 
 
 class PgIdempotencyStore:

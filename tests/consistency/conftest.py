@@ -5,13 +5,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from entrypoints.settings import Settings
 from tests.consistency.environment import STATS
+from tests.support import drop_database, migrated_database
 
 _COMMON = {
     "deadline": None,
@@ -22,6 +26,17 @@ settings.register_profile("harness-ci", max_examples=40, stateful_step_count=40,
 settings.register_profile("harness-deep", max_examples=400, stateful_step_count=100, **_COMMON)
 
 PROFILE = os.environ.get("MFO_HARNESS_PROFILE", "ci")
+
+
+@pytest.fixture(scope="session", name="settings")
+async def harness_database_settings(settings: Settings) -> AsyncIterator[Settings]:
+    """The harness's own database: it empties it between examples, and its deliberate bugs leave inconsistent flows
+    behind, so no other test may share it."""
+    server = settings.database.url
+    assert server is not None
+    url = await migrated_database(server, "mfo_harness")
+    yield dataclasses.replace(settings, database=dataclasses.replace(settings.database, url=url))
+    await drop_database(server, url)
 
 
 def harness_settings() -> settings:

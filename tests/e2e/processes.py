@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -11,47 +10,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
-from adapters.persistence.database import postgres_dsn
 from entrypoints.local_postgres import free_port
+from tests.support import migrated_database
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 async def create_database(server_url: str) -> str:
-    """A new, migrated database on the same server (with the sleeper's child table); its URL."""
-    from adapters.persistence.child_tables import child_table_ddl
-    from adapters.persistence.migrate import upgrade
+    """A new, migrated database on the same server, with the sleeper's child table; its URL."""
     from tests.plugin_example.sleeper import SLEEPER_FLOWS
 
-    name = f"mfo_bg_{uuid4().hex[:10]}"
-    connection = await asyncpg.connect(postgres_dsn(server_url))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, url)
-    connection = await asyncpg.connect(postgres_dsn(url))
-    try:
-        for statement in child_table_ddl(SLEEPER_FLOWS):  # the plugin's own migration
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-    return url
-
-
-async def drop_database(server_url: str, url: str) -> None:
-    connection = await asyncpg.connect(postgres_dsn(server_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    return await migrated_database(server_url, "mfo_bg", child_tables=(SLEEPER_FLOWS,))
 
 
 def install_sleeper_plugin(folder: Path) -> Path:

@@ -24,11 +24,10 @@ from tests.e2e.processes import (
     REPOSITORY,
     Fleet,
     create_database,
-    drop_database,
     install_sleeper_plugin,
     mfo_env,
 )
-from tests.support import DISCOVERY_CSV, headers
+from tests.support import DISCOVERY_CSV, drop_database, headers
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,154 @@
+"""The contract suites' one fixture: ``implementation``, each test run once on the in-memory fakes (tests/fakes.py)
+and once on PostgreSQL (the application's role, row-level security on).
+
+A test body talks to the ports only through ``implementation``: fresh units of work, a fresh tenant, stored flows,
+and an observer of what the implementation keeps outside the ports (the queued jobs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import text
+
+from adapters.flow_types.discovery.phases import PHASES
+from adapters.persistence.database import Database, PoolOptions
+from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
+from adapters.work_queue.outbox import job_from_payload
+from domain.background import PhaseJob
+from domain.events import Tenant
+from domain.flow import Flow
+from tests.fakes import FakeUnitOfWork, Store
+from tests.support import owner_engine_of
+
+SHORT_WAIT_SECONDS = 0.2
+"""How long an impatient unit of work waits for a lock (a flow's row, a claimed key) before giving up."""
+LONG_WAIT_SECONDS = 5.0
+"""How long a patient one waits: PostgreSQL's default lock_timeout in the settings."""
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class Implementation:
+    """What a contract test needs of one implementation of the ports."""
+
+    name: str
+
+    def __init__(self) -> None:
+        self.tenant = Tenant(uuid4(), uuid4())
+
+    def new_unit_of_work(self, *, impatient: bool = False) -> Any:
+        """A unit of work, not entered. ``impatient``: it waits only ``SHORT_WAIT_SECONDS`` for a lock."""
+        raise NotImplementedError
+
+    async def queued_jobs(self, flow: Flow) -> list[PhaseJob]:
+        """The committed, queued background jobs of ``flow``, as a worker would find them."""
+        raise NotImplementedError
+
+    def other_tenant(self) -> Tenant:
+        return Tenant(uuid4(), uuid4())
+
+    @asynccontextmanager
+    async def scoped(self, tenant: Tenant | None = None, *, impatient: bool = False) -> AsyncIterator[Any]:
+        """An entered unit of work, scoped to ``tenant`` (default: this test's)."""
+        async with self.new_unit_of_work(impatient=impatient) as uow:
+            await uow.scope(tenant or self.tenant)
+            yield uow
+
+    def new_flow(
+        self, tenant: Tenant | None = None, *, at: datetime = T0, flow_type: str = "discovery", name: str = "contract"
+    ) -> Flow:
+        return Flow.create(
+            flow_id=uuid4(),
+            tenant=tenant or self.tenant,
+            flow_type=flow_type,
+            name=name,
+            phases=list(PHASES),
+            configuration={"source": "contract"},
+            actor="contract",
+            at=at,
+        )
+
+    async def stored_flow(
+        self,
+        tenant: Tenant | None = None,
+        *,
+        at: datetime = T0,
+        flow_type: str = "discovery",
+        started: bool = False,
+        deleted: bool = False,
+    ) -> Flow:
+        """A flow created (and started, or deleted) and committed with its events; as stored."""
+        flow = self.new_flow(tenant, at=at, flow_type=flow_type)
+        if started:
+            flow.start(actor="contract", at=at + timedelta(seconds=1))
+        if deleted:
+            flow.delete(actor="contract", at=at + timedelta(seconds=2))
+        async with self.scoped(flow.tenant) as uow:
+            await uow.flows.add(flow)
+            await uow.events.append(flow.pending_events)
+            await uow.commit()
+        flow.pending_events = []
+        return flow
+
+
+class FakeImplementation(Implementation):
+    name = "fake"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = Store()
+
+    def new_unit_of_work(self, *, impatient: bool = False) -> FakeUnitOfWork:
+        wait = SHORT_WAIT_SECONDS if impatient else LONG_WAIT_SECONDS
+        return FakeUnitOfWork(self.store, lock_wait_seconds=wait, idempotency_wait_seconds=wait)
+
+    async def queued_jobs(self, flow: Flow) -> list[PhaseJob]:
+        return [job for job in self.store.jobs if job.flow_id == flow.flow_id]
+
+
+class PostgresImplementation(Implementation):
+    name = "postgres"
+
+    def __init__(self, container: Any, impatient_database: Database) -> None:
+        super().__init__()
+        self.container = container
+        self._impatient_database = impatient_database
+
+    def new_unit_of_work(self, *, impatient: bool = False) -> AsyncpgUnitOfWork:
+        if impatient:
+            return AsyncpgUnitOfWork(self._impatient_database, idempotency_wait_ms=int(SHORT_WAIT_SECONDS * 1000))
+        return self.container.unit_of_work()
+
+    async def queued_jobs(self, flow: Flow) -> list[PhaseJob]:
+        """pgqueuer's rows of the flow, read as the schema owner on a connection of its own."""
+        sql = text("SELECT payload FROM pgqueuer WHERE dedupe_key LIKE :key AND status = 'queued' ORDER BY id")
+        async with owner_engine_of(self.container).connect() as connection:
+            rows = (await connection.execute(sql, {"key": f"phase:{flow.flow_id}:%"})).all()
+        return [job_from_payload(bytes(row.payload)) for row in rows]
+
+
+@pytest.fixture(scope="session")
+async def impatient_database(container: Any) -> AsyncIterator[Database]:
+    """The application's database with a short lock_timeout (PostgreSQL's wait for a locked row)."""
+    from entrypoints.container import app_database_url
+
+    database = Database(
+        app_database_url(container.settings()),
+        PoolOptions(max_size=4, lock_timeout_ms=int(SHORT_WAIT_SECONDS * 1000)),
+    )
+    yield database
+    await database.close()
+
+
+@pytest.fixture(params=["fake", "postgres"])
+def implementation(request: pytest.FixtureRequest) -> Implementation:
+    if request.param == "fake":
+        return FakeImplementation()
+    container = request.getfixturevalue("container")
+    return PostgresImplementation(container, request.getfixturevalue("impatient_database"))
