@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from domain.echo import excerpt
+
 
 class DomainError(Exception):
     """Base class of every error MFO's domain raises on purpose."""
@@ -41,7 +43,7 @@ class UnknownFlowType(DomainError):
     def __init__(self, flow_type: str, known: list[str] | None = None) -> None:
         self.flow_type = flow_type
         self.known = sorted(known or [])
-        super().__init__(f"unknown flow type '{flow_type}'; known types: {', '.join(self.known) or 'none'}")
+        super().__init__(f"unknown flow type '{excerpt(flow_type)}'; known types: {', '.join(self.known) or 'none'}")
 
 
 class UnknownPhase(DomainError):
@@ -49,7 +51,7 @@ class UnknownPhase(DomainError):
         self.flow_id = flow_id
         self.phase = phase
         self.phases = phases
-        super().__init__(f"flow {flow_id} has no phase '{phase}'; its phases are: {', '.join(phases)}")
+        super().__init__(f"flow {flow_id} has no phase '{excerpt(phase)}'; its phases are: {', '.join(phases)}")
 
 
 class InvalidFlowInput(DomainError):
@@ -78,7 +80,7 @@ class FlowTypeRegistrationError(DomainError):
 class InvalidCursor(DomainError):
     def __init__(self, cursor: str) -> None:
         self.cursor = cursor
-        super().__init__(f"'{cursor[:64]}' is not a cursor this listing gave out")
+        super().__init__(f"'{excerpt(cursor)}' is not a cursor this listing gave out")
 
 
 class StorageUnavailable(DomainError):

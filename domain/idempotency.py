@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from domain.echo import excerpt
 from domain.errors import DomainError
 from domain.flow import Flow
 
@@ -47,7 +48,7 @@ class IdempotentReplay(Exception):
     def __init__(self, key: str, response: StoredResponse) -> None:
         self.key = key
         self.response = response
-        super().__init__(f"idempotency key {key!r} was answered before")
+        super().__init__(f"idempotency key {excerpt(key)!r} was answered before")
 
 
 class IdempotencyKeyReused(DomainError):
@@ -56,7 +57,7 @@ class IdempotencyKeyReused(DomainError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(
-            f"the Idempotency-Key {key[:64]!r} was already used for a different request "
+            f"the Idempotency-Key {excerpt(key)!r} was already used for a different request "
             "(another operation, flow or body); use a new key for a new request"
         )
 
@@ -67,5 +68,5 @@ class IdempotencyKeyInProgress(DomainError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(
-            f"a request with the Idempotency-Key {key[:64]!r} is still in progress; retry after it has finished"
+            f"a request with the Idempotency-Key {excerpt(key)!r} is still in progress; retry after it has finished"
         )

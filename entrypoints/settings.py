@@ -70,6 +70,9 @@ class ApiSettings:
     max_body_bytes: int = 1_048_576
     default_page_size: int = 50
     max_page_size: int = 200
+    max_header_count: int = 100
+    max_header_bytes: int = 16_384
+    """Request headers: at most this many, of at most this many bytes together (names and values); past either: 431."""
     debug: bool = False
 
     @classmethod
@@ -80,6 +83,8 @@ class ApiSettings:
             max_body_bytes=_int("MFO_MAX_BODY_BYTES", cls.max_body_bytes),
             default_page_size=_int("MFO_DEFAULT_PAGE_SIZE", cls.default_page_size),
             max_page_size=_int("MFO_MAX_PAGE_SIZE", cls.max_page_size),
+            max_header_count=_int("MFO_MAX_HEADER_COUNT", cls.max_header_count),
+            max_header_bytes=_int("MFO_MAX_HEADER_BYTES", cls.max_header_bytes),
             debug=os.environ.get("MFO_DEBUG", "") == "1",
         )
 

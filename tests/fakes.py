@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from adapters.persistence.flow_repository import decode_cursor, encode_cursor
+from adapters.persistence.cursors import decode_cursor, encode_cursor
 from domain.background import PhaseJob
 from domain.errors import ConcurrentModification, FlowBusy, FlowNotFound, VersionConflict
 from domain.events import FlowEvent, Tenant

@@ -12,12 +12,16 @@ from uuid import UUID
 import jwt
 
 from domain.auth import AuthenticationFailed, Principal, Role
+from domain.echo import excerpt
 from domain.events import Tenant
 
 TENANT_CLAIMS = ("client_account_id", "engagement_id")
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "role"]
 """Every token's; a tenant role's token also needs ``TENANT_CLAIMS``, a platform token must have none of them."""
 VERIFIED_CACHE_SIZE = 4096
+NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
+LATEST_NUMERIC_DATE = 253_402_300_799
+"""9999-12-31T23:59:59Z in seconds since the epoch: no token's date lies past it (nor before 1970)."""
 
 
 class JwtCodec:
@@ -82,11 +86,13 @@ class JwtCodec:
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
         except jwt.PyJWTError as error:
-            raise AuthenticationFailed(f"the bearer token is malformed: {error}") from None
+            raise AuthenticationFailed(f"the bearer token is malformed: {excerpt(error)}") from None
         key = self._verify_keys.get(algorithm) if isinstance(algorithm, str) else None
         if key is None:
             accepted = ", ".join(sorted(self._verify_keys))
-            raise AuthenticationFailed(f"tokens signed with {algorithm!r} are not accepted (only {accepted})")
+            raise AuthenticationFailed(
+                f"tokens signed with {excerpt(repr(algorithm))} are not accepted (only {accepted})"
+            )
         try:
             claims = jwt.decode(
                 token,
@@ -100,7 +106,12 @@ class JwtCodec:
         except jwt.ExpiredSignatureError:
             raise AuthenticationFailed("the bearer token has expired") from None
         except jwt.PyJWTError as error:
-            raise AuthenticationFailed(f"the bearer token is not valid: {error}") from None
+            raise AuthenticationFailed(f"the bearer token is not valid: {excerpt(error)}") from None
+        except (TypeError, ValueError, OverflowError):  # a claim PyJWT's own checks choke on
+            raise AuthenticationFailed("the bearer token is not valid: a claim has an unusable value") from None
+        for name in NUMERIC_DATE_CLAIMS:
+            if name in claims:
+                check_numeric_date(name, claims[name])
         return principal_from_claims(claims), float(claims["exp"])
 
     def mint(
@@ -128,12 +139,23 @@ class JwtCodec:
         raise RuntimeError("no signing key: set MFO_JWT_SECRET (HS256) or MFO_JWT_PRIVATE_KEY_FILE (RS256)")
 
 
+def check_numeric_date(name: str, value: Any) -> None:
+    """A JWT NumericDate (RFC 7519): a JSON number of seconds, here from 1970 to the end of year 9999. A boolean, a
+    string, an infinite or enormous number is refused (PyJWT converts some of them with ``int``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= LATEST_NUMERIC_DATE:
+        raise AuthenticationFailed(
+            f"the token's {name} must be a number of seconds since 1970, at most {LATEST_NUMERIC_DATE}"
+        )
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
         role = Role(claims["role"])
     except ValueError:
         known = ", ".join(Role)
-        raise AuthenticationFailed(f"the token's role must be one of {known}, not {claims['role']!r}") from None
+        raise AuthenticationFailed(
+            f"the token's role must be one of {known}, not {excerpt(repr(claims['role']))}"
+        ) from None
     if role is Role.PLATFORM:
         return platform_principal(claims)
     missing = [claim for claim in TENANT_CLAIMS if claim not in claims]

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 from dataclasses import fields
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import String, any_, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from adapters.persistence.cursors import decode_cursor, encode_cursor
 from adapters.persistence.statements import KEY_COLUMNS, Executor, Statement, by_key, key_params
 from adapters.persistence.tables import flows
-from domain.errors import FlowNotFound, InvalidCursor, VersionConflict
+from domain.errors import FlowNotFound, VersionConflict
 from domain.events import Tenant
 from domain.flow import Flow, FlowSummary, Phase
 from domain.lifecycle import FlowStatus, PhaseState
@@ -101,23 +99,6 @@ class PgFlowRepository:
         if row is None:
             raise FlowNotFound(flow_id)
         return flow_of(row)
-
-
-def encode_cursor(created_at: datetime, flow_id: UUID) -> str:
-    raw = f"{created_at.isoformat()}|{flow_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, flow_id = raw.split("|")
-        parsed = datetime.fromisoformat(created_at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return parsed, UUID(flow_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor(cursor) from None
 
 
 _DOCUMENTS = ("configuration", "phase_results")

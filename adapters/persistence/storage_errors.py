@@ -41,8 +41,8 @@ def storage_error(exc: BaseException | None) -> Exception | None:
     """The domain error a database failure stands for, or None when it is not one."""
     if isinstance(exc, asyncpg.PostgresError):
         return _server_error(exc)
-    if isinstance(exc, asyncpg.InterfaceError):  # the connection is closed, or broke mid-message
-        return StorageUnavailable(exc.__class__.__name__)
+    if isinstance(exc, asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
+        return StorageUnavailable(exc.__class__.__name__)  # the connection is closed, or broke mid-message
     if isinstance(exc, TimeoutError):  # no connection in time, or a command past command_timeout
         return StorageUnavailable(str(exc) or "the database did not answer in time")
     if isinstance(exc, ConnectionError | OSError):

@@ -17,8 +17,10 @@ from entrypoints.container import Container, build_container, close_databases
 from entrypoints.http.admin import audit_consistency, latest_consistency_audit
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
+from entrypoints.http.edge import EdgeCheckedLitestar
 from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
+from entrypoints.http.header_limits import HeaderLimits
 from entrypoints.http.health import health
 from entrypoints.http.idempotency import IdempotentReplay, replay
 from entrypoints.http.legacy import LEGACY_CONTROLLERS, LegacyUsage, legacy_routes, legacy_usage
@@ -78,7 +80,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         lambda: container.tracing().shutdown(),
     )
 
-    return Litestar(
+    return EdgeCheckedLitestar(
         route_handlers=[
             FlowController,
             list_flow_types,
@@ -102,6 +104,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         on_startup=[monitoring.start, start_worker, purger.start, freeze_startup_objects],
         on_shutdown=[purger.stop, stop_worker, monitoring.stop, close_pools],
         request_max_body_size=settings.api.max_body_bytes,
+        header_limits=HeaderLimits(settings.api.max_header_count, settings.api.max_header_bytes),
         request_class=MfoRequest,
         openapi_config=OpenAPIConfig(
             title="MFO - Master Flow Orchestrator",

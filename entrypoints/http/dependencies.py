@@ -18,13 +18,16 @@ from litestar import Request
 from litestar.datastructures import State
 
 from application.orchestrator import MasterFlowOrchestrator
+from domain.echo import excerpt
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.idempotency import IdempotentRequest
 from entrypoints.http.auth import DEV_TENANT_HEADERS, principal_of
+from entrypoints.http.paging import POSTGRES_INTEGER_MAX
 from entrypoints.http.problems import BadRequest
 
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?([0-9]{1,10})"?\s*$', re.ASCII)
+"""An ETag this API gives out: a version in ASCII digits (``\\d`` alone would also take other scripts' digits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +110,9 @@ def provide_expected_version(request: Request) -> int | None:
     if raw is None or raw.strip() == "*":
         return None
     match = _IF_MATCH.match(raw)
-    if not match:
+    if not match or int(match.group(1)) > POSTGRES_INTEGER_MAX:
         raise BadRequest(
-            f'If-Match must be an ETag this API gave out, such as "3"; got {raw[:40]!r}', header="If-Match"
+            f'If-Match must be an ETag this API gave out, such as "3"; got {excerpt(raw, 40)!r}', header="If-Match"
         )
     return int(match.group(1))
 
@@ -118,7 +121,7 @@ def parse_uuid(raw: str, what: str) -> UUID:
     try:
         return UUID(raw.strip())
     except ValueError:
-        raise BadRequest(f"{what} must be a UUID, not {raw[:64]!r}") from None
+        raise BadRequest(f"{what} must be a UUID, not {excerpt(raw)!r}") from None
 
 
 def parse_flow_id(raw: str) -> UUID:

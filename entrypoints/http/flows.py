@@ -9,12 +9,15 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from domain.echo import excerpt
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus
 from domain.ports import FlowFilter
 from entrypoints.http.dependencies import FlowChange, FlowRead, etag, parse_flow_id, provide_change, provide_read
 from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotent_change
 from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, problem_responses
+from entrypoints.http.paging import events_after
+from entrypoints.http.paging import page_limit as parse_page_limit
 from entrypoints.http.problems import BadRequest
 from entrypoints.http.schemas import (
     CreateFlowRequest,
@@ -31,6 +34,10 @@ from entrypoints.http.schemas import (
 Read = NamedDependency[FlowRead]
 Change = NamedDependency[FlowChange]
 FlowId = FromPath[str]
+PageLimit = Annotated[
+    str | None, QueryParameter(max_length=16, description="Page size: a whole number from 1 to the configured maximum.")
+]
+"""A string the route parses itself (:mod:`entrypoints.http.paging`): ASCII digits in the configured range."""
 
 FLOW_DEPENDENCIES = {
     "read": Provide(provide_read, sync_to_thread=False),
@@ -44,13 +51,9 @@ def flow_response(flow: Flow, status_code: int = 200, **headers: str) -> Respons
     return as_response(flow_answer(flow, status_code, **headers))
 
 
-def page_limit(state: State, limit: int | None) -> int:
-    api = state.settings.api
-    if limit is None:
-        return api.default_page_size
-    if not 1 <= limit <= api.max_page_size:
-        raise BadRequest(f"limit must be between 1 and {api.max_page_size}, not {limit}", parameter="limit")
-    return limit
+def page_limit(state: State, limit: str | None) -> int:
+    """``limit`` checked against the configured page sizes (:mod:`entrypoints.http.paging`)."""
+    return parse_page_limit(limit, state.settings.api.default_page_size, state.settings.api.max_page_size)
 
 
 def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
@@ -60,7 +63,7 @@ def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
         return tuple(FlowStatus(s) for s in raw)
     except ValueError:
         known = ", ".join(FlowStatus)
-        raise BadRequest(f"status must be one of {known}; got {', '.join(raw)[:100]}", parameter="status") from None
+        raise BadRequest(f"status must be one of {known}; got {excerpt(', '.join(raw))}", parameter="status") from None
 
 
 class FlowController(Controller):
@@ -86,7 +89,7 @@ class FlowController(Controller):
 
     @get(
         "/",
-        responses=problem_responses(400, 422, 503),
+        responses=problem_responses(400, 422, 431, 503),
         operation_id="listFlows",
         summary="List flows, newest first, with cursor pagination",
     )
@@ -97,7 +100,7 @@ class FlowController(Controller):
         flow_type: FromQuery[str | None] = None,
         status: Annotated[list[str] | None, QueryParameter(description="Filter by status; repeat for several.")] = None,
         include_deleted: FromQuery[bool] = False,
-        limit: Annotated[int | None, QueryParameter(description="Page size (1 to the configured maximum).")] = None,
+        limit: PageLimit = None,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
     ) -> FlowPageOut:
         page = await read.orchestrator.list_flows(
@@ -133,17 +136,13 @@ class FlowController(Controller):
         state: State,
         flow_id: FlowId,
         read: Read,
-        limit: FromQuery[int | None] = None,
+        limit: PageLimit = None,
         cursor: Annotated[
             str | None, QueryParameter(max_length=16, description="The version to continue after.")
         ] = None,
     ) -> EventPageOut:
         size = page_limit(state, limit)
-        after = 0
-        if cursor is not None:
-            if not cursor.isdigit():
-                raise BadRequest("cursor must be a next_cursor this listing gave out", parameter="cursor")
-            after = int(cursor)
+        after = events_after(cursor)
         events = await read.orchestrator.get_flow_events(
             read.tenant, parse_flow_id(flow_id), after_version=after, limit=size + 1
         )

@@ -12,6 +12,7 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated
+from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
@@ -81,10 +82,23 @@ async def idempotent_request(request: Request, state: State, idempotency_key: st
 
     return IdempotentRequest(
         key=idempotency_key,
-        fingerprint=fingerprint(request.method, request.url.path, await request.body()),
+        fingerprint=fingerprint(request.method, normalized_target(request.url.path), await request.body()),
         ttl=timedelta(seconds=state.settings.idempotency.ttl_seconds),
         render=render,
     )
+
+
+def normalized_target(path: str) -> str:
+    """The path as the routes read it: each segment that is a flow id in its canonical form (a UUID in lower case,
+    however it was spelt), no trailing slash. Two paths naming the same flow are the same target."""
+    return "/".join(_canonical_segment(segment) for segment in path.rstrip("/").split("/"))
+
+
+def _canonical_segment(segment: str) -> str:
+    try:
+        return str(UUID(segment.strip()))
+    except ValueError:
+        return segment
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:

@@ -25,13 +25,15 @@ _MEANINGS = {
     404: "No such flow for this tenant, or no such route",
     409: "An illegal transition, a stale If-Match, or a request with the same Idempotency-Key still in progress",
     413: "The request body is larger than the configured limit",
+    415: "A request body whose Content-Type is not JSON",
     422: "A body that breaks the schema, an unknown flow type or phase, unacceptable input, or a reused "
     "Idempotency-Key",
+    431: "More request header fields, or more bytes of them, than the configured limits",
     503: "The database is unavailable; retry after Retry-After seconds",
 }
 
-READ_PROBLEMS = (400, 404, 503)
-WRITE_PROBLEMS = (400, 404, 409, 413, 422, 503)
+READ_PROBLEMS = (400, 404, 431, 503)
+WRITE_PROBLEMS = (400, 404, 409, 413, 415, 422, 431, 503)
 
 
 def problem_responses(*status_codes: int) -> dict[int, ResponseSpec]:

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from domain.echo import excerpt
 from domain.errors import (
     ConcurrentModification,
     DomainError,
@@ -23,6 +24,7 @@ from domain.errors import (
 )
 from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 from domain.lifecycle import FlowStatus, allowed_operations
+from entrypoints.http.head_requests import allow_with_head
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://mfo.dev/problems/"
@@ -39,6 +41,11 @@ class BadRequest(Exception):
         super().__init__(detail)
 
 
+def problem_body(status: int, slug: str, title: str, detail: str, instance: str) -> dict[str, Any]:
+    """The members every problem has (RFC 9457)."""
+    return {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail, "instance": instance}
+
+
 def problem(
     request: Request,
     status: int,
@@ -48,7 +55,7 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail, "instance": request.url.path}
+    body = problem_body(status, slug, title, detail, excerpt(request.url.path))
     body.update({k: v for k, v in extra.items() if v is not None})
     return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -123,11 +130,18 @@ def _bad_request(request: Request, e: BadRequest) -> Response:
 
 
 def _validation(request: Request, e: ValidationException) -> Response:
-    errors = e.extra if isinstance(e.extra, list) else []
+    errors = [_shortened(err) for err in e.extra] if isinstance(e.extra, list) else []
     in_body = any(isinstance(err, dict) and err.get("source") == "body" for err in errors)
     if in_body:
         return problem(request, 422, "invalid-body", "Invalid request body", _describe(errors), errors=errors)
     return problem(request, 400, "bad-request", "Bad request", _describe(errors) or str(e.detail), errors=errors)
+
+
+def _shortened(error: Any) -> Any:
+    """A validation error with the client's text in it (an unknown field's name, a value) cut to an excerpt."""
+    if not isinstance(error, dict):
+        return excerpt(error)
+    return {k: excerpt(v) if isinstance(v, str) else v for k, v in error.items()}
 
 
 def _describe(errors: list[Any]) -> str:
@@ -139,18 +153,28 @@ def _describe(errors: list[Any]) -> str:
     return "; ".join(parts)
 
 
+HTTP_PROBLEMS = {
+    400: ("bad-request", "Bad request"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("body-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+"""The problem type and title of each status Litestar's own HTTP exceptions carry."""
+
+
 def http_problem(request: Request, e: HTTPException) -> Response:
     status = e.status_code
-    slug = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(
-        status, "http-error"
-    )
-    title = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
-        status, "HTTP error"
-    )
-    detail = str(e.detail)
+    slug, title = HTTP_PROBLEMS.get(status, ("http-error", "HTTP error"))
+    detail = excerpt(e.detail, 300)
+    headers = dict(e.headers or {})
+    if status == 405:
+        allow = next((name for name in headers if name.lower() == "allow"), None)
+        if allow is not None:
+            headers[allow] = allow_with_head(headers[allow])
     if status == 400 and "json" in detail.lower() and not detail.startswith("the request body"):
         detail = f"the request body is not valid JSON: {detail}"
-    return problem(request, status, slug, title, detail, headers=e.headers)
+    return problem(request, status, slug, title, detail, headers=headers)
 
 
 def _unexpected(request: Request, e: Exception) -> Response:

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.persistence.flow_repository import decode_cursor
+from adapters.persistence.cursors import decode_cursor
 from domain.errors import FlowBusy, FlowNotFound, InvalidCursor, VersionConflict
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus

@@ -104,3 +104,20 @@ async def test_a_later_type_needs_a_completed_upstream_flow(client, tenant: Tena
     await client.post(f"/api/v1/flows/{flow['flow_id']}/start", headers=h)
     failed = (await client.post(f"/api/v1/flows/{flow['flow_id']}/execute", headers=h)).json()
     assert failed["status"] == "failed" and "no discovery flow" in failed["error"]
+
+
+async def test_a_configuration_a_phase_could_not_take_is_refused_at_create_naming_the_field(
+    client, tenant: Tenant
+) -> None:
+    for flow_type, configuration, field in [
+        ("planning", {"wave_weeks": 10**30}, "wave_weeks"),
+        ("planning", {"start_date": "9999-12-31"}, "start_date"),
+        ("planning", {"wave_size": 0}, "wave_size"),
+        ("assessment", {"discovery_flow_id": "not a uuid"}, "discovery_flow_id"),
+    ]:
+        body = {"flow_type": flow_type, "name": "bad", "configuration": configuration}
+        response = await client.post("/api/v1/flows", json=body, headers=headers(tenant))
+        assert response.status_code == 422, (flow_type, configuration, response.text)
+        assert field in response.json()["detail"], response.json()
+    listed = await client.get("/api/v1/flows?include_deleted=true", headers=headers(tenant))
+    assert listed.json()["items"] == []  # nothing was stored

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from adapters.persistence.flow_repository import encode_cursor
+from adapters.persistence.cursors import encode_cursor
 from domain.errors import InvalidCursor, VersionConflict
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
@@ -74,7 +74,7 @@ def test_cursors_round_trip() -> None:
     from datetime import UTC, datetime
     from uuid import uuid4
 
-    from adapters.persistence.flow_repository import decode_cursor
+    from adapters.persistence.cursors import decode_cursor
 
     at, flow_id = datetime.now(UTC), uuid4()
     assert decode_cursor(encode_cursor(at, flow_id)) == (at, flow_id)

@@ -10,11 +10,14 @@ from entrypoints.settings import ApiSettings, IdempotencySettings
 def test_limits_and_idempotency_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MFO_MAX_BODY_BYTES", "2048")
     monkeypatch.setenv("MFO_MAX_PAGE_SIZE", "30")
+    monkeypatch.setenv("MFO_MAX_HEADER_COUNT", "20")
+    monkeypatch.setenv("MFO_MAX_HEADER_BYTES", "4000")
     monkeypatch.setenv("MFO_IDEMPOTENCY_TTL_SECONDS", "60")
     monkeypatch.setenv("MFO_IDEMPOTENCY_WAIT_MS", "250")
     monkeypatch.setenv("MFO_IDEMPOTENCY_PURGE_INTERVAL_SECONDS", "0")
     api, keys = ApiSettings.from_env(), IdempotencySettings.from_env()
     assert (api.max_body_bytes, api.max_page_size) == (2048, 30)
+    assert (api.max_header_count, api.max_header_bytes) == (20, 4000)
     assert (keys.ttl_seconds, keys.wait_ms, keys.purge_interval_seconds) == (60, 250, 0)
 
 

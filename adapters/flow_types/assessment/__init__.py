@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.flow_types.assessment import phases
+from adapters.flow_types.assessment import configuration, phases
 from adapters.flow_types.assessment.child_record import ASSESSMENT_FLOWS
 from domain.flow_types import FlowTypeDefinition, pure_input, pure_phase
 
@@ -19,9 +19,10 @@ def register() -> FlowTypeDefinition:
             "assessment_summary": pure_phase(phases.assessment_summary),
         },
         accept={"recommendation_review": pure_input(phases.accept_review)},
+        validate_configuration=configuration.validate_configuration,
         child_table=ASSESSMENT_FLOWS,
         description="Recommend a 6R migration strategy per application from a completed discovery flow.",
-        example_configuration={"discovery_flow_id": "the id of a completed discovery flow"},
+        example_configuration={"discovery_flow_id": "00000000-0000-0000-0000-000000000000"},
         example_inputs={"recommendation_review": {"approved": True, "overrides": {}}},
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 from adapters.flow_types.assessment.scoring import STRATEGIES, recommend
 from adapters.flow_types.discovery.phases import results_of
 from adapters.flow_types.upstream import completed_upstream
+from domain.echo import excerpt
 from domain.errors import InvalidFlowInput
 from domain.flow import Flow
 from domain.flow_types import PhaseContext
@@ -65,9 +66,9 @@ def accept_review(flow: Flow, payload: dict[str, Any]) -> PhaseOutcome:
     unknown_apps = sorted(set(overrides) - set(proposal["recommendations"]))
     bad = sorted(str(s) for s in overrides.values() if s not in STRATEGIES)
     if unknown_apps:
-        raise InvalidFlowInput(f"no application is called {', '.join(unknown_apps)}")
+        raise InvalidFlowInput(f"no application is called {excerpt(', '.join(unknown_apps))}")
     if bad:
-        raise InvalidFlowInput(f"unknown strategies {', '.join(bad)}; known: {', '.join(STRATEGIES)}")
+        raise InvalidFlowInput(f"unknown strategies {excerpt(', '.join(bad))}; known: {', '.join(STRATEGIES)}")
     if not approved:
         return PhaseOutcome.needs_input({**proposal, "rejections": proposal.get("rejections", 0) + 1})
     return PhaseOutcome.completed({"overrides": overrides})

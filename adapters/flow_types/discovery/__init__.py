@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.flow_types.discovery import phases
+from adapters.flow_types.discovery import configuration, phases
 from adapters.flow_types.discovery.child_record import DISCOVERY_FLOWS
 from domain.flow_types import FlowTypeDefinition, pure_input, pure_phase
 
@@ -14,6 +14,7 @@ def register() -> FlowTypeDefinition:
         phases=phases.PHASES,
         run={name: pure_phase(handler) for name, handler in phases.HANDLERS.items()},
         accept={name: pure_input(handler) for name, handler in phases.INPUT_HANDLERS.items()},
+        validate_configuration=configuration.validate_configuration,
         child_table=DISCOVERY_FLOWS,
         description="Import an asset inventory, map and cleanse it, then analyse dependencies and technical debt.",
         example_configuration={

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from domain.echo import excerpt
 from domain.errors import InvalidFlowInput, PhaseFailed
 from domain.flow import Flow
 from domain.phases import PhaseOutcome
@@ -110,9 +111,11 @@ def accept_field_mapping(flow: Flow, payload: dict[str, Any]) -> PhaseOutcome:
     unknown_sources = sorted(set(final) - columns)
     unknown_targets = sorted(set(final.values()) - set(TARGET_FIELDS))
     if unknown_sources:
-        raise InvalidFlowInput(f"no imported column is called {', '.join(unknown_sources)}")
+        raise InvalidFlowInput(f"no imported column is called {excerpt(', '.join(unknown_sources))}")
     if unknown_targets:
-        raise InvalidFlowInput(f"unknown target fields {', '.join(unknown_targets)}; known: {', '.join(TARGET_FIELDS)}")
+        raise InvalidFlowInput(
+            f"unknown target fields {excerpt(', '.join(unknown_targets))}; known: {', '.join(TARGET_FIELDS)}"
+        )
     if "name" not in final.values():
         raise InvalidFlowInput("one column must map to the target field 'name'")
     return PhaseOutcome.completed({"mappings": final, "rejections": proposal.get("rejections", 0)})

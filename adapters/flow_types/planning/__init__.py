@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.flow_types.planning import phases
+from adapters.flow_types.planning import configuration, phases
 from adapters.flow_types.planning.child_record import PLANNING_FLOWS
 from domain.flow_types import FlowTypeDefinition, pure_phase
 
@@ -18,9 +18,10 @@ def register() -> FlowTypeDefinition:
             "wave_assignment": pure_phase(phases.wave_assignment),
             "schedule": pure_phase(phases.schedule),
         },
+        validate_configuration=configuration.validate_configuration,
         child_table=PLANNING_FLOWS,
         description="Group a completed assessment's applications by dependency into dated migration waves.",
-        example_configuration={"assessment_flow_id": "the id of a completed assessment flow", "wave_size": 5},
+        example_configuration={"assessment_flow_id": "00000000-0000-0000-0000-000000000000", "wave_size": 5},
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.flow_types.discovery.phases import results_of
 from adapters.flow_types.upstream import completed_upstream
+from domain.echo import excerpt
 from domain.errors import PhaseFailed
 from domain.flow import Flow
 from domain.flow_types import PhaseContext
@@ -88,13 +89,20 @@ def schedule(flow: Flow) -> PhaseOutcome:
     try:
         first = date.fromisoformat(str(start))
     except ValueError:
-        raise PhaseFailed(f"'start_date' must be a date such as 2027-01-04, not {str(start)[:40]!r}") from None
-    dated = [
-        {
-            **wave,
-            "starts": (first + timedelta(weeks=weeks * i)).isoformat(),
-            "ends": (first + timedelta(weeks=weeks * (i + 1), days=-1)).isoformat(),
-        }
-        for i, wave in enumerate(waves)
-    ]
+        raise PhaseFailed(f"'start_date' must be a date such as 2027-01-04, not {excerpt(repr(start))}") from None
+    try:
+        dated = [{**wave, **wave_dates(first, weeks, i)} for i, wave in enumerate(waves)]
+    except (OverflowError, ValueError):
+        raise PhaseFailed(
+            f"{len(waves)} waves of {weeks} weeks from {first.isoformat()} would end after the year 9999: "
+            "choose an earlier start_date or fewer wave_weeks"
+        ) from None
     return PhaseOutcome.completed({"waves": dated, "scheduled": True})
+
+
+def wave_dates(first: date, weeks: int, index: int) -> dict[str, str]:
+    """When wave ``index`` (from 0) starts and ends; OverflowError past the year 9999."""
+    return {
+        "starts": (first + timedelta(weeks=weeks * index)).isoformat(),
+        "ends": (first + timedelta(weeks=weeks * (index + 1), days=-1)).isoformat(),
+    }

@@ -12,6 +12,7 @@ middleware runs; :func:`method_not_allowed` is the app-level handler that gives 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -23,6 +24,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.echo import excerpt
 from entrypoints.http.legacy.usage import LegacyRoute
 from entrypoints.http.problems import http_problem, problem
 from entrypoints.settings import LegacySettings
@@ -69,16 +71,27 @@ def deprecation_headers(settings: LegacySettings, successor: str) -> dict[str, s
 
 
 class LegacyMiddleware(ASGIMiddleware):
-    """Counts each legacy call and adds the deprecation headers to whatever response it gets."""
+    """Counts each legacy call and adds the deprecation headers to whatever response it gets.
+
+    Litestar's own ``OPTIONS`` handler of a legacy path passes here too: it is not a legacy route of its own (no
+    count), and gets the headers of the legacy route its path matches."""
 
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         app = scope["litestar_app"]
-        app.state.legacy_usage.record(legacy_route_of(scope))
+        route = scope["route_handler"].opt.get(LEGACY_ROUTE)
+        if route is not None:
+            app.state.legacy_usage.record(route)
+            successor: str | None = successor_url(scope)
+        else:
+            successor = successor_at(app.state.legacy_usage.routes, scope["path"])
+        if successor is None:
+            await next_app(scope, receive, send)
+            return
         extra = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in deprecation_headers(app.state.settings.legacy, successor_url(scope)).items()
+            for name, value in deprecation_headers(app.state.settings.legacy, successor).items()
         ]
 
         async def send_with_headers(message: Message) -> None:
@@ -89,15 +102,21 @@ class LegacyMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send_with_headers)
 
 
+def successor_at(routes: Iterable[LegacyRoute], path: str) -> str | None:
+    """The successor URL of the legacy route ``path`` matches (with its flow id), None when it matches none."""
+    for route in routes:
+        match = _path_pattern(route).match(path)
+        if match:
+            return _successor(route, match.groupdict().get("flow_id"))
+    return None
+
+
 def method_not_allowed(request: Request[Any, Any, Any], e: MethodNotAllowedException) -> Response[Any]:
     """The app's 405 problem, with the deprecation headers when the path is a legacy one."""
     response = http_problem(request, e)
-    for route in request.app.state.legacy_usage.routes:
-        match = _path_pattern(route).match(request.url.path)
-        if match:
-            successor = _successor(route, match.groupdict().get("flow_id"))
-            response.headers.update(deprecation_headers(request.app.state.settings.legacy, successor))
-            break
+    successor = successor_at(request.app.state.legacy_usage.routes, request.url.path)
+    if successor is not None:
+        response.headers.update(deprecation_headers(request.app.state.settings.legacy, successor))
     return response
 
 
@@ -121,6 +140,6 @@ def gone_problem(request: Request[Any, Any, Any], e: LegacyRouteGone) -> Respons
         410,
         "legacy-route-gone",
         "Legacy route gone",
-        f"{request.method} {request.url.path} has been retired; use {e.successor} instead",
+        f"{request.method} {excerpt(request.url.path)} has been retired; use {e.successor} instead",
         successor=e.successor,
     )

@@ -20,7 +20,7 @@ from domain.flow import Flow
 from domain.lifecycle import ACTIVE_STATUSES, FlowStatus
 from domain.ports import FlowFilter
 from entrypoints.http.dependencies import etag, parse_flow_id
-from entrypoints.http.flows import FLOW_DEPENDENCIES, Change, FlowId, Read, page_limit
+from entrypoints.http.flows import FLOW_DEPENDENCIES, Change, FlowId, PageLimit, Read, page_limit
 from entrypoints.http.legacy.deprecation import (
     LEGACY_ROUTE,
     LegacyMiddleware,
@@ -79,7 +79,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             self,
             state: State,
             read: Read,
-            limit: Annotated[int | None, QueryParameter(description="Page size (1 to the configured maximum).")] = None,
+            limit: PageLimit = None,
             cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
         ) -> LegacyActiveFlowsOut:
             page = await read.orchestrator.list_flows(
