@@ -1,16 +1,43 @@
-"""The consistency audit over time: each run stored, drift logged and alerted, one replica auditing at a time."""
+"""The consistency audit over time: each run stored, drift logged and alerted, one replica auditing at a time.
+
+Only system-wide runs are stored (:meth:`ConsistencyMonitor.audit_now`); a tenant's own audit
+(:meth:`ConsistencyMonitor.audit_tenant`) is answered and forgotten: it is never the latest run, never alerts, and
+never postpones the periodic audit. The periodic audit is postponed only by a recent *periodic* run (another
+replica's), so no on-demand call, however frequent, keeps it and its drift alert from running. A stored run always
+lists up to ``findings_limit`` findings, whatever ``limit`` its caller asked for.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from application.periodic import PeriodicTask
-from domain.ports import AuditLock, AuditRun, AuditRunStore, Clock, ConsistencyAuditor, DriftAlert
+from domain.events import Tenant
+from domain.ports import AuditLock, AuditReport, AuditRun, AuditRunStore, Clock, ConsistencyAuditor, DriftAlert
 
 logger = logging.getLogger("mfo.consistency")
 
 PERIODIC = "periodic"
+MAX_FINDINGS = 10_000
+"""The most findings one call may ask for (``limit``)."""
+
+
+class InvalidAuditLimit(ValueError):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"limit must be between 1 and {MAX_FINDINGS}, not {limit}")
+
+
+def checked_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_FINDINGS:
+        raise InvalidAuditLimit(limit)
+    return limit
+
+
+def first_findings(report: AuditReport, limit: int) -> AuditReport:
+    return replace(report, findings=report.findings[:limit])
 
 
 class ConsistencyMonitor:
@@ -37,9 +64,14 @@ class ConsistencyMonitor:
         self._interval = interval_seconds
 
     async def audit_now(self, trigger: str, limit: int | None = None) -> AuditRun:
+        """A system-wide audit, stored with ``findings_limit`` findings; the run returned lists ``limit`` of them."""
+        limit = self._findings_limit if limit is None else checked_limit(limit)
         started = self._clock.now()
-        report = await self._auditor.audit(self._findings_limit if limit is None else limit)
-        run = await self._runs.record(AuditRun(trigger, started, self._clock.now(), report))
+        report = await self._auditor.audit(max(limit, self._findings_limit))
+        stored = await self._runs.record(
+            AuditRun(trigger, started, self._clock.now(), first_findings(report, self._findings_limit))
+        )
+        run = replace(stored, report=first_findings(report, limit))
         if report.inconsistent:
             logger.error(
                 "consistency drift: %d of %d flows inconsistent",
@@ -56,18 +88,40 @@ class ConsistencyMonitor:
                 await self._alert.send(run)
         return run
 
+    async def audit_tenant(self, tenant: Tenant, limit: int | None = None) -> AuditReport:
+        """The audit of ``tenant``'s flows alone: its counts and findings. Not stored, not alerted."""
+        limit = self._findings_limit if limit is None else checked_limit(limit)
+        report = await self._auditor.audit(limit, tenant=tenant)
+        if report.inconsistent:
+            logger.warning(
+                "consistency drift in a tenant's audit: %d of its %d flows inconsistent",
+                report.inconsistent,
+                report.flows_checked,
+                extra={
+                    "trigger": "tenant",
+                    "inconsistent": report.inconsistent,
+                    "inconsistent_flow_ids": [str(f.flow_id) for f in report.findings[:20]],
+                },
+            )
+        return report
+
     async def latest(self) -> AuditRun | None:
         return await self._runs.latest()
 
     async def periodic_tick(self) -> AuditRun | None:
-        """One scheduled audit, unless another replica holds the lock or audited less than an interval ago."""
+        """One scheduled audit, unless another replica holds the lock or ran the periodic audit less than an interval
+        ago. An on-demand run stored since then does not count: it would let frequent calls starve the alert."""
         if self._lock is None:
             return await self.audit_now(PERIODIC)
         async with self._lock.hold() as mine:
             if not mine:
                 return None
             latest = await self._runs.latest()
-            if latest is not None and (self._clock.now() - latest.finished_at).total_seconds() < self._interval * 0.9:
+            if (
+                latest is not None
+                and latest.trigger == PERIODIC
+                and (self._clock.now() - latest.finished_at).total_seconds() < self._interval * 0.9
+            ):
                 return None
             return await self.audit_now(PERIODIC)
 

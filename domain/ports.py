@@ -225,8 +225,9 @@ class AuditReport:
 
 
 class ConsistencyAuditor(Protocol):
-    async def audit(self, limit: int = 100) -> AuditReport:
-        """Check every flow of every tenant in one set-based query; report up to ``limit`` findings."""
+    async def audit(self, limit: int = 100, tenant: Tenant | None = None) -> AuditReport:
+        """Check every flow of every tenant (or of ``tenant`` only) in one set-based query; report up to ``limit``
+        findings."""
         ...
 
 

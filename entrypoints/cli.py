@@ -95,8 +95,13 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when every flow is consistent, 1 when any is not (each named on standard output)."""
     import asyncio
 
+    from application.consistency import InvalidAuditLimit, checked_limit
     from entrypoints.container import build_container, close_databases
 
+    try:
+        checked_limit(args.limit)
+    except InvalidAuditLimit as error:
+        raise SystemExit(f"mfo audit: --{error}") from None
     container = build_container(resolve_settings(settings))
 
     async def audit() -> Any:
@@ -131,23 +136,34 @@ def _tenant(args: argparse.Namespace) -> Any:
         raise SystemExit("mfo: --client-account-id and --engagement-id must be UUIDs") from None
 
 
-def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
-    """Print a signed JWT for a tenant and role (HS256 with MFO_JWT_SECRET, RS256 with MFO_JWT_PRIVATE_KEY_FILE)."""
+def _scope(args: argparse.Namespace) -> Any:
+    """(tenant, role): the tenant and role the options name, or (None, platform) with ``--platform``."""
     from domain.auth import Role
+
+    if not args.platform:
+        return _tenant(args), Role(args.role or "operator")
+    if args.client_account_id or args.engagement_id or args.role:
+        raise SystemExit("mfo: --platform takes no tenant and no role (--client-account-id, --engagement-id, --role)")
+    return None, Role.PLATFORM
+
+
+def _describe(tenant: Any) -> str:
+    return "the platform (no tenant)" if tenant is None else f"tenant {tenant.client_account_id}/{tenant.engagement_id}"
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a signed JWT for a tenant and role, or with ``--platform`` for the platform operator (HS256 with
+    MFO_JWT_SECRET, RS256 with MFO_JWT_PRIVATE_KEY_FILE)."""
     from entrypoints.container import build_jwt_codec
 
-    tenant = _tenant(args)
+    tenant, role = _scope(args)
     ttl = args.ttl or settings.auth.token_ttl_seconds
     try:
-        token = build_jwt_codec(settings).mint(tenant, Role(args.role), args.subject, ttl_seconds=ttl)
+        token = build_jwt_codec(settings).mint(tenant, role, args.subject, ttl_seconds=ttl)
     except RuntimeError as error:
         raise SystemExit(f"mfo: {error} (or MFO_AUTH_MODE=dev for the development secret)") from None
     print(token)
-    print(
-        f"mfo: {args.role} token for {args.subject}, tenant {tenant.client_account_id}/{tenant.engagement_id}, "
-        f"valid {ttl} s",
-        file=sys.stderr,
-    )
+    print(f"mfo: {role} token for {args.subject}, {_describe(tenant)}, valid {ttl} s", file=sys.stderr)
     return 0
 
 
@@ -155,9 +171,9 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
     """Create an API key (printed once; only its hash is stored) or revoke one by its id."""
     import asyncio
 
-    from domain.auth import Role
     from entrypoints.container import build_container, close_databases
 
+    tenant, role = _scope(args) if args.action == "create" else (None, None)
     container = build_container(resolve_settings(settings))
     store = container.api_key_store()
 
@@ -170,12 +186,11 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 0 if revoked else 1
-            tenant = _tenant(args)
-            created = await store.create(tenant, Role(args.role), args.name)
+            created = await store.create(tenant, role, args.name)
             print(created.key)
             print(
-                f"mfo: API key {created.key_id} ({args.role}, {args.name}) for tenant "
-                f"{tenant.client_account_id}/{tenant.engagement_id}; it is shown only this once",
+                f"mfo: API key {created.key_id} ({role}, {args.name}) for {_describe(tenant)}; "
+                "it is shown only this once",
                 file=sys.stderr,
             )
             return 0
@@ -188,7 +203,12 @@ def cmd_api_key(settings: Settings, args: argparse.Namespace) -> int:
 def _add_tenant_and_role(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client-account-id", default=None, help="a UUID (a new one when omitted)")
     parser.add_argument("--engagement-id", default=None, help="a UUID (a new one when omitted)")
-    parser.add_argument("--role", choices=["viewer", "operator", "admin"], default="operator")
+    parser.add_argument("--role", choices=["viewer", "operator", "admin"], default=None, help="default: operator")
+    parser.add_argument(
+        "--platform",
+        action="store_true",
+        help="for the platform operator instead: no tenant; only the system-wide routes (audit, usage, /metrics)",
+    )
 
 
 def cmd_purge_keys(settings: Settings, args: argparse.Namespace) -> int:
@@ -237,14 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="check every flow's stored views agree; exit 1 when any do not")
     audit.add_argument("--limit", type=int, default=1000, help="most inconsistent flows to print")
     audit.set_defaults(run=cmd_audit)
-    token = commands.add_parser("token", help="print a signed development JWT for a tenant and role")
+    token = commands.add_parser(
+        "token", help="print a signed JWT for a tenant and role, or for the platform operator (--platform)"
+    )
     _add_tenant_and_role(token)
     token.add_argument("--subject", default="developer", help="who the token names (the events' actor)")
     token.add_argument("--ttl", type=int, default=None, help="seconds the token is valid (MFO_TOKEN_TTL_SECONDS)")
     token.set_defaults(run=cmd_token)
     api_key = commands.add_parser("api-key", help="create an API key (printed once) or revoke one")
     api_key_actions = api_key.add_subparsers(dest="action", required=True)
-    create = api_key_actions.add_parser("create", help="create a key for a tenant and role; prints it once")
+    create = api_key_actions.add_parser(
+        "create", help="create a key for a tenant and role, or for the platform operator (--platform); prints it once"
+    )
     _add_tenant_and_role(create)
     create.add_argument("--name", required=True, help="what the key is for (the events' actor is api-key:NAME)")
     create.set_defaults(run=cmd_api_key)

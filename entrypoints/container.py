@@ -10,7 +10,8 @@ from dependency_injector import containers, providers
 from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
 from adapters.clock import SystemClock
 from adapters.crewai_bridge import crewai_adapter
-from adapters.observability.logs import install_json_handler, log_context
+from adapters.observability.gauge_cache import CachedGauges
+from adapters.observability.logs import install_json_handler, log_context, set_log_fields
 from adapters.observability.metrics import MfoMetrics
 from adapters.observability.observer import TelemetryObserver
 from adapters.observability.scrape import DatabaseGauges
@@ -181,8 +182,13 @@ class Container(containers.DeclarativeContainer):
         findings_limit=settings.provided.observability.audit_findings_limit,
         interval_seconds=settings.provided.observability.audit_interval_seconds,
     )
-    database_gauges = providers.Factory(DatabaseGauges, owner_database)
+    database_gauges = providers.Singleton(  # one cache per process: a scrape storm reads the database once
+        CachedGauges,
+        providers.Factory(DatabaseGauges, owner_database),
+        settings.provided.observability.metrics_cache_seconds,
+    )
     log_context = providers.Object(log_context)
+    log_fields = providers.Object(set_log_fields)  # the guard's: the credential's tenant, until the request ends
     install_json_logs = providers.Object(install_json_handler)
     phase_worker = providers.Factory(build_phase_worker, settings, phase_runner.provider)
 

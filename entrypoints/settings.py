@@ -239,6 +239,8 @@ class ObservabilitySettings:
     alert_attempts: int = 3
     alert_timeout_seconds: float = 5.0
     alert_backoff_seconds: float = 1.0
+    metrics_cache_seconds: float = 5.0
+    """How long ``/metrics`` reuses the gauges it read from PostgreSQL (0: read at every scrape)."""
 
     @classmethod
     def from_env(cls) -> ObservabilitySettings:
@@ -256,7 +258,15 @@ class ObservabilitySettings:
             alert_attempts=_int("MFO_ALERT_ATTEMPTS", cls.alert_attempts),
             alert_timeout_seconds=_float("MFO_ALERT_TIMEOUT_SECONDS", cls.alert_timeout_seconds),
             alert_backoff_seconds=_float("MFO_ALERT_BACKOFF_SECONDS", cls.alert_backoff_seconds),
+            metrics_cache_seconds=_not_negative("MFO_METRICS_CACHE_SECONDS", cls.metrics_cache_seconds),
         )
+
+
+def _not_negative(name: str, default: float) -> float:
+    value = _float(name, default)
+    if value < 0:
+        raise SystemExit(f"{name} must be 0 or more seconds, not {value}")
+    return value
 
 
 def _seconds(name: str, default: float) -> float:

@@ -28,7 +28,14 @@ os.environ.update(
 
 from domain.events import Tenant  # noqa: E402
 from entrypoints.container import Container  # noqa: E402
-from entrypoints.settings import ApiSettings, AuthSettings, DatabaseSettings, Settings, async_database_url  # noqa: E402
+from entrypoints.settings import (  # noqa: E402
+    ApiSettings,
+    AuthSettings,
+    DatabaseSettings,
+    ObservabilitySettings,
+    Settings,
+    async_database_url,
+)
 from tests.support import TEST_JWT_SECRET, Detonator  # noqa: E402
 
 
@@ -92,6 +99,8 @@ def settings(migrated_url: str) -> Settings:
         database=DatabaseSettings(url=migrated_url, pool_size=5, max_overflow=20),
         api=ApiSettings(),
         auth=AuthSettings(mode="dev", jwt_secret=TEST_JWT_SECRET),
+        # tests read the gauges right after changing them; the cache has tests of its own
+        observability=ObservabilitySettings(metrics_cache_seconds=0),
     )
 
 

@@ -471,17 +471,25 @@ class FakeObserver:
 
 
 class FakeAuditor:
-    """Reports whatever ``report`` is set to, cut to the limit asked for (each limit kept in ``limits``)."""
+    """Reports whatever ``report`` is set to, cut to the limit asked for (each limit kept in ``limits``); for a
+    tenant, only that tenant's findings (as its inconsistent count)."""
 
     def __init__(self, report: AuditReport) -> None:
         self.report = report
         self.calls = 0
         self.limits: list[int] = []
+        self.tenants: list[Tenant | None] = []
 
-    async def audit(self, limit: int = 100) -> AuditReport:
+    async def audit(self, limit: int = 100, tenant: Tenant | None = None) -> AuditReport:
         self.calls += 1
         self.limits.append(limit)
-        return AuditReport(self.report.flows_checked, self.report.inconsistent, self.report.findings[:limit], 0.01)
+        self.tenants.append(tenant)
+        if tenant is None:
+            findings, inconsistent = self.report.findings, self.report.inconsistent
+        else:
+            findings = [f for f in self.report.findings if f.tenant == tenant]
+            inconsistent = len(findings)
+        return AuditReport(self.report.flows_checked, inconsistent, findings[:limit], 0.01)
 
 
 class FakeAuditRunStore:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.observability.logs import JsonFormatter
+from tests.support import platform_headers
 
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -27,7 +28,8 @@ def value(series: Series, name: str, **labels: str) -> float:
 
 
 async def scrape(client) -> Series:  # type: ignore[no-untyped-def]
-    response = await client.get("/metrics")
+    """``GET /metrics`` with the platform operator's token (the route is the platform's)."""
+    response = await client.get("/metrics", headers=platform_headers())
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     return parse(response.text)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 from uuid import UUID, uuid4
@@ -45,23 +46,34 @@ def auth_headers(
     return {"Authorization": f"Bearer {token}", **extra}
 
 
-_OWNER_ENGINES: dict[str, AsyncEngine] = {}
+def platform_headers(subject: str = "platform-tester", **extra: str) -> dict[str, str]:
+    """An ``Authorization: Bearer`` header with the platform operator's token (no tenant), accepted in every mode."""
+    token = JwtCodec(secret=TEST_JWT_SECRET).mint(None, Role.PLATFORM, subject)
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+_OWNER_ENGINES: dict[tuple[str, asyncio.AbstractEventLoop], AsyncEngine] = {}
 
 
 def owner_engine_of(container: Container) -> AsyncEngine:
     """A SQLAlchemy engine on ``container``'s database as the schema owner: the tests' own window onto the stored
-    rows (MFO itself runs on asyncpg pools). One per database, closed by :func:`dispose_owner_engines`."""
+    rows (MFO itself runs on asyncpg pools). One per database and event loop (a synchronous test's ``asyncio.run``
+    gets its own: pooled asyncpg connections belong to the loop that opened them), closed by
+    :func:`dispose_owner_engines`, or by the test that made it in its own loop."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    url = container.settings().database.url
-    if url not in _OWNER_ENGINES:
-        _OWNER_ENGINES[url] = create_async_engine(url, pool_size=2)
-    return _OWNER_ENGINES[url]
+    key = (container.settings().database.url, asyncio.get_running_loop())
+    if key not in _OWNER_ENGINES:
+        _OWNER_ENGINES[key] = create_async_engine(key[0], pool_size=2)
+    return _OWNER_ENGINES[key]
 
 
 async def dispose_owner_engines() -> None:
-    for engine in _OWNER_ENGINES.values():
-        await engine.dispose()
+    """Close the engines of the running loop; forget those of loops that have ended (their tests closed them)."""
+    loop = asyncio.get_running_loop()
+    for (_, engine_loop), engine in _OWNER_ENGINES.items():
+        if engine_loop is loop:
+            await engine.dispose()
     _OWNER_ENGINES.clear()
 
 

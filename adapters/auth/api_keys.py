@@ -18,19 +18,24 @@ from domain.events import Tenant
 
 PREFIX = "mfo_"
 _ROLES = ", ".join(f"'{role}'" for role in Role)
+PLATFORM_KEY_HAS_NO_TENANT = (
+    "CASE WHEN role = 'platform' THEN client_account_id IS NULL AND engagement_id IS NULL "
+    "ELSE client_account_id IS NOT NULL AND engagement_id IS NOT NULL END"
+)
 
 api_keys = Table(
     "api_keys",
     metadata,
     Column("key_id", String(32), primary_key=True),
     Column("key_hash", String(64), nullable=False),
-    Column("client_account_id", Uuid, nullable=False),
-    Column("engagement_id", Uuid, nullable=False),
+    Column("client_account_id", Uuid),  # both NULL exactly for a platform operator's key (migration 0009)
+    Column("engagement_id", Uuid),
     Column("role", String(16), nullable=False),
     Column("name", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     CheckConstraint(f"role IN ({_ROLES})", name="role"),
+    CheckConstraint(PLATFORM_KEY_HAS_NO_TENANT, name="platform_key_has_no_tenant"),
     Index("ix_api_keys_tenant", "client_account_id", "engagement_id"),
 )
 
@@ -84,20 +89,24 @@ class SqlApiKeyStore:
             raise AuthenticationFailed("the API key is not known")
         if row["revoked_at"] is not None:
             raise AuthenticationFailed("the API key has been revoked")
+        role = Role(row["role"])
         return Principal(
             subject=f"api-key:{row['name']}",
-            role=Role(row["role"]),
-            tenant=Tenant(row["client_account_id"], row["engagement_id"]),
+            role=role,
+            tenant=None if role is Role.PLATFORM else Tenant(row["client_account_id"], row["engagement_id"]),
             method="api-key",
         )
 
-    async def create(self, tenant: Tenant, role: Role, name: str, now: datetime | None = None) -> CreatedApiKey:
+    async def create(self, tenant: Tenant | None, role: Role, name: str, now: datetime | None = None) -> CreatedApiKey:
+        """A key for a tenant and role, or (``tenant`` None, role ``platform``) for the platform operator."""
+        if (tenant is None) != (role is Role.PLATFORM):
+            raise ValueError("a platform key names no tenant; every other role's key names one")
         key_id, key = new_key()
         row = {
             "key_id": key_id,
             "key_hash": key_hash(key),
-            "client_account_id": tenant.client_account_id,
-            "engagement_id": tenant.engagement_id,
+            "client_account_id": tenant and tenant.client_account_id,
+            "engagement_id": tenant and tenant.engagement_id,
             "role": str(role),
             "name": name,
             "created_at": now or datetime.now(UTC),

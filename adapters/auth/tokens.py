@@ -16,7 +16,8 @@ from domain.echo import excerpt
 from domain.events import Tenant
 
 TENANT_CLAIMS = ("client_account_id", "engagement_id")
-REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "role", *TENANT_CLAIMS]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "role"]
+"""Every token's; a tenant role's token also needs ``TENANT_CLAIMS``, a platform token must have none of them."""
 VERIFIED_CACHE_SIZE = 4096
 NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
 LATEST_NUMERIC_DATE = 253_402_300_799
@@ -114,9 +115,12 @@ class JwtCodec:
         return principal_from_claims(claims), float(claims["exp"])
 
     def mint(
-        self, tenant: Tenant, role: Role, subject: str, ttl_seconds: int = 3600, now: datetime | None = None
+        self, tenant: Tenant | None, role: Role, subject: str, ttl_seconds: int = 3600, now: datetime | None = None
     ) -> str:
-        """A signed token: RS256 when a private key is configured, else HS256."""
+        """A signed token: RS256 when a private key is configured, else HS256. ``tenant`` is None exactly for the
+        ``platform`` role."""
+        if (tenant is None) != (role is Role.PLATFORM):
+            raise ValueError("a platform token names no tenant; every other role's token names one")
         issued = now or datetime.now(UTC)
         claims = {
             "sub": subject,
@@ -125,9 +129,9 @@ class JwtCodec:
             "iat": issued,
             "exp": issued + timedelta(seconds=ttl_seconds),
             "role": str(role),
-            "client_account_id": str(tenant.client_account_id),
-            "engagement_id": str(tenant.engagement_id),
         }
+        if tenant is not None:
+            claims.update(client_account_id=str(tenant.client_account_id), engagement_id=str(tenant.engagement_id))
         if self._private_key:
             return jwt.encode(claims, self._private_key, algorithm="RS256")
         if self._secret:
@@ -152,6 +156,11 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise AuthenticationFailed(
             f"the token's role must be one of {known}, not {excerpt(repr(claims['role']))}"
         ) from None
+    if role is Role.PLATFORM:
+        return platform_principal(claims)
+    missing = [claim for claim in TENANT_CLAIMS if claim not in claims]
+    if missing:
+        raise AuthenticationFailed(f"the token is missing the {missing[0]!r} claim (a {role} token names its tenant)")
     try:
         tenant = Tenant(UUID(str(claims["client_account_id"])), UUID(str(claims["engagement_id"])))
     except ValueError:
@@ -160,3 +169,17 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if not subject or len(subject) > 200:
         raise AuthenticationFailed("the token's sub must have 1 to 200 characters")
     return Principal(subject=subject, role=role, tenant=tenant, method="jwt")
+
+
+def platform_principal(claims: dict[str, Any]) -> Principal:
+    """The platform operator's token: no tenant claims at all (a platform token naming a tenant is refused)."""
+    if any(claim in claims for claim in TENANT_CLAIMS):
+        raise AuthenticationFailed("a platform token must not name a client_account_id or engagement_id")
+    return Principal(subject=_subject(claims), role=Role.PLATFORM, tenant=None, method="jwt")
+
+
+def _subject(claims: dict[str, Any]) -> str:
+    subject = str(claims["sub"]).strip()
+    if not subject or len(subject) > 200:
+        raise AuthenticationFailed("the token's sub must have 1 to 200 characters")
+    return subject

@@ -1,6 +1,7 @@
 """Gauges read from PostgreSQL when ``/metrics`` is scraped: the job queue and the latest consistency audit.
 
-Read at scrape time, they are the same whichever worker or replica answers. The queue is pgqueuer's table
+Read at scrape time (through :class:`adapters.observability.gauge_cache.CachedGauges`, at most once per
+``MFO_METRICS_CACHE_SECONDS``), they are the same whichever worker or replica answers. The queue is pgqueuer's table
 (``pgqueuer``; pgqueuer 1.6.0 columns ``status`` of type ``pgqueuer_status``, ``created``, ``execute_after``);
 while that table does not exist both queue gauges are 0.
 """
@@ -35,8 +36,12 @@ FROM consistency_audit_runs ORDER BY run_id DESC LIMIT 1
 """
 
 
-class _Snapshot(Collector):
-    def __init__(self, values: dict[str, tuple[str, float]]) -> None:
+GaugeValues = dict[str, tuple[str, float]]
+"""Gauge name -> (documentation, value)."""
+
+
+class Snapshot(Collector):
+    def __init__(self, values: GaugeValues) -> None:
         self._values = values
 
     def collect(self) -> Iterator[Metric]:
@@ -86,5 +91,5 @@ class DatabaseGauges:
 
     async def render(self) -> bytes:
         registry = CollectorRegistry()
-        registry.register(_Snapshot(await self.read()))
+        registry.register(Snapshot(await self.read()))
         return generate_latest(registry)

@@ -1,4 +1,4 @@
-"""The consistency auditor: one set-based SQL statement over every flow of every tenant.
+"""The consistency auditor: one set-based SQL statement over every flow of every tenant, or of one tenant.
 
 A flow is reported when its child record is missing, its child status is not the one the master status maps to,
 its child or its stored CrewAI state reflects another master version or status, a flow type that runs through
@@ -29,7 +29,28 @@ def _code(column: str, statuses: Iterable[str]) -> str:
     return f"CASE {column} {cases} ELSE 0 END"
 
 
-def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str]) -> str:
+TENANT_COLUMNS = ("client_account_id", "engagement_id")
+
+
+def tenant_condition(tenant_scoped: bool, first: int) -> str:
+    """The ``WHERE`` of every table the audit reads: nothing, or the tenant's two columns as the positional
+    parameters ``$first`` (client account) and ``$first+1`` (engagement)."""
+    if not tenant_scoped:
+        return ""
+    return " WHERE " + " AND ".join(f"{column} = ${n}" for n, column in enumerate(TENANT_COLUMNS, start=first))
+
+
+def tenant_arguments(tenant: Tenant | None) -> list[UUID]:
+    """The tenant's values for ``tenant_condition``'s parameters, in their order (none for every tenant)."""
+    return [] if tenant is None else [tenant.client_account_id, tenant.engagement_id]
+
+
+def flows_checked_sql(tenant_scoped: bool = False) -> str:
+    """The flows the audit checks; when ``tenant_scoped``, the tenant is ``$1`` and ``$2``."""
+    return "SELECT count(*) FROM flows" + tenant_condition(tenant_scoped, first=1)
+
+
+def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_scoped: bool = False) -> str:
     """One pass: every stored view of every flow, grouped by flow id, and the groups that disagree.
 
     Before the grouping, every view is reduced to one integer: ``version * 32 + status code``, where a status code
@@ -41,13 +62,20 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str]) -> str:
     ``flows`` include the tenant, so these rows cannot belong to another tenant. The texts of a reported flow's
     child and CrewAI statuses are read back by key, for the report only. When a flow has more than one child
     record, the one reflecting the highest version is compared.
+
+    The limit is the parameter ``$1``. ``tenant_scoped``: every table read (flows, CrewAI states, events, each child
+    table) is restricted to the tenant in the parameters ``$2`` (client account) and ``$3`` (engagement) (a tenant's
+    own audit, over the tenant prefix of every index); otherwise every tenant's flows are read.
     """
+    where = tenant_condition(tenant_scoped, first=2)
     tables = sorted(child_tables)
     as_master = _code("status", [str(s) for s in FlowStatus])
     as_child = _code("status", [child_status_for(s) for s in FlowStatus])
     bridged = ", ".join(f"'{name}'" for name in sorted(bridged_types)) or "NULL"
     child = f"master_version * {SHIFT} + {as_child}"
-    children = "".join(f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL FROM {t}" for t in tables)
+    children = "".join(
+        f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL FROM {t}{where}" for t in tables
+    )
     key = " AND ".join(f"v.{k} = f.{k}" for k in ("client_account_id", "engagement_id", "flow_id"))
     child_text = (
         "coalesce(" + ", ".join(f"(SELECT v.status FROM {table} v WHERE {key})" for table in tables) + ")"
@@ -92,9 +120,10 @@ WITH grouped AS (
     SELECT flow_id, max(m) AS master, max(ref) AS master_ref, count(c) AS children, max(c) AS child,
            max(s) AS crewai, count(e) AS events, max(e) AS last_event
     FROM (
-        SELECT flow_id, {master}, ctid, NULL::bigint, NULL::bigint, NULL::integer FROM flows
-        UNION ALL SELECT flow_id, NULL, NULL, NULL, master_version * {SHIFT} + {as_master}, NULL FROM crewai_flow_states
-        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version FROM flow_events{children}
+        SELECT flow_id, {master}, ctid, NULL::bigint, NULL::bigint, NULL::integer FROM flows{where}
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, master_version * {SHIFT} + {as_master}, NULL
+        FROM crewai_flow_states{where}
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version FROM flow_events{where}{children}
     ) AS views (flow_id, m, ref, c, s, e)
     GROUP BY flow_id
 ), disagreeing AS (
@@ -120,7 +149,9 @@ class SqlConsistencyAuditor:
         self._child_tables = sorted(child_tables)
         self._bridged_types = sorted(bridged_types)
 
-    async def audit(self, limit: int = 100) -> AuditReport:
+    async def audit(self, limit: int = 100, tenant: Tenant | None = None) -> AuditReport:
+        """Every tenant's flows, or only ``tenant``'s (its counts and findings alone)."""
+        scoped, tenant_ids = tenant is not None, tenant_arguments(tenant)
         started = time.perf_counter()
         async with (
             self._database.connection() as connection,
@@ -129,13 +160,14 @@ class SqlConsistencyAuditor:
             await connection.execute(
                 f"SET LOCAL work_mem = '{WORK_MEM}'; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
             )
-            checked = await connection.fetchval("SELECT count(*) FROM flows")
+            checked = await connection.fetchval(flows_checked_sql(scoped), *tenant_ids)
             present = [
                 table
                 for table in self._child_tables
                 if await connection.fetchval("SELECT to_regclass($1)", table) is not None
             ]
-            rows = await connection.fetch(audit_sql(present, self._bridged_types), max(limit, 1))
+            sql = audit_sql(present, self._bridged_types, scoped)
+            rows = await connection.fetch(sql, max(limit, 1), *tenant_ids)
         inconsistent = rows[0]["inconsistent"] if rows else 0
         findings = [
             AuditFinding(

@@ -1,6 +1,6 @@
 """The database at run time: an asyncpg connection pool, every wait bounded, JSON decoded and encoded by asyncpg.
 
-MFO's adapters talk to PostgreSQL through asyncpg alone (ADR 0012): SQLAlchemy Core describes the tables and
+MFO's adapters talk to PostgreSQL through asyncpg alone (ADR 0013): SQLAlchemy Core describes the tables and
 compiles the statements once (adapters/persistence/statements.py); migrations run through Alembic.
 """
 

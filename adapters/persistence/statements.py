@@ -1,7 +1,7 @@
 """Statements compiled once, from the tables, for asyncpg: a request binds parameters, never builds SQL.
 
 SQLAlchemy Core builds each statement and its asyncpg dialect compiles it (``$1``, ``$2``... placeholders) when the
-module defining it is imported; asyncpg runs it (ADR 0012). JSON values are encoded by the pool's codecs
+module defining it is imported; asyncpg runs it (ADR 0013). JSON values are encoded by the pool's codecs
 (adapters/persistence/database.py), so parameters are bound as they are.
 """
 

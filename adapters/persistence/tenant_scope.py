@@ -2,7 +2,7 @@
 
 A scoped unit of work begins each of its transactions with :func:`begin_scoped`: ``BEGIN`` and the two
 ``set_config(..., true)`` calls (like ``SET LOCAL``) in one simple-protocol message, so scoping costs no round trip
-of its own (ADR 0012). The values are the tenant's UUIDs as ``uuid.UUID`` renders them: nothing a client wrote
+of its own (ADR 0013). The values are the tenant's UUIDs as ``uuid.UUID`` renders them: nothing a client wrote
 reaches that SQL. A transaction scoped after it began gets :data:`SET_TENANT`, with bound parameters. Either way
 the scope ends with the transaction, so a pooled connection never carries a tenant to its next borrower.
 """

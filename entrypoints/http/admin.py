@@ -1,4 +1,9 @@
-"""Operator routes that look across tenants."""
+"""The consistency audit's routes.
+
+``GET /api/v1/admin/consistency``: the platform operator's call audits every tenant and stores the run; a tenant
+admin's audits its own tenant only (every table read restricted to it), stored nowhere. ``GET .../latest``, the
+latest stored (system-wide) run, is the platform operator's alone.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,11 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 from msgspec import Struct, structs
 
+from application.consistency import MAX_FINDINGS
 from domain.auth import Role
 from domain.ports import AuditReport, AuditRun
-from entrypoints.http.auth import ROLE
+from entrypoints.http.auth import PLATFORM_TOO, ROLE, principal_of
+from entrypoints.http.dependencies import provide_tenant
 from entrypoints.http.openapi import problem_responses
 from entrypoints.http.problems import problem
 
@@ -28,7 +35,12 @@ class AuditFindingOut(Struct):
     problems: list[str]
 
 
+SYSTEM, TENANT = "system", "tenant"
+
+
 class AuditReportOut(Struct):
+    scope: str
+    """``system``: every tenant's flows; ``tenant``: the caller's tenant's only."""
     consistent: bool
     flows_checked: int
     inconsistent: int
@@ -36,8 +48,9 @@ class AuditReportOut(Struct):
     findings: list[AuditFindingOut]
 
     @classmethod
-    def of(cls, report: AuditReport) -> AuditReportOut:
+    def of(cls, report: AuditReport, scope: str = SYSTEM) -> AuditReportOut:
         return cls(
+            scope=scope,
             consistent=report.inconsistent == 0,
             flows_checked=report.flows_checked,
             inconsistent=report.inconsistent,
@@ -60,16 +73,20 @@ class AuditReportOut(Struct):
 @get(
     "/api/v1/admin/consistency",
     operation_id="auditConsistency",
-    summary="Check every flow's master, child, CrewAI state and event count in one query",
+    summary="Check every flow's master, child, CrewAI state and event count in one query (a tenant admin: its own)",
     tags=["admin"],
-    opt={ROLE: Role.ADMIN},
+    opt={ROLE: Role.ADMIN, PLATFORM_TOO: True},
     responses=problem_responses(400, 503),
 )
 async def audit_consistency(
-    state: State, limit: Annotated[int, QueryParameter(ge=0, le=10_000, description="Most findings to list.")] = 100
+    request: Request[Any, Any, Any],
+    state: State,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_FINDINGS, description="Most findings to list.")] = 100,
 ) -> AuditReportOut:
-    run = await state.container.consistency_monitor().audit_now("api", limit)
-    return AuditReportOut.of(run.report)
+    monitor = state.container.consistency_monitor()
+    if principal_of(request).is_platform:
+        return AuditReportOut.of((await monitor.audit_now("api", limit)).report, SYSTEM)
+    return AuditReportOut.of(await monitor.audit_tenant(provide_tenant(request), limit), TENANT)
 
 
 class AuditRunOut(AuditReportOut):
@@ -94,9 +111,10 @@ class AuditRunOut(AuditReportOut):
 @get(
     "/api/v1/admin/consistency/latest",
     operation_id="latestConsistencyAudit",
-    summary="The latest stored consistency audit (periodic, API or CLI), as every replica sees it",
+    summary="The latest stored system-wide consistency audit (periodic, API or CLI), as every replica sees it",
     tags=["admin"],
-    opt={ROLE: Role.ADMIN},
+    opt={ROLE: Role.PLATFORM},
+    responses=problem_responses(403, 404),
 )
 async def latest_consistency_audit(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     run = await state.container.consistency_monitor().latest()

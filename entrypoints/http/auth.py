@@ -6,8 +6,15 @@ state, where :func:`entrypoints.http.dependencies.provide_tenant` takes the tena
 its handler's ``opt["role"]`` when set, else by method: reads need a viewer, other changes an operator, deletes an
 admin. So a new ``/api/v1`` route is protected without doing anything.
 
+Route-level requirements are explicit: ``opt={ROLE: Role.PLATFORM}`` makes a route the platform operator's alone
+(a tenant's credential, even an admin's, gets 403), and protects it even outside ``/api/v1`` (``/metrics``);
+``opt={ROLE: Role.ADMIN, PLATFORM_TOO: True}`` lets a tenant's admin and the platform operator call it (the handler
+scopes what it does to the principal). Every other route is a tenant's: the platform operator, who has no tenant,
+gets 403 there.
+
 In ``dev`` mode a request without credentials is an admin of the tenant its ``X-Client-Account-ID`` and
-``X-Engagement-ID`` headers name (``make run`` uses it; never in production).
+``X-Engagement-ID`` headers name (``make run`` uses it; never in production). It is never the platform operator:
+platform routes need a platform credential in every mode (``mfo token --platform``).
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ from litestar.handlers import BaseRouteHandler
 from domain.auth import AuthenticationFailed, Principal, Role
 from domain.events import Tenant
 from entrypoints.http.problems import BadRequest, problem
+from entrypoints.http.request_context import bind_log_tenant
 
 PROTECTED_PREFIX = "/api/v1"
 ROLE = "role"
 """The key of a route handler's ``opt`` naming the role it needs, e.g. ``opt={ROLE: Role.ADMIN}``."""
+PLATFORM_TOO = "platform_too"
+"""The key of a route handler's ``opt`` that also admits the platform operator to a tenant route."""
 PRINCIPAL = "principal"
 REALM = 'Bearer realm="mfo"'
 DEV_TENANT_HEADERS = ("X-Client-Account-ID", "X-Engagement-ID")
@@ -37,11 +47,44 @@ class Forbidden(Exception):
     def __init__(self, role: Role, required: Role) -> None:
         self.role = role
         self.required = required
-        super().__init__(f"this route needs the {required} role; the credential carries {role}")
+        super().__init__(forbidden_reason(role, required))
+
+
+def forbidden_reason(role: Role, required: Role) -> str:
+    if required is Role.PLATFORM:
+        return (
+            "this route is system-wide and needs the platform operator's credential (mfo token --platform); "
+            f"a tenant's credential ({role}) may not call it"
+        )
+    if role is Role.PLATFORM:
+        return (
+            f"this route acts on a tenant's flows and needs a tenant's credential with the {required} role; "
+            "the platform operator's credential names no tenant"
+        )
+    return f"this route needs the {required} role; the credential carries {role}"
 
 
 def is_protected(path: str) -> bool:
     return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+
+
+def needs_credential(path: str, handler: BaseRouteHandler) -> bool:
+    """Every ``/api/v1`` route, and any other route that names the role it needs (``/metrics``)."""
+    return is_protected(path) or handler.opt.get(ROLE) is not None
+
+
+def platform_only(handler: BaseRouteHandler) -> bool:
+    explicit = handler.opt.get(ROLE)
+    return explicit is not None and Role(explicit) is Role.PLATFORM
+
+
+def check_access(principal: Principal, handler: BaseRouteHandler, method: str) -> None:
+    """:class:`Forbidden` unless the principal's role allows the route's (the platform operator: see above)."""
+    if principal.is_platform and handler.opt.get(PLATFORM_TOO):
+        return
+    required = required_role(handler, method)
+    if not principal.role.allows(required):
+        raise Forbidden(principal.role, required)
 
 
 def required_role(handler: BaseRouteHandler, method: str) -> Role:
@@ -85,20 +128,19 @@ def dev_principal(connection: ASGIConnection) -> Principal:
 
 
 async def authorize(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """The app-wide guard: 401 without a valid credential, 403 when the role is too low."""
-    if not is_protected(connection.scope["path"]):
+    """The app-wide guard: 401 without a valid credential, 403 when the role (or kind of caller) does not fit."""
+    if not needs_credential(connection.scope["path"], handler):
         return
     credential = credential_of(connection)
     if credential is not None:
         principal = await connection.app.state.container.authenticator().authenticate(credential)
-    elif connection.app.state.settings.auth.dev:
+    elif connection.app.state.settings.auth.dev and not platform_only(handler):
         principal = dev_principal(connection)
     else:
         raise AuthenticationFailed("this route needs a bearer token or an API key", missing=True)
-    required = required_role(handler, connection.scope["method"])
-    if not principal.role.allows(required):
-        raise Forbidden(principal.role, required)
+    check_access(principal, handler, connection.scope["method"])
     connection.state[PRINCIPAL] = principal
+    bind_log_tenant(connection, principal.tenant)
 
 
 def principal_of(request: Request) -> Principal:

@@ -20,6 +20,8 @@ class ProblemOut(Struct, kw_only=True):
 
 _MEANINGS = {
     400: "A malformed id, header, query parameter or JSON body",
+    403: "The credential may not call this route: a tenant's on a platform route (or too low a role), or the "
+    "platform operator's on a tenant's",
     404: "No such flow for this tenant, or no such route",
     409: "An illegal transition, a stale If-Match, or a request with the same Idempotency-Key still in progress",
     413: "The request body is larger than the configured limit",

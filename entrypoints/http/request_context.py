@@ -1,7 +1,9 @@
 """Every request gets an id (its ``X-Request-ID``, or a new one), echoed in the response, and logs one JSON line.
 
-The id and the tenant (from the tenant headers, when they are UUIDs) are bound to the log context for the whole
-request, so every line the request logs carries them; the orchestrator's observer adds the flow id.
+The id is bound to the log context for the whole request, so every line the request logs carries it; the tenant
+is bound by the ``authorize`` guard once the credential is verified (:func:`bind_log_tenant`), so it is always the
+credential's (in dev mode a header-only caller's credential is its headers), never a header's in production; the
+orchestrator's observer adds the flow id.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from uuid import UUID, uuid4
+from uuid import uuid4
 
+from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.events import Tenant
 
 REQUEST_ID = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -28,13 +33,13 @@ def request_id_of(raw: str | None) -> str:
     return uuid4().hex
 
 
-def _tenant_of(headers: dict[str, str]) -> str:
-    try:
-        account = UUID(headers.get("x-client-account-id", "").strip())
-        engagement = UUID(headers.get("x-engagement-id", "").strip())
-    except ValueError:
-        return ""
-    return f"{account}/{engagement}"
+def bind_log_tenant(connection: ASGIConnection, tenant: Tenant | None) -> None:
+    """From now until the request ends, every line it logs names ``tenant`` (the authenticated caller's).
+
+    The field is set in the request's log context, which the middleware below resets when the request ends.
+    """
+    if tenant is not None:
+        connection.app.state.container.log_fields()(tenant=f"{tenant.client_account_id}/{tenant.engagement_id}")
 
 
 class RequestContextMiddleware(ASGIMiddleware):
@@ -56,7 +61,7 @@ class RequestContextMiddleware(ASGIMiddleware):
             await send(message)
 
         bind = scope["litestar_app"].state.container.log_context()
-        with bind(request_id=request_id, tenant=_tenant_of(headers), flow_id=flow_id[:64]):
+        with bind(request_id=request_id, flow_id=flow_id[:64]):
             try:
                 await next_app(scope, receive, send_with_id)
             finally:

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from domain.auth import Role
 from domain.events import Tenant
 from tests.e2e.server import Server, real_server
-from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, auth_headers
+from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, auth_headers, platform_headers
 
 PROFILE = os.environ.get("MFO_HARNESS_PROFILE", "ci")
 EXAMPLES_PER_OPERATION_AND_MODE = int(os.environ.get("MFO_FUZZ_EXAMPLES") or {"ci": 50, "deep": 500}[PROFILE])
@@ -49,8 +49,15 @@ CONFORMANCE = [
 CHECKS = {GenerationMode.POSITIVE: CONFORMANCE, GenerationMode.NEGATIVE: [*CONFORMANCE, negative_data_rejection]}
 
 
-def credentials(tenant: Tenant) -> dict[str, str]:
-    """The one place the fuzzer's requests get their credentials: an admin's bearer token for ``tenant``."""
+PLATFORM_OPERATIONS = {"latestConsistencyAudit", "legacyUsage"}
+"""The platform operator's routes: a tenant's credential would only ever get their 403."""
+
+
+def credentials(tenant: Tenant, operation_id: str | None = None) -> dict[str, str]:
+    """The one place the fuzzer's requests get their credentials: an admin's bearer token for ``tenant``, or the
+    platform operator's for the platform's routes."""
+    if operation_id in PLATFORM_OPERATIONS:
+        return platform_headers(subject="fuzzer")
     return auth_headers(tenant, Role.ADMIN, subject="fuzzer")
 
 
@@ -113,9 +120,10 @@ def fuzz(operation: Any, mode: GenerationMode, tenant: Tenant, flow_ids: list[st
             case.path_parameters["flow_id"] = known
         tally.requests += 1
         tally.by_operation[label] = tally.by_operation.get(label, 0) + 1
-        response = case.call(session=session, headers=credentials(tenant), timeout=30)
+        sent = credentials(tenant, operation.definition.raw.get("operationId"))
+        response = case.call(session=session, headers=sent, timeout=30)
         try:
-            case.validate_response(response, checks=CHECKS[mode], headers=credentials(tenant))
+            case.validate_response(response, checks=CHECKS[mode], headers=sent)
         except (Exception, FailureGroup) as failure:  # every failure is collected: one run reports them all
             tally.record(label, failure, case, response.status_code)
 

@@ -1,7 +1,9 @@
-"""Authentication and roles in production mode, on every ``/api/v1`` route the app actually has.
+"""Authentication and roles in production mode, on every ``/api/v1`` route the app actually has (and every other
+route that needs a credential, ``/metrics``).
 
 The route list is read from the app itself, so a route added later is covered (and fails here if it lets a
-caller without credentials, with too low a role, or of another tenant through).
+caller without credentials, with too low a role, of another tenant, or the platform operator on a tenant's route
+through).
 """
 
 from __future__ import annotations
@@ -24,39 +26,48 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.auth import JwtCodec
-from domain.auth import Role
+from domain.auth import TENANT_ROLES, Role
 from domain.events import Tenant
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from entrypoints.http.auth import is_protected
+from entrypoints.http.auth import needs_credential
 from entrypoints.settings import AuthSettings, DatabaseSettings, Settings
-from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, asgi_client, auth_headers
+from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, asgi_client, auth_headers, platform_headers
 
 PROBLEM = "application/problem+json"
-CROSS_TENANT_ADMIN_ROUTES = {("GET", "/api/v1/admin/consistency"), ("GET", "/api/v1/legacy/usage")}
-"""Routes that look across tenants on purpose; only an admin may call them."""
+PLATFORM_ROUTES = {
+    ("GET", "/api/v1/admin/consistency/latest"),
+    ("GET", "/api/v1/legacy/usage"),
+    ("GET", "/metrics"),
+}
+"""Routes that look across tenants: only the platform operator may call them."""
+TENANT_OR_PLATFORM_ROUTES = {("GET", "/api/v1/admin/consistency")}
+"""A tenant's admin gets its own tenant's answer; the platform operator the system's."""
 
 
-def api_routes() -> list[tuple[str, str]]:
-    """Every (method, path template) under /api/v1 of an app built as production builds it."""
+def credentialed_routes() -> list[tuple[str, str]]:
+    """Every (method, path template) that needs a credential, of an app built as production builds it."""
     app = create_app(Settings(database=DatabaseSettings(url="postgresql+asyncpg://routes@127.0.0.1:1/none")))
     found = set()
     for route in app.routes:
-        if not is_protected(route.path):
-            continue
         for handler in getattr(route, "route_handlers", []):
+            if not needs_credential(route.path, handler):
+                continue
             for method in handler.http_methods:
                 if method != "OPTIONS":
                     found.add((method, route.path))
     return sorted(found)
 
 
-ROUTES = api_routes()
+ROUTES = credentialed_routes()
 
 
 def expected_role(method: str, path: str) -> Role:
-    """The policy: reads need a viewer, changes an operator, deletes and admin routes an admin."""
-    if (method, path) in CROSS_TENANT_ADMIN_ROUTES or path.startswith("/api/v1/admin"):
+    """The policy: platform routes need the platform operator; reads need a viewer, changes an operator, deletes
+    and admin routes an admin."""
+    if (method, path) in PLATFORM_ROUTES:
+        return Role.PLATFORM
+    if path.startswith("/api/v1/admin"):
         return Role.ADMIN
     if method == "DELETE":
         return Role.ADMIN
@@ -107,7 +118,8 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
 
 def test_the_route_list_is_the_apps() -> None:
     assert ("POST", "/api/v1/flows") in ROUTES and ("DELETE", "/api/v1/flows/{flow_id:str}") in ROUTES
-    assert ("GET", "/api/v1/admin/consistency") in ROUTES
+    assert ("GET", "/api/v1/admin/consistency") in ROUTES and ("GET", "/metrics") in ROUTES
+    assert set(ROUTES) >= PLATFORM_ROUTES | TENANT_OR_PLATFORM_ROUTES
     assert any(path.startswith("/api/v1/discovery/flows") for _, path in ROUTES)
     assert not any(path.startswith("/health") or path.startswith("/schema") for _, path in ROUTES)
 
@@ -116,9 +128,10 @@ CALLERS = [
     pytest.param(None, False, id="no-credentials"),
     *(
         pytest.param(role, other, id=f"{role}-{'other' if other else 'own'}-tenant")
-        for role in Role
+        for role in TENANT_ROLES
         for other in (False, True)
     ),
+    pytest.param(Role.PLATFORM, False, id="platform"),
 ]
 
 
@@ -136,18 +149,24 @@ async def test_every_route_for_every_role_and_tenant(
 ) -> None:
     flow = await discovery_flow(container, tenant)
     caller = other_tenant if other_tenant_caller else tenant
-    request_headers = auth_headers(caller, role) if role is not None else {}
+    if role is None:
+        request_headers = {}
+    elif role is Role.PLATFORM:
+        request_headers = platform_headers()
+    else:
+        request_headers = auth_headers(caller, role)
     response = await api.request(
         method, url_for(path, flow.flow_id), json=body_for(method, path), headers=request_headers
     )
     required = expected_role(method, path)
     after = await container.orchestrator().get_flow(tenant, flow.flow_id)
+    platform_admitted = role is Role.PLATFORM and (method, path) in TENANT_OR_PLATFORM_ROUTES
 
     if role is None:
         assert_problem(response, 401)
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert after.version == flow.version
-    elif not role.allows(required):
+    elif not role.allows(required) and not platform_admitted:
         body = assert_problem(response, 403)
         assert (body["role"], body["required_role"]) == (str(role), str(required))
         assert after.version == flow.version
@@ -156,7 +175,7 @@ async def test_every_route_for_every_role_and_tenant(
         assert after.version == flow.version
     else:
         assert response.status_code < 500 and response.status_code not in (401, 403), response.text
-        if other_tenant_caller and (method, path) not in CROSS_TENANT_ADMIN_ROUTES:
+        if other_tenant_caller:  # a tenant's admin audit included: it reads its own tenant only
             assert str(flow.flow_id) not in response.text
             assert after.version == flow.version
 
@@ -302,3 +321,19 @@ async def test_dev_mode_takes_the_tenant_from_headers_and_still_honours_tokens(c
     assert_problem(await client.get(f"/api/v1/flows/{flow_id}", headers=auth_headers(other, Role.ADMIN)), 404)
     assert (await client.get(f"/api/v1/flows/{flow_id}", headers=auth_headers(tenant, Role.VIEWER))).status_code == 200
     assert_problem(await client.delete(f"/api/v1/flows/{flow_id}", headers=auth_headers(tenant, Role.OPERATOR)), 403)
+
+
+async def test_a_platform_api_key_reaches_only_the_platform_routes(api: Any, container: Any, tenant: Tenant) -> None:
+    store = container.api_key_store()
+    platform = await store.create(None, Role.PLATFORM, "prometheus")
+    key = {"Authorization": f"Bearer {platform.key}"}
+    assert (await api.get("/metrics", headers=key)).status_code == 200
+    assert (await api.get("/api/v1/legacy/usage", headers={"X-API-Key": platform.key})).status_code == 200
+    assert (await api.get("/api/v1/admin/consistency?limit=1", headers=key)).json()["scope"] == "system"
+    flow = await discovery_flow(container, tenant)
+    refused = assert_problem(await api.get(f"/api/v1/flows/{flow.flow_id}", headers=key), 403)
+    assert (refused["role"], refused["required_role"]) == ("platform", "viewer")
+    with pytest.raises(ValueError):
+        await store.create(tenant, Role.PLATFORM, "no")
+    assert await store.revoke(platform.key_id) is True
+    assert_problem(await api.get("/metrics", headers=key), 401)

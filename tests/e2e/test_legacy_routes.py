@@ -16,7 +16,7 @@ from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import AuthSettings, DatabaseSettings, LegacySettings, Settings
 from tests.fakes import FakeClock, FakeUnitOfWork, Store, fake_flow_type
-from tests.support import DISCOVERY_CSV, asgi_client, headers
+from tests.support import DISCOVERY_CSV, asgi_client, headers, platform_headers
 
 PROBLEM = "application/problem+json"
 UNIFIED = "/api/v1/flows"
@@ -289,7 +289,7 @@ async def test_a_flow_of_another_type_is_not_found_on_legacy_routes() -> None:
 
 
 async def usage(client: Any) -> dict[tuple[str, str, str], int]:
-    response = await client.get("/api/v1/legacy/usage")
+    response = await client.get("/api/v1/legacy/usage", headers=platform_headers())
     assert response.status_code == 200
     assert "deprecation" not in response.headers
     body = response.json()

@@ -12,7 +12,7 @@ import pytest
 from domain.events import Tenant
 from tests.e2e.server import real_server
 from tests.observing import parse, value
-from tests.support import DISCOVERY_CSV, headers
+from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, headers, platform_headers
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,8 @@ CREATES = 8
 
 def test_two_workers_report_the_same_counts_and_log_json(migrated_url: str, tenant: Tenant) -> None:
     # No crewai import at start-up (the bridge's metrics are tested in-process); a fresh multiprocess folder.
-    settings = {"MFO_AUTH_MODE": "dev", "MFO_AUDIT_INTERVAL_SECONDS": "0", "MFO_CREWAI_FLOW_TYPES": ""}
+    settings = {"MFO_AUTH_MODE": "dev", "MFO_JWT_SECRET": TEST_JWT_SECRET, "MFO_AUDIT_INTERVAL_SECONDS": "0",
+                "MFO_CREWAI_FLOW_TYPES": ""}  # fmt: skip
     with real_server(
         migrated_url, "--workers", "2", unset=("PROMETHEUS_MULTIPROC_DIR",), keep_log=True, **settings
     ) as s:
@@ -33,7 +34,7 @@ def test_two_workers_report_the_same_counts_and_log_json(migrated_url: str, tena
             )
             assert response.status_code == 201 and response.headers["x-request-id"] == f"worker-test-{i}"
         created = {"flow_type": "discovery", "operation": "create", "outcome": "ok"}
-        scrapes = [parse(httpx.get(f"{s.base_url}/metrics").text) for _ in range(6)]
+        scrapes = [parse(httpx.get(f"{s.base_url}/metrics", headers=platform_headers()).text) for _ in range(6)]
         assert [value(scrape, "mfo_operations_total", **created) for scrape in scrapes] == [CREATES] * 6
     try:
         lines = [json.loads(line) for line in s.log.read_text().splitlines() if line.startswith("{")]

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from domain.events import Tenant
 from entrypoints.http.app import create_app
-from tests.support import DISCOVERY_CSV, asgi_client, owner_engine_of
+from tests.support import DISCOVERY_CSV, asgi_client, owner_engine_of, platform_headers
 
 CORRUPTIONS = {
     "child status": ("UPDATE discovery_flows SET status = 'complete' WHERE flow_id = :id", "child status complete"),
@@ -58,7 +58,7 @@ async def test_the_http_route_and_the_cli_report_the_same(container, settings, t
         await connection.execute(text("TRUNCATE flows CASCADE"))
     flow = await container.orchestrator().create_flow(tenant, "discovery", "x", {"data": DISCOVERY_CSV}, actor="t")
     async with asgi_client(create_app(settings, container)) as client:
-        clean = (await client.get("/api/v1/admin/consistency")).json()
+        clean = (await client.get("/api/v1/admin/consistency", headers=platform_headers())).json()
     assert clean["consistent"] is True and clean["flows_checked"] >= 1
     env = {**os.environ, "MFO_DATABASE_URL": settings.database.url}
     ok = subprocess.run([sys.executable, "-m", "entrypoints.cli", "audit"], env=env, capture_output=True, text=True)
@@ -69,7 +69,7 @@ async def test_the_http_route_and_the_cli_report_the_same(container, settings, t
         )
     try:
         async with asgi_client(create_app(settings, container)) as client:
-            report = (await client.get("/api/v1/admin/consistency")).json()
+            report = (await client.get("/api/v1/admin/consistency", headers=platform_headers())).json()
         assert report["consistent"] is False
         assert [f["flow_id"] for f in report["findings"]] == [str(flow.flow_id)]
         failed = subprocess.run(

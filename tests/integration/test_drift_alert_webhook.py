@@ -18,7 +18,7 @@ from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import ObservabilitySettings
 from tests.observing import JsonLines, scrape, value
-from tests.support import DISCOVERY_CSV, asgi_client, owner_engine_of
+from tests.support import DISCOVERY_CSV, asgi_client, owner_engine_of, platform_headers
 
 
 class Receiver:
@@ -72,6 +72,7 @@ async def test_periodic_audit_logs_sets_the_metric_and_posts_the_alert(
         alert_webhook_url=receiver.url,
         alert_attempts=3,
         alert_backoff_seconds=0.05,
+        metrics_cache_seconds=0,  # the gauge must show the drift at the scrape after the alert
     )
     settings = replace(settings, observability=observing)
     container = build_container(settings)
@@ -90,7 +91,7 @@ async def test_periodic_audit_logs_sets_the_metric_and_posts_the_alert(
                 if value(scraped, "mfo_drift_alerts_total", result="delivered") >= 1:
                     break
                 await asyncio.sleep(0.1)
-            latest = (await client.get("/api/v1/admin/consistency/latest")).json()
+            latest = (await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())).json()
 
         alert = receiver.delivered()[0]
         assert [status for status, _ in receiver.received[:2]] == [500, 204]  # retried after the failure

@@ -14,7 +14,7 @@ from adapters.persistence.audit_runs import PgAuditLock
 from domain.events import Tenant
 from entrypoints.http.app import create_app
 from tests.observing import JsonLines, scrape, value
-from tests.support import DISCOVERY_CSV, asgi_client, headers, owner_engine_of
+from tests.support import DISCOVERY_CSV, asgi_client, headers, owner_engine_of, platform_headers
 
 
 @pytest.fixture
@@ -106,11 +106,11 @@ async def test_the_latest_audit_is_stored_and_served(settings, container) -> Non
     async with owner_engine_of(container).begin() as connection:
         await connection.execute(text("DELETE FROM consistency_audit_runs"))
     async with asgi_client(create_app(settings, container)) as client:
-        none = await client.get("/api/v1/admin/consistency/latest")
+        none = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
         assert none.status_code == 404 and none.headers["content-type"].startswith("application/problem+json")
         assert none.json()["type"].endswith("/no-audit-yet")
-        report = (await client.get("/api/v1/admin/consistency")).json()
-        latest = await client.get("/api/v1/admin/consistency/latest")
+        report = (await client.get("/api/v1/admin/consistency", headers=platform_headers())).json()
+        latest = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
         assert latest.status_code == 200
         run = latest.json()
         assert run["trigger"] == "api" and run["flows_checked"] == report["flows_checked"]
@@ -168,3 +168,34 @@ async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, te
         root = by_id[root.parent.span_id]
     assert root.attributes["mfo.flow_id"] == str(flow.flow_id) and root.attributes["mfo.outcome"] == "ok"
     assert len({span.context.trace_id for span in spans}) == 1
+
+
+async def test_a_scrape_storm_runs_the_gauge_queries_once(settings, container) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from dependency_injector import providers
+
+    from adapters.observability.gauge_cache import CachedGauges
+    from entrypoints.container import build_container, close_databases
+    from entrypoints.settings import ObservabilitySettings
+
+    cached = replace(settings, observability=ObservabilitySettings(metrics_cache_seconds=5))
+    wired = build_container(cached)
+    assert isinstance(wired.database_gauges(), CachedGauges)
+    assert wired.database_gauges() is wired.database_gauges()  # one cache per process, not one per scrape
+    await close_databases(wired)
+
+    class CountingDatabaseGauges(DatabaseGauges):
+        reads = 0
+
+        async def read(self):  # type: ignore[no-untyped-def]
+            CountingDatabaseGauges.reads += 1
+            return await super().read()
+
+    own = build_container(cached)
+    own.database_gauges.override(providers.Object(CachedGauges(CountingDatabaseGauges(container.owner_database()), 5)))
+    async with asgi_client(create_app(cached, own)) as client:
+        scrapes = [await scrape(client) for _ in range(25)]
+    assert CountingDatabaseGauges.reads == 1
+    assert all(value(s, "mfo_metrics_database_up") == 1 for s in scrapes)
+    await close_databases(own)

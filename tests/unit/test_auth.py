@@ -6,11 +6,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import jwt
 import pytest
 
 from adapters.auth import JwtCodec
 from adapters.auth.api_keys import key_hash, key_id_of, new_key
-from domain.auth import AuthenticationFailed, Role
+from domain.auth import TENANT_ROLES, AuthenticationFailed, Principal, Role
 from domain.events import Tenant
 from entrypoints.cli import main
 from entrypoints.settings import DEV_JWT_SECRET, AuthSettings
@@ -111,3 +112,51 @@ def test_mfo_token_needs_a_key_in_production(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("MFO_JWT_PRIVATE_KEY_FILE", raising=False)
     with pytest.raises(SystemExit, match="no signing key"):
         main(["token"])
+
+
+def test_the_platform_role_stands_beside_the_tenant_roles() -> None:
+    assert Role.PLATFORM.allows(Role.PLATFORM)
+    assert not any(Role.PLATFORM.allows(role) for role in TENANT_ROLES)
+    assert not any(role.allows(Role.PLATFORM) for role in TENANT_ROLES)
+    with pytest.raises(ValueError, match="not scoped to a tenant"):
+        Principal("p", Role.PLATFORM, Tenant(uuid4(), uuid4()), "jwt")
+
+
+def test_a_platform_token_names_no_tenant() -> None:
+    codec = JwtCodec(secret=SECRET)
+    principal = codec.verify(codec.mint(None, Role.PLATFORM, "ops"))
+    assert (principal.tenant, principal.role, principal.is_platform) == (None, Role.PLATFORM, True)
+    with pytest.raises(ValueError):
+        codec.mint(Tenant(uuid4(), uuid4()), Role.PLATFORM, "ops")
+    with pytest.raises(ValueError):
+        codec.mint(None, Role.ADMIN, "ops")
+
+
+def claims_token(**claims: object) -> str:
+    now = datetime.now(UTC)
+    base = {"sub": "x", "iss": "mfo", "aud": "mfo-api", "iat": now, "exp": now + timedelta(minutes=5)}
+    return jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
+
+
+def test_a_platform_token_with_a_tenant_and_a_tenant_token_without_one_are_refused() -> None:
+    codec, tenant = JwtCodec(secret=SECRET), Tenant(uuid4(), uuid4())
+    ids = {"client_account_id": str(tenant.client_account_id), "engagement_id": str(tenant.engagement_id)}
+    with pytest.raises(AuthenticationFailed, match="platform token must not name"):
+        codec.verify(claims_token(role="platform", **ids))
+    with pytest.raises(AuthenticationFailed, match="missing the 'client_account_id' claim"):
+        codec.verify(claims_token(role="admin"))
+    assert codec.verify(claims_token(role="admin", **ids)).tenant == tenant
+
+
+def test_mfo_token_platform_prints_a_platform_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MFO_AUTH_MODE", "production")
+    monkeypatch.setenv("MFO_JWT_SECRET", SECRET)
+    assert main(["token", "--platform", "--subject", "prometheus"]) == 0
+    out = capsys.readouterr()
+    principal = JwtCodec(secret=SECRET).verify(out.out.strip())
+    assert (principal.tenant, principal.role, principal.subject) == (None, Role.PLATFORM, "prometheus")
+    assert "platform" in out.err
+    with pytest.raises(SystemExit, match="--platform takes no tenant"):
+        main(["token", "--platform", "--role", "admin"])

@@ -21,13 +21,17 @@ DRIFT = AuditReport(flows_checked=40, inconsistent=25, findings=FINDINGS, second
 CLEAN = AuditReport(flows_checked=40, inconsistent=0, findings=[], seconds=0.01)
 
 
-async def test_the_auditor_is_asked_for_100_findings_by_default_or_the_configured_or_given_limit() -> None:
-    auditor, clock = FakeAuditor(CLEAN), FakeClock()
+async def test_the_auditor_is_asked_for_100_findings_by_default_or_the_configured_or_a_larger_given_limit() -> None:
+    auditor, clock = FakeAuditor(DRIFT), FakeClock()
     await ConsistencyMonitor(auditor, FakeAuditRunStore(), clock).audit_now("api")
-    configured = ConsistencyMonitor(auditor, FakeAuditRunStore(), clock, findings_limit=7)
+    runs = FakeAuditRunStore()
+    configured = ConsistencyMonitor(auditor, runs, clock, findings_limit=7)
     await configured.audit_now("api")
-    await configured.audit_now("api", limit=3)
-    assert auditor.limits == [100, 7, 3]
+    fewer = await configured.audit_now("api", limit=3)
+    more = await configured.audit_now("api", limit=12)
+    assert auditor.limits == [100, 7, 7, 12]  # the stored run always gets its configured 7
+    assert (len(fewer.report.findings), len(more.report.findings)) == (3, 12)
+    assert [len(run.report.findings) for run in runs.runs] == [7, 7, 7]
 
 
 async def test_the_run_is_stored_with_its_trigger_start_and_end() -> None:

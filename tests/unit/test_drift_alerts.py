@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from uuid import uuid4
 
@@ -13,7 +14,7 @@ import pytest
 
 from adapters.observability.metrics import MfoMetrics
 from adapters.observability.webhook import WebhookDriftAlert
-from application.consistency import ConsistencyMonitor
+from application.consistency import ConsistencyMonitor, InvalidAuditLimit
 from domain.events import Tenant
 from domain.ports import AuditFinding, AuditReport, AuditRun
 from tests.fakes import FakeAuditLock, FakeAuditor, FakeAuditRunStore, FakeClock, FakeDriftAlert
@@ -67,6 +68,56 @@ async def test_no_periodic_audit_when_one_ran_less_than_an_interval_ago() -> Non
     clock.advance(timedelta(seconds=60))
     assert await mon.periodic_tick() is not None
     assert len(runs.runs) == 2
+
+
+async def test_a_tenants_audits_are_not_stored_and_never_postpone_the_periodic_audit() -> None:
+    mon, runs, alert, clock = monitor(DRIFT, interval=60)
+    assert await mon.periodic_tick() is not None
+    clock.advance(timedelta(seconds=60))
+    for _ in range(10):
+        own = await mon.audit_tenant(FINDING.tenant)
+        assert own.inconsistent == 1 and own.findings == [FINDING]
+    assert len(runs.runs) == 1  # the tenant's runs were stored nowhere
+    again = await mon.periodic_tick()
+    assert again is not None and again.trigger == "periodic" and len(alert.sent) == 2
+
+
+async def test_a_tenant_sees_only_its_own_findings() -> None:
+    mon, *_ = monitor(DRIFT)
+    other = await mon.audit_tenant(Tenant(uuid4(), uuid4()))
+    assert (other.inconsistent, other.findings) == (0, [])
+
+
+async def test_an_on_demand_run_does_not_postpone_the_periodic_audit() -> None:
+    mon, _, alert, clock = monitor(DRIFT, interval=60)
+    assert await mon.periodic_tick() is not None
+    clock.advance(timedelta(seconds=30))
+    await mon.audit_now("api")  # stored, the latest, but not periodic
+    clock.advance(timedelta(seconds=30))
+    assert await mon.periodic_tick() is not None and len(alert.sent) == 2
+    assert await mon.periodic_tick() is None  # a periodic run just ran: the next replica skips
+
+
+@pytest.mark.parametrize("limit", [0, -1, 10_001])
+async def test_a_limit_outside_1_to_the_maximum_is_refused_and_nothing_is_stored(limit: int) -> None:
+    mon, runs, *_ = monitor(DRIFT)
+    with pytest.raises(InvalidAuditLimit):
+        await mon.audit_now("api", limit)
+    with pytest.raises(InvalidAuditLimit):
+        await mon.audit_tenant(FINDING.tenant, limit)
+    assert runs.runs == []
+
+
+async def test_a_small_limit_truncates_the_answer_not_the_stored_run() -> None:
+    findings = [replace(FINDING, flow_id=uuid4()) for _ in range(5)]
+    report = AuditReport(flows_checked=10, inconsistent=5, findings=findings, seconds=0.01)
+    runs, clock = FakeAuditRunStore(), FakeClock()
+    mon = ConsistencyMonitor(FakeAuditor(report), runs, clock, findings_limit=3)
+    run = await mon.audit_now("api", 1)
+    assert run.report.findings == findings[:1] and run.report.inconsistent == 5
+    assert runs.runs[-1].report.findings == findings[:3] and runs.runs[-1].run_id == run.run_id
+    assert (await mon.audit_now("api", 5)).report.findings == findings
+    assert runs.runs[-1].report.findings == findings[:3]
 
 
 def stored_run() -> AuditRun:

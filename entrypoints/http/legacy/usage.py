@@ -1,7 +1,8 @@
 """How often each legacy route is still called, so the families can be retired on evidence.
 
 One :class:`LegacyUsage` is created by ``create_app`` and kept on ``app.state.legacy_usage``; the legacy
-middleware counts into it and ``GET /api/v1/legacy/usage`` reads it; each call also increments the Prometheus
+middleware counts into it and ``GET /api/v1/legacy/usage`` reads it (counts of the process, not per tenant: the
+platform operator's route; a tenant admin gets 403); each call also increments the Prometheus
 counter ``mfo_legacy_route_hits_total``, which, unlike these counts, adds up across workers.
 """
 
@@ -17,6 +18,7 @@ from litestar.datastructures import State
 from domain.auth import Role
 from entrypoints.http.auth import ROLE
 from entrypoints.http.legacy.schemas import LegacyUsageItemOut, LegacyUsageOut
+from entrypoints.http.openapi import problem_responses
 
 
 @dataclass(frozen=True, order=True)
@@ -63,9 +65,10 @@ class LegacyUsage:
 @get(
     "/api/v1/legacy/usage",
     operation_id="legacyUsage",
-    summary="How often each legacy route has been called since the process started",
+    summary="How often each legacy route has been called since the process started (every tenant's calls)",
     tags=["legacy"],
-    opt={ROLE: Role.ADMIN},
+    opt={ROLE: Role.PLATFORM},
+    responses=problem_responses(403),
 )
 async def legacy_usage(state: State) -> LegacyUsageOut:
     counts = state.legacy_usage.snapshot()

@@ -400,13 +400,15 @@ function renderTimeline() {
 }
 
 // ---- the consistency audit: the latest stored one when there is one, else an on-demand run ---------------------
+// The stored (system-wide) runs are the platform operator's: a tenant's admin is refused them (401/403) and gets its
+// own tenant's audit on demand instead, which is stored nowhere.
 
 async function refreshAudit(runNow = false) {
   try {
     await loadAudit(runNow);
   } catch (error) {
     if (!(error instanceof ApiError) || ![401, 403].includes(error.status)) throw error;
-    // The audit looks across tenants: only an admin credential may read it. The rest of the page works without.
+    // Only an admin credential may run the audit (of its tenant). The rest of the page works without.
     view.audit = null;
     view.auditLoadedAt = Date.now();
     $("audit").replaceChildren(el("p", { class: "muted", "data-testid": "audit-refused" }, error.message));
@@ -417,17 +419,17 @@ async function refreshAudit(runNow = false) {
 
 async function loadAudit(runNow) {
   if (!runNow) {
-    const latest = await api("/api/v1/admin/consistency/latest", { accept: [404] });
+    const latest = await api("/api/v1/admin/consistency/latest", { accept: [401, 403, 404] });
     if (latest.status === 200 && !newer(view.audit, latest.data)) {
       view.audit = latest.data;
       view.auditSource = latest.data.trigger ? `stored, run by ${latest.data.trigger}` : "stored";
     }
-    runNow = latest.status === 404 && !view.audit;
+    runNow = latest.status !== 200 && !view.audit;
   }
   if (runNow) {
     view.audit = (await api("/api/v1/admin/consistency?limit=20")).data;
     view.audit.ran_here_at = new Date().toISOString();
-    view.auditSource = "on demand";
+    view.auditSource = view.audit.scope === "tenant" ? "on demand, this tenant's flows" : "on demand";
   }
   view.auditLoadedAt = Date.now();
 }
