@@ -118,8 +118,12 @@ def test_the_platform_role_stands_beside_the_tenant_roles() -> None:
     assert Role.PLATFORM.allows(Role.PLATFORM)
     assert not any(Role.PLATFORM.allows(role) for role in TENANT_ROLES)
     assert not any(role.allows(Role.PLATFORM) for role in TENANT_ROLES)
-    with pytest.raises(ValueError, match="not scoped to a tenant"):
+    with pytest.raises(ValueError) as raised:
         Principal("p", Role.PLATFORM, Tenant(uuid4(), uuid4()), "jwt")
+    assert str(raised.value) == "the platform operator is not scoped to a tenant"
+    assert Principal("p", Role.PLATFORM, None, "jwt").is_platform
+    assert not Principal("a", Role.ADMIN, Tenant(uuid4(), uuid4()), "jwt").is_platform
+    assert TENANT_ROLES == (Role.VIEWER, Role.OPERATOR, Role.ADMIN)
 
 
 def test_a_platform_token_names_no_tenant() -> None:

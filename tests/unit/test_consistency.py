@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from application.consistency import ConsistencyMonitor, periodic_audit
+from application.consistency import ConsistencyMonitor, InvalidAuditLimit, checked_limit, periodic_audit
 from domain.events import Tenant
 from domain.ports import AuditFinding, AuditReport
 from tests.fakes import FakeAuditLock, FakeAuditor, FakeAuditRunStore, FakeClock, FakeDriftAlert
@@ -110,3 +110,39 @@ async def test_the_periodic_audit_task_ticks_a_fresh_monitor_and_logs_a_failing_
     failure = caplog.records[0]
     assert failure.getMessage() == "the periodic consistency audit failed; trying again in 0.01 s"
     assert failure.exc_info is not None and str(failure.exc_info[1]) == "no database yet"
+
+
+@pytest.mark.parametrize("limit", [1, 10_000])
+async def test_a_limit_from_1_to_10000_is_taken_and_its_refusal_names_the_bounds(limit: int) -> None:
+    auditor, runs = FakeAuditor(DRIFT), FakeAuditRunStore()
+    monitor = ConsistencyMonitor(auditor, runs, FakeClock(), findings_limit=1)
+    assert len((await monitor.audit_now("api", limit)).report.findings) == min(limit, 25)
+    assert len((await monitor.audit_tenant(TENANT, limit)).findings) == min(limit, 25)
+    assert auditor.limits == [limit, limit] and auditor.tenants == [None, TENANT]
+    with pytest.raises(InvalidAuditLimit) as raised:
+        await monitor.audit_now("api", 0)
+    assert (raised.value.limit, str(raised.value)) == (0, "limit must be between 1 and 10000, not 0")
+    assert checked_limit(limit) == limit
+
+
+async def test_a_tenants_audit_asks_for_the_configured_findings_and_logs_its_drift_as_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    auditor = FakeAuditor(DRIFT)
+    monitor = ConsistencyMonitor(auditor, FakeAuditRunStore(), FakeClock(), findings_limit=30)
+    with caplog.at_level(logging.WARNING, logger="mfo.consistency"):
+        report = await monitor.audit_tenant(TENANT)
+    assert auditor.limits == [30] and auditor.tenants == [TENANT]
+    assert (report.inconsistent, len(report.findings)) == (25, 25)
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == "consistency drift in a tenant's audit: 25 of its 40 flows inconsistent"
+    assert (record.trigger, record.inconsistent) == ("tenant", 25)
+    assert record.inconsistent_flow_ids == [str(f.flow_id) for f in FINDINGS[:20]]
+
+
+async def test_a_clean_tenants_audit_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    monitor = ConsistencyMonitor(FakeAuditor(DRIFT), FakeAuditRunStore(), FakeClock())
+    with caplog.at_level(logging.DEBUG, logger="mfo.consistency"):
+        report = await monitor.audit_tenant(Tenant(uuid4(), uuid4()))
+    assert report.inconsistent == 0 and caplog.records == []
