@@ -162,7 +162,7 @@ async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, te
     adapter = next(span for span in spans if span.name == "mfo.adapter")
     assert chain(adapter) == ["mfo.adapter", "mfo.bridge", "mfo.phase", "mfo.orchestrator"]
     assert adapter.attributes["mfo.phase"] == "data_import"
-    assert adapter.attributes["mfo.adapter"] == "DirectFlowType"  # the type's own service, inside the bridge
+    assert adapter.attributes["mfo.adapter"] == "DirectFlowTypeAdapter"  # the type's own service, inside the bridge
     root = by_id[adapter.parent.span_id]
     while root.parent is not None:
         root = by_id[root.parent.span_id]

@@ -23,7 +23,7 @@ async def test_the_orchestrator_repositories_and_adapters_share_one_unit_of_work
     mfo = container.orchestrator()
     adapter = mfo.get_flow_service("discovery")
     assert adapter.unit_of_work is mfo.unit_of_work
-    assert adapter.service.unit_of_work is mfo.unit_of_work  # the bridge's own service too
+    assert adapter.inner.unit_of_work is mfo.unit_of_work  # the bridge's own service too
     async with mfo.unit_of_work as uow:
         connection = await uow.connection()
         assert connection is await uow.connection()  # every port's statements run on this one connection
