@@ -100,7 +100,7 @@ async def test_a_pooled_connection_postgresql_closed_is_replaced_before_a_reques
             )
         ).all()
     assert closed, "the app's pool held no connection to close"
-    await asyncio.sleep(0.2)  # the driver reads the end of each stream
+    await asyncio.sleep(0.2)  # the driver reads the end of each stream (nothing to poll without using the pool)
 
     for _ in range(app_database.options.max_size + 1):  # every pooled connection, and one more
         assert (await container.orchestrator().get_flow(tenant, flow.flow_id)).flow_id == flow.flow_id
@@ -117,7 +117,7 @@ class CutAfterCheckout(Database):
         connection = await super().acquire()
         async with self._owner.connect() as owner:
             await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.get_server_pid()})
-        await asyncio.sleep(0.2)  # the driver reads the end of the stream
+        await asyncio.sleep(0.2)  # the driver reads the end of the stream (no condition to poll on the connection)
         return connection
 
 
