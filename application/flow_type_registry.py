@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from application.direct_flow_type import DirectFlowType
+from application.direct_adapter import DirectFlowTypeAdapter
 from domain.errors import FlowTypeRegistrationError, UnknownFlowType
 from domain.flow_types import FlowTypeDefinition
 from domain.ports import FlowTypeAdapter, UnitOfWork
@@ -25,7 +25,7 @@ _SHARED_CHILD_COLUMNS = frozenset(
 
 def direct(definition: FlowTypeDefinition) -> AdapterFactory:
     """The adapter factory of a type whose phases run as plain calls of its handlers."""
-    return lambda uow: DirectFlowType(definition, uow)
+    return lambda uow: DirectFlowTypeAdapter(definition, uow)
 
 
 @dataclass(frozen=True)

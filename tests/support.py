@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from typing import Any
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +25,7 @@ from domain.flow_types import ChildTable
 from domain.phases import PhaseOutcome
 from domain.ports import ChildRecord, FlowTypeAdapter
 from entrypoints.container import Container
+from entrypoints.settings import Settings
 
 DISCOVERY_CSV = (
     "hostname,type,os,os_version,env,depends_on\n"
@@ -52,6 +58,74 @@ def platform_headers(subject: str = "platform-tester", **extra: str) -> dict[str
     return {"Authorization": f"Bearer {token}", **extra}
 
 
+T = TypeVar("T")
+
+
+class Hopeless(Exception):
+    """Raised by an :func:`eventually` condition when waiting longer cannot help (the process it waits for died)."""
+
+
+def _gave_up(what: str, within: float, last: Any, detail: Callable[[], object] | None) -> AssertionError:
+    more = f"\n{detail()}" if detail is not None else ""
+    return AssertionError(f"{what}: not within {within} s; last {last!r}{more}")
+
+
+async def eventually(
+    condition: Callable[[], T | Awaitable[T]],
+    *,
+    within: float,
+    what: str,
+    every: float = 0.05,
+    detail: Callable[[], object] | None = None,
+) -> T:
+    """Calls ``condition`` (sync or async) every ``every`` seconds until it returns a truthy value, which is returned.
+    An exception it raises counts as not yet (but :class:`Hopeless` fails at once). After ``within`` seconds, an
+    AssertionError naming ``what``, the last value or exception and ``detail()``."""
+    deadline = time.monotonic() + within
+    last: Any = None
+    while True:
+        try:
+            last = condition()
+            if inspect.isawaitable(last):
+                last = await last
+        except Hopeless as hopeless:
+            raise _gave_up(what, within, hopeless, detail) from hopeless
+        except Exception as error:  # not yet: kept for the message
+            last = error
+        else:
+            if last:
+                return last  # type: ignore[no-any-return]
+        if time.monotonic() >= deadline:
+            raise _gave_up(what, within, last, detail) from (last if isinstance(last, Exception) else None)
+        await asyncio.sleep(every)
+
+
+def eventually_sync(
+    condition: Callable[[], T],
+    *,
+    within: float,
+    what: str,
+    every: float = 0.05,
+    detail: Callable[[], object] | None = None,
+) -> T:
+    """:func:`eventually` for code without an event loop (the e2e processes and servers): a sync ``condition``."""
+    deadline = time.monotonic() + within
+    last: Any = None
+    while True:
+        try:
+            last = condition()
+        except Hopeless as hopeless:
+            raise _gave_up(what, within, hopeless, detail) from hopeless
+        except Exception as error:  # not yet: kept for the message
+            last = error
+        else:
+            if last:
+                return last
+        if time.monotonic() >= deadline:
+            raise _gave_up(what, within, last, detail) from (last if isinstance(last, Exception) else None)
+        time.sleep(every)
+
+
 _OWNER_ENGINES: dict[tuple[str, asyncio.AbstractEventLoop], AsyncEngine] = {}
 
 
@@ -68,13 +142,14 @@ def owner_engine_of(container: Container) -> AsyncEngine:
     return _OWNER_ENGINES[key]
 
 
-async def dispose_owner_engines() -> None:
-    """Close the engines of the running loop; forget those of loops that have ended (their tests closed them)."""
+async def dispose_owner_engines(url: str | None = None) -> None:
+    """Close the engines of the running loop; forget those of loops that have ended (their tests closed them).
+    With ``url``, only the engines on that database (one a test is about to drop)."""
     loop = asyncio.get_running_loop()
-    for (_, engine_loop), engine in _OWNER_ENGINES.items():
-        if engine_loop is loop:
+    for key in [key for key in _OWNER_ENGINES if url is None or key[0] == url]:
+        engine = _OWNER_ENGINES.pop(key)
+        if key[1] is loop:
             await engine.dispose()
-    _OWNER_ENGINES.clear()
 
 
 async def migrated_database(server_url: str, prefix: str, child_tables: tuple[ChildTable, ...] = ()) -> str:
@@ -118,6 +193,49 @@ async def drop_database(server_url: str, url: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def own_database(settings: Settings, prefix: str) -> AsyncIterator[Settings]:
+    """``settings`` on a new migrated database (named after ``prefix``) on the same server, dropped afterwards."""
+    server = settings.database.url
+    assert server is not None
+    url = await migrated_database(server, prefix)
+    try:
+        yield dataclasses.replace(settings, database=dataclasses.replace(settings.database, url=url))
+    finally:
+        await dispose_owner_engines(url)
+        await drop_database(server, url)
+
+
+@contextlib.asynccontextmanager
+async def container_on(settings: Settings) -> AsyncIterator[Container]:
+    """A container built on ``settings``, its pools closed afterwards."""
+    from entrypoints.container import build_container, close_databases
+
+    container = build_container(settings)
+    try:
+        yield container
+    finally:
+        await close_databases(container)
+
+
+def database_of_its_own(prefix: str, scope: str = "module") -> tuple[Any, Any]:
+    """The ``settings`` and ``container`` fixtures of a module whose tests run on a database of their own (one per
+    ``scope``): for tests that audit the whole database or corrupt rows on purpose, so that no other test reads
+    what they leave. Use as ``settings, container = database_of_its_own("mfo_audit")`` at module level."""
+
+    @pytest.fixture(scope=scope, name="settings")  # type: ignore[call-overload]
+    async def own_settings(settings: Settings) -> AsyncIterator[Settings]:
+        async with own_database(settings, prefix) as mine:
+            yield mine
+
+    @pytest.fixture(scope=scope, name="container")  # type: ignore[call-overload]
+    async def own_container(settings: Settings) -> AsyncIterator[Container]:
+        async with container_on(settings) as container:
+            yield container
+
+    return own_settings, own_container
 
 
 async def snapshot(engine: AsyncEngine, flow_id: UUID) -> dict[str, Any]:

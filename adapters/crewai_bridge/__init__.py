@@ -1,5 +1,5 @@
 """The CrewAI bridge: flow types' phases run as real CrewAI Flows, inside the orchestrator's transaction."""
 
-from adapters.crewai_bridge.service import CrewAIFlowService, crewai_adapter
+from adapters.crewai_bridge.adapter import CrewAIFlowTypeAdapter, crewai_adapter
 
-__all__ = ["CrewAIFlowService", "crewai_adapter"]
+__all__ = ["CrewAIFlowTypeAdapter", "crewai_adapter"]

@@ -82,7 +82,7 @@ class FaultyAdapter:
             pid = (await self._uow.connection()).get_server_pid()
             async with self._admin.connect() as admin:
                 await admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the driver reads the end of the stream (no condition to poll on it)
         if self._switches.crash_next:
             self._switches.crash_next = False
             raise RuntimeError("injected adapter failure, after the child row was written")

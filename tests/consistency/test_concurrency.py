@@ -120,7 +120,8 @@ async def test_concurrent_clients_are_linearizable_and_consistent(settings: Sett
 
 
 async def purge(settings: Settings) -> None:
-    """The unlocked runs leave inconsistent flows behind; later tests audit the whole database."""
+    """The unlocked runs leave inconsistent flows behind. ``settings`` is the harness's own database
+    (tests/consistency/conftest.py), which no test outside the harness reads; the harness's later tests audit it."""
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 

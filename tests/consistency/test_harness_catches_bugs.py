@@ -38,7 +38,7 @@ def test_the_state_machine_catches_the_bug(settings: Settings, bug: str) -> None
                 ),
             )
     finally:
-        environment.reset_database()  # the bug left inconsistent flows behind; later tests audit the database
+        environment.reset_database()  # the bug's inconsistent flows: the harness's later tests audit its database
         environment.close()
     counterexample = "\n".join(getattr(caught.value, "__notes__", []))
     assert "state = FlowConsistencyMachine()" in counterexample

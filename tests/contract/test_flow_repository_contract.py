@@ -158,7 +158,7 @@ async def test_get_for_update_waits_for_the_unit_of_work_holding_the_flow(
     async with implementation.scoped() as holder:
         flow = await holder.flows.get_for_update(implementation.tenant, stored.flow_id)
         waiter = asyncio.create_task(lock_and_read(implementation, stored))
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # not waiting for a condition: the waiter must still be blocked after it
         assert not waiter.done(), "the second get_for_update waits while the first unit of work holds the flow"
         flow.start(actor="contract", at=T0 + timedelta(seconds=1))
         await holder.flows.save(flow)
@@ -175,6 +175,8 @@ async def test_leaving_without_commit_releases_the_flow(implementation: Implemen
     async with implementation.scoped() as holder:
         await holder.flows.get_for_update(implementation.tenant, stored.flow_id)
         waiter = asyncio.create_task(lock_and_read(implementation, stored))
+        # lets the waiter queue on the lock before the holder leaves: no condition shows that the same way in
+        # every implementation (the test passes, only proving less, if the waiter arrives late)
         await asyncio.sleep(0.1)
     locked, _ = await asyncio.wait_for(waiter, 5)
     assert locked.version == 1

@@ -114,7 +114,7 @@ async def test_a_claim_waits_for_the_unit_of_work_holding_the_key(implementation
         assert await holder.idempotency.claim(implementation.tenant, "k", "f1", now=T0, expires_at=T0 + HOUR) is None
         await holder.idempotency.complete(implementation.tenant, "k", ANSWER)
         waiter = asyncio.create_task(claim_elsewhere(implementation))
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # not waiting for a condition: the waiter must still be blocked after it
         assert not waiter.done()
         await (holder.commit() if ending == "commit" else holder.rollback())
         result = await asyncio.wait_for(waiter, 5)

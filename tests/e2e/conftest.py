@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -11,7 +10,7 @@ import uvicorn
 from entrypoints.http.app import create_app
 from entrypoints.local_postgres import free_port
 from tests.e2e.server import real_server
-from tests.support import TEST_JWT_SECRET, asgi_client
+from tests.support import TEST_JWT_SECRET, Hopeless, asgi_client, eventually_sync
 
 
 @pytest.fixture(scope="session")
@@ -39,11 +38,13 @@ def live_server(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the in-process server did not start")
-        time.sleep(0.05)
+
+    def started() -> bool:
+        if not thread.is_alive():
+            raise Hopeless("the server's thread ended")
+        return server.started
+
+    eventually_sync(started, within=60, what="the in-process server starting")
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=30)

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import httpx
 
 from entrypoints.local_postgres import free_port
-from tests.support import migrated_database
+from tests.support import Hopeless, eventually_sync, migrated_database
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -53,11 +52,14 @@ class MfoProcess:
         return self.log.read_text(errors="replace")
 
     def wait_until(self, ready: Callable[[], bool], what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{what} did not happen:\n{self.output()[-4000:]}")
-            time.sleep(0.1)
+        """:func:`eventually_sync` on ``ready``, failing at once if this process exits; its output's end if it fails."""
+
+        def alive_and_ready() -> bool:
+            if self.process.poll() is not None:
+                raise Hopeless(f"the process exited with {self.process.returncode}")
+            return ready()
+
+        eventually_sync(alive_and_ready, within=timeout, what=what, every=0.1, detail=lambda: self.output()[-4000:])
 
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as when a machine dies."""

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from entrypoints.local_postgres import free_port
+from tests.support import Hopeless, eventually_sync
 
 
 @dataclass(frozen=True)
@@ -48,17 +48,23 @@ def real_server(
             [sys.executable, "-m", "entrypoints.cli", "serve", *args], env=environment, stdout=output, stderr=output
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.2)
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise Hopeless(f"the server exited with {process.returncode}")
+        return httpx.get(f"{base}/health", timeout=1).status_code == 200  # a TransportError: not up yet
+
+    try:
+        eventually_sync(
+            healthy,
+            within=180,
+            what="the server answering /health",
+            every=0.2,
+            detail=lambda: log.read_text(errors="replace"),
+        )
+    except AssertionError as failed:
+        process.kill()
+        pytest.fail(f"the server did not start: {failed}")
     try:
         yield Server(base, log)
     finally:

@@ -8,8 +8,7 @@ import asyncio
 import itertools
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from tests.e2e.processes import (
     install_sleeper_plugin,
     mfo_env,
 )
-from tests.support import DISCOVERY_CSV, drop_database, headers
+from tests.support import DISCOVERY_CSV, drop_database, eventually_sync, headers
 
 pytestmark = pytest.mark.slow
 
@@ -62,15 +61,15 @@ def fleet(tmp_path: Path) -> Any:
         each.stop()
 
 
-def wait_for(http: httpx.Client, url: str, status: str, timeout: float = 20) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+def flow_in(http: httpx.Client, url: str, status: str) -> Callable[[], dict[str, Any]]:
+    """A condition for :func:`eventually_sync`: the flow at ``url``, once it is in ``status``."""
+
+    def condition() -> dict[str, Any]:
         flow = http.get(url).json()
-        if flow["status"] == status:
-            return flow
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} stayed {flow['status']} (error: {flow['error']}), never {status}")
-        time.sleep(0.1)
+        assert flow["status"] == status, f"{url} is {flow['status']} (error: {flow['error']})"
+        return flow
+
+    return condition
 
 
 def audit(database: str, plugin: Path) -> subprocess.CompletedProcess[str]:
@@ -106,12 +105,16 @@ def test_two_servers_and_two_workers_drive_flows_on_one_database(
             started = http.post(f"{next(other_server)}{location}/start", json={"auto_run": True})
             assert started.status_code == 200 and started.json()["auto_run"] is True
         for location in discoveries:
-            waiting = wait_for(http, f"{next(other_server)}{location}", "waiting_for_input")
+            waiting = eventually_sync(
+                flow_in(http, f"{next(other_server)}{location}", "waiting_for_input"), within=20, what="input awaited"
+            )
             assert waiting["current_phase"] == "field_mapping"
             answer = http.post(f"{next(other_server)}{location}/input", json={"approved": True, "mappings": MAPPINGS})
             assert answer.status_code == 200
         for location in discoveries + sleepers:
-            done = wait_for(http, f"{next(other_server)}{location}", "completed")
+            done = eventually_sync(
+                flow_in(http, f"{next(other_server)}{location}", "completed"), within=20, what="the flow completed"
+            )
             status = http.get(f"{next(other_server)}{location}/status").json()
             assert status["in_sync"] is True
             events = http.get(f"{next(other_server)}{location}/events?limit=50").json()["items"]
@@ -153,7 +156,7 @@ def test_a_worker_killed_mid_phase_leaves_the_phase_to_another_worker(
         assert attempts(database, flow_id) == [(2, 1)]
         doomed.kill()
         assert http.get(location).json()["status"] == "running"  # nothing of the half-run phase was kept
-        done = wait_for(http, location, "completed", timeout=25)
+        done = eventually_sync(flow_in(http, location, "completed"), within=25, what="the flow completed elsewhere")
         events = http.get(f"{location}/events").json()["items"]
     first = next(e for e in events if e["data"].get("phase_results", {}).get("first"))
     assert first["data"]["background_attempt"] == 2  # the second start, after the lease ran out
@@ -175,7 +178,7 @@ def test_a_phase_that_keeps_failing_fails_its_flow_after_the_configured_attempts
             json={"flow_type": "sleeper", "name": "crashing", "configuration": {"raise_in": "first"}},
         ).headers["location"]
         http.post(f"{location}/start", json={"auto_run": True})
-        failed = wait_for(http, location, "failed")
+        failed = eventually_sync(flow_in(http, location, "failed"), within=20, what="the flow failed")
     assert "phase 'first' was started 2 times in the background and never finished" in failed["error"]
     assert failed["phases"][0] == {"name": "first", "state": "failed"}
     assert "sleeper crashed in first" in server.output()  # the worker logged each error it retried

@@ -4,7 +4,6 @@ log lines are JSON carrying the request id."""
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from domain.events import Tenant
 from tests.e2e.server import real_server
 from tests.observing import parse, value
-from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, headers, platform_headers
+from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, eventually_sync, headers, platform_headers
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +25,12 @@ def test_two_workers_report_the_same_counts_and_log_json(migrated_url: str, tena
     with real_server(
         migrated_url, "--workers", "2", unset=("PROMETHEUS_MULTIPROC_DIR",), keep_log=True, **settings
     ) as s:
-        time.sleep(5)  # let the second worker finish starting too
+        eventually_sync(  # the second worker has finished starting too (each logs its start-up)
+            lambda: s.log.read_text(errors="replace").count("Application startup complete") >= 2,
+            within=120,
+            what="both workers started",
+            detail=s.log_tail,
+        )
         body = {"flow_type": "discovery", "name": "w", "configuration": {"data": DISCOVERY_CSV}}
         for i in range(CREATES):  # a new connection each time, so the requests spread over the workers
             response = httpx.post(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -18,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from adapters.persistence.database import Database
 from entrypoints.settings import Settings
 from tests.faults.load import Ledger
-from tests.support import TEST_JWT_SECRET
+from tests.support import TEST_JWT_SECRET, Hopeless, eventually
 
 
 class MfoServer:
@@ -42,18 +39,21 @@ class MfoServer:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "entrypoints.cli", "serve"], env=self._env, stdout=log, stderr=log
             )
-        deadline = time.monotonic() + within_seconds
+        process = self._process
         async with httpx.AsyncClient(base_url=self.base_url, timeout=2) as http:
-            while True:
-                try:
-                    if (await http.get("/health")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if self._process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise AssertionError(f"the server did not start:\n{self.log_tail()}")
-                await asyncio.sleep(0.2)
+
+            async def healthy() -> bool:
+                if process.poll() is not None:
+                    raise Hopeless(f"the server exited with {process.returncode}")
+                return (await http.get("/health")).status_code == 200  # a TransportError: not up yet
+
+            try:
+                await eventually(
+                    healthy, within=within_seconds, what="the server answering /health", every=0.2, detail=self.log_tail
+                )
+            except AssertionError:
+                self.stop()
+                raise
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hook runs, in-flight requests and transactions are cut off."""
@@ -112,15 +112,3 @@ async def audit_findings(database_url: str) -> list[str]:
         await database.close()
     assert report.flows_checked > 0
     return [f"{f.flow_id} {f.status} v{f.version}: {'; '.join(f.problems)}" for f in report.findings]
-
-
-async def wait_for(
-    condition: Callable[[], bool], within_seconds: float, what: str, context: Callable[[], object] = str
-) -> float:
-    """Seconds until ``condition()`` held; fails the test after ``within_seconds``, saying ``context()``."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > within_seconds:
-            raise AssertionError(f"{what}: not within {within_seconds} s; {context()}")
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started

@@ -147,7 +147,7 @@ class Load:
             self.transport_errors += 1
             if not self._while_api_down(started, time.monotonic()):
                 self.violations.append(f"{method} {path}: {error!r} while the API process was up")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # a client's back-off, as a real one would: not waiting for a condition
             return None, False
         finally:
             self.slowest = max(self.slowest, time.monotonic() - started)
@@ -159,7 +159,7 @@ class Load:
             return body, False
         nothing_changed = self._check_refusal(method, path, response)
         if response.status_code == 503:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # a client's back-off after a 503: not waiting for a condition
         return None, nothing_changed
 
     def _check_refusal(self, method: str, path: str, response: httpx.Response) -> bool:

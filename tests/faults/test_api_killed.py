@@ -9,8 +9,9 @@ import time
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres
-from tests.faults.environment import audit_findings, lost_writes, wait_for
+from tests.faults.environment import audit_findings, lost_writes
 from tests.faults.load import Load
+from tests.support import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +22,24 @@ async def test_api_process_killed_under_load(cluster: LocalPostgres, serve) -> N
     load = Load(server.base_url)
     load.start()
     try:
-        await wait_for(lambda: load.ledger.acks >= 30, 20, "acknowledged writes before the kill", load.summary)
+        await eventually(
+            lambda: load.ledger.acks >= 30, within=20, what="acknowledged writes before the kill", detail=load.summary
+        )
         load.api_going_down()
         server.kill()
         await server.start()
         back = time.monotonic()
         load.api_up_again()
-        await wait_for(lambda: load.ledger.last_ack_at > back, 10, "the first write after the restart", load.summary)
+        await eventually(
+            lambda: load.ledger.last_ack_at > back,
+            within=10,
+            what="the first write after the restart",
+            detail=load.summary,
+        )
         acks_after = load.ledger.acks
-        await wait_for(lambda: load.ledger.acks >= acks_after + 30, 20, "writes after the restart", load.summary)
+        await eventually(
+            lambda: load.ledger.acks >= acks_after + 30, within=20, what="writes after the restart", detail=load.summary
+        )
     finally:
         await load.stop()
 

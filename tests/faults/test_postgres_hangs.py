@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres
-from tests.faults.environment import audit_findings, lost_writes, wait_for
+from tests.faults.environment import audit_findings, lost_writes
 from tests.faults.load import Load
+from tests.support import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -48,18 +49,24 @@ async def test_postgres_stops_answering_under_load(cluster: LocalPostgres, serve
     load.start()
     frozen: list[int] = []
     try:
-        await wait_for(lambda: load.ledger.acks >= 30, 20, "acknowledged writes before the freeze", load.summary)
+        await eventually(
+            lambda: load.ledger.acks >= 30, within=20, what="acknowledged writes before the freeze", detail=load.summary
+        )
         frozen = server_processes(cluster)
         signal_all(frozen, signal.SIGSTOP)
         refused_before = load.count(503)
-        await wait_for(lambda: load.count(503) >= refused_before + 8, 30, "503s while frozen", load.summary)
+        await eventually(
+            lambda: load.count(503) >= refused_before + 8, within=30, what="503s while frozen", detail=load.summary
+        )
         async with httpx.AsyncClient(base_url=server.base_url, timeout=load.timeout_seconds) as http:
             health = await http.get("/health")
         assert health.status_code == 503 and health.headers["retry-after"].isdigit(), health.text
         signal_all(frozen, signal.SIGCONT)
         frozen = []
         acks_after = load.ledger.acks
-        await wait_for(lambda: load.ledger.acks >= acks_after + 30, 30, "writes after the freeze", load.summary)
+        await eventually(
+            lambda: load.ledger.acks >= acks_after + 30, within=30, what="writes after the freeze", detail=load.summary
+        )
     finally:
         signal_all(frozen, signal.SIGCONT)
         await load.stop()

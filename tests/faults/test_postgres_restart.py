@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres
-from tests.faults.environment import audit_findings, lost_writes, wait_for
+from tests.faults.environment import audit_findings, lost_writes
 from tests.faults.load import Load
+from tests.support import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +24,15 @@ async def test_postgres_restart_under_load(cluster: LocalPostgres, serve) -> Non
     load = Load(server.base_url)
     load.start()
     try:
-        await wait_for(lambda: load.ledger.acks >= 30, 20, "acknowledged writes before the outage", load.summary)
+        await eventually(
+            lambda: load.ledger.acks >= 30, within=20, what="acknowledged writes before the outage", detail=load.summary
+        )
 
         await asyncio.to_thread(cluster.stop, "immediate")
         refused_before = load.count(503)
-        await wait_for(lambda: load.count(503) >= refused_before + 8, 10, "503s during the outage", load.summary)
+        await eventually(
+            lambda: load.count(503) >= refused_before + 8, within=10, what="503s during the outage", detail=load.summary
+        )
         async with httpx.AsyncClient(base_url=server.base_url, timeout=5) as http:
             health = await http.get("/health")
         assert health.status_code == 503, health.text
@@ -36,11 +41,17 @@ async def test_postgres_restart_under_load(cluster: LocalPostgres, serve) -> Non
 
         await asyncio.to_thread(cluster.ensure_running)
         back = time.monotonic()
-        recovery = await wait_for(
-            lambda: load.ledger.last_ack_at > back, 20, "the first write after the restart", load.summary
+        await eventually(
+            lambda: load.ledger.last_ack_at > back,
+            within=20,
+            what="the first write after the restart",
+            detail=load.summary,
         )
+        recovery = time.monotonic() - back
         acks_after = load.ledger.acks
-        await wait_for(lambda: load.ledger.acks >= acks_after + 30, 20, "writes after recovery", load.summary)
+        await eventually(
+            lambda: load.ledger.acks >= acks_after + 30, within=20, what="writes after recovery", detail=load.summary
+        )
         async with httpx.AsyncClient(base_url=server.base_url, timeout=5) as http:
             assert (await http.get("/health")).status_code == 200
     finally:

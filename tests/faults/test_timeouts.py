@@ -16,8 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from entrypoints.local_postgres import LocalPostgres
-from tests.faults.environment import audit_findings, lost_writes, wait_for
+from tests.faults.environment import audit_findings, lost_writes
 from tests.faults.load import Load
+from tests.support import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -44,24 +45,33 @@ async def test_lock_and_statement_timeouts_mid_operation(cluster: LocalPostgres,
     load = Load(server.base_url)
     load.start()
     try:
-        await wait_for(lambda: load.ledger.acks >= 30, 20, "acknowledged writes before the faults", load.summary)
+        await eventually(
+            lambda: load.ledger.acks >= 30, within=20, what="acknowledged writes before the faults", detail=load.summary
+        )
 
         async with side.connect() as holder:  # every child row locked: transitions wait, creates do not
             await holder.execute(text("BEGIN"))
             await holder.execute(text("SELECT 1 FROM discovery_flows FOR UPDATE"))
-            await wait_for(lambda: load.count(409, "flow-busy") >= 4, 15, "lock timeouts", load.summary)
+            await eventually(
+                lambda: load.count(409, "flow-busy") >= 4, within=15, what="lock timeouts", detail=load.summary
+            )
             await holder.execute(text("ROLLBACK"))
 
         async with side.connect() as switch:  # every event insert now outlasts the statement timeout
             await switch.execute(text("UPDATE fault_switch SET slow = true"))
             before = load.count(503, "storage-unavailable")
-            await wait_for(
-                lambda: load.count(503, "storage-unavailable") >= before + 4, 15, "statement timeouts", load.summary
+            await eventually(
+                lambda: load.count(503, "storage-unavailable") >= before + 4,
+                within=15,
+                what="statement timeouts",
+                detail=load.summary,
             )
             await switch.execute(text("UPDATE fault_switch SET slow = false"))
 
         acks_after = load.ledger.acks
-        await wait_for(lambda: load.ledger.acks >= acks_after + 30, 20, "writes after the faults", load.summary)
+        await eventually(
+            lambda: load.ledger.acks >= acks_after + 30, within=20, what="writes after the faults", detail=load.summary
+        )
     finally:
         await load.stop()
         await side.dispose()

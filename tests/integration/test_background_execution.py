@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +20,7 @@ from domain.events import Tenant
 from domain.lifecycle import FlowStatus
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings, WorkerSettings
-from tests.support import DISCOVERY_CSV, owner_engine_of
+from tests.support import DISCOVERY_CSV, eventually, owner_engine_of
 
 MAPPINGS = {
     "hostname": "name",
@@ -72,7 +72,7 @@ async def test_a_job_is_not_seen_or_announced_before_its_transaction_commits(
             await uow.scope(tenant)  # row-level security: the tenant first
             await uow.flows.get_for_update(tenant, flow.flow_id)
             await uow.work_queue.enqueue_phase(job)
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)  # not waiting for a condition: gives a premature NOTIFY time to arrive
             assert await queued_jobs(container, flow.flow_id) == []  # another connection sees nothing yet
             assert notified.empty()
             # leaving without a commit rolls the job back
@@ -116,13 +116,15 @@ async def worker_container(settings: Settings) -> AsyncIterator[Any]:
     await owner_engine_of(container).dispose()
 
 
-async def wait_for_status(container: Container, tenant: Tenant, flow_id: UUID, status: FlowStatus) -> Any:
-    for _ in range(200):
+def flow_in(container: Container, tenant: Tenant, flow_id: UUID, status: FlowStatus) -> Callable[[], Awaitable[Any]]:
+    """A condition for :func:`eventually`: the flow, once it is in ``status``."""
+
+    async def condition() -> Any:
         flow = await container.orchestrator().get_flow(tenant, flow_id)
-        if flow.status == status:
-            return flow
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"flow {flow_id} stayed {flow.status}, never {status}")
+        assert flow.status == status, f"flow {flow_id} is {flow.status}"
+        return flow
+
+    return condition
 
 
 async def test_a_worker_runs_discovery_to_the_input_and_on_to_completion(
@@ -131,10 +133,14 @@ async def test_a_worker_runs_discovery_to_the_input_and_on_to_completion(
     mfo = worker_container.orchestrator
     flow = await mfo().create_flow(tenant, "discovery", "bg", {"data": DISCOVERY_CSV}, actor="alice")
     await mfo().start_flow(tenant, flow.flow_id, actor="alice", auto_run=True)
-    waiting = await wait_for_status(worker_container, tenant, flow.flow_id, FlowStatus.WAITING_FOR_INPUT)
+    waiting = await eventually(
+        flow_in(worker_container, tenant, flow.flow_id, FlowStatus.WAITING_FOR_INPUT), within=20, what="input awaited"
+    )
     assert waiting.current_phase == "field_mapping"
     await mfo().submit_input(tenant, flow.flow_id, {"approved": True, "mappings": MAPPINGS}, actor="alice")
-    done = await wait_for_status(worker_container, tenant, flow.flow_id, FlowStatus.COMPLETED)
+    done = await eventually(
+        flow_in(worker_container, tenant, flow.flow_id, FlowStatus.COMPLETED), within=20, what="the flow completed"
+    )
     events = await mfo().get_flow_events(tenant, flow.flow_id)
     assert [e.actor for e in events] == ["alice", "alice", "worker", "worker", "alice"] + ["worker"] * 4
     assert done.version == len(events) == 9

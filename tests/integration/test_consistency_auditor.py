@@ -1,17 +1,31 @@
-"""The auditor names every flow whose stored views disagree, over every tenant, in one query."""
+"""The auditor names every flow whose stored views disagree, over every tenant, in one query. The module runs on a
+database of its own (it corrupts rows on purpose); the test that needs a whole consistent database gets an empty one."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 
 from domain.events import Tenant
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
-from tests.support import DISCOVERY_CSV, asgi_client, owner_engine_of, platform_headers
+from entrypoints.settings import Settings
+from tests.support import (
+    DISCOVERY_CSV,
+    asgi_client,
+    container_on,
+    database_of_its_own,
+    own_database,
+    owner_engine_of,
+    platform_headers,
+)
+
+settings, container = database_of_its_own("mfo_auditor")
 
 CORRUPTIONS = {
     "child status": ("UPDATE discovery_flows SET status = 'complete' WHERE flow_id = :id", "child status complete"),
@@ -47,15 +61,17 @@ async def test_a_corrupted_row_is_named(container, tenant: Tenant, corruption: s
     findings = await audited(container)
     assert broken.flow_id in findings and healthy.flow_id not in findings
     assert any(problem in p for p in findings[broken.flow_id]), findings[broken.flow_id]
-    async with owner_engine_of(container).begin() as connection:  # leave nothing inconsistent for the next test
-        await connection.execute(text("DELETE FROM flow_events WHERE flow_id = :id"), {"id": broken.flow_id})
-        for table in ("discovery_flows", "crewai_flow_states", "flows"):
-            await connection.execute(text(f"DELETE FROM {table} WHERE flow_id = :id"), {"id": broken.flow_id})
 
 
-async def test_the_http_route_and_the_cli_report_the_same(container, settings, tenant: Tenant) -> None:
-    async with owner_engine_of(container).begin() as connection:  # the auditor checks the whole database
-        await connection.execute(text("TRUNCATE flows CASCADE"))
+@pytest.fixture
+async def empty(settings) -> AsyncIterator[tuple[Settings, Container]]:  # type: ignore[no-untyped-def]
+    """A database of this test's own, empty: the auditor checks the whole database."""
+    async with own_database(settings, "mfo_audit_empty") as mine, container_on(mine) as container:
+        yield mine, container
+
+
+async def test_the_http_route_and_the_cli_report_the_same(empty, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
+    settings, container = empty
     flow = await container.orchestrator().create_flow(tenant, "discovery", "x", {"data": DISCOVERY_CSV}, actor="t")
     async with asgi_client(create_app(settings, container)) as client:
         clean = (await client.get("/api/v1/admin/consistency", headers=platform_headers())).json()
@@ -67,18 +83,10 @@ async def test_the_http_route_and_the_cli_report_the_same(container, settings, t
         await connection.execute(
             text("UPDATE discovery_flows SET status = 'error' WHERE flow_id = :id"), {"id": flow.flow_id}
         )
-    try:
-        async with asgi_client(create_app(settings, container)) as client:
-            report = (await client.get("/api/v1/admin/consistency", headers=platform_headers())).json()
-        assert report["consistent"] is False
-        assert [f["flow_id"] for f in report["findings"]] == [str(flow.flow_id)]
-        failed = subprocess.run(
-            [sys.executable, "-m", "entrypoints.cli", "audit"], env=env, capture_output=True, text=True
-        )
-        assert failed.returncode == 1
-        assert str(flow.flow_id) in failed.stdout and "child status error" in failed.stdout
-    finally:
-        async with owner_engine_of(container).begin() as connection:
-            await connection.execute(
-                text("UPDATE discovery_flows SET status = 'pending' WHERE flow_id = :id"), {"id": flow.flow_id}
-            )
+    async with asgi_client(create_app(settings, container)) as client:
+        report = (await client.get("/api/v1/admin/consistency", headers=platform_headers())).json()
+    assert report["consistent"] is False
+    assert [f["flow_id"] for f in report["findings"]] == [str(flow.flow_id)]
+    failed = subprocess.run([sys.executable, "-m", "entrypoints.cli", "audit"], env=env, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert str(flow.flow_id) in failed.stdout and "child status error" in failed.stdout

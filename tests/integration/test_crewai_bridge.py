@@ -8,8 +8,8 @@ import pytest
 from dependency_injector import providers
 from sqlalchemy import text
 
-from adapters.crewai_bridge import CrewAIFlowService, crewai_adapter
-from application.direct_flow_type import DirectFlowType
+from adapters.crewai_bridge import CrewAIFlowTypeAdapter, crewai_adapter
+from application.direct_adapter import DirectFlowTypeAdapter
 from application.flow_type_registry import FlowTypeRegistry
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus
@@ -35,9 +35,9 @@ async def stored_state(engine, flow_id) -> dict | None:  # type: ignore[no-untyp
 async def test_the_delegation_chain_shares_the_requests_unit_of_work(container) -> None:
     mfo = container.orchestrator()
     bridge = mfo.get_flow_service("discovery")
-    assert isinstance(bridge, CrewAIFlowService)
-    assert isinstance(bridge.service, DirectFlowType)
-    assert bridge.unit_of_work is mfo.unit_of_work is bridge.service.unit_of_work
+    assert isinstance(bridge, CrewAIFlowTypeAdapter)
+    assert isinstance(bridge.inner, DirectFlowTypeAdapter)
+    assert bridge.unit_of_work is mfo.unit_of_work is bridge.inner.unit_of_work
 
 
 async def test_crewai_state_is_stored_with_every_change_and_events_are_captured(container, tenant: Tenant) -> None:
@@ -142,5 +142,5 @@ def test_the_bridge_keeps_the_definition_and_replaces_only_the_adapter(container
     bridged = plain.with_adapters(lambda definition, direct: crewai_adapter(definition, direct))
     assert bridged.get("discovery") is plain.get("discovery")
     uow = container.unit_of_work()
-    assert isinstance(bridged.adapter_for("discovery", uow), CrewAIFlowService)
-    assert isinstance(plain.adapter_for("discovery", uow), DirectFlowType)
+    assert isinstance(bridged.adapter_for("discovery", uow), CrewAIFlowTypeAdapter)
+    assert isinstance(plain.adapter_for("discovery", uow), DirectFlowTypeAdapter)

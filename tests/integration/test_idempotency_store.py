@@ -102,10 +102,10 @@ async def test_a_claim_held_longer_than_the_wait_is_in_progress(container, tenan
 
 async def test_expired_keys_are_taken_over_and_purged(container, tenant: Tenant) -> None:
     await create(container, tenant, keyed("short", ttl=timedelta(milliseconds=1)))
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # not waiting for a condition: the 1 ms expiry must pass
     await create(container, tenant, keyed("short", fingerprint="new", ttl=timedelta(milliseconds=1)))
     assert await rows(container, tenant) == (2, 1)
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # the new key's 1 ms expiry must pass too
     assert await container.maintenance_orchestrator().purge_expired_idempotency_keys() >= 1
     assert await rows(container, tenant) == (2, 0)
 

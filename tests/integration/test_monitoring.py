@@ -1,9 +1,11 @@
 """Monitoring on real PostgreSQL: /metrics after real operations, the gauges read at scrape time, the stored
-audit runs, the advisory lock, JSON logs with the request's context."""
+audit runs, the advisory lock, JSON logs with the request's context. On a database of its own: the gauges and the
+audits read the whole database; the test of the first stored audit gets an empty one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -14,7 +16,18 @@ from adapters.persistence.audit_runs import PgAuditLock
 from domain.events import Tenant
 from entrypoints.http.app import create_app
 from tests.observing import JsonLines, scrape, value
-from tests.support import DISCOVERY_CSV, asgi_client, headers, owner_engine_of, platform_headers
+from tests.support import (
+    DISCOVERY_CSV,
+    asgi_client,
+    container_on,
+    database_of_its_own,
+    headers,
+    own_database,
+    owner_engine_of,
+    platform_headers,
+)
+
+settings, container = database_of_its_own("mfo_monitoring")
 
 
 @pytest.fixture
@@ -102,9 +115,15 @@ async def test_queue_gauges_read_pgqueuers_columns(container) -> None:  # type: 
             await connection.execute(text(f"DROP TYPE {table}_status"))
 
 
-async def test_the_latest_audit_is_stored_and_served(settings, container) -> None:  # type: ignore[no-untyped-def]
-    async with owner_engine_of(container).begin() as connection:
-        await connection.execute(text("DELETE FROM consistency_audit_runs"))
+@pytest.fixture
+async def never_audited(settings) -> AsyncIterator[tuple[Any, Any]]:  # type: ignore[no-untyped-def]
+    """A database of this test's own, on which no audit has run yet."""
+    async with own_database(settings, "mfo_no_audit") as mine, container_on(mine) as container:
+        yield mine, container
+
+
+async def test_the_latest_audit_is_stored_and_served(never_audited) -> None:  # type: ignore[no-untyped-def]
+    settings, container = never_audited
     async with asgi_client(create_app(settings, container)) as client:
         none = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
         assert none.status_code == 404 and none.headers["content-type"].startswith("application/problem+json")
@@ -162,7 +181,7 @@ async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, te
     adapter = next(span for span in spans if span.name == "mfo.adapter")
     assert chain(adapter) == ["mfo.adapter", "mfo.bridge", "mfo.phase", "mfo.orchestrator"]
     assert adapter.attributes["mfo.phase"] == "data_import"
-    assert adapter.attributes["mfo.adapter"] == "DirectFlowType"  # the type's own service, inside the bridge
+    assert adapter.attributes["mfo.adapter"] == "DirectFlowTypeAdapter"  # the type's own service, inside the bridge
     root = by_id[adapter.parent.span_id]
     while root.parent is not None:
         root = by_id[root.parent.span_id]

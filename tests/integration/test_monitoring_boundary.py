@@ -1,6 +1,7 @@
 """The tenant boundary includes monitoring: the system-wide audit, its latest run, the legacy usage counts and
 /metrics are the platform operator's; a tenant's admin gets the audit of its own tenant only, which is never stored
-and never delays or replaces the periodic audit (and with it the drift alert)."""
+and never delays or replaces the periodic audit (and with it the drift alert). On a database of its own (its audits
+read every tenant's flows); the tests of the periodic audit get an empty one each."""
 
 from __future__ import annotations
 
@@ -13,31 +14,38 @@ from sqlalchemy import text
 
 from domain.auth import Role
 from domain.events import Tenant
-from entrypoints.container import build_container, close_databases
 from entrypoints.http.app import create_app
 from entrypoints.settings import ObservabilitySettings
 from tests.fakes import FakeDriftAlert
-from tests.support import DISCOVERY_CSV, asgi_client, auth_headers, owner_engine_of, platform_headers
+from tests.support import (
+    DISCOVERY_CSV,
+    asgi_client,
+    auth_headers,
+    container_on,
+    database_of_its_own,
+    own_database,
+    owner_engine_of,
+    platform_headers,
+)
 
 PROBLEM = "application/problem+json"
+
+settings, container = database_of_its_own("mfo_monitoring_boundary")
 
 
 @pytest.fixture
 async def monitored(settings) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
-    """A container of its own: a periodic audit every 600 s (run by hand here), a fake drift alert, no stored run."""
-    observing = ObservabilitySettings(audit_interval_seconds=600, audit_findings_limit=100)
-    container = build_container(replace(settings, observability=observing))
-    alert = FakeDriftAlert()
+    """A container and a database of its own: a periodic audit every 600 s (run by hand here), a fake drift alert,
+    no stored run (no earlier test's periodic run counts as recent)."""
     from dependency_injector import providers
 
-    container.drift_alert.override(providers.Object(alert))
-    container.alert = alert
-    async with owner_engine_of(container).begin() as connection:  # no earlier test's periodic run counts as recent
-        await connection.execute(text("DELETE FROM consistency_audit_runs"))
-    try:
+    observing = ObservabilitySettings(audit_interval_seconds=600, audit_findings_limit=100)
+    periodic = replace(settings, observability=observing)
+    async with own_database(periodic, "mfo_periodic") as mine, container_on(mine) as container:
+        alert = FakeDriftAlert()
+        container.drift_alert.override(providers.Object(alert))
+        container.alert = alert
         yield container
-    finally:
-        await close_databases(container)
 
 
 async def drifted_flows(container: Any, tenant: Tenant, n: int) -> list[Any]:
@@ -64,36 +72,29 @@ async def repair(container: Any, flows: list[Any]) -> None:
         )
 
 
-async def test_a_tenant_admins_audits_never_delay_the_periodic_audit_or_its_alert(
-    settings, monitored, tenant: Tenant
-) -> None:  # type: ignore[no-untyped-def]
-    flows = await drifted_flows(monitored, tenant, 1)
-    try:
-        first = await monitored.consistency_monitor().periodic_tick()
-        assert first is not None and first.trigger == "periodic"
-        async with asgi_client(create_app(settings, monitored)) as client:
-            for _ in range(5):
-                own = await client.get("/api/v1/admin/consistency", headers=auth_headers(tenant, Role.ADMIN))
-                assert own.status_code == 200, own.text
-            latest = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
-        assert latest.json()["run_id"] == first.run_id  # the tenant's runs were not stored as the system's latest
-        async with owner_engine_of(monitored).begin() as connection:  # the interval has passed since the periodic run
-            await connection.execute(
-                text(
-                    "UPDATE consistency_audit_runs SET finished_at = finished_at - interval '1 hour' WHERE run_id = :id"
-                ),
-                {"id": first.run_id},
-            )
-        second = await monitored.consistency_monitor().periodic_tick()
-        assert second is not None and second.trigger == "periodic"
-        assert len(monitored.alert.sent) == 2  # both periodic runs alerted
-    finally:
-        await repair(monitored, flows)
+async def test_a_tenant_admins_audits_never_delay_the_periodic_audit_or_its_alert(monitored, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
+    await drifted_flows(monitored, tenant, 1)
+    first = await monitored.consistency_monitor().periodic_tick()
+    assert first is not None and first.trigger == "periodic"
+    async with asgi_client(create_app(monitored.settings(), monitored)) as client:
+        for _ in range(5):
+            own = await client.get("/api/v1/admin/consistency", headers=auth_headers(tenant, Role.ADMIN))
+            assert own.status_code == 200, own.text
+        latest = await client.get("/api/v1/admin/consistency/latest", headers=platform_headers())
+    assert latest.json()["run_id"] == first.run_id  # the tenant's runs were not stored as the system's latest
+    async with owner_engine_of(monitored).begin() as connection:  # the interval has passed since the periodic run
+        await connection.execute(
+            text("UPDATE consistency_audit_runs SET finished_at = finished_at - interval '1 hour' WHERE run_id = :id"),
+            {"id": first.run_id},
+        )
+    second = await monitored.consistency_monitor().periodic_tick()
+    assert second is not None and second.trigger == "periodic"
+    assert len(monitored.alert.sent) == 2  # both periodic runs alerted
 
 
-async def test_an_on_demand_system_audit_does_not_postpone_the_periodic_one(settings, monitored) -> None:  # type: ignore[no-untyped-def]
+async def test_an_on_demand_system_audit_does_not_postpone_the_periodic_one(monitored) -> None:  # type: ignore[no-untyped-def]
     assert (await monitored.consistency_monitor().periodic_tick()) is not None
-    async with asgi_client(create_app(settings, monitored)) as client:
+    async with asgi_client(create_app(monitored.settings(), monitored)) as client:
         assert (await client.get("/api/v1/admin/consistency", headers=platform_headers())).status_code == 200
     async with owner_engine_of(monitored).begin() as connection:
         await connection.execute(

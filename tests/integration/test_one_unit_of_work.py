@@ -23,7 +23,7 @@ async def test_the_orchestrator_repositories_and_adapters_share_one_unit_of_work
     mfo = container.orchestrator()
     adapter = mfo.get_flow_service("discovery")
     assert adapter.unit_of_work is mfo.unit_of_work
-    assert adapter.service.unit_of_work is mfo.unit_of_work  # the bridge's own service too
+    assert adapter.inner.unit_of_work is mfo.unit_of_work  # the bridge's own service too
     async with mfo.unit_of_work as uow:
         connection = await uow.connection()
         assert connection is await uow.connection()  # every port's statements run on this one connection
@@ -100,7 +100,7 @@ async def test_a_pooled_connection_postgresql_closed_is_replaced_before_a_reques
             )
         ).all()
     assert closed, "the app's pool held no connection to close"
-    await asyncio.sleep(0.2)  # the driver reads the end of each stream
+    await asyncio.sleep(0.2)  # the driver reads the end of each stream (nothing to poll without using the pool)
 
     for _ in range(app_database.options.max_size + 1):  # every pooled connection, and one more
         assert (await container.orchestrator().get_flow(tenant, flow.flow_id)).flow_id == flow.flow_id
@@ -117,7 +117,7 @@ class CutAfterCheckout(Database):
         connection = await super().acquire()
         async with self._owner.connect() as owner:
             await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.get_server_pid()})
-        await asyncio.sleep(0.2)  # the driver reads the end of the stream
+        await asyncio.sleep(0.2)  # the driver reads the end of the stream (no condition to poll on the connection)
         return connection
 
 

@@ -26,7 +26,7 @@ def sleeping(phase: str) -> RunPhase:
             raise RuntimeError(f"sleeper crashed in {phase}")
         if phase == "first" and flow.configuration.get("pid_file"):
             Path(flow.configuration["pid_file"]).write_text(str(os.getpid()))
-        await asyncio.sleep(float(flow.configuration.get("seconds", {}).get(phase, 0)))
+        await asyncio.sleep(float(flow.configuration.get("seconds", {}).get(phase, 0)))  # the phase's work: a delay
         return PhaseOutcome.completed({"pid": os.getpid()})
 
     return run

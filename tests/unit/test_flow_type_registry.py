@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from application.direct_flow_type import DirectFlowType
+from application.direct_adapter import DirectFlowTypeAdapter
 from application.flow_type_registry import FlowTypeRegistry
 from domain.errors import FlowTypeRegistrationError, UnknownFlowType
 from domain.flow_types import ChildColumn, ChildTable, ColumnKind
@@ -123,7 +123,7 @@ def test_lookup() -> None:
     assert registry.names() == ["fake"]
     uow = FakeUnitOfWork()
     adapter = registry.adapter_for("fake", uow)  # type: ignore[arg-type]
-    assert isinstance(adapter, DirectFlowType) and adapter.unit_of_work is uow
+    assert isinstance(adapter, DirectFlowTypeAdapter) and adapter.unit_of_work is uow
     with pytest.raises(UnknownFlowType) as raised:
         registry.get("other")
     assert (raised.value.flow_type, raised.value.known) == ("other", ["fake"])
@@ -137,7 +137,7 @@ def test_with_adapters_replaces_only_the_factories_it_is_given() -> None:
     wrapped = registry.with_adapters(lambda d, direct: (lambda uow: sentinel) if d.name == "other" else None)
     uow = FakeUnitOfWork()
     assert wrapped.adapter_for("other", uow) is sentinel  # type: ignore[arg-type]
-    assert isinstance(wrapped.adapter_for("fake", uow), DirectFlowType)  # type: ignore[arg-type]
+    assert isinstance(wrapped.adapter_for("fake", uow), DirectFlowTypeAdapter)  # type: ignore[arg-type]
     assert [d.name for d in wrapped.definitions()] == ["fake", "other"]
 
 
@@ -156,4 +156,4 @@ def test_with_adapters_gives_each_wrapper_the_factory_it_wraps() -> None:
     uow = FakeUnitOfWork()
     kind, inner = registry.with_adapters(wrap).adapter_for("fake", uow)  # type: ignore[arg-type, misc]
     assert kind == "wrapped" and built == [inner]
-    assert isinstance(inner, DirectFlowType) and inner.unit_of_work is uow
+    assert isinstance(inner, DirectFlowTypeAdapter) and inner.unit_of_work is uow

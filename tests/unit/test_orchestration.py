@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from application import orchestration
-from application.direct_flow_type import DirectFlowType
+from application.direct_adapter import DirectFlowTypeAdapter
 from application.flow_type_registry import FlowTypeRegistry
 from application.orchestration import _outcome_of, unexpected_error, visible
 from application.orchestrator import MasterFlowOrchestrator
@@ -87,7 +87,7 @@ def test_a_flow_is_visible_unless_the_caller_sees_only_another_type() -> None:
     assert raised.value.flow_id == flow.flow_id
 
 
-class RecordingAdapter(DirectFlowType):
+class RecordingAdapter(DirectFlowTypeAdapter):
     """The direct adapter, keeping the outcome each child write was given."""
 
     saved: list[PhaseOutcome | None] = []
@@ -115,7 +115,7 @@ async def test_the_child_record_is_written_with_the_outcome_of_the_phase_just_ru
 
 async def test_the_direct_adapter_refuses_input_for_a_phase_that_takes_none() -> None:
     uow = FakeUnitOfWork()
-    adapter = DirectFlowType(fake_flow_type(), uow)  # type: ignore[arg-type]
+    adapter = DirectFlowTypeAdapter(fake_flow_type(), uow)  # type: ignore[arg-type]
     flow = new_flow()
     with pytest.raises(IllegalTransition) as raised:
         await adapter.accept_input(flow, "collect", {})
@@ -146,7 +146,7 @@ async def test_the_direct_adapters_handlers_read_other_flows_through_its_unit_of
 
     definition = dataclasses.replace(fake_flow_type(), run={"collect": run}, accept={"collect": accept})
     async with uow:
-        adapter = DirectFlowType(definition, uow)  # type: ignore[arg-type]
+        adapter = DirectFlowTypeAdapter(definition, uow)  # type: ignore[arg-type]
         await adapter.run_phase(new_flow(), "collect")
         assert await adapter.accept_input(new_flow(), "collect", {"x": 1}) == PhaseOutcome.completed({"x": 1})
     assert seen == ["source", "source"]
@@ -156,7 +156,7 @@ async def test_the_direct_adapter_keeps_the_child_record_in_the_definitions_tabl
     uow = FakeUnitOfWork()
     flow = new_flow()
     async with uow:
-        adapter = DirectFlowType(fake_flow_type(name="other"), uow)  # type: ignore[arg-type]
+        adapter = DirectFlowTypeAdapter(fake_flow_type(name="other"), uow)  # type: ignore[arg-type]
         assert await adapter.load_child(flow.tenant, flow.flow_id) is None
         await adapter.save_child(flow)
         child = await adapter.load_child(flow.tenant, flow.flow_id)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from application.periodic import PeriodicTask
+from tests.support import eventually
 
 
 class Recorder(logging.Handler):
@@ -32,18 +33,15 @@ async def test_a_failing_tick_is_logged_and_the_next_one_still_runs() -> None:
     try:
         task.start()
         assert "mfo-test-tick" in {t.get_name() for t in asyncio.all_tasks()}
-        for _ in range(200):
-            if len(ticks) >= 3:
-                break
-            await asyncio.sleep(0.01)
-        assert task.running and len(ticks) >= 3
+        await eventually(lambda: len(ticks) >= 3, within=2, what="three ticks, the first one failing")
+        assert task.running
     finally:
         await task.stop()
         logger.removeHandler(recorder)
     assert not task.running
     assert recorder.messages[0] == "the tick failed; trying again in 0.01 s"
     stopped_at = len(ticks)
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # not waiting for a condition: five intervals in which no tick may come
     assert len(ticks) == stopped_at
 
 

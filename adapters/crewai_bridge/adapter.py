@@ -1,7 +1,7 @@
-"""CrewAIFlowService: runs a flow type's phases as a real CrewAI Flow, inside the orchestrator.
+"""CrewAIFlowTypeAdapter: runs a flow type's phases as a real CrewAI Flow, inside the orchestrator.
 
-The delegation chain is MFO -> CrewAIFlowService -> the type's own service (``service``, the flow type adapter the
-composition root built on the same unit of work). The bridge opens no session and builds no service. Before each
+The delegation chain is MFO -> CrewAIFlowTypeAdapter -> the type's own adapter (``inner``, the DirectFlowTypeAdapter
+the composition root built on the same unit of work). The bridge opens no session and builds no adapter. Before each
 kickoff it reads the flow's stored CrewAI state through the unit of work; the state the kickoff leaves travels in
 the phase's outcome (``PhaseOutcome.bridge_state``), and ``save_child`` writes it beside the child record, in the
 same transaction. The bridge keeps nothing between calls.
@@ -29,16 +29,16 @@ MIRRORED_STATE = ("id", "status", "master_version", "completed_phases", "waiting
 """What ``GET …/status`` shows of the stored state, as the ``crewai`` mirror of the child record."""
 
 
-class CrewAIFlowService:
+class CrewAIFlowTypeAdapter:
     def __init__(
         self,
         uow: UnitOfWork,
-        service: FlowTypeAdapter,
+        inner: FlowTypeAdapter,
         definition: FlowTypeDefinition,
         observer: OperationObserver | None = None,
     ) -> None:
         self._uow = uow
-        self._service = service
+        self._inner = inner
         self._definition = definition
         self._flow_class = phase_flow_class(definition.name, definition.phases, definition.input_phases)
         self._observer = observer
@@ -48,9 +48,9 @@ class CrewAIFlowService:
         return self._uow
 
     @property
-    def service(self) -> FlowTypeAdapter:
-        """The flow type's own service the bridge delegates to."""
-        return self._service
+    def inner(self) -> FlowTypeAdapter:
+        """The flow type's own adapter the bridge delegates to."""
+        return self._inner
 
     async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
         return await self._kickoff(flow, phase, "run", {})
@@ -59,7 +59,7 @@ class CrewAIFlowService:
         return await self._kickoff(flow, phase, "input", payload)
 
     async def save_child(self, flow: Flow, outcome: PhaseOutcome | None = None) -> None:
-        await self._service.save_child(flow, outcome)
+        await self._inner.save_child(flow, outcome)
         states = self._uow.bridge_states
         if outcome is not None and outcome.bridge_state is not None:
             state = outcome.bridge_state
@@ -99,14 +99,14 @@ class CrewAIFlowService:
             )
 
     def _runner(self, flow: Flow, payload: dict[str, Any]) -> Callable[[str, str], Any]:
-        """What the CrewAI Flow's phase steps call: the type's own service, in a span of its own."""
+        """What the CrewAI Flow's phase steps call: the type's own adapter, in a span of its own."""
 
         async def runner(name: str, step: str) -> PhaseOutcome:
-            adapter = type(self._service).__name__
+            adapter = type(self._inner).__name__
             with self._span("mfo.adapter", flow_type=flow.flow_type, phase=name, adapter=adapter):
                 if step == "input":
-                    return await self._service.accept_input(flow, name, payload)
-                return await self._service.run_phase(flow, name)
+                    return await self._inner.accept_input(flow, name, payload)
+                return await self._inner.run_phase(flow, name)
 
         return runner
 
@@ -120,17 +120,17 @@ def _ms_since(started: float) -> float:
 
 def crewai_adapter(
     definition: FlowTypeDefinition,
-    service: Callable[[UnitOfWork], FlowTypeAdapter],
+    inner: Callable[[UnitOfWork], FlowTypeAdapter],
     observer: OperationObserver | None = None,
-) -> Callable[[UnitOfWork], CrewAIFlowService]:
+) -> Callable[[UnitOfWork], CrewAIFlowTypeAdapter]:
     """The adapter factory of a type whose phases run through the CrewAI bridge: on each unit of work, the bridge
-    around the type's own service (``service``) on the same unit of work.
+    around the type's own adapter (``inner``) on the same unit of work.
 
     Builds the type's CrewAI Flow class now (importing crewai once, at start-up), not at the first request.
     """
     phase_flow_class(definition.name, definition.phases, definition.input_phases)
 
-    def factory(uow: UnitOfWork) -> CrewAIFlowService:
-        return CrewAIFlowService(uow, service(uow), definition, observer)
+    def factory(uow: UnitOfWork) -> CrewAIFlowTypeAdapter:
+        return CrewAIFlowTypeAdapter(uow, inner(uow), definition, observer)
 
     return factory

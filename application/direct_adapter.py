@@ -1,4 +1,4 @@
-"""DirectFlowType: a flow type's adapter when its phases run as plain calls of its handlers."""
+"""DirectFlowTypeAdapter: a flow type's adapter when its phases run as plain calls of its handlers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from domain.phases import PhaseOutcome
 from domain.ports import ChildRecord, UnitOfWork
 
 
-class DirectFlowType:
+class DirectFlowTypeAdapter:
     """Runs ``definition``'s handlers and keeps its child record, all on one unit of work."""
 
     def __init__(self, definition: FlowTypeDefinition, uow: UnitOfWork) -> None:
