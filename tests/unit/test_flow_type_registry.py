@@ -69,3 +69,16 @@ def test_with_adapters_replaces_only_the_factories_it_is_given() -> None:
     assert wrapped.adapter_for("other", uow) is sentinel  # type: ignore[arg-type]
     assert isinstance(wrapped.adapter_for("fake", uow), DirectFlowTypeAdapter)  # type: ignore[arg-type]
     assert [d.name for d in wrapped.definitions()] == ["fake", "other"]
+
+
+@pytest.mark.parametrize("table", ["flows", "api_keys", "idempotency_keys", "pgqueuer_log"])
+def test_a_child_table_may_not_take_the_name_of_one_of_mfos_own(table: str) -> None:
+    with pytest.raises(FlowTypeRegistrationError, match="a table of MFO's own"):
+        FlowTypeRegistry([dataclasses.replace(fake_flow_type(), child_table=ChildTable(table))])
+
+
+def test_two_flow_types_may_not_share_a_child_table() -> None:
+    taken = fake_flow_type()
+    other = dataclasses.replace(fake_flow_type(name="other"), child_table=taken.child_table)
+    with pytest.raises(FlowTypeRegistrationError, match=r"'other'.*child table 'fake_flows' of flow type 'fake'"):
+        FlowTypeRegistry([taken, other])
