@@ -11,16 +11,13 @@ from dataclasses import dataclass
 
 from application.direct_adapter import DirectFlowTypeAdapter
 from domain.errors import FlowTypeRegistrationError, UnknownFlowType
-from domain.flow_types import FlowTypeDefinition
+from domain.flow_types import RESERVED_TABLE_NAMES, SHARED_CHILD_COLUMNS, FlowTypeDefinition
 from domain.ports import FlowTypeAdapter, UnitOfWork
 
 AdapterFactory = Callable[[UnitOfWork], FlowTypeAdapter]
 """Builds a type's adapter on one unit of work (one per request)."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_SHARED_CHILD_COLUMNS = frozenset(
-    {"client_account_id", "engagement_id", "flow_id", "status", "master_version", "progress_percent", "updated_at"}
-)
 
 
 def direct(definition: FlowTypeDefinition) -> AdapterFactory:
@@ -55,6 +52,12 @@ class FlowTypeRegistry:
             raise FlowTypeRegistrationError(f"flow type '{definition.name}'{where} is malformed: {problem}")
         if definition.name in self._types:
             raise FlowTypeRegistrationError(f"flow type '{definition.name}'{where} is already registered")
+        table = definition.child_table.name
+        owner = next((t.definition.name for t in self._types.values() if t.definition.child_table.name == table), None)
+        if owner is not None:
+            raise FlowTypeRegistrationError(
+                f"flow type '{definition.name}'{where} declares the child table '{table}' of flow type '{owner}'"
+            )
         self._types[definition.name] = RegisteredFlowType(definition, adapter or direct(definition))
 
     def with_adapters(
@@ -62,9 +65,9 @@ class FlowTypeRegistry:
     ) -> FlowTypeRegistry:
         """The same types, each adapter factory replaced by ``wrap(definition, factory)`` (None: kept as it is)."""
         registry = FlowTypeRegistry()
-        for registered in self._types.values():
+        for name, registered in self._types.items():  # checked when first registered: not again
             wrapped = wrap(registered.definition, registered.adapter)
-            registry.register(registered.definition, adapter=wrapped or registered.adapter)
+            registry._types[name] = RegisteredFlowType(registered.definition, wrapped or registered.adapter)
         return registry
 
     def names(self) -> list[str]:
@@ -113,11 +116,13 @@ def _child_table_malformation(definition: FlowTypeDefinition) -> str | None:
     table = definition.child_table
     if not _NAME.match(getattr(table, "name", "") or ""):
         return "its child table needs a name of lower-case letters, digits and underscores"
+    if table.name in RESERVED_TABLE_NAMES or table.name.startswith("pgqueuer"):
+        return f"its child table may not be called '{table.name}', a table of MFO's own"
     names = [column.name for column in table.columns]
     if len(set(names)) != len(names) or not all(_NAME.match(n) for n in names):
         return "its child table's column names must be unique lower-case identifiers"
-    if _SHARED_CHILD_COLUMNS & set(names):
-        return f"its child table may not redefine the shared columns {sorted(_SHARED_CHILD_COLUMNS & set(names))}"
+    if set(SHARED_CHILD_COLUMNS) & set(names):
+        return f"its child table may not redefine the shared columns {sorted(set(SHARED_CHILD_COLUMNS) & set(names))}"
     if not callable(table.project):
         return "its child table's project is not callable"
     return None

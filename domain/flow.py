@@ -36,7 +36,8 @@ def progress_percent_of(phases: Sequence[Phase]) -> int:
 @dataclass
 class FlowSummary:
     """What a list of flows shows of each: the flow without its configuration and phase results, so a page of them
-    is read without those (possibly large) documents. Read-only: changes load the whole :class:`Flow`.
+    is read without those (possibly large) documents. Nothing changes a summary: changes load the whole
+    :class:`Flow`.
 
     Its fields are the flow's, declared once: :class:`Flow` adds the two documents to them.
     """

@@ -68,6 +68,31 @@ class ChildColumn:
     nullable: bool = True
 
 
+SHARED_CHILD_COLUMNS = (
+    "client_account_id",
+    "engagement_id",
+    "flow_id",
+    "status",
+    "master_version",
+    "progress_percent",
+    "updated_at",
+)
+"""The columns every child table has, before the type's own."""
+RESERVED_TABLE_NAMES = frozenset(
+    {
+        "flows",
+        "flow_events",
+        "crewai_flow_states",
+        "api_keys",
+        "consistency_audit_runs",
+        "idempotency_keys",
+        "background_phase_attempts",
+        "alembic_version",
+    }
+)
+"""MFO's own tables: no child table may take one of their names (nor one starting with ``pgqueuer``)."""
+
+
 def no_columns(flow: Flow) -> Mapping[str, Any]:
     return {}
 

@@ -83,10 +83,17 @@ class ApiSettings:
             max_body_bytes=_int("MFO_MAX_BODY_BYTES", cls.max_body_bytes),
             default_page_size=_int("MFO_DEFAULT_PAGE_SIZE", cls.default_page_size),
             max_page_size=_int("MFO_MAX_PAGE_SIZE", cls.max_page_size),
-            max_header_count=_int("MFO_MAX_HEADER_COUNT", cls.max_header_count),
-            max_header_bytes=_int("MFO_MAX_HEADER_BYTES", cls.max_header_bytes),
+            max_header_count=_positive_int("MFO_MAX_HEADER_COUNT", cls.max_header_count),
+            max_header_bytes=_positive_int("MFO_MAX_HEADER_BYTES", cls.max_header_bytes),
             debug=os.environ.get("MFO_DEBUG", "") == "1",
         )
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise SystemExit(f"{name} must be at least 1, not {value}")
+    return value
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -340,6 +347,17 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        settings = cls._read_env()
+        if settings.idempotency.wait_ms >= settings.database.statement_timeout_ms:
+            raise SystemExit(
+                f"MFO_IDEMPOTENCY_WAIT_MS ({settings.idempotency.wait_ms}) must be shorter than "
+                f"MFO_DB_STATEMENT_TIMEOUT_MS ({settings.database.statement_timeout_ms}): a retry waiting for the "
+                "first request would otherwise end as a timeout (503) instead of 409 idempotency-key-in-progress"
+            )
+        return settings
+
+    @classmethod
+    def _read_env(cls) -> Settings:
         return cls(
             database=DatabaseSettings.from_env(),
             api=ApiSettings.from_env(),

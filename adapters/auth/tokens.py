@@ -165,10 +165,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         tenant = Tenant(UUID(str(claims["client_account_id"])), UUID(str(claims["engagement_id"])))
     except ValueError:
         raise AuthenticationFailed("the token's client_account_id and engagement_id must be UUIDs") from None
-    subject = str(claims["sub"]).strip()
-    if not subject or len(subject) > 200:
-        raise AuthenticationFailed("the token's sub must have 1 to 200 characters")
-    return Principal(subject=subject, role=role, tenant=tenant, method="jwt")
+    return Principal(subject=_subject(claims), role=role, tenant=tenant, method="jwt")
 
 
 def platform_principal(claims: dict[str, Any]) -> Principal:

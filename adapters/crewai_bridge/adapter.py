@@ -56,6 +56,8 @@ class CrewAIFlowTypeAdapter:
         return await self._kickoff(flow, phase, "run", {})
 
     async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
+        if phase not in self._definition.accept:  # the same refusal as the direct adapter's, before any kickoff
+            return await self._inner.accept_input(flow, phase, payload)
         return await self._kickoff(flow, phase, "input", payload)
 
     async def save_child(self, flow: Flow, outcome: PhaseOutcome | None = None) -> None:

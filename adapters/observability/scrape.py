@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -88,8 +87,3 @@ class DatabaseGauges:
         )
         values["mfo_metrics_database_up"] = ("1 if the database gauges could be read at this scrape, else 0.", up)
         return values
-
-    async def render(self) -> bytes:
-        registry = CollectorRegistry()
-        registry.register(Snapshot(await self.read()))
-        return generate_latest(registry)

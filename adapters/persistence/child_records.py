@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import and_, select
 
 from adapters.persistence.bridge_states import crewai_flow_states
-from adapters.persistence.child_tables import SHARED_COLUMNS, child_table_for
+from adapters.persistence.child_tables import child_table_for
 from adapters.persistence.statements import (
     KEY_COLUMNS,
     Executor,
@@ -76,5 +76,5 @@ def child_of(table: ChildTable, row: Mapping[str, Any]) -> ChildRecord:
         status=row["status"],
         master_version=row["master_version"],
         progress_percent=row["progress_percent"],
-        details={c.name: row[c.name] for c in table.columns if c.name not in SHARED_COLUMNS},
+        details={c.name: row[c.name] for c in table.columns},
     )

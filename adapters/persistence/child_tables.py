@@ -32,15 +32,6 @@ from adapters.persistence.tables import NAMING_CONVENTION, flows, master_flow_re
 from domain.flow_types import ChildTable, ColumnKind
 from domain.status_sync import CHILD_STATUSES
 
-SHARED_COLUMNS = (
-    "client_account_id",
-    "engagement_id",
-    "flow_id",
-    "status",
-    "master_version",
-    "progress_percent",
-    "updated_at",
-)
 _TYPES: dict[ColumnKind, type[TypeEngine]] = {
     ColumnKind.BOOLEAN: Boolean,
     ColumnKind.INTEGER: Integer,

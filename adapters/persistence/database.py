@@ -15,6 +15,8 @@ import asyncpg
 import msgspec
 from sqlalchemy.engine import make_url
 
+from adapters.persistence.storage_errors import translated_errors
+
 
 @dataclass(frozen=True)
 class PoolOptions:
@@ -33,6 +35,10 @@ class PoolOptions:
 
 class PoolTimeout(TimeoutError):
     """No pooled connection became free (or none could be connected) within ``acquire_timeout_seconds``."""
+
+
+class PoolClosed(ConnectionError):
+    """A checkout after the pool was closed (the process is shutting down)."""
 
 
 def postgres_dsn(url: str) -> str:
@@ -79,6 +85,7 @@ class Database:
         self._options = options or PoolOptions()
         self._pool: asyncpg.Pool | None = None
         self._creating = asyncio.Lock()
+        self._closed = False
         self.checkouts = 0
         self.commits = 0
 
@@ -87,6 +94,8 @@ class Database:
         return self._options
 
     async def acquire(self) -> asyncpg.Connection:
+        if self._closed:
+            raise PoolClosed("the database's pool is closed: the process is shutting down")
         pool = self._pool or await self._create()
         try:
             connection = await pool.acquire(timeout=self._options.acquire_timeout_seconds)
@@ -96,22 +105,26 @@ class Database:
         return connection
 
     async def release(self, connection: asyncpg.Connection) -> None:
-        assert self._pool is not None
+        """Give ``connection`` back to the pool it came from (also while the pool is closing)."""
+        assert self._pool is not None, "release() of a connection this database never lent"
         await self._pool.release(connection)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection for the block (outside any unit of work: the auditor, health, gauges)."""
-        connection = await self.acquire()
-        try:
-            yield connection
-        finally:
-            await self.release(connection)
+        """A pooled connection for the block (outside any unit of work: the auditor, health, gauges, API keys);
+        a database failure in the block is raised as the domain error it stands for."""
+        with translated_errors():
+            connection = await self.acquire()
+            try:
+                yield connection
+            finally:
+                await self.release(connection)
 
     async def close(self) -> None:
+        """Refuse new checkouts, then close the pool once every lent connection is back."""
+        self._closed = True
         if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await pool.close()
+            await self._pool.close()
 
     async def _create(self) -> asyncpg.Pool:
         async with self._creating:

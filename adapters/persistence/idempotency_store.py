@@ -23,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     select,
+    text,
     tuple_,
     update,
 )
@@ -111,6 +112,12 @@ _COMPLETE = Statement(
 )
 # The expired keys in a materialized CTE, run once: as a plain IN (subquery) the planner may rescan the subquery
 # once per outer row (a nested loop semi join), and the LIMIT then bounds each scan instead of the whole DELETE.
+_LOCK_WAIT = Statement(
+    text("SELECT current_setting('lock_timeout') AS previous, set_config('lock_timeout', :wait, true)").bindparams(
+        bindparam("wait", type_=String)
+    )
+)
+"""How long a claim waits for a key another unit of work holds (transaction-local), returning the wait before."""
 _EXPIRED = (
     select(*_KEY_COLUMNS)
     .where(idempotency_keys.c.expires_at <= bindparam("now"))
@@ -131,8 +138,8 @@ class PgIdempotencyStore:
         self, tenant: Tenant, key: str, fingerprint: str, *, now: datetime, expires_at: datetime
     ) -> StoredResponse | None:
         params = _params(tenant, key)
-        connection = await self._executor.connection()
-        await connection.execute(f"SET LOCAL lock_timeout = {self._wait_ms}")
+        waited = await self._executor.fetchrow(_LOCK_WAIT, {"wait": f"{self._wait_ms}ms"})
+        assert waited is not None
         try:
             claimed = await self._executor.fetchrow(
                 _CLAIM, {**params, "fingerprint": fingerprint, "now": now, "expires_at": expires_at}
@@ -141,7 +148,7 @@ class PgIdempotencyStore:
             if sqlstate(busy.__cause__) == LOCK_NOT_AVAILABLE:
                 raise IdempotencyKeyInProgress(key) from busy
             raise
-        await connection.execute("SET LOCAL lock_timeout = DEFAULT")
+        await self._executor.fetchrow(_LOCK_WAIT, {"wait": waited["previous"]})  # the pool's own lock wait again
         if claimed is not None:
             return None
         row = await self._executor.fetchrow(_STORED, params)

@@ -18,6 +18,10 @@ _BUSY = {
     "40P01": "it was chosen to end a deadlock",
 }
 _OUTAGE_CLASSES = {"08", "28", "53", "57", "58"}  # connection, authorization, resources, operator, system
+_CONCURRENT = {"23505", "23P01"}  # unique and exclusion violations: a concurrent writer got there first
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError, ConnectionError)
+"""What the database client raises: a unit of work translates these when they escape it, and nothing else (a
+handler's own ``OSError`` or ``TimeoutError`` is not the store's failure)."""
 
 
 @contextmanager
@@ -52,7 +56,7 @@ def storage_error(exc: BaseException | None) -> Exception | None:
 
 def _server_error(error: asyncpg.PostgresError) -> Exception | None:
     code = sqlstate(error) or ""
-    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+    if code in _CONCURRENT:
         return ConcurrentModification(error.__class__.__name__)
     if code in _BUSY:
         return FlowBusy(_BUSY[code])

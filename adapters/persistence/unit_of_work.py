@@ -8,6 +8,7 @@ a commit rolls back. Repositories and flow-type adapters receive the unit of wor
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -21,11 +22,16 @@ from adapters.persistence.event_log import PgFlowEventLog
 from adapters.persistence.flow_repository import PgFlowRepository
 from adapters.persistence.idempotency_store import PgIdempotencyStore
 from adapters.persistence.statements import Statement, rows_written
-from adapters.persistence.storage_errors import storage_error, translated_errors
+from adapters.persistence.storage_errors import DRIVER_ERRORS, storage_error, translated_errors
 from adapters.persistence.tenant_scope import SET_TENANT, begin_scoped, tenant_arguments
 from adapters.work_queue.outbox import PgQueuerWorkQueue
 from domain.errors import StorageUnavailable
 from domain.events import Tenant
+
+
+class TransactionRolledBack(RuntimeError):
+    """The transaction had failed before its commit, so PostgreSQL rolled it back: a bug, since every failed
+    statement raises."""
 
 
 class AsyncpgUnitOfWork:
@@ -44,6 +50,8 @@ class AsyncpgUnitOfWork:
         self._open = False
         self._tenant: Tenant | None = None
         self._connection: asyncpg.Connection | None = None
+        self._one_at_a_time = asyncio.Lock()
+        """One connection runs one statement at a time: concurrent callers (a handler's ``gather``) take turns."""
 
     @property
     def database(self) -> Database:
@@ -77,7 +85,7 @@ class AsyncpgUnitOfWork:
                 if translated is None:
                     raise
                 raise translated from error
-        translated = storage_error(exc)
+        translated = storage_error(exc) if isinstance(exc, DRIVER_ERRORS) else None
         if translated is not None:
             raise translated from exc
 
@@ -85,7 +93,8 @@ class AsyncpgUnitOfWork:
         self._check_open()
         self._tenant = tenant
         if self._connection is not None:
-            await self._connection.execute(SET_TENANT, *tenant_arguments(tenant))
+            with translated_errors():
+                await self._connection.execute(SET_TENANT, *tenant_arguments(tenant))
 
     async def commit(self) -> None:
         self._check_open()
@@ -123,38 +132,48 @@ class AsyncpgUnitOfWork:
     # an unavailable store as such, not as a driver's error.
 
     async def fetchrow(self, statement: Statement, params: Mapping[str, Any]) -> asyncpg.Record | None:
-        with translated_errors():
-            return await (await self.connection()).fetchrow(statement.sql, *statement.arguments(params))
+        async with self._one_at_a_time:
+            with translated_errors():
+                return await (await self.connection()).fetchrow(statement.sql, *statement.arguments(params))
 
     async def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[asyncpg.Record]:
-        with translated_errors():
-            return await (await self.connection()).fetch(statement.sql, *statement.arguments(params))
+        async with self._one_at_a_time:
+            with translated_errors():
+                return await (await self.connection()).fetch(statement.sql, *statement.arguments(params))
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> int:
-        with translated_errors():
-            return rows_written(await (await self.connection()).execute(statement.sql, *statement.arguments(params)))
+        async with self._one_at_a_time:
+            with translated_errors():
+                connection = await self.connection()
+                return rows_written(await connection.execute(statement.sql, *statement.arguments(params)))
 
     async def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
-        with translated_errors():
-            connection = await self.connection()
-            if len(rows) == 1:
-                await connection.execute(statement.sql, *statement.arguments(rows[0]))
-            elif rows:
-                await connection.executemany(statement.sql, [statement.arguments(row) for row in rows])
+        async with self._one_at_a_time:
+            with translated_errors():
+                connection = await self.connection()
+                if len(rows) == 1:
+                    await connection.execute(statement.sql, *statement.arguments(rows[0]))
+                elif rows:
+                    await connection.executemany(statement.sql, [statement.arguments(row) for row in rows])
 
     # -- internals ---------------------------------------------------------------------------
 
     async def _end(self, command: str) -> bool:
-        """End the current transaction with ``command`` and give its connection back; False when none was open."""
+        """End the current transaction with ``command`` and give its connection back; False when none was open.
+
+        A ``COMMIT`` that PostgreSQL answers ``ROLLBACK`` (the transaction had failed) raises: nothing was committed.
+        """
         connection, self._connection = self._connection, None
         if connection is None:
             return False
         try:
-            await connection.execute(command)
+            tag = await connection.execute(command)
         except BaseException:
             await self._give_back(connection, broken=True)
             raise
         await self._give_back(connection)
+        if command == "COMMIT" and tag != "COMMIT":
+            raise TransactionRolledBack(f"PostgreSQL answered the commit with {tag!r}: nothing was committed")
         return True
 
     async def _give_back(self, connection: asyncpg.Connection, *, broken: bool = False) -> None:

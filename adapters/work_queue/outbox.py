@@ -22,6 +22,7 @@ from sqlalchemy import Column, DateTime, Integer, Table, bindparam, delete, func
 from sqlalchemy.dialects.postgresql import insert
 
 from adapters.persistence.statements import Executor, Statement, by_key, key_params
+from adapters.persistence.storage_errors import translated_errors
 from adapters.persistence.tables import metadata, tenant_columns
 from domain.background import PhaseJob
 from domain.events import Tenant
@@ -90,8 +91,9 @@ class PgQueuerWorkQueue:
 
     async def enqueue_phase(self, job: PhaseJob) -> None:
         # the unit of work's connection, its transaction begun: the job cannot commit on its own
-        queries = Queries(AsyncpgDriver(await self._executor.connection()), **_BUILDERS)
-        await queries.enqueue(ENTRYPOINT, job_payload(job), dedupe_key=dedupe_key(job), on_conflict="skip")
+        with translated_errors():
+            queries = Queries(AsyncpgDriver(await self._executor.connection()), **_BUILDERS)
+            await queries.enqueue(ENTRYPOINT, job_payload(job), dedupe_key=dedupe_key(job), on_conflict="skip")
 
     async def record_attempt(self, job: PhaseJob) -> int:
         params = {**key_params(job.tenant, job.flow_id), "v": job.expected_version}

@@ -3,8 +3,8 @@
 Leases are pgqueuer's heartbeats: while a job runs, its worker refreshes ``pgqueuer.heartbeat`` every half
 ``lease``; a job whose heartbeat is older than ``lease`` (its worker was killed, or lost the database) is picked
 again by any worker. A handler error re-queues the job after a growing delay (pgqueuer's ``RetryRequested``), so no
-job ends with its flow left running; the handler itself (``run_background_phase``) counts starts and fails the
-flow after the configured number.
+job ends with its flow left running; the handler itself (``BackgroundPhaseRunner.run``,
+application/phase_runner.py) counts starts and fails the flow after the configured number.
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
             worker.stop()
             await asyncio.wait({task}, timeout=10)
             task.cancel()
+            await asyncio.wait({task})  # its unit of work gives its connection back before the pools close
         workers.clear()
 
     async def close_pools() -> None:

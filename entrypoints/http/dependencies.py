@@ -2,8 +2,7 @@
 
 The tenant and actor come from the principal the ``authorize`` guard authenticated (:mod:`entrypoints.http.auth`).
 A route takes them together, as one :class:`FlowRead` or :class:`FlowChange`: Litestar resolves the dependencies
-of one level concurrently, in a task group of their own, so one dependency per route costs a request a fraction
-of what five cost (docs/performance.md).
+of one level concurrently, in a task group of their own, so each route has one (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from litestar.types import Scope, Send
 
+from domain.echo import excerpt
 from entrypoints.http.problems import PROBLEM_JSON, problem_body
 
 
@@ -33,7 +34,7 @@ class HeaderLimits:
 async def refuse_large_headers(scope: Scope, send: Send, reason: str) -> None:
     """Answer 431 with a problem saying ``reason``; the request's body is not read."""
     body = json.dumps(
-        problem_body(431, "headers-too-large", "Request header fields too large", reason, scope["path"])
+        problem_body(431, "headers-too-large", "Request header fields too large", reason, excerpt(scope["path"]))
     ).encode()
     await send(
         {

@@ -1,8 +1,8 @@
 """Request bodies the JSON decoder cannot take become 4xx problems, not 500s.
 
-Malformed JSON is a 400 that says so. Two cases escaped Litestar's own handling as 500s: bytes that are not UTF-8
-(``UnicodeDecodeError``) and nesting deeper than the decoder's recursion limit (``RecursionError``). Nesting the
-decoder accepts but deeper than ``domain.storable.MAX_DEPTH`` is refused later with a 422; the size limit is
+Malformed JSON is a 400 that says so, and so are bytes that are not UTF-8 (``UnicodeDecodeError``) and nesting
+deeper than the decoder's recursion limit (``RecursionError``), which Litestar's own handling does not catch.
+Nesting the decoder accepts but deeper than ``domain.storable.MAX_DEPTH`` is refused later with a 422; the size limit is
 ``request_max_body_size`` (413). A body whose ``Content-Type`` names another format than JSON is a 415 (no
 ``Content-Type`` at all is read as JSON).
 """

@@ -23,6 +23,7 @@ from adapters.work_queue.outbox import job_from_payload
 from domain.background import PhaseJob
 from domain.events import Tenant
 from domain.flow import Flow
+from entrypoints.container import Container
 from tests.fakes import FakeUnitOfWork, Store
 from tests.support import owner_engine_of
 
@@ -115,7 +116,7 @@ class FakeImplementation(Implementation):
 class PostgresImplementation(Implementation):
     name = "postgres"
 
-    def __init__(self, container: Any, impatient_database: Database) -> None:
+    def __init__(self, container: Container, impatient_database: Database) -> None:
         super().__init__()
         self.container = container
         self._impatient_database = impatient_database
@@ -134,7 +135,7 @@ class PostgresImplementation(Implementation):
 
 
 @pytest.fixture(scope="session")
-async def impatient_database(container: Any) -> AsyncIterator[Database]:
+async def impatient_database(container: Container) -> AsyncIterator[Database]:
     """The application's database with a short lock_timeout (PostgreSQL's wait for a locked row)."""
     from entrypoints.container import app_database_url
 

@@ -323,7 +323,9 @@ async def test_dev_mode_takes_the_tenant_from_headers_and_still_honours_tokens(c
     assert_problem(await client.delete(f"/api/v1/flows/{flow_id}", headers=auth_headers(tenant, Role.OPERATOR)), 403)
 
 
-async def test_a_platform_api_key_reaches_only_the_platform_routes(api: Any, container: Any, tenant: Tenant) -> None:
+async def test_a_platform_api_key_reaches_only_the_platform_routes(
+    api: Any, container: Container, tenant: Tenant
+) -> None:
     store = container.api_key_store()
     platform = await store.create(None, Role.PLATFORM, "prometheus")
     key = {"Authorization": f"Bearer {platform.key}"}

@@ -37,7 +37,7 @@ from domain.events import Tenant
 from entrypoints.http.app import create_app
 from entrypoints.settings import DatabaseSettings, Settings
 from tests.e2e.server import Server, real_server
-from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, auth_headers
+from tests.support import DISCOVERY_CSV, TEST_JWT_SECRET, auth_headers, platform_headers
 
 PROFILE = os.environ.get("MFO_HARNESS_PROFILE", "ci")
 EXAMPLES = int(os.environ.get("MFO_NO_5XX_EXAMPLES") or {"ci": 3, "deep": 30}[PROFILE])
@@ -142,7 +142,13 @@ def credentials(world: World) -> st.SearchStrategy[dict[str, str]]:
 
     return st.one_of(
         st.just(auth_headers(world.tenant, Role.ADMIN, subject="fuzzer")),
-        st.sampled_from(list(Role)).map(lambda role: auth_headers(world.tenant, role, subject="fuzzer")),
+        st.sampled_from(list(Role)).map(
+            lambda role: (
+                platform_headers("fuzzer")
+                if role == Role.PLATFORM
+                else auth_headers(world.tenant, role, subject="fuzzer")
+            )
+        ),
         st.just({}),
         absurd_credentials(world),
     )

@@ -21,6 +21,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from domain.events import Tenant
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import ApiSettings, AuthSettings, Settings
 from tests.support import (
@@ -40,7 +41,7 @@ HEADER_BYTES_LIMIT = 4096
 
 
 @pytest.fixture(scope="module")
-def production_app(settings: Settings, container: Any) -> Any:
+def production_app(settings: Settings, container: Container) -> Any:
     api = dataclasses.replace(ApiSettings(), max_header_count=HEADER_COUNT_LIMIT, max_header_bytes=HEADER_BYTES_LIMIT)
     production = dataclasses.replace(
         settings, api=api, auth=AuthSettings(mode="production", jwt_secret=TEST_JWT_SECRET)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from domain.auth import Role
 from domain.events import Tenant
+from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import ObservabilitySettings
 from tests.fakes import FakeDriftAlert
@@ -48,7 +49,7 @@ async def monitored(settings) -> AsyncIterator[Any]:  # type: ignore[no-untyped-
         yield container
 
 
-async def drifted_flows(container: Any, tenant: Tenant, n: int) -> list[Any]:
+async def drifted_flows(container: Container, tenant: Tenant, n: int) -> list[Any]:
     """``n`` flows of ``tenant``, each with its child row changed behind the orchestrator's back."""
     flows = []
     for i in range(n):
@@ -64,7 +65,7 @@ async def drifted_flows(container: Any, tenant: Tenant, n: int) -> list[Any]:
     return flows
 
 
-async def repair(container: Any, flows: list[Any]) -> None:
+async def repair(container: Container, flows: list[Any]) -> None:
     async with owner_engine_of(container).begin() as connection:
         await connection.execute(
             text("UPDATE discovery_flows SET status = 'pending' WHERE flow_id = ANY(:ids)"),

@@ -157,3 +157,27 @@ def test_with_adapters_gives_each_wrapper_the_factory_it_wraps() -> None:
     kind, inner = registry.with_adapters(wrap).adapter_for("fake", uow)  # type: ignore[arg-type, misc]
     assert kind == "wrapped" and built == [inner]
     assert isinstance(inner, DirectFlowTypeAdapter) and inner.unit_of_work is uow
+
+
+@pytest.mark.parametrize("table", ["flows", "api_keys", "idempotency_keys", "pgqueuer_log"])
+def test_a_child_table_may_not_take_the_name_of_one_of_mfos_own(table: str) -> None:
+    with pytest.raises(FlowTypeRegistrationError) as raised:
+        FlowTypeRegistry([dataclasses.replace(fake_flow_type(), child_table=ChildTable(table))])
+    assert str(raised.value) == (
+        f"flow type 'fake' is malformed: its child table may not be called '{table}', a table of MFO's own"
+    )
+
+
+def test_two_flow_types_may_not_share_a_child_table() -> None:
+    taken = fake_flow_type()
+    other = dataclasses.replace(fake_flow_type(name="other"), child_table=taken.child_table)
+    with pytest.raises(FlowTypeRegistrationError) as raised:
+        FlowTypeRegistry([taken, other])
+    assert str(raised.value) == "flow type 'other' declares the child table 'fake_flows' of flow type 'fake'"
+    registry = FlowTypeRegistry([taken])
+    with pytest.raises(FlowTypeRegistrationError) as raised:
+        registry.register(other, source="plugin example")
+    assert str(raised.value) == (
+        "flow type 'other' (from plugin example) declares the child table 'fake_flows' of flow type 'fake'"
+    )
+    assert registry.names() == ["fake"]

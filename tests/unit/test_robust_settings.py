@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.settings import ApiSettings, IdempotencySettings
+from entrypoints.settings import ApiSettings, IdempotencySettings, Settings
 
 
 def test_limits_and_idempotency_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,3 +25,17 @@ def test_defaults_without_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     for name in ("MFO_IDEMPOTENCY_TTL_SECONDS", "MFO_IDEMPOTENCY_WAIT_MS", "MFO_IDEMPOTENCY_PURGE_INTERVAL_SECONDS"):
         monkeypatch.delenv(name, raising=False)
     assert IdempotencySettings.from_env() == IdempotencySettings(86_400, 10_000, 600)
+
+
+@pytest.mark.parametrize("name", ["MFO_MAX_HEADER_COUNT", "MFO_MAX_HEADER_BYTES"])
+def test_a_header_limit_must_be_at_least_one(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(SystemExit, match=f"{name} must be at least 1"):
+        Settings.from_env()
+
+
+def test_the_idempotency_wait_must_end_before_the_statement_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MFO_IDEMPOTENCY_WAIT_MS", "30000")
+    monkeypatch.setenv("MFO_DB_STATEMENT_TIMEOUT_MS", "30000")
+    with pytest.raises(SystemExit, match="must be shorter than MFO_DB_STATEMENT_TIMEOUT_MS"):
+        Settings.from_env()

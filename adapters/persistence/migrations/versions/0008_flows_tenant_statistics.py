@@ -7,9 +7,9 @@ Create Date: 2026-11-28 11:00:00
 ``client_account_id`` and ``engagement_id`` go together (one engagement belongs to one account), but the planner
 multiplies their selectivities as if independent: with 100 tenants it expected 100 rows per tenant, not 10,000. The
 generic plan PostgreSQL caches for a prepared statement after five executions then sorted every row of the tenant
-for a cursor page (a bitmap scan and a sort, 25 ms with 1,000,000 flows) instead of reading
-``ix_flows_tenant_created`` in order and stopping at the page (0.2 ms). ``dependencies`` and ``ndistinct`` tell it
-the truth (docs/performance.md); ``ANALYZE`` fills them in at once.
+for a cursor page (a bitmap scan and a sort) instead of reading ``ix_flows_tenant_created`` in order and stopping at
+the page (measured in docs/performance.md). ``dependencies`` and ``ndistinct`` tell it the truth; ``ANALYZE`` fills
+them in at once.
 """
 
 from __future__ import annotations
