@@ -40,7 +40,7 @@ async def test_lock_and_statement_timeouts_mid_operation(cluster: LocalPostgres,
     async with side.connect() as connection:
         for statement in SLOW_EVENTS:
             await connection.execute(text(statement))
-    server = serve(MFO_DB_STATEMENT_TIMEOUT_MS="1000", MFO_DB_LOCK_TIMEOUT_MS="300")
+    server = serve(MFO_DB_STATEMENT_TIMEOUT_MS="1000", MFO_DB_LOCK_TIMEOUT_MS="300", MFO_IDEMPOTENCY_WAIT_MS="500")
     await server.start()
     load = Load(server.base_url)
     load.start()
