@@ -52,6 +52,7 @@ def app_database_url(settings: Settings) -> str:
 def pool_options(database: DatabaseSettings) -> PoolOptions:
     return PoolOptions(
         max_size=database.pool_size + database.max_overflow,
+        keep_idle=database.pool_size,
         acquire_timeout_seconds=database.pool_timeout_seconds,
         connect_timeout_seconds=database.connect_timeout_seconds,
         command_timeout_seconds=database.command_timeout_seconds,

@@ -23,6 +23,9 @@ class PoolOptions:
     """How the pool connects and how long anything may wait (README, "Failure behaviour")."""
 
     max_size: int = 20
+    keep_idle: int = 10
+    """Connections kept open while idle; one given back beyond them is closed (the burst's overflow), so idle
+    replicas do not hold the database's connection budget."""
     acquire_timeout_seconds: float = 10.0
     """The longest a unit of work waits for a free connection (then: the store is unavailable)."""
     connect_timeout_seconds: float = 5.0
@@ -105,8 +108,12 @@ class Database:
         return connection
 
     async def release(self, connection: asyncpg.Connection) -> None:
-        """Give ``connection`` back to the pool it came from (also while the pool is closing)."""
+        """Give ``connection`` back to the pool it came from (also while the pool is closing); closed instead when
+        ``keep_idle`` connections are idle already."""
         assert self._pool is not None, "release() of a connection this database never lent"
+        if self._pool.get_idle_size() >= self._options.keep_idle and not connection.is_closed():
+            await connection.close()  # back to the pool as a free slot: a new connection is opened when needed
+            return
         await self._pool.release(connection)
 
     @asynccontextmanager

@@ -16,7 +16,7 @@ from domain.errors import StorageUnavailable
 from domain.events import Tenant
 from entrypoints.container import app_database_url
 from entrypoints.http.app import create_app
-from tests.support import DISCOVERY_CSV, asgi_client, headers, owner_engine_of
+from tests.support import DISCOVERY_CSV, asgi_client, eventually, headers, owner_engine_of
 
 
 async def test_the_orchestrator_repositories_and_adapters_share_one_unit_of_work(container) -> None:
@@ -134,3 +134,30 @@ async def test_a_connection_lost_before_its_begin_is_storage_unavailable(contain
     finally:
         await database.close()
     assert (await container.orchestrator().get_flow(tenant, flow.flow_id)).flow_id == flow.flow_id
+
+
+async def test_a_burst_past_the_kept_connections_closes_its_overflow_when_it_is_given_back(container, settings) -> None:
+    """``MFO_DB_POOL_SIZE`` connections stay open while idle; the ``MFO_DB_MAX_OVERFLOW`` more that a burst opens are
+    closed as they come back, so an idle process does not hold the database's connection budget."""
+    database = Database(app_database_url(settings), PoolOptions(max_size=4, keep_idle=1, application_name="mfo-burst"))
+
+    async def open_connections() -> int:
+        async with owner_engine_of(container).connect() as owner:
+            return await owner.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mfo-burst'")
+            )
+
+    try:
+        burst = [await database.acquire() for _ in range(3)]
+        assert await open_connections() == 3
+        for connection in burst:
+            await database.release(connection)
+
+        async def only_one_left() -> bool:
+            return await open_connections() == 1  # the one kept idle; the server ends the others' backends
+
+        await eventually(only_one_left, within=5, what="the burst's overflow closed")
+        async with database.connection() as again:  # and it serves the next checkout
+            assert await again.fetchval("SELECT 1") == 1
+    finally:
+        await database.close()
