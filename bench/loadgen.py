@@ -48,7 +48,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -387,12 +387,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.warmup < 0:
         parser.error("--warmup must be >= 0")
+    return run_and_print(run(args))
+
+
+def run_and_print(load: Coroutine[Any, Any, dict[str, Any]]) -> int:
+    """Run ``load`` (on uvloop when it is installed) and print the figures it returns as one JSON object."""
     try:
         import uvloop
     except ImportError:
-        result = asyncio.run(run(args))
+        result = asyncio.run(load)
     else:
-        result = uvloop.run(run(args))
+        result = uvloop.run(load)
     print(json.dumps(result))
     return 0
 

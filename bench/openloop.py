@@ -52,7 +52,17 @@ from typing import Any
 
 import aiohttp
 
-from bench.loadgen import API, CREATE_BODY, JSON_HEADERS, Reply, credential_headers, md5_uuid, nearest_rank, positive
+from bench.loadgen import (
+    API,
+    CREATE_BODY,
+    JSON_HEADERS,
+    Reply,
+    credential_headers,
+    md5_uuid,
+    nearest_rank,
+    positive,
+    run_and_print,
+)
 
 SCENARIOS = ("status", "transition")
 ARRIVALS = ("poisson", "uniform")
@@ -255,14 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.warmup < 0:
         parser.error("--warmup must be >= 0")
-    try:
-        import uvloop
-    except ImportError:
-        result = asyncio.run(run(args))
-    else:
-        result = uvloop.run(run(args))
-    print(json.dumps(result))
-    return 0
+    return run_and_print(run(args))
 
 
 if __name__ == "__main__":
