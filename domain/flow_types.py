@@ -10,6 +10,7 @@ from uuid import UUID
 
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.phase_policy import DEFAULT_POLICY, PhasePolicy
 from domain.phases import PhaseOutcome
 
 
@@ -135,6 +136,12 @@ class FlowTypeDefinition:
     """A configuration that runs every phase; shown in the API and used by the consistency harness."""
     example_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """For each input phase, a body that completes it."""
+    policies: Mapping[str, PhasePolicy] = field(default_factory=dict)
+    """The policy of each phase that does not run under ``default_policy`` (domain/phase_policy.py)."""
+    default_policy: PhasePolicy = DEFAULT_POLICY
+
+    def policy_for(self, phase: str) -> PhasePolicy:
+        return self.policies.get(phase, self.default_policy)
 
     @property
     def input_phases(self) -> tuple[str, ...]:
