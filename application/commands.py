@@ -17,7 +17,8 @@ from typing import Any
 from uuid import UUID
 
 from application.idempotency import claim_key, store_answer
-from application.orchestration import LockedFlow, OrchestratorPart, visible
+from application.orchestration import LockedFlow, visible
+from application.phase_execution import PhaseExecution
 from domain.errors import InvalidFlowInput
 from domain.events import Tenant
 from domain.flow import Flow
@@ -26,7 +27,10 @@ from domain.lifecycle import Operation
 from domain.storable import ensure_storable
 
 
-class FlowCommands(OrchestratorPart):
+class FlowCommands(PhaseExecution):
+    """Every change a client asks for; executing and retrying a phase are phase execution's (claim, run,
+    complete)."""
+
     async def create_flow(
         self,
         tenant: Tenant,
@@ -68,24 +72,6 @@ class FlowCommands(OrchestratorPart):
             change.flow.start(actor=actor, at=self._clock.now(), expected_version=expected_version, auto_run=auto_run)
         return change.flow
 
-    async def execute_phase(
-        self,
-        tenant: Tenant,
-        flow_id: UUID,
-        phase: str | None = None,
-        *,
-        actor: str,
-        expected_version: int | None = None,
-        flow_type: str | None = None,
-        idempotency: IdempotentRequest | None = None,
-    ) -> Flow:
-        async with self._locked(tenant, flow_id, Operation.EXECUTE_PHASE, flow_type, idempotency) as change:
-            flow = change.flow
-            name = flow.phase_to_execute(phase, expected_version)
-            outcome = await self._run_phase(change, name, change.adapter.run_phase(flow, name))
-            flow.record_phase_outcome(Operation.EXECUTE_PHASE, name, outcome, actor=actor, at=self._clock.now())
-        return change.flow
-
     async def submit_input(
         self,
         tenant: Tenant,
@@ -105,23 +91,6 @@ class FlowCommands(OrchestratorPart):
             flow.record_phase_outcome(
                 Operation.SUBMIT_INPUT, name, outcome, actor=actor, at=self._clock.now(), extra={"input": payload}
             )
-        return change.flow
-
-    async def retry_flow(
-        self,
-        tenant: Tenant,
-        flow_id: UUID,
-        *,
-        actor: str,
-        expected_version: int | None = None,
-        flow_type: str | None = None,
-        idempotency: IdempotentRequest | None = None,
-    ) -> Flow:
-        async with self._locked(tenant, flow_id, Operation.RETRY, flow_type, idempotency) as change:
-            flow = change.flow
-            name = flow.phase_to_retry(expected_version)
-            outcome = await self._run_phase(change, name, change.adapter.run_phase(flow, name))
-            flow.record_phase_outcome(Operation.RETRY, name, outcome, actor=actor, at=self._clock.now())
         return change.flow
 
     async def pause_flow(
@@ -206,7 +175,7 @@ class FlowCommands(OrchestratorPart):
                 await claim_key(uow, tenant, idempotency, self._clock)
                 flow = visible(await uow.flows.get_for_update(tenant, flow_id), flow_type)
                 observed.flow(flow.flow_type, flow.flow_id)
-                change = LockedFlow(flow, self.get_flow_service(flow.flow_type), observed)
+                change = LockedFlow.of(flow, self.get_flow_service(flow.flow_type), observed)
                 yield change
                 await uow.flows.save(flow)
                 await self._write_views(uow, change)
@@ -247,7 +216,7 @@ class FlowCommands(OrchestratorPart):
                 await uow.scope(tenant)
                 await claim_key(uow, tenant, idempotency, self._clock)
                 await uow.flows.add(flow)
-                await self._write_views(uow, LockedFlow(flow, self.get_flow_service(flow_type), observed))
+                await self._write_views(uow, LockedFlow.of(flow, self.get_flow_service(flow_type), observed))
                 await store_answer(uow, tenant, idempotency, flow)
                 await uow.commit()
         return flow

@@ -13,9 +13,9 @@ from uuid import UUID, uuid4
 
 from application.flow_type_registry import FlowTypeRegistry
 from application.observation import NO_OBSERVER
-from domain.background import job_for
+from domain.background import AttemptResult
 from domain.errors import DomainError, FlowNotFound, PhaseFailed
-from domain.flow import Flow
+from domain.flow import Flow, PhaseRun
 from domain.phases import PhaseOutcome
 from domain.ports import Clock, FlowTypeAdapter, ObservedOperation, OperationObserver, UnitOfWork
 
@@ -23,12 +23,21 @@ from domain.ports import Clock, FlowTypeAdapter, ObservedOperation, OperationObs
 @dataclass
 class LockedFlow:
     """One flow being changed in one transaction: the locked flow, its type's adapter, the operation being
-    observed, and what a phase run in it produced (stored with the child record)."""
+    observed, what a phase produced (stored with the child record), and what the change does to the flow's phase
+    run: the run it had when it was locked, the lease a newly begun attempt gets (owner, seconds), and how the
+    attempt it ends ended (result, detail)."""
 
     flow: Flow
     adapter: FlowTypeAdapter
     observed: ObservedOperation
     outcome: PhaseOutcome | None = None
+    run_before: PhaseRun | None = None
+    lease: tuple[str, float] | None = None
+    attempt_end: tuple[str, str | None] | None = None
+
+    @classmethod
+    def of(cls, flow: Flow, adapter: FlowTypeAdapter, observed: ObservedOperation) -> LockedFlow:
+        return cls(flow, adapter, observed, run_before=flow.run)
 
 
 class OrchestratorPart:
@@ -74,22 +83,36 @@ class OrchestratorPart:
 
     @staticmethod
     async def _write_views(uow: UnitOfWork, change: LockedFlow) -> None:
-        """After the master row: the child record (and the bridge's state), the events, and, for an auto-run flow
-        left running, its next phase's job (the outbox). All in ``uow``'s transaction."""
+        """After the master row: the child record (and the bridge's state), the events, and the leases and
+        attempts of the flow's phase run. All in ``uow``'s transaction."""
         flow = change.flow
         await change.adapter.save_child(flow, change.outcome)
         await uow.events.append(flow.pending_events)
-        job = job_for(flow)
-        if job is not None:
-            await uow.work_queue.enqueue_phase(job)
+        before = change.run_before.run_id if change.run_before else None
+        after = flow.run.run_id if flow.run else None
+        if before is not None and before != after:  # the attempt ended (or the flow stopped it): no more lease
+            result, detail = change.attempt_end or (
+                AttemptResult.REVOKED,
+                f"the flow was {flow.status} while the attempt ran",
+            )
+            await uow.phase_runs.end(flow.tenant, flow.flow_id, before, result, detail)
+        if after is not None and after != before:  # an attempt began: its runner holds it
+            assert change.lease is not None, "an attempt begins only with a lease"
+            owner, seconds = change.lease
+            await uow.phase_runs.grant(flow, after, owner, seconds)
 
 
-def unexpected_error(phase: str, error: Exception) -> str:
-    """The error a phase that raised unexpectedly records: its type and message (at most 300 characters)."""
+def raised(phase: str, error: BaseException) -> str:
+    """How an attempt that raised unexpectedly ended: the error's type and message (at most 300 characters)."""
     message = f"{type(error).__name__}: {error}"
     if len(message) > 300:
         message = message[:299] + "…"
-    return f"phase '{phase}' raised an unexpected error ({message}); POST .../retry runs it again"
+    return f"phase '{phase}' raised an unexpected error ({message})"
+
+
+def unexpected_error(phase: str, error: Exception) -> str:
+    """The error a phase that raised unexpectedly records."""
+    return f"{raised(phase, error)}; POST .../retry runs it again"
 
 
 def visible(flow: Flow, flow_type: str | None) -> Flow:

@@ -11,7 +11,7 @@ from application.orchestration import OrchestratorPart, visible
 from application.views import FlowStatusView
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
-from domain.ports import FlowFilter, Page
+from domain.ports import Attempt, FlowFilter, Page
 from domain.status_sync import master_status_for
 
 
@@ -28,7 +28,8 @@ class FlowQueries(OrchestratorPart):
             flow = visible(await uow.flows.get(tenant, flow_id), flow_type)
             child = await self.get_flow_service(flow.flow_type).load_child(tenant, flow_id)
             projected = master_status_for(child.status) if child else None
-            return FlowStatusView(flow=flow, child=child, child_projected_status=projected)
+            lease = await uow.phase_runs.lease_of(tenant, flow_id) if flow.run is not None else None
+            return FlowStatusView(flow=flow, child=child, child_projected_status=projected, lease=lease)
 
     async def list_flows(
         self, tenant: Tenant, flow_filter: FlowFilter, *, limit: int = 50, cursor: str | None = None
@@ -52,3 +53,12 @@ class FlowQueries(OrchestratorPart):
             await uow.scope(tenant)
             visible(await uow.flows.get(tenant, flow_id), flow_type)
             return await uow.events.list(tenant, flow_id, after_version, limit)
+
+    async def get_phase_attempts(
+        self, tenant: Tenant, flow_id: UUID, *, limit: int = 100, flow_type: str | None = None
+    ) -> list[Attempt]:
+        """The flow's attempts of phases, newest first (discarded completions included)."""
+        async with self._uow as uow:
+            await uow.scope(tenant)
+            visible(await uow.flows.get(tenant, flow_id), flow_type)
+            return await uow.phase_runs.attempts(tenant, flow_id, limit)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus
-from domain.ports import ChildRecord
+from domain.ports import ChildRecord, Lease
 from domain.status_sync import child_status_for
 
 
@@ -17,6 +17,8 @@ class FlowStatusView:
     flow: Flow
     child: ChildRecord | None
     child_projected_status: FlowStatus | None
+    lease: Lease | None = None
+    """The lease of the attempt in progress, if a phase is running."""
 
     @property
     def in_sync(self) -> bool:

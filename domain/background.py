@@ -1,14 +1,16 @@
-"""Background execution: which flows run their phases on a worker, and what a queued phase job carries.
+"""Background execution: when a flow needs a worker, and what a claimed attempt of a phase is.
 
-A flow started with ``auto_run`` keeps running its phases in the background for as long as it is ``running``:
-each state change that leaves such a flow running queues one job for the flow's *new* version, in the same
-transaction. A job for a version the flow has moved past (a pause, a cancel, a phase run through the API, input
-that is still awaited) finds nothing to do and ends.
+A phase runs in three steps (application/phase_execution.py): a **claim** (one transaction: the flow records that
+the phase started, and a lease names the runner that holds it), the **run** of the handler with no transaction open,
+and its **completion** (one transaction, fenced by the run's id). Nothing but the flow's own row says that work is
+due: a flow started with ``auto_run`` whose next phase is pending, or a phase whose failed attempt is due again,
+is due (:func:`due_at`); an attempt whose lease expired (its worker stopped) is found by its lease.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -17,38 +19,57 @@ from domain.flow import Flow
 from domain.lifecycle import FlowStatus
 
 
+def due_at(flow: Flow) -> datetime | None:
+    """When a worker should next claim work of ``flow``, or None when no worker needs to."""
+    if flow.status != FlowStatus.RUNNING:
+        return None
+    if flow.run is not None:
+        return flow.run.retry_at  # None while an attempt is in progress: its lease covers it
+    if flow.auto_run and flow.next_pending_phase() is not None:
+        return flow.updated_at
+    return None
+
+
 @dataclass(frozen=True)
-class PhaseJob:
-    """Run the next pending phase of ``flow_id``, provided it is still at ``expected_version``."""
+class DueWork:
+    """A flow a worker may claim work of: its next phase, its next attempt, or an attempt whose lease expired."""
 
     tenant: Tenant
     flow_id: UUID
-    expected_version: int
+    expired_run: UUID | None = None
+    """The attempt whose lease expired, when that is why the flow is due."""
 
 
-class BackgroundRun(StrEnum):
-    RAN = "ran"
-    """The phase ran and its outcome was committed (completed, waiting for input or failed)."""
-    SKIPPED = "skipped"
-    """The flow was no longer at the expected version, no longer running, or gone: nothing to do."""
-    GAVE_UP = "gave_up"
-    """The phase was started too many times without finishing; the flow was marked failed."""
+@dataclass(frozen=True)
+class ClaimedRun:
+    """An attempt a runner holds: what it needs to run the handler and to complete the attempt."""
+
+    flow: Flow
+    """The flow as the claim committed it (its ``run`` is this attempt)."""
+    run_id: UUID
+    owner: str
+    lease_seconds: float
+
+    @property
+    def phase(self) -> str:
+        assert self.flow.run is not None
+        return self.flow.run.phase
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.flow.tenant
 
 
-def runs_in_background(flow: Flow) -> bool:
-    """Whether the flow's next phase is a worker's to run."""
-    return flow.auto_run and flow.status == FlowStatus.RUNNING
+class AttemptResult(StrEnum):
+    """How an attempt ended, as the phase's attempts record it."""
 
-
-def job_for(flow: Flow) -> PhaseJob | None:
-    """The job to queue after a change to ``flow``, or None when no phase is a worker's to run."""
-    if not runs_in_background(flow):
-        return None
-    return PhaseJob(flow.tenant, flow.flow_id, flow.version)
-
-
-def gave_up_error(phase: str, attempts: int) -> str:
-    return (
-        f"phase '{phase}' was started {attempts} times in the background and never finished (the worker running "
-        "it stopped, or the phase raised an unexpected error); POST .../retry runs it again"
-    )
+    COMPLETED = "completed"
+    NEEDS_INPUT = "needs_input"
+    FAILED = "failed"
+    """The handler failed the flow (a failed outcome, ``PhaseFailed``), or the last attempt failed."""
+    RETRYING = "retrying"
+    """The attempt failed (raised, timed out, its worker stopped) and another is due."""
+    REVOKED = "revoked"
+    """The flow was cancelled or deleted while the attempt ran."""
+    DISCARDED = "discarded"
+    """The attempt ended after the flow stopped expecting it: its outcome was not recorded."""

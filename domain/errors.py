@@ -115,3 +115,14 @@ class FlowBusy(ConcurrentModification):
         DomainError.__init__(
             self, f"the flow is busy with another operation ({reason}); nothing was changed, retry it shortly"
         )
+
+
+class StaleRun(DomainError):
+    """An attempt of a phase ended after the flow stopped expecting it (cancelled, deleted, its lease given to
+    another worker): its outcome is discarded, and only that is recorded."""
+
+    def __init__(self, flow_id: UUID, run_id: UUID, reason: str) -> None:
+        self.flow_id = flow_id
+        self.run_id = run_id
+        self.reason = reason
+        super().__init__(f"run {run_id} of flow {flow_id} is no longer the flow's: {reason}")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.errors import IllegalTransition, UnknownPhase, VersionConflict
+from domain.errors import IllegalTransition, StaleRun, UnknownPhase, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.lifecycle import FlowStatus, Operation, PhaseState, allowed_targets
 from domain.phases import PhaseOutcome, PhaseResultKind
@@ -31,6 +31,76 @@ def progress_percent_of(phases: Sequence[Phase]) -> int:
     """Completed and skipped phases as a whole percent of all phases (100 for a flow without phases)."""
     done = sum(1 for p in phases if p.state in (PhaseState.COMPLETED, PhaseState.SKIPPED))
     return round(100 * done / len(phases)) if phases else 100
+
+
+@dataclass(frozen=True)
+class PhaseRun:
+    """The phase a flow is running: which attempt, since when, and the run that holds it.
+
+    ``run_id`` names the attempt in progress (the one its lease is for, application/phase_execution.py); it is None
+    between a failed attempt and the next, which may begin at ``retry_at``. ``errors`` says how each earlier attempt
+    ended.
+    """
+
+    phase: str
+    attempt: int
+    run_id: UUID | None
+    started_at: datetime | None
+    retry_at: datetime | None = None
+    errors: tuple[str, ...] = ()
+
+    @property
+    def in_progress(self) -> bool:
+        return self.run_id is not None
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase,
+            "attempt": self.attempt,
+            "run_id": None if self.run_id is None else str(self.run_id),
+            "started_at": None if self.started_at is None else self.started_at.isoformat(),
+            "retry_at": None if self.retry_at is None else self.retry_at.isoformat(),
+            "errors": list(self.errors),
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> PhaseRun | None:
+        if not data:
+            return None
+        return cls(
+            phase=data["phase"],
+            attempt=int(data["attempt"]),
+            run_id=None if data.get("run_id") is None else UUID(data["run_id"]),
+            started_at=None if data.get("started_at") is None else datetime.fromisoformat(data["started_at"]),
+            retry_at=None if data.get("retry_at") is None else datetime.fromisoformat(data["retry_at"]),
+            errors=tuple(data.get("errors") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class AttemptEnd:
+    """How an attempt of the running phase ended: with the handler's ``outcome``, or with an ``error`` (raised, timed
+    out, its worker gone) after which the next attempt begins at ``retry_at`` (None: no attempt is left)."""
+
+    outcome: PhaseOutcome | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+
+    @classmethod
+    def of(cls, outcome: PhaseOutcome) -> AttemptEnd:
+        return cls(outcome=outcome)
+
+    @classmethod
+    def failed(cls, error: str, retry_at: datetime | None) -> AttemptEnd:
+        return cls(error=error, retry_at=retry_at)
+
+
+def failed_after_attempts(phase: str, errors: Sequence[str]) -> str:
+    """The error of a flow whose phase used up its attempts (or met an error it never retries): how each ended."""
+    if len(errors) == 1:
+        return f"{errors[0]}; POST .../retry runs it again"
+    listed = "; ".join(f"attempt {n}: {error}" for n, error in enumerate(errors, start=1))
+    return f"phase '{phase}' failed after {len(errors)} attempts ({listed}); POST .../retry runs it again"
 
 
 @dataclass
@@ -55,6 +125,8 @@ class FlowSummary:
     version: int
     auto_run: bool = False
     """Started with ``auto_run``: while running, its phases run in the background (domain.background)."""
+    run: PhaseRun | None = None
+    """The phase being run (or between two of its attempts); None when no phase is running."""
 
     @property
     def progress_percent(self) -> int:
@@ -169,18 +241,22 @@ class Flow(FlowSummary):
     def resume(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
         """Back to running, or back to waiting for input when it was paused while waiting."""
         self._check(Operation.RESUME, expected_version)
-        waiting = self.current_phase is not None and self.phase_state(self.current_phase) == PhaseState.RUNNING
+        waiting = (
+            self.run is None
+            and self.current_phase is not None
+            and self.phase_state(self.current_phase) == PhaseState.RUNNING
+        )
         return self._record(
             Operation.RESUME, FlowStatus.WAITING_FOR_INPUT if waiting else FlowStatus.RUNNING, actor, at
         )
 
     def cancel(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
         self._check(Operation.CANCEL, expected_version)
-        return self._record(Operation.CANCEL, FlowStatus.CANCELLED, actor, at)
+        return self._record(Operation.CANCEL, FlowStatus.CANCELLED, actor, at, run=None)
 
     def delete(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
         self._check(Operation.DELETE, expected_version)
-        return self._record(Operation.DELETE, FlowStatus.DELETED, actor, at)
+        return self._record(Operation.DELETE, FlowStatus.DELETED, actor, at, run=None)
 
     # -- phase transitions: check first, let the adapter run the phase, then record ---------
 
@@ -190,6 +266,8 @@ class Flow(FlowSummary):
         A requested phase must still be pending; the pending phases before it are skipped.
         """
         self._check(Operation.EXECUTE_PHASE, expected_version)
+        if self.run is not None:
+            raise IllegalTransition(self.flow_id, self.status, Operation.EXECUTE_PHASE, self.run_description())
         if requested is None:
             phase = self.next_pending_phase()
             if phase is None:  # pragma: no cover - a running flow always has a pending phase
@@ -213,6 +291,83 @@ class Flow(FlowSummary):
         if failed is None:  # pragma: no cover - a failed flow always has a failed phase
             raise IllegalTransition(self.flow_id, self.status, Operation.RETRY, "no phase has failed")
         return failed
+
+    def run_description(self) -> str:
+        run = self.run
+        assert run is not None
+        if run.in_progress:
+            return f"phase '{run.phase}' is running (attempt {run.attempt})"
+        return f"phase '{run.phase}' is running (attempt {run.attempt + 1} is due at {run.retry_at})"
+
+    def claim_phase(
+        self,
+        operation: Operation,
+        *,
+        run_id: UUID,
+        actor: str,
+        at: datetime,
+        requested: str | None = None,
+        expected_version: int | None = None,
+    ) -> FlowEvent:
+        """Begin running a phase (``execute_phase``: the next pending one, or ``requested``; ``retry``: the failed
+        one) as attempt 1 of ``run_id``. The flow is ``running`` until an attempt ends it (:meth:`end_attempt`)."""
+        if operation == Operation.RETRY:
+            phase = self.phase_to_retry(expected_version)
+        else:
+            phase = self.phase_to_execute(requested, expected_version)
+        states = {p.name: p.state for p in self.phases}
+        if operation == Operation.EXECUTE_PHASE:
+            for name in self.phase_names[: self.phase_names.index(phase)]:
+                if states[name] == PhaseState.PENDING:
+                    states[name] = PhaseState.SKIPPED
+        states[phase] = PhaseState.RUNNING
+        return self._record(
+            operation,
+            FlowStatus.RUNNING,
+            actor,
+            at,
+            current_phase=phase,
+            phase_states=states,
+            error=None,
+            run=PhaseRun(phase, 1, run_id, at),
+        )
+
+    def reattempt_phase(self, *, run_id: UUID, actor: str, at: datetime) -> FlowEvent:
+        """Begin the next attempt of the running phase, as ``run_id``, once its earlier attempt failed."""
+        self._check(Operation.REATTEMPT_PHASE, None)
+        run = self.run
+        if run is None or run.in_progress:
+            reason = "no phase waits for another attempt" if run is None else self.run_description()
+            raise IllegalTransition(self.flow_id, self.status, Operation.REATTEMPT_PHASE, reason)
+        attempt = replace(run, attempt=run.attempt + 1, run_id=run_id, started_at=at, retry_at=None)
+        return self._record(Operation.REATTEMPT_PHASE, FlowStatus.RUNNING, actor, at, run=attempt)
+
+    def end_attempt(self, run_id: UUID, end: AttemptEnd, *, actor: str, at: datetime) -> FlowEvent:
+        """Record how attempt ``run_id`` of the running phase ended (:class:`AttemptEnd`), as one event.
+
+        ``StaleRun`` when the flow no longer runs ``run_id`` (cancelled, deleted, or another attempt began after
+        its lease expired): then nothing may be recorded but that it was discarded."""
+        run = self.run
+        if run is None or run.run_id != run_id:
+            reason = f"the flow is {self.status}" if run is None else f"it runs {run.run_id} now"
+            raise StaleRun(self.flow_id, run_id, reason)
+        self._check(Operation.COMPLETE_PHASE, None)
+        extra = {"attempt": run.attempt}
+        if end.outcome is not None:
+            return self.record_phase_outcome(
+                Operation.COMPLETE_PHASE, run.phase, end.outcome, actor=actor, at=at, extra=extra
+            )
+        assert end.error is not None
+        errors = (*run.errors, end.error)
+        if end.retry_at is None:
+            failure = PhaseOutcome.failed(failed_after_attempts(run.phase, errors))
+            return self.record_phase_outcome(
+                Operation.COMPLETE_PHASE, run.phase, failure, actor=actor, at=at, extra=extra
+            )
+        waiting = replace(run, run_id=None, started_at=None, retry_at=end.retry_at, errors=errors)
+        return self._record(
+            Operation.COMPLETE_PHASE, self.status, actor, at, run=waiting, attempt_error=end.error, **extra
+        )
 
     def record_phase_outcome(
         self,
@@ -243,6 +398,8 @@ class Flow(FlowSummary):
             states[phase] = PhaseState.FAILED
             to_status = FlowStatus.FAILED
             error = outcome.error or f"phase '{phase}' failed"
+        if self.status == FlowStatus.PAUSED and to_status in (FlowStatus.RUNNING, FlowStatus.WAITING_FOR_INPUT):
+            to_status = FlowStatus.PAUSED  # paused while the phase ran: the result is kept, no next phase starts
         if to_status not in allowed_targets(self.status, operation):  # pragma: no cover - table guards
             raise IllegalTransition(self.flow_id, self.status, operation, f"cannot end in '{to_status}'")
         trace = {"trace": outcome.trace} if outcome.trace else {}
@@ -255,6 +412,7 @@ class Flow(FlowSummary):
             phase_states=states,
             phase_results={phase: outcome.result},
             error=error,
+            run=None,
             **(extra or {}),
             **trace,
         )
@@ -284,12 +442,15 @@ class Flow(FlowSummary):
         phase_states: dict[str, PhaseState] | None = None,
         phase_results: dict[str, Any] | None = None,
         error: str | None = ...,  # type: ignore[assignment]
+        run: PhaseRun | None = ...,  # type: ignore[assignment]
         **extra: Any,
     ) -> FlowEvent:
+        after_run = self.run if run is ... else run
         data: dict[str, Any] = {
             "current_phase": self.current_phase if current_phase is ... else current_phase,
             "phase_states": {n: str(s) for n, s in (phase_states or {p.name: p.state for p in self.phases}).items()},
             "error": self.error if error is ... else error,
+            "run": None if after_run is None else after_run.to_data(),
         }
         if phase_results:
             data["phase_results"] = copy.deepcopy(phase_results)
@@ -317,6 +478,7 @@ class Flow(FlowSummary):
         self.current_phase = data["current_phase"]
         self.error = data["error"]
         self.auto_run = data.get("auto_run", self.auto_run)
+        self.run = PhaseRun.from_data(data.get("run"))
         for phase in self.phases:
             phase.state = PhaseState(data["phase_states"][phase.name])
         self.phase_results.update(copy.deepcopy(data.get("phase_results", {})))

@@ -88,6 +88,8 @@ RESERVED_TABLE_NAMES = frozenset(
         "consistency_audit_runs",
         "idempotency_keys",
         "background_phase_attempts",
+        "phase_leases",
+        "phase_attempts",
         "alembic_version",
     }
 )

@@ -32,6 +32,10 @@ class Operation(StrEnum):
     CANCEL = "cancel"
     RETRY = "retry"
     DELETE = "delete"
+    COMPLETE_PHASE = "complete_phase"
+    """An attempt of the running phase ended: its outcome recorded, or its next attempt scheduled."""
+    REATTEMPT_PHASE = "reattempt_phase"
+    """The next attempt of a running phase whose earlier attempt failed began."""
 
 
 class PhaseState(StrEnum):
@@ -45,26 +49,32 @@ class PhaseState(StrEnum):
 S = FlowStatus
 O = Operation
 
-# Where a phase runs, it can end the flow running (more phases), waiting for input,
+# Where a phase ends, it can leave the flow running (more phases), waiting for input,
 # completed (it was the last phase) or failed.
 _PHASE_OUTCOMES = frozenset({S.RUNNING, S.WAITING_FOR_INPUT, S.COMPLETED, S.FAILED})
+# Executing (or retrying) a phase claims it: the flow is running it until an attempt ends (complete_phase).
+_CLAIMED = frozenset({S.RUNNING})
 
 TRANSITIONS: dict[tuple[FlowStatus, Operation], frozenset[FlowStatus]] = {
     (S.INITIALIZED, O.START): frozenset({S.RUNNING}),
     (S.INITIALIZED, O.CANCEL): frozenset({S.CANCELLED}),
     (S.INITIALIZED, O.DELETE): frozenset({S.DELETED}),
-    (S.RUNNING, O.EXECUTE_PHASE): _PHASE_OUTCOMES,
+    (S.RUNNING, O.EXECUTE_PHASE): _CLAIMED,
+    (S.RUNNING, O.COMPLETE_PHASE): _PHASE_OUTCOMES,
+    (S.RUNNING, O.REATTEMPT_PHASE): _CLAIMED,
     (S.RUNNING, O.PAUSE): frozenset({S.PAUSED}),
     (S.RUNNING, O.CANCEL): frozenset({S.CANCELLED}),
     (S.RUNNING, O.DELETE): frozenset({S.DELETED}),
     (S.PAUSED, O.RESUME): frozenset({S.RUNNING, S.WAITING_FOR_INPUT}),
     (S.PAUSED, O.CANCEL): frozenset({S.CANCELLED}),
+    # a flow paused while its phase ran stays paused when the phase ends, unless the flow ended with it
+    (S.PAUSED, O.COMPLETE_PHASE): frozenset({S.PAUSED, S.COMPLETED, S.FAILED}),
     (S.PAUSED, O.DELETE): frozenset({S.DELETED}),
     (S.WAITING_FOR_INPUT, O.SUBMIT_INPUT): frozenset({S.RUNNING, S.WAITING_FOR_INPUT, S.COMPLETED, S.FAILED}),
     (S.WAITING_FOR_INPUT, O.PAUSE): frozenset({S.PAUSED}),
     (S.WAITING_FOR_INPUT, O.CANCEL): frozenset({S.CANCELLED}),
     (S.WAITING_FOR_INPUT, O.DELETE): frozenset({S.DELETED}),
-    (S.FAILED, O.RETRY): _PHASE_OUTCOMES,
+    (S.FAILED, O.RETRY): _CLAIMED,
     (S.FAILED, O.CANCEL): frozenset({S.CANCELLED}),
     (S.FAILED, O.DELETE): frozenset({S.DELETED}),
     (S.COMPLETED, O.DELETE): frozenset({S.DELETED}),
@@ -84,5 +94,10 @@ def is_allowed(status: FlowStatus, operation: Operation) -> bool:
     return (status, operation) in TRANSITIONS
 
 
+INTERNAL_OPERATIONS = frozenset({O.COMPLETE_PHASE, O.REATTEMPT_PHASE})
+"""Operations only phase execution performs (application/phase_execution.py); no client asks for them."""
+
+
 def allowed_operations(status: FlowStatus) -> list[Operation]:
-    return [op for (st, op) in TRANSITIONS if st == status]
+    """The operations a client may ask for in ``status``."""
+    return [op for (st, op) in TRANSITIONS if st == status and op not in INTERNAL_OPERATIONS]

@@ -10,7 +10,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
 from domain.auth import Principal
-from domain.background import PhaseJob
+from domain.background import DueWork
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
 from domain.flow_types import ChildTable
@@ -70,19 +70,65 @@ class FlowEventLog(Protocol):
         ...
 
 
-class WorkQueue(Protocol):
-    """The durable queue of background phase jobs, written in the unit of work's transaction (an outbox)."""
+@dataclass(frozen=True)
+class Lease:
+    """Who holds the attempt in progress of a flow's phase, and until when (renewed by its runner's heartbeats)."""
 
-    async def enqueue_phase(self, job: PhaseJob) -> None:
-        """Queue ``job``; workers see it only once the unit of work commits, and never if it rolls back."""
+    run_id: UUID
+    owner: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt of a phase, as the phase's attempts record it (kept after the flow moved on)."""
+
+    run_id: UUID
+    phase: str
+    attempt: int
+    owner: str
+    started_at: datetime
+    ended_at: datetime | None
+    result: str | None
+    detail: str | None
+
+
+class PhaseRuns(Protocol):
+    """The leases and the recorded attempts of a tenant's phases, written in the unit of work's transaction."""
+
+    async def hold_tenant(self, tenant: Tenant) -> None:
+        """Serialize the claims of ``tenant``'s background work until the transaction ends (per-tenant limits)."""
         ...
 
-    async def record_attempt(self, job: PhaseJob) -> int:
-        """Count one more start of ``job``'s phase; the count including this start."""
+    async def running(self, tenant: Tenant) -> int:
+        """How many of ``tenant``'s attempts hold a lease (live or expired)."""
         ...
 
-    async def clear_attempts(self, job: PhaseJob) -> None:
-        """Forget ``job``'s counted starts: it finished, gave up, or found nothing to do."""
+    async def grant(self, flow: Flow, run_id: UUID, owner: str, lease_seconds: float) -> None:
+        """Lease ``flow``'s attempt ``run_id`` to ``owner`` for ``lease_seconds`` and record the attempt's start."""
+        ...
+
+    async def end(self, tenant: Tenant, flow_id: UUID, run_id: UUID, result: str, detail: str | None) -> None:
+        """Drop the lease of attempt ``run_id`` (if it still has one) and record how the attempt ended."""
+        ...
+
+    async def lease_of(self, tenant: Tenant, flow_id: UUID) -> Lease | None: ...
+
+    async def attempts(self, tenant: Tenant, flow_id: UUID, limit: int) -> list[Attempt]:
+        """The flow's attempts, newest first."""
+        ...
+
+
+class PhaseQueue(Protocol):
+    """Every tenant's due work and every runner's leases: what runners poll and renew (not a tenant's view)."""
+
+    async def due(self, limit: int, tenant_limit: int) -> list[DueWork]:
+        """Up to ``limit`` flows with work due now, oldest first, taking turns between tenants, and none of a
+        tenant that already holds ``tenant_limit`` leases; attempts whose lease expired first."""
+        ...
+
+    async def renew(self, owner: str, run_ids: list[UUID], lease_seconds: float) -> set[UUID]:
+        """Extend ``owner``'s leases of ``run_ids``; the ones it still holds (the others were revoked or taken)."""
         ...
 
 
@@ -162,7 +208,7 @@ class UnitOfWork(Protocol):
     events: FlowEventLog
     children: ChildRecords
     bridge_states: BridgeStates
-    work_queue: WorkQueue
+    phase_runs: PhaseRuns
     idempotency: IdempotencyStore
 
     async def __aenter__(self) -> Self: ...

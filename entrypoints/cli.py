@@ -64,7 +64,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
-    """Consume background phase jobs until SIGTERM or SIGINT; any number may run against one database."""
+    """Claim and run due phase work until SIGTERM or SIGINT; any number may run against one database."""
     import asyncio
     import logging.config
     import signal
@@ -76,14 +76,17 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     container = build_container(settings)
 
     async def work() -> None:
-        worker = container.phase_worker()
+        runner = container.phase_runner()
+        stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, worker.stop)
-        print("mfo worker: consuming background phase jobs", file=sys.stderr, flush=True)
+            loop.add_signal_handler(signum, stopping.set)
+        runner.start()
+        print(f"mfo worker: running due phase work as {runner.owner}", file=sys.stderr, flush=True)
         try:
-            await worker.run()
+            await stopping.wait()
         finally:
+            await runner.stop()
             await close_databases(container)
 
     asyncio.run(work())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
-
 from dependency_injector import containers, providers
 
 from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
@@ -21,13 +18,13 @@ from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.audit_runs import PgAuditLock, SqlAuditRunStore
 from adapters.persistence.database import Database, PoolOptions, url_with_user
 from adapters.persistence.health import DatabaseHealth
+from adapters.persistence.phase_runs import PgPhaseQueue
 from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
-from adapters.work_queue import PhaseWorker, WorkerOptions
 from application.consistency import ConsistencyMonitor
 from application.flow_type_registry import AdapterFactory, FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
-from application.phase_runner import BackgroundPhaseRunner
-from domain.background import BackgroundRun, PhaseJob
+from application.phase_execution import PhaseExecution
+from application.phase_runner import PhaseRunner, RunnerOptions
 from domain.flow_types import FlowTypeDefinition
 from domain.ports import OperationObserver
 from entrypoints.flow_type_plugins import load_flow_type_registry
@@ -108,20 +105,16 @@ def build_observer(metrics: MfoMetrics, tracing: Tracing) -> TelemetryObserver:
     return TelemetryObserver(metrics, tracing.tracer)
 
 
-def build_phase_worker(settings: Settings, runner: Callable[[], BackgroundPhaseRunner]) -> PhaseWorker:
-    """A queue consumer whose every job is one run of a fresh background phase runner."""
+def runner_options(settings: Settings, *, polls: bool) -> RunnerOptions:
     worker = settings.worker
-
-    async def handle(job: PhaseJob) -> BackgroundRun:
-        return await runner().run(job, max_attempts=worker.max_attempts, actor="worker")
-
-    options = WorkerOptions(
-        lease=timedelta(seconds=worker.lease_seconds),
-        poll=timedelta(seconds=worker.poll_seconds),
-        concurrency=worker.concurrency,
-        retry_delay=timedelta(seconds=worker.retry_delay_seconds),
+    return RunnerOptions(
+        lease_seconds=worker.lease_seconds,
+        heartbeat_seconds=worker.heartbeat_seconds,
+        poll_seconds=worker.poll_seconds,
+        capacity=worker.concurrency,
+        tenant_limit=worker.tenant_limit,
+        polls=polls,
     )
-    return PhaseWorker(owner_database_url(settings), handle, options)
 
 
 class Container(containers.DeclarativeContainer):
@@ -149,10 +142,31 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     # each orchestrator (one per request) gets a unit of work of its own: the Factory above is called for it
     orchestrator = providers.Factory(
-        MasterFlowOrchestrator, uow=unit_of_work, flow_types=flow_types, clock=clock, observer=observer
+        MasterFlowOrchestrator,
+        uow=unit_of_work,
+        flow_types=flow_types,
+        clock=clock,
+        observer=observer,
+        new_uow=unit_of_work.provider,
     )
-    phase_runner = providers.Factory(
-        BackgroundPhaseRunner, uow=unit_of_work, flow_types=flow_types, clock=clock, observer=observer
+    # phase execution: each claim and each completion a fresh part on a unit of work of its own; a running
+    # handler reads through units of work of its own too (application/phase_execution.py)
+    phase_execution = providers.Factory(
+        PhaseExecution,
+        uow=unit_of_work,
+        flow_types=flow_types,
+        clock=clock,
+        observer=observer,
+        new_uow=unit_of_work.provider,
+    )
+    phase_queue = providers.Singleton(PgPhaseQueue, owner_database)
+    # one runner per process: the server's (polling unless MFO_WORKER_IN_SERVE is off) or the worker's (polling)
+    phase_runner = providers.Factory(  # one per process: the app's (entrypoints/http/app.py) or the worker's
+        PhaseRunner,
+        execution=phase_execution.provider,
+        queue=phase_queue,
+        clock=clock,
+        options=providers.Callable(runner_options, settings, polls=True),
     )
     # cross-tenant maintenance (purging expired idempotency keys): the owner's pool, which row-level security does
     # not restrict; never for a request
@@ -191,7 +205,6 @@ class Container(containers.DeclarativeContainer):
     log_context = providers.Object(log_context)
     log_fields = providers.Object(set_log_fields)  # the guard's: the credential's tenant, until the request ends
     install_json_logs = providers.Object(install_json_handler)
-    phase_worker = providers.Factory(build_phase_worker, settings, phase_runner.provider)
 
 
 async def close_databases(container: Container) -> None:

@@ -291,27 +291,34 @@ def _seconds(name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """Background execution: ``mfo worker`` processes, and the one ``mfo serve`` runs unless ``in_serve`` is off."""
+    """Phase execution (ADR 0015): every ``mfo serve`` and ``mfo worker`` process has one runner. A worker's runner
+    claims due work (auto-run flows' next phases, attempts due again, attempts whose lease expired); a server's
+    runs the phases its API claims, and claims due work too unless ``in_serve`` is off."""
 
     in_serve: bool = True
     lease_seconds: float = 30.0
-    poll_seconds: float = 5.0
+    heartbeat_seconds: float = 2.0
+    poll_seconds: float = 0.5
     concurrency: int = 10
-    max_attempts: int = 3
-    retry_delay_seconds: float = 1.0
+    tenant_limit: int = 5
 
     @classmethod
     def from_env(cls) -> WorkerSettings:
         settings = cls(
             in_serve=_bool("MFO_WORKER_IN_SERVE", cls.in_serve),
             lease_seconds=_seconds("MFO_WORKER_LEASE_SECONDS", cls.lease_seconds),
+            heartbeat_seconds=_seconds("MFO_WORKER_HEARTBEAT_SECONDS", cls.heartbeat_seconds),
             poll_seconds=_seconds("MFO_WORKER_POLL_SECONDS", cls.poll_seconds),
             concurrency=_int("MFO_WORKER_CONCURRENCY", cls.concurrency),
-            max_attempts=_int("MFO_WORKER_MAX_ATTEMPTS", cls.max_attempts),
-            retry_delay_seconds=_seconds("MFO_WORKER_RETRY_DELAY_SECONDS", cls.retry_delay_seconds),
+            tenant_limit=_int("MFO_WORKER_TENANT_LIMIT", cls.tenant_limit),
         )
-        if settings.concurrency < 1 or settings.max_attempts < 1:
-            raise SystemExit("MFO_WORKER_CONCURRENCY and MFO_WORKER_MAX_ATTEMPTS must be at least 1")
+        if settings.concurrency < 1 or settings.tenant_limit < 1:
+            raise SystemExit("MFO_WORKER_CONCURRENCY and MFO_WORKER_TENANT_LIMIT must be at least 1")
+        if not 0 < settings.heartbeat_seconds < settings.lease_seconds:
+            raise SystemExit(
+                "MFO_WORKER_HEARTBEAT_SECONDS must be positive and shorter than MFO_WORKER_LEASE_SECONDS "
+                f"({settings.heartbeat_seconds:g} s, lease {settings.lease_seconds:g} s)"
+            )
         return settings
 
 

@@ -6,14 +6,14 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
 from adapters.persistence.cursors import decode_cursor, encode_cursor
-from domain.background import PhaseJob
+from domain.background import AttemptResult, DueWork, due_at
 from domain.errors import ConcurrentModification, FlowBusy, FlowNotFound, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
@@ -21,7 +21,7 @@ from domain.flow_types import ChildColumn, ChildTable, ColumnKind, FlowTypeDefin
 from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused, StoredResponse
 from domain.lifecycle import FlowStatus
 from domain.phases import PhaseOutcome
-from domain.ports import AuditReport, AuditRun, ChildRecord, FlowFilter, Page
+from domain.ports import Attempt, AuditReport, AuditRun, ChildRecord, FlowFilter, Lease, Page
 from domain.status_sync import child_status_for
 
 
@@ -85,15 +85,15 @@ class Store:
     events: list[FlowEvent] = field(default_factory=list)
     children: dict[tuple[str, Tenant, UUID], ChildRecord] = field(default_factory=dict)
     bridge_states: dict[tuple[Tenant, UUID], dict[str, Any]] = field(default_factory=dict)
-    jobs: list[PhaseJob] = field(default_factory=list)
-    attempts: dict[PhaseJob, int] = field(default_factory=dict)
+    leases: dict[tuple[Tenant, UUID], Lease] = field(default_factory=dict)
+    attempts: dict[tuple[Tenant, UUID, UUID], Attempt] = field(default_factory=dict)
     idempotency_keys: dict[tuple[Tenant, str], StoredKey] = field(default_factory=dict)
     locks: RowLocks = field(default_factory=RowLocks)
     """Rows locked by open units of work: flows taken for update, claimed idempotency keys."""
 
 
-_MAPPINGS = ("flows", "children", "bridge_states", "attempts", "idempotency_keys")
-_APPEND_ONLY = ("events", "jobs")
+_MAPPINGS = ("flows", "children", "bridge_states", "leases", "attempts", "idempotency_keys")
+_APPEND_ONLY = ("events",)
 
 
 @dataclass
@@ -103,22 +103,98 @@ class StoredKey:
     response: StoredResponse | None = None
 
 
-class FakeWorkQueue:
-    """Queued phase jobs and counted starts, in the store: a rollback loses them, a commit publishes them."""
+def _now() -> datetime:
+    """The fake database's clock (a lease's times are the database's)."""
+    return datetime.now(UTC)
+
+
+class FakePhaseRuns:
+    """Leases and attempts in the staged store: a rollback loses them, a commit publishes them."""
+
+    def __init__(self, store: Store, uow: FakeUnitOfWork) -> None:
+        self._store = store
+        self._uow = uow
+
+    async def hold_tenant(self, tenant: Tenant) -> None:
+        busy = FlowBusy("another claim of the tenant's work holds its lock")
+        await self._store.locks.acquire(("tenant", tenant), self._uow, self._uow.lock_wait_seconds * 20, busy)
+
+    async def running(self, tenant: Tenant) -> int:
+        return sum(1 for (t, _) in self._store.leases if t == tenant)
+
+    async def grant(self, flow: Flow, run_id: UUID, owner: str, lease_seconds: float) -> None:
+        assert flow.run is not None and flow.run.run_id == run_id
+        now = _now()
+        key = (flow.tenant, flow.flow_id)
+        self._store.leases[key] = Lease(run_id, owner, now + timedelta(seconds=lease_seconds))
+        self._store.attempts[(*key, run_id)] = Attempt(
+            run_id, flow.run.phase, flow.run.attempt, owner, now, None, None, None
+        )
+
+    async def end(self, tenant: Tenant, flow_id: UUID, run_id: UUID, result: str, detail: str | None) -> None:
+        lease = self._store.leases.get((tenant, flow_id))
+        if lease is not None and lease.run_id == run_id:
+            del self._store.leases[(tenant, flow_id)]
+        attempt = self._store.attempts.get((tenant, flow_id, run_id))
+        if attempt is None:
+            return
+        if result == AttemptResult.DISCARDED:
+            if attempt.result not in (None, AttemptResult.REVOKED, AttemptResult.RETRYING):
+                return
+            if attempt.result is not None:
+                detail = f"{attempt.detail}; {detail}" if attempt.detail else detail
+        self._store.attempts[(tenant, flow_id, run_id)] = replace(
+            attempt, ended_at=attempt.ended_at or _now(), result=str(result), detail=detail
+        )
+
+    async def lease_of(self, tenant: Tenant, flow_id: UUID) -> Lease | None:
+        return self._store.leases.get((tenant, flow_id)) if _visible(self._uow, tenant) else None
+
+    async def attempts(self, tenant: Tenant, flow_id: UUID, limit: int) -> list[Attempt]:
+        found = [a for (t, f, _), a in self._store.attempts.items() if (t, f) == (tenant, flow_id)]
+        return sorted(found, key=lambda a: (a.started_at, a.attempt), reverse=True)[:limit]
+
+
+class FakePhaseQueue:
+    """Every tenant's due work and leases, read from a committed store as the owner's pool reads PostgreSQL."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def enqueue_phase(self, job: PhaseJob) -> None:
-        if job not in self._store.jobs:  # the dedupe key: one job per flow version
-            self._store.jobs.append(job)
+    async def due(self, limit: int, tenant_limit: int) -> list[DueWork]:
+        now = _now()
+        expired = sorted(
+            (
+                (lease.expires_at, DueWork(t, f, lease.run_id))
+                for (t, f), lease in self._store.leases.items()
+                if lease.expires_at < now
+            ),
+            key=lambda pair: pair[0],
+        )
+        held: dict[Tenant, int] = {}
+        for t, _ in self._store.leases:
+            held[t] = held.get(t, 0) + 1
+        by_tenant: dict[Tenant, list[tuple[datetime, UUID]]] = {}
+        for (t, f), flow in self._store.flows.items():
+            due = due_at(flow)
+            if due is not None and due <= now:
+                by_tenant.setdefault(t, []).append((due, f))
+        fair: list[tuple[int, datetime, DueWork]] = []
+        for t, items in by_tenant.items():
+            for turn, (due, f) in enumerate(sorted(items), start=1):
+                if turn + held.get(t, 0) <= tenant_limit:
+                    fair.append((turn, due, DueWork(t, f)))
+        fair.sort(key=lambda item: (item[0], item[1]))
+        return ([work for _, work in expired] + [work for _, _, work in fair])[:limit]
 
-    async def record_attempt(self, job: PhaseJob) -> int:
-        self._store.attempts[job] = self._store.attempts.get(job, 0) + 1
-        return self._store.attempts[job]
-
-    async def clear_attempts(self, job: PhaseJob) -> None:
-        self._store.attempts.pop(job, None)
+    async def renew(self, owner: str, run_ids: list[UUID], lease_seconds: float) -> set[UUID]:
+        renewed = set()
+        until = _now() + timedelta(seconds=lease_seconds)
+        for key, lease in list(self._store.leases.items()):
+            if lease.owner == owner and lease.run_id in run_ids:
+                self._store.leases[key] = replace(lease, expires_at=until)
+                renewed.add(lease.run_id)
+        return renewed
 
 
 class FakeFlowRepository:
@@ -378,7 +454,7 @@ class FakeUnitOfWork:
         self.events = FakeFlowEventLog(self.staged, self)
         self.children = FakeChildRecords(self.staged, self)
         self.bridge_states = FakeBridgeStates(self.staged, self)
-        self.work_queue = FakeWorkQueue(self.staged)
+        self.phase_runs = FakePhaseRuns(self.staged, self)
         self.idempotency = FakeIdempotencyStore(self.staged, self)
 
 

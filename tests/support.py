@@ -39,9 +39,20 @@ TEST_JWT_SECRET = "mfo-test-secret-0123456789abcdef0123456789"
 """The HS256 secret of the tests' settings (tests/conftest.py): :func:`auth_headers` signs with it."""
 
 
-def headers(tenant: Tenant, **extra: str) -> dict[str, str]:
+WAIT_FOR_PHASES = {"Prefer": "wait=30"}
+"""What the tests' requests send unless a test says otherwise: an ``execute`` or ``retry`` answers with the phase's
+outcome (200) rather than with its claim (202), as most tests check what a phase did. The tests of the claim
+itself send ``Prefer`` of their own, or none (``headers(tenant, wait=False)``)."""
+
+
+def headers(tenant: Tenant, *, wait: bool = True, **extra: str) -> dict[str, str]:
     """Development-mode tenancy: the tenant named in headers (the tests' default app runs in dev mode)."""
-    return {"X-Client-Account-ID": str(tenant.client_account_id), "X-Engagement-ID": str(tenant.engagement_id), **extra}
+    return {
+        "X-Client-Account-ID": str(tenant.client_account_id),
+        "X-Engagement-ID": str(tenant.engagement_id),
+        **(WAIT_FOR_PHASES if wait else {}),
+        **extra,
+    }
 
 
 def auth_headers(
@@ -49,7 +60,7 @@ def auth_headers(
 ) -> dict[str, str]:
     """An ``Authorization: Bearer`` header with a token for ``tenant`` and ``role``, accepted in every auth mode."""
     token = JwtCodec(secret=TEST_JWT_SECRET).mint(tenant, Role(role), subject)
-    return {"Authorization": f"Bearer {token}", **extra}
+    return {"Authorization": f"Bearer {token}", **WAIT_FOR_PHASES, **extra}
 
 
 def platform_headers(subject: str = "platform-tester", **extra: str) -> dict[str, str]:

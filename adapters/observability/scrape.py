@@ -1,15 +1,14 @@
-"""Gauges read from PostgreSQL when ``/metrics`` is scraped: the job queue and the latest consistency audit.
+"""Gauges read from PostgreSQL when ``/metrics`` is scraped: the phase queue and the latest consistency audit.
 
 Read at scrape time (through :class:`adapters.observability.gauge_cache.CachedGauges`, at most once per
-``MFO_METRICS_CACHE_SECONDS``), they are the same whichever worker or replica answers. The queue is pgqueuer's table
-(``pgqueuer``; pgqueuer 1.6.0 columns ``status`` of type ``pgqueuer_status``, ``created``, ``execute_after``);
-while that table does not exist both queue gauges are 0.
+``MFO_METRICS_CACHE_SECONDS``), they are the same whichever worker or replica answers. The queue is the flows
+table itself: a flow whose ``run_due_at`` has passed has work waiting for a runner; a lease in ``phase_leases`` is
+an attempt running (ADR 0015). Both are also counted per tenant (labels ``client_account_id``, ``engagement_id``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -19,15 +18,15 @@ from adapters.persistence.database import Database
 
 logger = logging.getLogger("mfo.metrics")
 
-QUEUE_TABLE = "pgqueuer"
-
 QUEUE_SQL = """
-SELECT count(*) AS depth,
-       coalesce(extract(epoch FROM now() - min(greatest(created, execute_after))
-                FILTER (WHERE execute_after <= now())), 0) AS lag
-FROM {table}
-WHERE status = 'queued'
+SELECT client_account_id, engagement_id, count(*) AS depth, extract(epoch FROM now() - min(run_due_at)) AS lag
+FROM flows WHERE run_due_at <= now() GROUP BY 1, 2
 """
+RUNNING_SQL = """
+SELECT client_account_id, engagement_id, count(*) AS running, count(*) FILTER (WHERE expires_at < now()) AS expired
+FROM phase_leases GROUP BY 1, 2
+"""
+TENANT_LABELS = ("client_account_id", "engagement_id")
 
 LATEST_AUDIT_SQL = """
 SELECT inconsistent, flows_checked, extract(epoch FROM finished_at) AS finished
@@ -35,8 +34,9 @@ FROM consistency_audit_runs ORDER BY run_id DESC LIMIT 1
 """
 
 
-GaugeValues = dict[str, tuple[str, float]]
-"""Gauge name -> (documentation, value)."""
+PerTenant = list[tuple[tuple[str, str], float]]
+GaugeValues = dict[str, tuple[str, float | PerTenant]]
+"""Gauge name -> (documentation, value, or a value per tenant)."""
 
 
 class Snapshot(Collector):
@@ -45,25 +45,37 @@ class Snapshot(Collector):
 
     def collect(self) -> Iterator[Metric]:
         for name, (documentation, value) in self._values.items():
-            yield GaugeMetricFamily(name, documentation, value=value)
+            if isinstance(value, list):
+                family = GaugeMetricFamily(name, documentation, labels=TENANT_LABELS)
+                for labels, number in value:
+                    family.add_metric(list(labels), number)
+                yield family
+            else:
+                yield GaugeMetricFamily(name, documentation, value=value)
 
 
 class DatabaseGauges:
-    def __init__(self, database: Database, queue_table: str = QUEUE_TABLE) -> None:
-        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", queue_table):
-            raise ValueError(f"not a plain table name: {queue_table!r}")
+    def __init__(self, database: Database) -> None:
         self._database = database
-        self._queue_table = queue_table
 
-    async def read(self) -> dict[str, tuple[str, float]]:
-        values: dict[str, tuple[str, float]] = {}
-        depth = lag = inconsistent = checked = finished = 0.0
+    async def read(self) -> GaugeValues:
+        values: GaugeValues = {}
+        depth = lag = inconsistent = checked = finished = running = expired = 0.0
+        due_by_tenant: PerTenant = []
+        running_by_tenant: PerTenant = []
         up = 1.0
         try:
             async with self._database.connection() as connection:
-                if await connection.fetchval("SELECT to_regclass($1)", self._queue_table):
-                    row = await connection.fetchrow(QUEUE_SQL.format(table=self._queue_table))
-                    depth, lag = float(row["depth"]), float(row["lag"])
+                for row in await connection.fetch(QUEUE_SQL):
+                    tenant = (str(row["client_account_id"]), str(row["engagement_id"]))
+                    due_by_tenant.append((tenant, float(row["depth"])))
+                    depth += float(row["depth"])
+                    lag = max(lag, float(row["lag"]))
+                for row in await connection.fetch(RUNNING_SQL):
+                    tenant = (str(row["client_account_id"]), str(row["engagement_id"]))
+                    running_by_tenant.append((tenant, float(row["running"])))
+                    running += float(row["running"])
+                    expired += float(row["expired"])
                 audit = await connection.fetchrow(LATEST_AUDIT_SQL)
                 if audit is not None:
                     inconsistent, checked, finished = (
@@ -74,8 +86,12 @@ class DatabaseGauges:
         except Exception:  # /metrics still answers with the process's own metrics
             logger.warning("could not read the database gauges", exc_info=True)
             up = 0.0
-        values["mfo_queue_depth"] = ("Jobs waiting in the pgqueuer queue (status queued).", depth)
-        values["mfo_queue_lag_seconds"] = ("Age of the oldest queued job that is due, in seconds.", lag)
+        values["mfo_queue_depth"] = ("Flows whose phase work is due and waits for a runner.", depth)
+        values["mfo_queue_lag_seconds"] = ("How long the longest-waiting due work has waited, in seconds.", lag)
+        values["mfo_phases_running"] = ("Attempts of phases holding a lease (running).", running)
+        values["mfo_phase_leases_expired"] = ("Attempts whose lease expired and that no runner took over yet.", expired)
+        values["mfo_tenant_queue_depth"] = ("Flows whose phase work is due, per tenant.", due_by_tenant)
+        values["mfo_tenant_phases_running"] = ("Attempts of phases holding a lease, per tenant.", running_by_tenant)
         values["mfo_consistency_inconsistent_flows"] = (
             "Inconsistent flows the latest consistency audit found.",
             inconsistent,

@@ -15,8 +15,7 @@ from adapters.persistence.audit_runs import consistency_audit_runs
 from adapters.persistence.bridge_states import crewai_flow_states
 from adapters.persistence.child_tables import add_child_table
 from adapters.persistence.idempotency_store import idempotency_keys
-from adapters.persistence.tables import NAMING_CONVENTION, flow_events, flows
-from adapters.work_queue.outbox import background_phase_attempts
+from adapters.persistence.tables import NAMING_CONVENTION, flow_events, flows, phase_attempts, phase_leases
 
 CORE_TABLES = (
     flows,
@@ -25,7 +24,8 @@ CORE_TABLES = (
     api_keys,
     consistency_audit_runs,
     idempotency_keys,
-    background_phase_attempts,
+    phase_leases,
+    phase_attempts,
 )
 BUILT_IN_FLOW_TYPES = (discovery.register, assessment.register, planning.register)
 

@@ -66,6 +66,10 @@ flows = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
     Column("auto_run", Boolean, nullable=False, server_default=false()),
+    # the phase being run: its attempt, its run id, when its next attempt is due (domain.flow.PhaseRun)
+    Column("phase_run", JSONB),
+    # when a runner should claim work of the flow (domain.background.due_at); NULL when none is due
+    Column("run_due_at", DateTime(timezone=True)),
     CheckConstraint(f"status IN ({_STATUSES})", name="status"),
     CheckConstraint("version >= 1", name="version"),
 )
@@ -87,6 +91,12 @@ Index(
     flows.c.flow_id.desc(),
 )
 
+Index(
+    "ix_flows_run_due_at",
+    flows.c.run_due_at,
+    postgresql_where=flows.c.run_due_at.isnot(None),
+)
+
 flow_events = Table(
     "flow_events",
     metadata,
@@ -99,4 +109,44 @@ flow_events = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("data", JSONB, nullable=False),
     master_flow_reference("flow_events"),
+)
+
+
+phase_leases = Table(
+    "phase_leases",
+    metadata,
+    *tenant_columns(),
+    Column("run_id", Uuid, nullable=False, unique=True),
+    Column("owner", String(200), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    master_flow_reference("phase_leases"),
+)
+"""The lease of each flow's attempt in progress: which runner holds it, until when (its heartbeats extend it)."""
+Index("ix_phase_leases_expires_at", phase_leases.c.expires_at)
+Index("ix_phase_leases_owner", phase_leases.c.owner)
+
+phase_attempts = Table(
+    "phase_attempts",
+    metadata,
+    Column("client_account_id", Uuid, primary_key=True),
+    Column("engagement_id", Uuid, primary_key=True),
+    Column("flow_id", Uuid, primary_key=True),
+    Column("run_id", Uuid, primary_key=True),
+    Column("phase", String(64), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("result", String(32)),
+    Column("detail", Text),
+    master_flow_reference("phase_attempts"),
+)
+"""Every attempt of every phase, and how it ended (discarded completions included)."""
+Index(
+    "ix_phase_attempts_flow_started",
+    phase_attempts.c.client_account_id,
+    phase_attempts.c.engagement_id,
+    phase_attempts.c.flow_id,
+    phase_attempts.c.started_at.desc(),
 )

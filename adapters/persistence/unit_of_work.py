@@ -21,10 +21,10 @@ from adapters.persistence.database import Database
 from adapters.persistence.event_log import PgFlowEventLog
 from adapters.persistence.flow_repository import PgFlowRepository
 from adapters.persistence.idempotency_store import PgIdempotencyStore
+from adapters.persistence.phase_runs import PgPhaseRuns
 from adapters.persistence.statements import Statement, rows_written
 from adapters.persistence.storage_errors import DRIVER_ERRORS, storage_error, translated_errors
 from adapters.persistence.tenant_scope import SET_TENANT, begin_scoped, tenant_arguments
-from adapters.work_queue.outbox import PgQueuerWorkQueue
 from domain.errors import StorageUnavailable
 from domain.events import Tenant
 
@@ -41,7 +41,7 @@ class AsyncpgUnitOfWork:
     events: PgFlowEventLog
     children: PgChildRecords
     bridge_states: PgBridgeStates
-    work_queue: PgQueuerWorkQueue
+    phase_runs: PgPhaseRuns
     idempotency: PgIdempotencyStore
 
     def __init__(self, database: Database, idempotency_wait_ms: int = 10_000) -> None:
@@ -69,7 +69,7 @@ class AsyncpgUnitOfWork:
         self.events = PgFlowEventLog(self)
         self.children = PgChildRecords(self)
         self.bridge_states = PgBridgeStates(self)
-        self.work_queue = PgQueuerWorkQueue(self)
+        self.phase_runs = PgPhaseRuns(self)
         self.idempotency = PgIdempotencyStore(self, self._idempotency_wait_ms)
         return self
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
-from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -13,7 +11,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
-from entrypoints.container import Container, build_container, close_databases
+from entrypoints.container import Container, build_container, close_databases, runner_options
 from entrypoints.http.admin import audit_consistency, latest_consistency_audit
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
@@ -47,22 +45,17 @@ def freeze_startup_objects() -> None:
 
 
 def create_app(settings: Settings, container: Container | None = None, *, background_worker: bool = False) -> Litestar:
-    """``background_worker``: also consume the phase queue in this process (``mfo serve`` passes the setting)."""
+    """The app and its phase runner, which runs the phases the API claims; with ``background_worker`` it also
+    claims due work (auto-run flows, retries, expired leases) as ``mfo worker`` does (``mfo serve`` passes
+    ``MFO_WORKER_IN_SERVE``)."""
     container = container or build_container(settings)
-    workers: list[tuple[Any, asyncio.Task[None]]] = []
+    runner = container.phase_runner(options=runner_options(settings, polls=background_worker))
 
-    async def start_worker() -> None:
-        if background_worker:
-            worker = container.phase_worker()
-            workers.append((worker, asyncio.create_task(worker.run(), name="mfo-phase-worker")))
+    async def start_runner() -> None:
+        runner.start()
 
-    async def stop_worker() -> None:
-        for worker, task in workers:
-            worker.stop()
-            await asyncio.wait({task}, timeout=10)
-            task.cancel()
-            await asyncio.wait({task})  # its unit of work gives its connection back before the pools close
-        workers.clear()
+    async def stop_runner() -> None:
+        await runner.stop()  # its units of work give their connections back before the pools close
 
     async def close_pools() -> None:
         await close_databases(container)
@@ -101,9 +94,17 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
             IdempotentReplay: replay,
         },
         guards=[authorize],
-        state=State({"container": container, "settings": settings, "legacy_usage": usage, "monitoring": monitoring}),
-        on_startup=[monitoring.start, start_worker, purger.start, freeze_startup_objects],
-        on_shutdown=[purger.stop, stop_worker, monitoring.stop, close_pools],
+        state=State(
+            {
+                "container": container,
+                "settings": settings,
+                "legacy_usage": usage,
+                "monitoring": monitoring,
+                "phase_runner": runner,
+            }
+        ),
+        on_startup=[monitoring.start, start_runner, purger.start, freeze_startup_objects],
+        on_shutdown=[purger.stop, stop_runner, monitoring.stop, close_pools],
         request_max_body_size=settings.api.max_body_bytes,
         header_limits=HeaderLimits(settings.api.max_header_count, settings.api.max_header_bytes),
         request_class=MfoRequest,

@@ -17,14 +17,19 @@ from litestar import Request
 from litestar.datastructures import State
 
 from application.orchestrator import MasterFlowOrchestrator
+from application.phase_runner import PhaseRunner
 from domain.echo import excerpt
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.idempotency import IdempotentRequest
+from domain.lifecycle import Operation
 from entrypoints.http.auth import DEV_TENANT_HEADERS, principal_of
 from entrypoints.http.paging import POSTGRES_INTEGER_MAX
 from entrypoints.http.problems import BadRequest
 
+_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*\"?([0-9]{1,6})\"?(?=$|[,;\s])", re.ASCII | re.IGNORECASE)
+MAX_WAIT_SECONDS = 60
+"""The longest ``Prefer: wait`` a request is held for (RFC 7240 leaves the cap to the server)."""
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?([0-9]{1,10})"?\s*$', re.ASCII)
 """An ETag this API gives out: a version in ASCII digits (``\\d`` alone would also take other scripts' digits)."""
 
@@ -46,6 +51,9 @@ class FlowChange(FlowRead):
     expected_version: int | None
     flow_type: str | None = None
     idempotency: IdempotentRequest | None = None
+    runner: PhaseRunner | None = None
+    wait_seconds: int = 0
+    """``Prefer: wait=N`` (RFC 7240): how long an ``execute`` or ``retry`` may wait for its phase to end."""
 
     def restricted_to(self, flow_type: str) -> FlowChange:
         return replace(self, flow_type=flow_type)
@@ -66,6 +74,37 @@ class FlowChange(FlowRead):
             **options,
         )
 
+    async def run_phase(self, operation: Operation, flow_id: str, phase: str | None = None) -> tuple[Flow, bool]:
+        """Claim a phase of the flow (``execute_phase`` or ``retry``), hand it to this process's runner, and wait
+        for it as ``Prefer: wait`` allows: the flow, and whether the claimed attempt has ended (its outcome is in
+        the flow) or still runs (the flow as the claim left it)."""
+        runner = self.runner
+        assert runner is not None, "a route that runs phases has the process's runner"
+        claimed = await self.orchestrator.claim_phase(
+            self.tenant,
+            parse_flow_id(flow_id),
+            operation,
+            actor=self.actor,
+            owner=runner.owner,
+            lease_seconds=runner.options.lease_seconds,
+            phase=phase,
+            expected_version=self.expected_version,
+            flow_type=self.flow_type,
+            idempotency=self.idempotency,
+        )
+        runner.run(claimed)
+        if self.wait_seconds <= 0 or not await runner.wait(claimed.run_id, self.wait_seconds):
+            return claimed.flow, False
+        flow = await self.orchestrator.get_flow(self.tenant, claimed.flow.flow_id, flow_type=self.flow_type)
+        return flow, flow.run is None or flow.run.run_id != claimed.run_id
+
+    def stopped(self, flow: Flow) -> Flow:
+        """After a cancel or a delete: stop the flow's attempt at once if this process runs it (other processes
+        notice at their next heartbeat)."""
+        if self.runner is not None:
+            self.runner.revoke(flow.flow_id)
+        return flow
+
 
 def provide_orchestrator(state: State) -> MasterFlowOrchestrator:
     """A fresh orchestrator on a fresh unit of work: everything in this request shares it."""
@@ -82,7 +121,20 @@ def provide_change(request: Request, state: State) -> FlowChange:
         provide_tenant(request),
         provide_actor(request),
         provide_expected_version(request),
+        runner=state.get("phase_runner"),
+        wait_seconds=provide_wait(request),
     )
+
+
+def provide_wait(request: Request) -> int:
+    """The ``wait`` preference of ``Prefer`` (RFC 7240), at most :data:`MAX_WAIT_SECONDS`; 0 when absent. A
+    preference the server cannot read is ignored, as the RFC asks."""
+    seconds = 0
+    for value in request.headers.getall("Prefer", []):
+        match = _PREFER_WAIT.search(value)
+        if match:
+            seconds = max(seconds, int(match.group(1)))
+    return min(seconds, MAX_WAIT_SECONDS)
 
 
 def provide_tenant(request: Request) -> Tenant:

@@ -11,15 +11,17 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from domain.echo import excerpt
 from domain.flow import Flow
-from domain.lifecycle import FlowStatus
+from domain.lifecycle import FlowStatus, Operation
 from domain.ports import FlowFilter
 from entrypoints.http.dependencies import FlowChange, FlowRead, etag, parse_flow_id, provide_change, provide_read
 from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotent_change
-from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, problem_responses
+from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, phase_run_responses, problem_responses
 from entrypoints.http.paging import events_after
 from entrypoints.http.paging import page_limit as parse_page_limit
 from entrypoints.http.problems import BadRequest
 from entrypoints.http.schemas import (
+    AttemptListOut,
+    AttemptOut,
     CreateFlowRequest,
     EventOut,
     EventPageOut,
@@ -49,6 +51,20 @@ FLOW_DEPENDENCIES = {
 def flow_response(flow: Flow, status_code: int = 200, **headers: str) -> Response[FlowOut]:
     """The flow with its ``ETag``: the same bytes an idempotent retry is answered with."""
     return as_response(flow_answer(flow, status_code, **headers))
+
+
+PHASE_RUN_DESCRIPTION = (
+    "Claims the phase and answers at once: 202 with the flow running it (`running_phase`), which a runner runs "
+    "outside any request. `Prefer: wait=N` (RFC 7240, N up to 60 seconds) waits up to N seconds for the attempt "
+    "to end: 200 with its outcome recorded in the flow when it ended in time (`Preference-Applied: wait=N`), "
+    "else 202 with the flow as the claim left it. A flow already running a phase is a 409 that names it."
+)
+
+
+def phase_run_response(change: FlowChange, flow: Flow, ended: bool) -> Response[FlowOut]:
+    """200 with the outcome when the claimed attempt ended within ``Prefer: wait``, else 202 with the claim."""
+    headers = {"Preference-Applied": f"wait={change.wait_seconds}"} if change.wait_seconds else {}
+    return flow_response(flow, 200 if ended else 202, **headers)
 
 
 def page_limit(state: State, limit: str | None) -> int:
@@ -169,10 +185,11 @@ class FlowController(Controller):
 
     @post(
         "/{flow_id:str}/execute",
-        responses=WRITE_RESPONSES,
+        responses=phase_run_responses(FlowOut),
         operation_id="executePhase",
         summary="Run the next (or a named) phase",
-        status_code=200,
+        description=PHASE_RUN_DESCRIPTION,
+        status_code=202,
     )
     async def execute_phase(
         self,
@@ -181,7 +198,7 @@ class FlowController(Controller):
         data: JSONBody[ExecutePhaseRequest | None] = None,
     ) -> Response[FlowOut]:
         phase = data.phase if data else None
-        return flow_response(await change.apply(change.orchestrator.execute_phase, flow_id, phase))
+        return phase_run_response(change, *await change.run_phase(Operation.EXECUTE_PHASE, flow_id, phase))
 
     @post(
         "/{flow_id:str}/input",
@@ -238,21 +255,36 @@ class FlowController(Controller):
         flow_id: FlowId,
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(await change.apply(change.orchestrator.cancel_flow, flow_id))
+        return flow_response(change.stopped(await change.apply(change.orchestrator.cancel_flow, flow_id)))
 
     @post(
         "/{flow_id:str}/retry",
-        responses=WRITE_RESPONSES,
+        responses=phase_run_responses(FlowOut),
         operation_id="retryFlow",
         summary="Re-run a failed flow's failed phase",
-        status_code=200,
+        description=PHASE_RUN_DESCRIPTION,
+        status_code=202,
     )
     async def retry_flow(
         self,
         flow_id: FlowId,
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(await change.apply(change.orchestrator.retry_flow, flow_id))
+        return phase_run_response(change, *await change.run_phase(Operation.RETRY, flow_id))
+
+    @get(
+        "/{flow_id:str}/attempts",
+        responses=READ_RESPONSES,
+        operation_id="getPhaseAttempts",
+        summary="The flow's attempts of phases, newest first, and how each ended",
+    )
+    async def get_phase_attempts(
+        self, state: State, flow_id: FlowId, read: Read, limit: PageLimit = None
+    ) -> AttemptListOut:
+        attempts = await read.orchestrator.get_phase_attempts(
+            read.tenant, parse_flow_id(flow_id), limit=page_limit(state, limit)
+        )
+        return AttemptListOut(items=[AttemptOut.of(a) for a in attempts])
 
     @delete(
         "/{flow_id:str}",
@@ -266,4 +298,4 @@ class FlowController(Controller):
         flow_id: FlowId,
         change: Change,
     ) -> Response[FlowOut]:
-        return flow_response(await change.apply(change.orchestrator.delete_flow, flow_id))
+        return flow_response(change.stopped(await change.apply(change.orchestrator.delete_flow, flow_id)))

@@ -46,3 +46,18 @@ def problem_responses(*status_codes: int) -> dict[int, ResponseSpec]:
 
 READ_RESPONSES = problem_responses(*READ_PROBLEMS)
 WRITE_RESPONSES = problem_responses(*WRITE_PROBLEMS)
+
+
+def phase_run_responses(data_container: type) -> dict[int, ResponseSpec]:
+    """The answers of a route that claims a phase (``execute``, ``retry``): 202 claimed, 200 ended in time."""
+    return {
+        200: ResponseSpec(
+            data_container=data_container,
+            description="The attempt ended within Prefer: wait; the flow records its outcome",
+        ),
+        202: ResponseSpec(
+            data_container=data_container,
+            description="The phase is claimed and runs in the background; the flow shows its running phase",
+        ),
+        **WRITE_RESPONSES,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,9 +10,10 @@ from msgspec import Meta, Struct
 
 from application.views import FlowStatusView
 from domain.events import FlowEvent
-from domain.flow import Flow, FlowSummary
+from domain.flow import Flow, FlowSummary, PhaseRun
 from domain.flow_types import FlowTypeDefinition
-from domain.lifecycle import allowed_operations
+from domain.lifecycle import Operation, allowed_operations
+from domain.ports import Attempt, Lease
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 TypeName = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -39,6 +40,52 @@ class PhaseOut(Struct):
     state: str
 
 
+class LeaseOut(Struct):
+    owner: str
+    expires_at: datetime
+    expired: bool
+
+
+class RunningPhaseOut(Struct):
+    """The phase the flow is running: its attempt, since when, and (on ``…/status``) the lease its runner holds.
+
+    ``run_id`` is None between a failed attempt and the next, which is due at ``retry_at``."""
+
+    phase: str
+    attempt: int
+    run_id: UUID | None
+    started_at: datetime | None
+    running_seconds: float | None
+    retry_at: datetime | None
+    earlier_attempts: list[str]
+    lease: LeaseOut | None = None
+
+    @classmethod
+    def of(cls, run: PhaseRun | None, lease: Lease | None = None) -> RunningPhaseOut | None:
+        if run is None:
+            return None
+        now = datetime.now(UTC)
+        running = None if run.started_at is None else round(max(0.0, (now - run.started_at).total_seconds()), 3)
+        held = lease if lease is not None and lease.run_id == run.run_id else None
+        return cls(
+            phase=run.phase,
+            attempt=run.attempt,
+            run_id=run.run_id,
+            started_at=run.started_at,
+            running_seconds=running,
+            retry_at=run.retry_at,
+            earlier_attempts=list(run.errors),
+            lease=None if held is None else LeaseOut(held.owner, held.expires_at, held.expires_at < now),
+        )
+
+
+def operations_allowed(flow: FlowSummary) -> list[str]:
+    """What a client may ask of the flow now: the transition table's operations, less ``execute_phase`` while a
+    phase runs."""
+    running = flow.run is not None
+    return [str(op) for op in allowed_operations(flow.status) if not (running and op == Operation.EXECUTE_PHASE)]
+
+
 class FlowOut(Struct):
     flow_id: UUID
     client_account_id: UUID
@@ -57,6 +104,7 @@ class FlowOut(Struct):
     version: int
     allowed_operations: list[str]
     auto_run: bool
+    running_phase: RunningPhaseOut | None
 
     @classmethod
     def of(cls, flow: Flow) -> FlowOut:
@@ -76,8 +124,9 @@ class FlowOut(Struct):
             created_at=flow.created_at,
             updated_at=flow.updated_at,
             version=flow.version,
-            allowed_operations=[str(op) for op in allowed_operations(flow.status)],
+            allowed_operations=operations_allowed(flow),
             auto_run=flow.auto_run,
+            running_phase=RunningPhaseOut.of(flow.run),
         )
 
 
@@ -136,6 +185,7 @@ class FlowStatusOut(Struct):
     child: ChildStatusOut | None
     phases: list[PhaseOut]
     in_sync: bool
+    running_phase: RunningPhaseOut | None
 
     @classmethod
     def of(cls, view: FlowStatusView) -> FlowStatusOut:
@@ -158,7 +208,27 @@ class FlowStatusOut(Struct):
             ),
             phases=[PhaseOut(p.name, str(p.state)) for p in flow.phases],
             in_sync=view.in_sync,
+            running_phase=RunningPhaseOut.of(flow.run, view.lease),
         )
+
+
+class AttemptOut(Struct):
+    run_id: UUID
+    phase: str
+    attempt: int
+    owner: str
+    started_at: datetime
+    ended_at: datetime | None
+    result: str | None
+    detail: str | None
+
+    @classmethod
+    def of(cls, a: Attempt) -> AttemptOut:
+        return cls(a.run_id, a.phase, a.attempt, a.owner, a.started_at, a.ended_at, a.result, a.detail)
+
+
+class AttemptListOut(Struct):
+    items: list[AttemptOut]
 
 
 class EventOut(Struct):

@@ -17,9 +17,9 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, QueryParameter
 
 from domain.flow import Flow
-from domain.lifecycle import ACTIVE_STATUSES, FlowStatus
+from domain.lifecycle import ACTIVE_STATUSES, FlowStatus, Operation
 from domain.ports import FlowFilter
-from entrypoints.http.dependencies import etag, parse_flow_id
+from entrypoints.http.dependencies import FlowChange, etag, parse_flow_id
 from entrypoints.http.flows import FLOW_DEPENDENCIES, Change, FlowId, PageLimit, Read, page_limit
 from entrypoints.http.legacy.deprecation import (
     LEGACY_ROUTE,
@@ -35,7 +35,7 @@ from entrypoints.http.legacy.schemas import (
     LegacyInitializeRequest,
 )
 from entrypoints.http.legacy.usage import LegacyRoute
-from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES
+from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, phase_run_responses
 from entrypoints.http.schemas import ExecutePhaseRequest
 
 DISCOVERY = "discovery"
@@ -47,7 +47,9 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
     """A controller serving the legacy discovery routes under ``prefix``, counted as ``family``."""
     camel = "".join(part.capitalize() for part in family.replace("_", "-").split("-"))
 
-    def meta(method: str, suffix: str, name: str, summary: str) -> dict[str, Any]:
+    def meta(
+        method: str, suffix: str, name: str, summary: str, responses: dict[int, Any] | None = None
+    ) -> dict[str, Any]:
         """The decorator arguments of one route; its successor is the unified URL of the same suffix."""
         successor = UNIFIED + suffix if "{flow_id}" in suffix else UNIFIED
         return {
@@ -55,7 +57,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             "operation_id": f"legacy{camel}{name}",
             "summary": f"{summary} (deprecated: use {successor})",
             "deprecated": True,
-            "responses": READ_RESPONSES if method == "GET" else WRITE_RESPONSES,
+            "responses": responses or (READ_RESPONSES if method == "GET" else WRITE_RESPONSES),
             "opt": {LEGACY_ROUTE: LegacyRoute(family, prefix + suffix, method, successor)},
         }
 
@@ -105,12 +107,13 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             return Response(LegacyFlowStatusOut.of_view(view), headers={"ETag": etag(view.flow.version)})
 
         @post(
-            status_code=200,
+            status_code=202,
             **meta(
                 "POST",
                 "/{flow_id}/execute",
                 "ExecutePhase",
                 "Run the next (or a named) phase",
+                phase_run_responses(LegacyFlowOut),
             ),
         )
         async def execute(
@@ -120,8 +123,8 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             data: JSONBody[ExecutePhaseRequest | None] = None,
         ) -> Response[LegacyFlowOut]:
             phase = data.phase if data else None
-            flow = await change.restricted_to(DISCOVERY).apply(change.orchestrator.execute_phase, flow_id, phase)
-            return _answer(flow)
+            run = await change.restricted_to(DISCOVERY).run_phase(Operation.EXECUTE_PHASE, flow_id, phase)
+            return _phase_answer(change, *run)
 
         @post(
             status_code=200,
@@ -146,15 +149,17 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             return _answer(await change.restricted_to(DISCOVERY).apply(change.orchestrator.resume_flow, flow_id))
 
         @post(
-            status_code=200,
-            **meta("POST", "/{flow_id}/retry", "Retry", "Re-run a failed flow's phase"),
+            status_code=202,
+            **meta(
+                "POST", "/{flow_id}/retry", "Retry", "Re-run a failed flow's phase", phase_run_responses(LegacyFlowOut)
+            ),
         )
         async def retry(
             self,
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            return _answer(await change.restricted_to(DISCOVERY).apply(change.orchestrator.retry_flow, flow_id))
+            return _phase_answer(change, *await change.restricted_to(DISCOVERY).run_phase(Operation.RETRY, flow_id))
 
         @delete(
             status_code=200,
@@ -165,7 +170,8 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             flow_id: FlowId,
             change: Change,
         ) -> Response[LegacyFlowOut]:
-            return _answer(await change.restricted_to(DISCOVERY).apply(change.orchestrator.delete_flow, flow_id))
+            flow = await change.restricted_to(DISCOVERY).apply(change.orchestrator.delete_flow, flow_id)
+            return _answer(change.stopped(flow))
 
     name = f"Legacy{camel}Controller"
     LegacyController.__name__ = LegacyController.__qualname__ = name
@@ -180,6 +186,12 @@ def legacy_routes(*controllers: type[Controller]) -> list[LegacyRoute]:
         for value in vars(controller).values()
         if isinstance(value, HTTPRouteHandler) and LEGACY_ROUTE in value.opt
     )
+
+
+def _phase_answer(change: FlowChange, flow: Flow, ended: bool) -> Response[LegacyFlowOut]:
+    """As the unified routes answer a claimed phase: 200 when it ended within ``Prefer: wait``, else 202."""
+    headers = {"Preference-Applied": f"wait={change.wait_seconds}"} if change.wait_seconds else {}
+    return _answer(flow, 200 if ended else 202, **headers)
 
 
 def _answer(flow: Flow, status_code: int = 200, **headers: str) -> Response[LegacyFlowOut]:
