@@ -7,6 +7,7 @@ from dependency_injector import containers, providers
 from adapters.auth import CredentialAuthenticator, JwtCodec, SqlApiKeyStore
 from adapters.clock import SystemClock
 from adapters.crewai_bridge import crewai_adapter
+from adapters.flow_types.discovery.crew import LLMEndpoint, with_crew
 from adapters.observability.gauge_cache import CachedGauges
 from adapters.observability.logs import install_json_handler, log_context, set_log_fields
 from adapters.observability.metrics import MfoMetrics
@@ -59,12 +60,23 @@ def pool_options(database: DatabaseSettings) -> PoolOptions:
 
 
 def build_flow_types(settings: Settings, observer: OperationObserver | None = None) -> FlowTypeRegistry:
-    """Every registered flow type; those named in ``settings.crewai`` run through the CrewAI bridge."""
+    """Every registered flow type; those named in ``settings.crewai`` run through the CrewAI bridge; discovery's
+    field mapping asks a crew when ``settings.llm`` names an endpoint."""
 
     def adapter(definition: FlowTypeDefinition, direct: AdapterFactory) -> AdapterFactory | None:
         return crewai_adapter(definition, direct, observer) if settings.crewai.bridges(definition.name) else None
 
-    return load_flow_type_registry(settings.flow_type_group).with_adapters(adapter)
+    endpoint = llm_endpoint(settings)
+    loaded = load_flow_type_registry(settings.flow_type_group).definitions()
+    definitions = [with_crew(d, endpoint) if d.name == "discovery" else d for d in loaded]
+    return FlowTypeRegistry(definitions).with_adapters(adapter)
+
+
+def llm_endpoint(settings: Settings) -> LLMEndpoint | None:
+    llm = settings.llm
+    if not (llm.base_url and llm.model and llm.api_key):
+        return None
+    return LLMEndpoint(llm.base_url, llm.model, llm.api_key, request_timeout_seconds=llm.timeout_seconds)
 
 
 def build_auditor(database: Database, settings: Settings, flow_types: FlowTypeRegistry) -> SqlConsistencyAuditor:

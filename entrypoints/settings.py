@@ -322,6 +322,38 @@ class WorkerSettings:
         return settings
 
 
+LLM_VARIABLES = ("MFO_LLM_BASE_URL", "MFO_LLM_MODEL", "MFO_LLM_API_KEY")
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """The OpenAI-compatible endpoint a CrewAI crew asks for discovery's field mapping (docs/flow-types.md): its
+    base URL, model and API key, all three or none (none: the deterministic proposal), and how long one request
+    may take."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    timeout_seconds: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> LLMSettings:
+        values = {name: os.environ.get(name, "").strip() or None for name in LLM_VARIABLES}
+        missing = [name for name, value in values.items() if value is None]
+        if 0 < len(missing) < len(values):
+            together = ", ".join(LLM_VARIABLES)
+            raise SystemExit(f"{', '.join(missing)} not set: {together} configure the LLM together (all three or none)")
+        base_url = values["MFO_LLM_BASE_URL"]
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise SystemExit(f"MFO_LLM_BASE_URL must be an http:// or https:// URL, not {base_url!r}")
+        return cls(
+            base_url=base_url,
+            model=values["MFO_LLM_MODEL"],
+            api_key=values["MFO_LLM_API_KEY"],
+            timeout_seconds=_seconds("MFO_LLM_TIMEOUT_SECONDS", cls.timeout_seconds),
+        )
+
+
 @dataclass(frozen=True)
 class IdempotencySettings:
     """``Idempotency-Key``: how long an answer is kept for retries, how long a retry waits for the first request
@@ -351,6 +383,7 @@ class Settings:
     idempotency: IdempotencySettings = field(default_factory=IdempotencySettings)
     flow_type_group: str = "mfo.flow_types"
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -374,6 +407,7 @@ class Settings:
             observability=ObservabilitySettings.from_env(),
             worker=WorkerSettings.from_env(),
             idempotency=IdempotencySettings.from_env(),
+            llm=LLMSettings.from_env(),
         )
 
     def with_database_url(self, url: str) -> Settings:
