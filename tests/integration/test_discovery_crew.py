@@ -88,7 +88,7 @@ async def test_a_good_answer_becomes_the_proposal_a_client_approves(llm_stub: LL
     prompt = "\n".join(message["content"] for message in request.body["messages"])
     assert all(column in prompt for column in COLUMNS) and all(target in prompt for target in phases.TARGET_FIELDS)
     assert {tuple(address) for address in connections} == {("127.0.0.1", llm_stub.port)}  # nowhere else
-    flow.record_phase_outcome(Operation.EXECUTE_PHASE, "field_mapping", outcome, actor="t", at=datetime.now(UTC))
+    flow.record_phase_outcome(Operation.COMPLETE_PHASE, "field_mapping", outcome, actor="t", at=datetime.now(UTC))
     approved = phases.accept_field_mapping(flow, {"approved": True, "mappings": {}})
     assert approved.result["mappings"] == outcome.result["proposed_mappings"]
 
