@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.persistence.database import Database
 from entrypoints.settings import Settings
-from tests.faults.load import Ledger
+from tests.faults.load import SUBJECT, Ledger, Unchanged
 from tests.support import TEST_JWT_SECRET, Hopeless, eventually
 
 
@@ -96,6 +96,38 @@ async def lost_writes(database_url: str, ledger: Ledger) -> list[str]:
         elif (event := recorded.get((flow_id, ack.version))) != ack.status:
             lost.append(f"{flow_id}: v{ack.version} acknowledged {ack.status}, its event says {event}")
     return lost
+
+
+RUNNER_OPERATIONS = ("complete_phase", "reattempt_phase")
+"""What a runner records of its own accord: an attempt's end, the next attempt. Nothing else changes a flow that
+no client is changing."""
+
+
+async def changed_after_refusals(database_url: str, unchanged: list[Unchanged]) -> list[str]:
+    """Each refusal that said nothing was changed must have changed nothing: every event recorded between the
+    refused version and the version the client read next is a runner's (an attempt claimed earlier completing)."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            events = (
+                await connection.execute(text("SELECT flow_id::text, version, operation, actor FROM flow_events"))
+            ).all()
+    finally:
+        await engine.dispose()
+    by_flow: dict[str, list[tuple[int, str, str]]] = {}
+    for flow_id, version, operation, actor in events:
+        by_flow.setdefault(flow_id, []).append((version, operation, actor))
+    changed = []
+    for refusal in unchanged:
+        for version, operation, actor in sorted(by_flow.get(refusal.flow_id, [])):
+            if refusal.version < version <= refusal.read_version and (
+                operation not in RUNNER_OPERATIONS or actor == SUBJECT
+            ):
+                changed.append(
+                    f"{refusal.flow_id}: a refusal said nothing was changed at v{refusal.version}, "
+                    f"but v{version} is {operation} by {actor}"
+                )
+    return changed
 
 
 async def audit_findings(database_url: str) -> list[str]:

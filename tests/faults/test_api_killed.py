@@ -9,7 +9,7 @@ import time
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres
-from tests.faults.environment import audit_findings, lost_writes
+from tests.faults.environment import audit_findings, changed_after_refusals, lost_writes
 from tests.faults.load import Load
 from tests.support import eventually
 
@@ -47,4 +47,5 @@ async def test_api_process_killed_under_load(cluster: LocalPostgres, serve) -> N
     assert load.transport_errors > 0  # the clients did see the process go
     url = cluster.url(cluster.port or 0)
     assert await lost_writes(url, load.ledger) == []
+    assert await changed_after_refusals(url, load.unchanged) == []
     assert await audit_findings(url) == []
