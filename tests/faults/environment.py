@@ -142,6 +142,26 @@ async def lost_writes(database_url: str, ledger: Ledger) -> list[str]:
     return lost
 
 
+async def left_by_process(database_url: str, pid: int) -> list[str]:
+    """The leases a process's runner still holds and its attempts with no end recorded (its owner id names its
+    process id, entrypoints' ``runner_id``): none once another runner has taken over what a dead process ran."""
+    owner = {"owner": f"%:{pid}:%"}
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            leases = (
+                await connection.execute(text("SELECT flow_id::text FROM phase_leases WHERE owner LIKE :owner"), owner)
+            ).all()
+            attempts = (
+                await connection.execute(
+                    text("SELECT flow_id::text FROM phase_attempts WHERE owner LIKE :owner AND result IS NULL"), owner
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    return [f"{flow_id}: leased" for (flow_id,) in leases] + [f"{flow_id}: attempt open" for (flow_id,) in attempts]
+
+
 RUNNER_OPERATIONS = ("complete_phase", "reattempt_phase")
 """What a runner records of its own accord: an attempt's end, the next attempt. Nothing else changes a flow that
 no client is changing."""
