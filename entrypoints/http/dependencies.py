@@ -19,6 +19,7 @@ from litestar.datastructures import State
 from application.orchestrator import MasterFlowOrchestrator
 from application.phase_runner import PhaseRunner
 from domain.echo import excerpt
+from domain.errors import StorageUnavailable
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.idempotency import IdempotentRequest
@@ -95,7 +96,10 @@ class FlowChange(FlowRead):
         runner.run(claimed)
         if self.wait_seconds <= 0 or not await runner.wait(claimed.run_id, self.wait_seconds):
             return claimed.flow, False
-        flow = await self.orchestrator.get_flow(self.tenant, claimed.flow.flow_id, flow_type=self.flow_type)
+        try:
+            flow = await self.orchestrator.get_flow(self.tenant, claimed.flow.flow_id, flow_type=self.flow_type)
+        except StorageUnavailable:  # the claim is committed: a 503 would say nothing was changed
+            return claimed.flow, False
         return flow, flow.run is None or flow.run.run_id != claimed.run_id
 
     def stopped(self, flow: Flow) -> Flow:

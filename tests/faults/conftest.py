@@ -1,9 +1,11 @@
 """Each fault test gets a PostgreSQL cluster of its own (durable, so a crash loses nothing acknowledged) that it may
-stop and restart on the same port, and a real ``mfo serve`` process over it. The shared session database is not used.
+stop and restart on the same port, and real ``mfo serve`` (and ``mfo worker``) processes over it. The shared session
+database is not used.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -12,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres, free_port
-from tests.faults.environment import MfoServer
+from tests.faults.environment import MfoServer, MfoWorker
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -49,3 +53,46 @@ async def serve(cluster: LocalPostgres, workdir: Path) -> AsyncIterator[Callable
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+async def worker(cluster: LocalPostgres, workdir: Path) -> AsyncIterator[Callable[..., MfoWorker]]:
+    """``worker(**env)``: an ``mfo worker`` process (not yet started) over the test's cluster, with a log file of its
+    own; stopped at the end."""
+    workers: list[MfoWorker] = []
+
+    def make(**env: str) -> MfoWorker:
+        assert cluster.port is not None
+        workers.append(MfoWorker(cluster.url(cluster.port), workdir / f"worker-{len(workers) + 1}.log", **env))
+        return workers[-1]
+
+    yield make
+    for each in workers:
+        each.stop()
+
+
+@pytest.fixture
+async def sleeper(cluster: LocalPostgres, workdir: Path) -> dict[str, str]:
+    """The sleeper flow type (tests/plugin_example/sleeper.py) for the test's processes: its child table created in
+    the cluster, as its own migration would, and the environment that registers it (a distribution's metadata with
+    its entry point, on the processes' ``PYTHONPATH``)."""
+    import asyncpg
+
+    from adapters.persistence.child_tables import child_table_ddl
+    from adapters.persistence.database import postgres_dsn
+    from tests.plugin_example.sleeper import SLEEPER_FLOWS
+
+    assert cluster.port is not None
+    connection = await asyncpg.connect(postgres_dsn(cluster.url(cluster.port)))
+    try:
+        for statement in child_table_ddl(SLEEPER_FLOWS):
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+    plugin = workdir / "plugin"
+    dist = plugin / "mfo_sleeper_plugin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mfo-sleeper-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[mfo.flow_types]\nsleeper = tests.plugin_example.sleeper:register\n")
+    python_path = [str(plugin), str(REPOSITORY), os.environ.get("PYTHONPATH", "")]
+    return {"PYTHONPATH": os.pathsep.join(filter(None, python_path))}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,47 +14,55 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.persistence.database import Database
+from domain.flow_types import FlowTypeDefinition
 from entrypoints.settings import Settings
-from tests.faults.load import Ledger
+from tests.faults.load import SUBJECT, Ledger, Unchanged
 from tests.support import TEST_JWT_SECRET, Hopeless, eventually
 
 
-class MfoServer:
-    """``mfo serve`` in a child process on a fixed port, so a restart keeps its address."""
+class MfoProcess:
+    """``python -m entrypoints.cli <command>`` in a child process over the test's cluster, its output in a log file
+    (a file, not a pipe: a full pipe would stall it)."""
 
-    def __init__(self, database_url: str, log_file: Path, port: int, **env: str) -> None:
-        self.base_url = f"http://127.0.0.1:{port}"
+    def __init__(self, command: list[str], database_url: str, log_file: Path, **env: str) -> None:
+        self._command = command
         self._log_file = log_file
         self._env = {
             **os.environ,
             "MFO_DATABASE_URL": database_url,
-            "MFO_PORT": str(port),
             "MFO_AUTH_MODE": "production",
             "MFO_JWT_SECRET": TEST_JWT_SECRET,
             **env,
         }
         self._process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
     async def start(self, within_seconds: float = 180) -> None:  # importing crewai is slow on a busy machine
-        with self._log_file.open("ab") as log:  # a file, not a pipe: a full pipe would stall the server
+        with self._log_file.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "entrypoints.cli", "serve"], env=self._env, stdout=log, stderr=log
+                [sys.executable, "-m", "entrypoints.cli", *self._command], env=self._env, stdout=log, stderr=log
             )
         process = self._process
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=2) as http:
 
-            async def healthy() -> bool:
-                if process.poll() is not None:
-                    raise Hopeless(f"the server exited with {process.returncode}")
-                return (await http.get("/health")).status_code == 200  # a TransportError: not up yet
+        async def ready() -> bool:
+            if process.poll() is not None:
+                raise Hopeless(f"{' '.join(self._command)} exited with {process.returncode}")
+            return await self._ready()
 
-            try:
-                await eventually(
-                    healthy, within=within_seconds, what="the server answering /health", every=0.2, detail=self.log_tail
-                )
-            except AssertionError:
-                self.stop()
-                raise
+        try:
+            await eventually(ready, within=within_seconds, what=self._readiness, every=0.2, detail=self.log_tail)
+        except AssertionError:
+            self.stop()
+            raise
+
+    _readiness = "the process ready"
+
+    async def _ready(self) -> bool:
+        raise NotImplementedError
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hook runs, in-flight requests and transactions are cut off."""
@@ -72,7 +81,42 @@ class MfoServer:
             self._process.wait(timeout=10)
 
     def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self._log_file.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def log(self) -> str:
+        return self._log_file.read_text(errors="replace")
+
+
+class MfoServer(MfoProcess):
+    """``mfo serve`` on a fixed port, so a restart keeps its address."""
+
+    _readiness = "the server answering /health"
+
+    def __init__(self, database_url: str, log_file: Path, port: int, **env: str) -> None:
+        super().__init__(["serve"], database_url, log_file, MFO_PORT=str(port), **env)
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    async def _ready(self) -> bool:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=2) as http:
+            return (await http.get("/health")).status_code == 200  # a TransportError: not up yet
+
+
+class MfoWorker(MfoProcess):
+    """``mfo worker``: a runner claiming due work, and nothing else."""
+
+    _readiness = "the worker running due phase work"
+    _READY = re.compile(r"mfo worker: running due phase work as (\S+)")
+
+    def __init__(self, database_url: str, log_file: Path, **env: str) -> None:
+        super().__init__(["worker"], database_url, log_file, **env)
+        self.owner = ""
+        """Its runner's owner id (the owner of its leases and attempts), once it started."""
+
+    async def _ready(self) -> bool:
+        found = self._READY.search(self.log())
+        if found:
+            self.owner = found.group(1)
+        return found is not None
 
 
 async def lost_writes(database_url: str, ledger: Ledger) -> list[str]:
@@ -98,16 +142,70 @@ async def lost_writes(database_url: str, ledger: Ledger) -> list[str]:
     return lost
 
 
-async def audit_findings(database_url: str) -> list[str]:
+async def left_by_process(database_url: str, pid: int) -> list[str]:
+    """The leases a process's runner still holds and its attempts with no end recorded (its owner id names its
+    process id, entrypoints' ``runner_id``): none once another runner has taken over what a dead process ran."""
+    owner = {"owner": f"%:{pid}:%"}
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            leases = (
+                await connection.execute(text("SELECT flow_id::text FROM phase_leases WHERE owner LIKE :owner"), owner)
+            ).all()
+            attempts = (
+                await connection.execute(
+                    text("SELECT flow_id::text FROM phase_attempts WHERE owner LIKE :owner AND result IS NULL"), owner
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    return [f"{flow_id}: leased" for (flow_id,) in leases] + [f"{flow_id}: attempt open" for (flow_id,) in attempts]
+
+
+RUNNER_OPERATIONS = ("complete_phase", "reattempt_phase")
+"""What a runner records of its own accord: an attempt's end, the next attempt. Nothing else changes a flow that
+no client is changing."""
+
+
+async def changed_after_refusals(database_url: str, unchanged: list[Unchanged]) -> list[str]:
+    """Each refusal that said nothing was changed must have changed nothing: every event recorded between the
+    refused version and the version the client read next is a runner's (an attempt claimed earlier completing)."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            events = (
+                await connection.execute(text("SELECT flow_id::text, version, operation, actor FROM flow_events"))
+            ).all()
+    finally:
+        await engine.dispose()
+    by_flow: dict[str, list[tuple[int, str, str]]] = {}
+    for flow_id, version, operation, actor in events:
+        by_flow.setdefault(flow_id, []).append((version, operation, actor))
+    changed = []
+    for refusal in unchanged:
+        for version, operation, actor in sorted(by_flow.get(refusal.flow_id, [])):
+            if refusal.version < version <= refusal.read_version and (
+                operation not in RUNNER_OPERATIONS or actor == SUBJECT
+            ):
+                changed.append(
+                    f"{refusal.flow_id}: a refusal said nothing was changed at v{refusal.version}, "
+                    f"but v{version} is {operation} by {actor}"
+                )
+    return changed
+
+
+async def audit_findings(database_url: str, extra: tuple[FlowTypeDefinition, ...] = ()) -> list[str]:
     """What the consistency auditor (``mfo audit``) reports, one line per inconsistent flow. Built as the container
-    builds it, from the same flow types and CrewAI settings as the server, without loading CrewAI itself."""
+    builds it, from the same flow types and CrewAI settings as the server (and ``extra``: the types the server had
+    from a plugin this process has not installed), without loading CrewAI itself."""
     from entrypoints.container import build_auditor
     from entrypoints.flow_type_plugins import load_flow_type_registry
 
     settings = Settings.from_env()
     database = Database(database_url)
     try:
-        report = await build_auditor(database, settings, load_flow_type_registry(settings.flow_type_group)).audit()
+        flow_types = load_flow_type_registry(settings.flow_type_group, extra)
+        report = await build_auditor(database, settings, flow_types).audit()
     finally:
         await database.close()
     assert report.flows_checked > 0

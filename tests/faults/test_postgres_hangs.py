@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres
-from tests.faults.environment import audit_findings, lost_writes
+from tests.faults.environment import audit_findings, changed_after_refusals, lost_writes
 from tests.faults.load import Load
 from tests.support import eventually
 
@@ -75,4 +75,5 @@ async def test_postgres_stops_answering_under_load(cluster: LocalPostgres, serve
     assert load.slowest < load.timeout_seconds
     url = cluster.url(cluster.port or 0)
     assert await lost_writes(url, load.ledger) == []
+    assert await changed_after_refusals(url, load.unchanged) == []
     assert await audit_findings(url) == []

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres
-from tests.faults.environment import audit_findings, lost_writes
+from tests.faults.environment import audit_findings, changed_after_refusals, lost_writes
 from tests.faults.load import Load
 from tests.support import eventually
 
@@ -61,6 +61,7 @@ async def test_postgres_restart_under_load(cluster: LocalPostgres, serve) -> Non
     assert load.count(503, "storage-unavailable") >= 8, load.problems
     assert load.slowest < load.timeout_seconds
     assert await lost_writes(cluster.url(cluster.port or 0), load.ledger) == []
+    assert await changed_after_refusals(cluster.url(cluster.port or 0), load.unchanged) == []
     assert await audit_findings(cluster.url(cluster.port or 0)) == []
     print(
         f"recovered {recovery:.2f} s after PostgreSQL was back; {load.ledger.acks} writes acknowledged; {load.problems}"

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from entrypoints.local_postgres import LocalPostgres
-from tests.faults.environment import audit_findings, lost_writes
+from tests.faults.environment import audit_findings, changed_after_refusals, lost_writes
 from tests.faults.load import Load
 from tests.support import eventually
 
@@ -78,4 +78,5 @@ async def test_lock_and_statement_timeouts_mid_operation(cluster: LocalPostgres,
 
     assert load.violations == [], "\n".join(load.violations[:20]) + "\n" + server.log_tail()
     assert await lost_writes(url, load.ledger) == []
+    assert await changed_after_refusals(url, load.unchanged) == []
     assert await audit_findings(url) == []

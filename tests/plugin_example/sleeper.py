@@ -4,12 +4,19 @@
 unexpected error; ``{"pid_file": path}`` makes ``first`` write its process id there as it begins. Each phase
 records the process that ran it. Registered through the ``mfo.flow_types`` entry point group only by the tests
 that need it (``sleeper = tests.plugin_example.sleeper:register``).
+
+For the fault tests: ``{"first_attempt_seconds": {"first": 20}}`` makes the first attempt of ``first`` sleep 20
+seconds instead (later attempts sleep as ``seconds`` says); ``{"attempts_log": folder}`` makes every attempt of every
+phase append a line to ``folder/<flow id>.jsonl`` as it begins its work and another as it ends or is cancelled (see
+:func:`log_attempt`): a process killed mid-phase leaves a beginning without an end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import time
 from pathlib import Path
 
 from domain.flow import Flow
@@ -26,10 +33,51 @@ def sleeping(phase: str) -> RunPhase:
             raise RuntimeError(f"sleeper crashed in {phase}")
         if phase == "first" and flow.configuration.get("pid_file"):
             Path(flow.configuration["pid_file"]).write_text(str(os.getpid()))
+        if "attempts_log" in flow.configuration or "first_attempt_seconds" in flow.configuration:
+            return await logged_attempt(flow, phase)
         await asyncio.sleep(float(flow.configuration.get("seconds", {}).get(phase, 0)))  # the phase's work: a delay
         return PhaseOutcome.completed({"pid": os.getpid()})
 
     return run
+
+
+async def logged_attempt(flow: Flow, phase: str) -> PhaseOutcome:
+    """A phase's attempt as the fault tests configure it: as long as ``first_attempt_seconds`` says for a first
+    attempt (else ``seconds``), logged in ``attempts_log`` as it begins and ends."""
+    seconds = flow.configuration.get("seconds", {}).get(phase, 0)
+    if flow.run is not None and flow.run.attempt == 1:
+        seconds = flow.configuration.get("first_attempt_seconds", {}).get(phase, seconds)
+    log_attempt(flow, phase, "began")
+    try:
+        await asyncio.sleep(float(seconds))  # the phase's work: a delay
+    except asyncio.CancelledError:  # its runner lost the lease, or is stopping
+        log_attempt(flow, phase, "cancelled")
+        raise
+    log_attempt(flow, phase, "ended")
+    return PhaseOutcome.completed({"pid": os.getpid()})
+
+
+def log_attempt(flow: Flow, phase: str, what: str) -> None:
+    """With ``attempts_log`` configured: one JSON line (``what``: ``began``, ``ended`` or ``cancelled``; the phase,
+    the attempt and its run id as the flow's claim says, the process, the wall-clock time) appended in one write,
+    which the kernel keeps whole however many processes append to the file."""
+    folder = flow.configuration.get("attempts_log")
+    if not folder:
+        return
+    run = flow.run
+    line = {
+        "what": what,
+        "phase": phase,
+        "attempt": run.attempt if run else None,
+        "run_id": str(run.run_id) if run and run.run_id else None,
+        "pid": os.getpid(),
+        "at": time.time(),
+    }
+    descriptor = os.open(Path(folder) / f"{flow.flow_id}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(descriptor, (json.dumps(line) + "\n").encode())
+    finally:
+        os.close(descriptor)
 
 
 def register() -> FlowTypeDefinition:
