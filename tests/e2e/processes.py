@@ -19,18 +19,24 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 async def create_database(server_url: str) -> str:
-    """A new, migrated database on the same server, with the sleeper's child table; its URL."""
-    from tests.plugin_example.sleeper import SLEEPER_FLOWS
+    """A new, migrated database on the same server, with the sleepers' child tables; its URL."""
+    from tests.plugin_example.sleeper import SLEEPER_FLOWS, SLEEPER_STRICT_FLOWS
 
-    return await migrated_database(server_url, "mfo_bg", child_tables=(SLEEPER_FLOWS,))
+    return await migrated_database(server_url, "mfo_bg", child_tables=(SLEEPER_FLOWS, SLEEPER_STRICT_FLOWS))
+
+
+SLEEPER_ENTRY_POINTS = (
+    "sleeper = tests.plugin_example.sleeper:register",
+    "sleeper_strict = tests.plugin_example.sleeper:register_strict",
+)
 
 
 def install_sleeper_plugin(folder: Path) -> Path:
-    """A distribution's metadata that registers the sleeper flow type, as ``pip install`` would write it."""
+    """A distribution's metadata that registers the sleeper flow types, as ``pip install`` would write it."""
     dist = folder / "mfo_sleeper_plugin-1.0.dist-info"
     dist.mkdir(parents=True, exist_ok=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mfo-sleeper-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[mfo.flow_types]\nsleeper = tests.plugin_example.sleeper:register\n")
+    (dist / "entry_points.txt").write_text("[mfo.flow_types]\n" + "".join(f"{e}\n" for e in SLEEPER_ENTRY_POINTS))
     return folder
 
 
@@ -113,7 +119,7 @@ class Fleet:
     def worker(self, name: str) -> MfoProcess:
         worker = self._launch(["worker"], name)
         self._pending.append(
-            (worker, lambda: "consuming background phase jobs" in worker.output(), f"worker {name} starting")
+            (worker, lambda: "running due phase work as" in worker.output(), f"worker {name} starting")
         )
         return worker
 

@@ -1,5 +1,6 @@
-"""Background execution with real processes: two servers and two workers on one database, and a worker killed
-with SIGKILL mid-phase. The processes share nothing but PostgreSQL, which is a database of these tests' own, so
+"""Background execution with real processes: two servers and two ``mfo worker`` processes on one database, a
+worker killed with SIGKILL mid-phase (its lease expires and another worker takes the phase over), and a phase that
+keeps raising. The processes share nothing but PostgreSQL, which is a database of these tests' own, so
 ``mfo audit`` speaks for exactly the flows they made."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from domain.events import Tenant
 from tests.e2e.processes import (
     REPOSITORY,
     Fleet,
+    MfoProcess,
     create_database,
     install_sleeper_plugin,
     mfo_env,
@@ -31,9 +33,11 @@ from tests.support import DISCOVERY_CSV, drop_database, eventually_sync, headers
 pytestmark = pytest.mark.slow
 
 MAPPINGS = {"hostname": "name", "type": "asset_type", "os": "os", "env": "environment", "depends_on": "depends_on"}
-# Quick polls and retries; discovery runs without the CrewAI bridge here, which saves each process importing crewai
-# (tens of seconds on a busy machine). tests/integration/test_background_execution.py runs it through the bridge.
-FAST = {"worker_poll_seconds": 0.3, "worker_retry_delay_seconds": 0.2, "crewai_flow_types": ""}
+# Quick polls; discovery runs without the CrewAI bridge here, which saves each process importing crewai (tens of
+# seconds on a busy machine). tests/integration/test_background_execution.py runs it through the bridge.
+FAST = {"worker_poll_seconds": 0.2, "crewai_flow_types": ""}
+PHASE_EVENTS = ("execute_phase", "reattempt_phase", "complete_phase")
+"""The events a runner records: an attempt claimed (the first, or a later one), an attempt ended."""
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +76,11 @@ def flow_in(http: httpx.Client, url: str, status: str) -> Callable[[], dict[str,
     return condition
 
 
+def owned_by(process: MfoProcess) -> Callable[[str], bool]:
+    """Whether a lease's or an attempt's owner (``host:pid:random``) is ``process``'s runner."""
+    return lambda owner: owner.split(":")[1] == str(process.process.pid)
+
+
 def audit(database: str, plugin: Path) -> subprocess.CompletedProcess[str]:
     env = mfo_env(database, plugin, crewai_flow_types=FAST["crewai_flow_types"])
     return subprocess.run(
@@ -108,7 +117,7 @@ def test_two_servers_and_two_workers_drive_flows_on_one_database(
             waiting = eventually_sync(
                 flow_in(http, f"{next(other_server)}{location}", "waiting_for_input"), within=20, what="input awaited"
             )
-            assert waiting["current_phase"] == "field_mapping"
+            assert waiting["current_phase"] == "field_mapping" and waiting["running_phase"] is None
             answer = http.post(f"{next(other_server)}{location}/input", json={"approved": True, "mappings": MAPPINGS})
             assert answer.status_code == 200
         for location in discoveries + sleepers:
@@ -116,15 +125,23 @@ def test_two_servers_and_two_workers_drive_flows_on_one_database(
                 flow_in(http, f"{next(other_server)}{location}", "completed"), within=20, what="the flow completed"
             )
             status = http.get(f"{next(other_server)}{location}/status").json()
-            assert status["in_sync"] is True
+            assert status["in_sync"] is True and status["running_phase"] is None
             events = http.get(f"{next(other_server)}{location}/events?limit=50").json()["items"]
             assert len(events) == done["version"]
-            assert [e["actor"] for e in events if e["operation"] == "execute_phase"] == ["worker"] * len(
-                [e for e in events if e["operation"] == "execute_phase"]
-            )
+            ran = [e for e in events if e["operation"] in PHASE_EVENTS]
+            assert {e["actor"] for e in ran} == {"worker"}  # no server ran a phase: their runners do not poll
+            # each phase claimed once and ended once (an input phase ends waiting; its input completes it)
+            claims = [e["data"]["run"]["phase"] for e in ran if e["operation"] == "execute_phase"]
+            assert claims == [phase["name"] for phase in done["phases"]]
+            assert sum(1 for e in ran if e["operation"] == "complete_phase") == len(claims)
+            attempts = http.get(f"{next(other_server)}{location}/attempts").json()["items"]
+            assert sorted(a["phase"] for a in attempts) == sorted(claims)
+            assert {a["result"] for a in attempts} <= {"completed", "needs_input"}
+            assert all(owned_by(workers[0])(a["owner"]) or owned_by(workers[1])(a["owner"]) for a in attempts)
         pids = {http.get(f"{servers[0]}{location}").json()["phase_results"]["first"]["pid"] for location in sleepers}
     # six half-second phases at two at a time per worker: both workers took some
     assert pids == {worker.process.pid for worker in workers}
+    assert leases(database) == []
     report = audit(database, plugin)
     assert report.returncode == 0, report.stdout + report.stderr
     assert "0 inconsistent" in report.stderr
@@ -133,7 +150,9 @@ def test_two_servers_and_two_workers_drive_flows_on_one_database(
 def test_a_worker_killed_mid_phase_leaves_the_phase_to_another_worker(
     database: str, plugin: Path, fleet: Any, tenant: Tenant, tmp_path: Path
 ) -> None:
-    processes = fleet(mfo_env(database, plugin, worker_in_serve="false", worker_lease_seconds=2, **FAST))
+    # a lease of 2 s renewed every 0.5 s: a worker that stops renewing is noticed within seconds
+    settings = {"worker_lease_seconds": 2, "worker_heartbeat_seconds": 0.5, **FAST}
+    processes = fleet(mfo_env(database, plugin, worker_in_serve="false", **settings))
     _, base = processes.server("server")
     workers = [processes.worker("worker-a"), processes.worker("worker-b")]
     processes.wait()
@@ -149,28 +168,52 @@ def test_a_worker_killed_mid_phase_leaves_the_phase_to_another_worker(
         ).headers["location"]
         flow_id = location.rsplit("/", 1)[-1]
         http.post(f"{location}/start", json={"auto_run": True})
-        # the phase has begun on one worker (its start is counted): kill that worker
+        # the phase has begun on one worker: kill that worker
         workers[0].wait_until(lambda: pid_file.exists() and pid_file.read_text() != "", "the first phase starting")
         [doomed] = [w for w in workers if str(w.process.pid) == pid_file.read_text()]
         [rescuer] = [w for w in workers if w is not doomed]
-        assert attempts(database, flow_id) == [(2, 1)]
+        running = http.get(f"{location}/status").json()["running_phase"]
+        assert (running["phase"], running["attempt"]) == ("first", 1)
+        assert owned_by(doomed)(running["lease"]["owner"]) and running["lease"]["expired"] is False
+        [(owner, _)] = leases(database, flow_id)
+        assert owned_by(doomed)(owner)
         doomed.kill()
-        assert http.get(location).json()["status"] == "running"  # nothing of the half-run phase was kept
-        done = eventually_sync(flow_in(http, location, "completed"), within=25, what="the flow completed elsewhere")
+        flow = http.get(location).json()
+        assert flow["status"] == "running" and flow["phases"][0]["state"] == "running"  # nothing of it was kept
+        done = eventually_sync(flow_in(http, location, "completed"), within=30, what="the flow completed elsewhere")
         events = http.get(f"{location}/events").json()["items"]
-    first = next(e for e in events if e["data"].get("phase_results", {}).get("first"))
-    assert first["data"]["background_attempt"] == 2  # the second start, after the lease ran out
+        attempts = http.get(f"{location}/attempts").json()["items"]
     assert done["phase_results"]["first"]["pid"] == rescuer.process.pid
-    assert attempts(database, flow_id) == []
+    # newest first: the second phase, then the first phase's second attempt (the rescuer's) and its first (lost)
+    assert [(a["phase"], a["attempt"], a["result"]) for a in attempts] == [
+        ("second", 1, "completed"),
+        ("first", 2, "completed"),
+        ("first", 1, "retrying"),
+    ]
+    assert "stopped renewing the lease" in attempts[2]["detail"]
+    assert owned_by(doomed)(attempts[2]["owner"])
+    assert owned_by(rescuer)(attempts[1]["owner"]) and owned_by(rescuer)(attempts[0]["owner"])
+    assert [e["operation"] for e in events] == [
+        "create",
+        "start",
+        "execute_phase",  # first, attempt 1, on the doomed worker
+        "complete_phase",  # its lease expired: the attempt failed, another is due
+        "reattempt_phase",  # first, attempt 2, on the rescuer
+        "complete_phase",
+        "execute_phase",  # second
+        "complete_phase",
+    ]
+    assert "lease expired" in events[3]["data"]["attempt_error"]
+    assert leases(database, flow_id) == []
     report = audit(database, plugin)
     assert report.returncode == 0, report.stdout + report.stderr
 
 
-def test_a_phase_that_keeps_failing_fails_its_flow_after_the_configured_attempts(
+def test_a_phase_that_keeps_failing_fails_its_flow_after_the_policy_s_attempts(
     database: str, plugin: Path, fleet: Any, tenant: Tenant
 ) -> None:
-    processes = fleet(mfo_env(database, plugin, worker_in_serve="true", worker_max_attempts=2, **FAST))
-    server, base = processes.server("server")  # with its in-process worker
+    processes = fleet(mfo_env(database, plugin, worker_in_serve="true", **FAST))
+    _, base = processes.server("server")  # its own runner polls for due work too
     processes.wait()
     with httpx.Client(base_url=base, headers=headers(tenant), timeout=10) as http:
         location = http.post(
@@ -178,21 +221,32 @@ def test_a_phase_that_keeps_failing_fails_its_flow_after_the_configured_attempts
             json={"flow_type": "sleeper", "name": "crashing", "configuration": {"raise_in": "first"}},
         ).headers["location"]
         http.post(f"{location}/start", json={"auto_run": True})
-        failed = eventually_sync(flow_in(http, location, "failed"), within=20, what="the flow failed")
-    assert "phase 'first' was started 2 times in the background and never finished" in failed["error"]
-    assert failed["phases"][0] == {"name": "first", "state": "failed"}
-    assert "sleeper crashed in first" in server.output()  # the worker logged each error it retried
+        # the default policy: three attempts, 1 s and then 2 s apart
+        failed = eventually_sync(flow_in(http, location, "failed"), within=30, what="the flow failed")
+        attempts = http.get(f"{location}/attempts").json()["items"]
+    crashed = "phase 'first' raised an unexpected error (RuntimeError: sleeper crashed in first)"
+    assert failed["error"] == (
+        f"phase 'first' failed after 3 attempts (attempt 1: {crashed}; attempt 2: {crashed}; attempt 3: {crashed}); "
+        "POST .../retry runs it again"
+    )
+    assert failed["phases"][0] == {"name": "first", "state": "failed"} and failed["running_phase"] is None
+    assert [(a["attempt"], a["result"]) for a in attempts] == [(3, "failed"), (2, "retrying"), (1, "retrying")]
+    assert all(a["detail"] == crashed for a in attempts)
 
 
-def attempts(database: str, flow_id: str) -> list[tuple[int, int]]:
-    """The flow's counted starts, read on a thread of its own (the tests' event loop stays untouched)."""
+def leases(database: str, flow_id: str | None = None) -> list[tuple[str, str]]:
+    """The leases held (of one flow, or of any), as (owner, flow id), read on a thread of its own (the tests' event
+    loop stays untouched)."""
 
-    async def read() -> list[tuple[int, int]]:
+    async def read() -> list[tuple[str, str]]:
         engine = create_async_engine(database)
         try:
             async with engine.connect() as connection:
                 rows = await connection.execute(
-                    text("SELECT flow_version, attempts FROM background_phase_attempts WHERE flow_id = :id"),
+                    text(
+                        "SELECT owner, CAST(flow_id AS text) FROM phase_leases"
+                        " WHERE CAST(:id AS uuid) IS NULL OR flow_id = CAST(:id AS uuid)"
+                    ),
                     {"id": flow_id},
                 )
                 return [tuple(row) for row in rows]  # type: ignore[misc]

@@ -119,7 +119,9 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
         expect(row).to_contain_text("completed")
         events = api.get(f"/{flow_id}/events").json()["items"]
         expect(page.locator("#timeline li")).to_have_count(len(events))
-        expect(page.locator(f"#timeline li[data-version='{events[-1]['version']}']")).to_contain_text("execute phase")
+        # the last phase: its claim, then its completion
+        expect(page.locator(f"#timeline li[data-version='{events[-2]['version']}']")).to_contain_text("execute phase")
+        expect(page.locator(f"#timeline li[data-version='{events[-1]['version']}']")).to_contain_text("complete phase")
 
         # Two more flows of the tenant, so the counts and the list have something to compare.
         waiting_id = api.post("", json={"flow_type": "discovery", "name": "dc-west", "configuration": {}}).json()

@@ -168,7 +168,7 @@ async def test_a_phase_failure_then_retry(client, tenant: Tenant) -> None:
     assert failed["status"] == "failed" and "no 'data'" in failed["error"]
     retried = await client.post(f"{url}/retry", headers=h)
     assert retried.status_code == 200 and retried.json()["status"] == "failed"
-    assert retried.json()["version"] == failed["version"] + 1
+    assert retried.json()["version"] == failed["version"] + 2  # the retry's claim, then its completion
 
 
 async def test_flow_types_health_and_schema(client) -> None:

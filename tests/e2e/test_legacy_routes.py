@@ -129,31 +129,32 @@ async def test_every_route_answers_the_legacy_shape_with_the_deprecation_headers
         True,
     )
 
-    executed = await client.post(f"{prefix}/{flow_id}/execute", headers=h)
-    assert executed.status_code == 200 and executed.headers["etag"] == '"3"'
+    executed = await client.post(f"{prefix}/{flow_id}/execute", headers=h)  # claimed (v3) and completed (v4)
+    assert executed.status_code == 200 and executed.headers["etag"] == '"4"'
+    assert executed.headers["preference-applied"] == "wait=30"
     assert_legacy_headers(executed, f"{UNIFIED}/{flow_id}/execute")
-    assert_legacy_flow(executed.json(), status="running", current_phase="field_mapping", version=3)
+    assert_legacy_flow(executed.json(), status="running", current_phase="field_mapping", version=4)
     assert executed.json()["phase_completion"]["data_import"] is True
     assert executed.json()["progress_percentage"] > 0
 
-    paused = await client.post(f"{prefix}/{flow_id}/pause", headers=headers(tenant, **{"If-Match": '"3"'}))
-    assert paused.status_code == 200 and paused.headers["etag"] == '"4"'
+    paused = await client.post(f"{prefix}/{flow_id}/pause", headers=headers(tenant, **{"If-Match": '"4"'}))
+    assert paused.status_code == 200 and paused.headers["etag"] == '"5"'
     assert_legacy_headers(paused, f"{UNIFIED}/{flow_id}/pause")
-    assert_legacy_flow(paused.json(), status="paused", version=4)
+    assert_legacy_flow(paused.json(), status="paused", version=5)
 
     resumed = await client.post(f"{prefix}/{flow_id}/resume", headers=h)
     assert resumed.status_code == 200
     assert_legacy_headers(resumed, f"{UNIFIED}/{flow_id}/resume")
-    assert_legacy_flow(resumed.json(), status="running", version=5)
+    assert_legacy_flow(resumed.json(), status="running", version=6)
 
     waiting = await client.post(f"{prefix}/{flow_id}/execute", json={"phase": "field_mapping"}, headers=h)
     assert waiting.status_code == 200
-    assert_legacy_flow(waiting.json(), status="waiting_for_input", current_phase="field_mapping", version=6)
+    assert_legacy_flow(waiting.json(), status="waiting_for_input", current_phase="field_mapping", version=8)
 
     deleted = await client.delete(f"{prefix}/{flow_id}", headers=h)
-    assert deleted.status_code == 200 and deleted.headers["etag"] == '"7"'
+    assert deleted.status_code == 200 and deleted.headers["etag"] == '"9"'
     assert_legacy_headers(deleted, f"{UNIFIED}/{flow_id}")
-    assert_legacy_flow(deleted.json(), status="deleted", version=7)
+    assert_legacy_flow(deleted.json(), status="deleted", version=9)
     assert (await client.get(f"{prefix}/active", headers=h)).json()["flows"] == []
 
 
@@ -161,15 +162,15 @@ async def test_every_route_answers_the_legacy_shape_with_the_deprecation_headers
 async def test_retry_reruns_a_failed_phase(client: Any, tenant: Tenant, family: str) -> None:
     prefix, h = FAMILIES[family], headers(tenant)
     flow_id = (await initialize(client, prefix, tenant, configuration={}))["flow_id"]
-    failed = await client.post(f"{prefix}/{flow_id}/execute", headers=h)
-    assert_legacy_flow(failed.json(), status="failed", current_phase="data_import", version=3)
+    failed = await client.post(f"{prefix}/{flow_id}/execute", headers=h)  # claimed (v3), failed (v4)
+    assert_legacy_flow(failed.json(), status="failed", current_phase="data_import", version=4)
     assert "no 'data'" in failed.json()["error"]
     active = (await client.get(f"{prefix}/active", headers=h)).json()["flows"]
     assert [f["flow_id"] for f in active] == [flow_id]  # a failed flow is still active
-    retried = await client.post(f"{prefix}/{flow_id}/retry", headers=headers(tenant, **{"If-Match": '"3"'}))
-    assert retried.status_code == 200 and retried.headers["etag"] == '"4"'
+    retried = await client.post(f"{prefix}/{flow_id}/retry", headers=headers(tenant, **{"If-Match": '"4"'}))
+    assert retried.status_code == 200 and retried.headers["etag"] == '"6"'
     assert_legacy_headers(retried, f"{UNIFIED}/{flow_id}/retry")
-    assert_legacy_flow(retried.json(), status="failed", version=4)
+    assert_legacy_flow(retried.json(), status="failed", version=6)
 
 
 @family
@@ -361,7 +362,9 @@ def test_legacy_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 # -- legacy and unified keep one state -----------------------------------------------------------------------------
 
 
-IDS_AND_TIMES = {"id", "flow_id", "created_at", "updated_at", "occurred_at"}
+IDS_AND_TIMES = {"id", "flow_id", "run_id", "created_at", "updated_at", "occurred_at", "started_at"}
+EXECUTED = ("execute_phase", "complete_phase")
+"""The events of one executed phase: its claim, then its completion."""
 
 
 def scrub(value: Any) -> Any:
@@ -436,7 +439,8 @@ async def test_legacy_and_unified_routes_drive_one_and_the_same_state(client: An
             response_a = await client.post(f"{base}/{a}/{operation}", json=body, headers=conditional)
             response_b = await client.post(f"{UNIFIED}/{b}/{operation}", json=body, headers=conditional)
         assert (response_a.status_code, response_b.status_code) == (200, 200), (route, operation, response_a.text)
-        assert response_a.headers["etag"] == response_b.headers["etag"] == f'"{current + 1}"'
+        events = 2 if operation == "execute" else 1  # an executed phase: its claim and its completion
+        assert response_a.headers["etag"] == response_b.headers["etag"] == f'"{current + events}"'
         assert response_a.json()["status"] == response_b.json()["status"]
         await same_views(f"{route} {operation}")
 
@@ -446,16 +450,16 @@ async def test_legacy_and_unified_routes_drive_one_and_the_same_state(client: An
     assert [e["operation"] for e in final["events"]["items"]] == [
         "create",
         "start",
-        "execute_phase",
-        "execute_phase",
+        *EXECUTED,
+        *EXECUTED,
         "submit_input",
         "pause",
         "resume",
-        "execute_phase",
+        *EXECUTED,
         "pause",
         "resume",
-        "execute_phase",
-        "execute_phase",
-        "execute_phase",
+        *EXECUTED,
+        *EXECUTED,
+        *EXECUTED,
         "delete",
     ]

@@ -1,14 +1,20 @@
-"""A test-only flow type whose phases take as long as the configuration says: slow phases for worker tests.
+"""Test-only flow types whose phases take as long as the configuration says: slow phases for worker tests.
 
 ``{"seconds": {"first": 3}}`` makes ``first`` sleep three seconds; ``{"raise_in": "first"}`` makes it raise an
-unexpected error; ``{"pid_file": path}`` makes ``first`` write its process id there as it begins. Each phase
-records the process that ran it. Registered through the ``mfo.flow_types`` entry point group only by the tests
-that need it (``sleeper = tests.plugin_example.sleeper:register``).
+unexpected error; ``{"pid_file": path}`` makes ``first`` write its process id there as it begins;
+``{"cancelled_file": path}`` makes a phase whose sleep is cancelled (its flow cancelled, its timeout reached)
+append ``<phase> <pid>`` to that file before it lets the cancellation go on. Each phase records the process that
+ran it.
 
 For the fault tests: ``{"first_attempt_seconds": {"first": 20}}`` makes the first attempt of ``first`` sleep 20
 seconds instead (later attempts sleep as ``seconds`` says); ``{"attempts_log": folder}`` makes every attempt of every
 phase append a line to ``folder/<flow id>.jsonl`` as it begins its work and another as it ends or is cancelled (see
 :func:`log_attempt`): a process killed mid-phase leaves a beginning without an end.
+
+``sleeper`` runs every phase under the default policy; ``sleeper_strict`` runs ``first`` under
+:data:`STRICT_POLICY` (a 1 s timeout, 2 attempts, a short backoff). Registered through the ``mfo.flow_types``
+entry point group only by the tests that need them (``sleeper = tests.plugin_example.sleeper:register``,
+``sleeper_strict = tests.plugin_example.sleeper:register_strict``).
 """
 
 from __future__ import annotations
@@ -21,21 +27,32 @@ from pathlib import Path
 
 from domain.flow import Flow
 from domain.flow_types import ChildTable, FlowTypeDefinition, PhaseContext, RunPhase
+from domain.phase_policy import Backoff, PhasePolicy
 from domain.phases import PhaseOutcome
 
 PHASES = ("first", "second")
 SLEEPER_FLOWS = ChildTable("sleeper_flows")
+SLEEPER_STRICT_FLOWS = ChildTable("sleeper_strict_flows")
+STRICT_POLICY = PhasePolicy(timeout_seconds=1.0, max_attempts=2, backoff=Backoff(initial_seconds=0.2, jitter=0))
+"""``sleeper_strict``'s ``first``: an attempt longer than a second times out; two attempts in all."""
 
 
 def sleeping(phase: str) -> RunPhase:
     async def run(flow: Flow, context: PhaseContext) -> PhaseOutcome:
-        if flow.configuration.get("raise_in") == phase:
+        configuration = flow.configuration
+        if configuration.get("raise_in") == phase:
             raise RuntimeError(f"sleeper crashed in {phase}")
-        if phase == "first" and flow.configuration.get("pid_file"):
-            Path(flow.configuration["pid_file"]).write_text(str(os.getpid()))
-        if "attempts_log" in flow.configuration or "first_attempt_seconds" in flow.configuration:
+        if phase == "first" and configuration.get("pid_file"):
+            Path(configuration["pid_file"]).write_text(str(os.getpid()))
+        if "attempts_log" in configuration or "first_attempt_seconds" in configuration:
             return await logged_attempt(flow, phase)
-        await asyncio.sleep(float(flow.configuration.get("seconds", {}).get(phase, 0)))  # the phase's work: a delay
+        try:
+            await asyncio.sleep(float(configuration.get("seconds", {}).get(phase, 0)))  # the phase's work: a delay
+        except asyncio.CancelledError:
+            if configuration.get("cancelled_file"):
+                with Path(configuration["cancelled_file"]).open("a") as record:
+                    record.write(f"{phase} {os.getpid()}\n")
+            raise
         return PhaseOutcome.completed({"pid": os.getpid()})
 
     return run
@@ -88,4 +105,16 @@ def register() -> FlowTypeDefinition:
         child_table=SLEEPER_FLOWS,
         description="Sleeps in each phase as long as configured (tests only).",
         example_configuration={"seconds": {"first": 0.1}},
+    )
+
+
+def register_strict() -> FlowTypeDefinition:
+    return FlowTypeDefinition(
+        name="sleeper_strict",
+        phases=PHASES,
+        run={phase: sleeping(phase) for phase in PHASES},
+        child_table=SLEEPER_STRICT_FLOWS,
+        description="The sleeper, its first phase timed out after a second and attempted twice (tests only).",
+        example_configuration={"seconds": {"first": 0.1}},
+        policies={"first": STRICT_POLICY},
     )
