@@ -135,7 +135,7 @@ class PhaseExecution(OrchestratorPart):
                 await self._write_views(uow, change)
                 await store_answer(uow, tenant, idempotency, flow)
                 await uow.commit()
-        return ClaimedRun(flow, run_id, owner, lease_seconds)
+        return ClaimedRun(flow, run_id, owner, lease_seconds, actor)
 
     async def claim_due(
         self, work: DueWork, *, owner: str, lease_seconds: float, tenant_limit: int, actor: str
@@ -176,7 +176,7 @@ class PhaseExecution(OrchestratorPart):
                         flow.reattempt_phase(run_id=run_id, actor=actor, at=now)
                     else:
                         flow.claim_phase(Operation.EXECUTE_PHASE, run_id=run_id, actor=actor, at=now)
-                    claimed = ClaimedRun(flow, run_id, owner, lease_seconds)
+                    claimed = ClaimedRun(flow, run_id, owner, lease_seconds, actor)
                 await uow.flows.save(flow)
                 await self._write_views(uow, change)
                 await uow.commit()

@@ -192,7 +192,7 @@ class PhaseRunner:
         delay = 0.2
         while True:
             try:
-                return await self._execution().complete_run(claimed, end, actor=self.options.actor)
+                return await self._execution().complete_run(claimed, end, actor=claimed.actor)
             except FlowNotFound:
                 return None
             except (StorageUnavailable, ConcurrentModification) as error:

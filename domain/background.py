@@ -49,6 +49,8 @@ class ClaimedRun:
     run_id: UUID
     owner: str
     lease_seconds: float
+    actor: str = "worker"
+    """Who asked for the attempt (the caller of ``execute``, or a runner's actor): its completion is theirs too."""
 
     @property
     def phase(self) -> str:

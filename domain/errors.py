@@ -18,11 +18,22 @@ class FlowNotFound(DomainError):
 
 
 class IllegalTransition(DomainError):
-    def __init__(self, flow_id: UUID, current_status: str, operation: str, reason: str | None = None) -> None:
+    """``allowed``: the operations the flow does allow now, when they are fewer than its status allows (a flow
+    running a phase allows no second ``execute_phase``); None: those of its status."""
+
+    def __init__(
+        self,
+        flow_id: UUID,
+        current_status: str,
+        operation: str,
+        reason: str | None = None,
+        allowed: list[str] | None = None,
+    ) -> None:
         self.flow_id = flow_id
         self.current_status = str(current_status)
         self.operation = str(operation)
         self.reason = reason
+        self.allowed = allowed
         message = f"flow {flow_id} is '{self.current_status}': operation '{self.operation}' is not allowed"
         if reason:
             message += f" ({reason})"

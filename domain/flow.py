@@ -17,7 +17,7 @@ from uuid import UUID
 
 from domain.errors import IllegalTransition, StaleRun, UnknownPhase, VersionConflict
 from domain.events import FlowEvent, Tenant
-from domain.lifecycle import FlowStatus, Operation, PhaseState, allowed_targets
+from domain.lifecycle import FlowStatus, Operation, PhaseState, allowed_operations, allowed_targets
 from domain.phases import PhaseOutcome, PhaseResultKind
 
 
@@ -131,6 +131,12 @@ class FlowSummary:
     @property
     def progress_percent(self) -> int:
         return progress_percent_of(self.phases)
+
+    def allowed_operations(self) -> list[Operation]:
+        """What a client may ask of the flow now: its status's operations, less ``execute_phase`` while it runs a
+        phase."""
+        running = self.run is not None
+        return [op for op in allowed_operations(self.status) if not (running and op == Operation.EXECUTE_PHASE)]
 
 
 @dataclass
@@ -267,7 +273,13 @@ class Flow(FlowSummary):
         """
         self._check(Operation.EXECUTE_PHASE, expected_version)
         if self.run is not None:
-            raise IllegalTransition(self.flow_id, self.status, Operation.EXECUTE_PHASE, self.run_description())
+            raise IllegalTransition(
+                self.flow_id,
+                self.status,
+                Operation.EXECUTE_PHASE,
+                self.run_description(),
+                allowed=[str(op) for op in self.allowed_operations()],
+            )
         if requested is None:
             phase = self.next_pending_phase()
             if phase is None:  # pragma: no cover - a running flow always has a pending phase

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -11,6 +12,7 @@ from litestar.exceptions import MethodNotAllowedException
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
+from application.phase_runner import PhaseRunner
 from entrypoints.container import Container, build_container, close_databases, runner_options
 from entrypoints.http.admin import audit_consistency, latest_consistency_audit
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
@@ -44,15 +46,33 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+class ProcessRunner:
+    """The process's phase runner, built at its first use (the first request, or start-up: building it needs the
+    database's settings, which an app built only for its OpenAPI schema does not have)."""
+
+    def __init__(self, build: Callable[[], PhaseRunner]) -> None:
+        self._build = build
+        self._runner: PhaseRunner | None = None
+
+    def __call__(self) -> PhaseRunner:
+        if self._runner is None:
+            self._runner = self._build()
+        return self._runner
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.stop()
+
+
 def create_app(settings: Settings, container: Container | None = None, *, background_worker: bool = False) -> Litestar:
     """The app and its phase runner, which runs the phases the API claims; with ``background_worker`` it also
     claims due work (auto-run flows, retries, expired leases) as ``mfo worker`` does (``mfo serve`` passes
     ``MFO_WORKER_IN_SERVE``)."""
     container = container or build_container(settings)
-    runner = container.phase_runner(options=runner_options(settings, polls=background_worker))
+    runner = ProcessRunner(lambda: container.phase_runner(options=runner_options(settings, polls=background_worker)))
 
     async def start_runner() -> None:
-        runner.start()
+        runner().start()
 
     async def stop_runner() -> None:
         await runner.stop()  # its units of work give their connections back before the pools close

@@ -125,7 +125,7 @@ def provide_change(request: Request, state: State) -> FlowChange:
         provide_tenant(request),
         provide_actor(request),
         provide_expected_version(request),
-        runner=state.get("phase_runner"),
+        runner=state.phase_runner(),
         wait_seconds=provide_wait(request),
     )
 

@@ -62,7 +62,10 @@ def problem(
 
 def _illegal(request: Request, e: IllegalTransition) -> Response:
     known = {status.value for status in FlowStatus}
-    allowed = allowed_operations(FlowStatus(e.current_status)) if e.current_status in known else []
+    if e.allowed is not None:
+        allowed: list[Any] = e.allowed
+    else:
+        allowed = allowed_operations(FlowStatus(e.current_status)) if e.current_status in known else []
     return problem(
         request,
         409,

@@ -12,7 +12,6 @@ from application.views import FlowStatusView
 from domain.events import FlowEvent
 from domain.flow import Flow, FlowSummary, PhaseRun
 from domain.flow_types import FlowTypeDefinition
-from domain.lifecycle import Operation, allowed_operations
 from domain.ports import Attempt, Lease
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -79,13 +78,6 @@ class RunningPhaseOut(Struct):
         )
 
 
-def operations_allowed(flow: FlowSummary) -> list[str]:
-    """What a client may ask of the flow now: the transition table's operations, less ``execute_phase`` while a
-    phase runs."""
-    running = flow.run is not None
-    return [str(op) for op in allowed_operations(flow.status) if not (running and op == Operation.EXECUTE_PHASE)]
-
-
 class FlowOut(Struct):
     flow_id: UUID
     client_account_id: UUID
@@ -124,7 +116,7 @@ class FlowOut(Struct):
             created_at=flow.created_at,
             updated_at=flow.updated_at,
             version=flow.version,
-            allowed_operations=operations_allowed(flow),
+            allowed_operations=[str(op) for op in flow.allowed_operations()],
             auto_run=flow.auto_run,
             running_phase=RunningPhaseOut.of(flow.run),
         )

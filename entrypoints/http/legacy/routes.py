@@ -20,7 +20,7 @@ from domain.flow import Flow
 from domain.lifecycle import ACTIVE_STATUSES, FlowStatus, Operation
 from domain.ports import FlowFilter
 from entrypoints.http.dependencies import FlowChange, etag, parse_flow_id
-from entrypoints.http.flows import FLOW_DEPENDENCIES, Change, FlowId, PageLimit, Read, page_limit
+from entrypoints.http.flows import FLOW_DEPENDENCIES, PHASE_RUN_DESCRIPTION, Change, FlowId, PageLimit, Read, page_limit
 from entrypoints.http.legacy.deprecation import (
     LEGACY_ROUTE,
     LegacyMiddleware,
@@ -48,7 +48,12 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
     camel = "".join(part.capitalize() for part in family.replace("_", "-").split("-"))
 
     def meta(
-        method: str, suffix: str, name: str, summary: str, responses: dict[int, Any] | None = None
+        method: str,
+        suffix: str,
+        name: str,
+        summary: str,
+        responses: dict[int, Any] | None = None,
+        description: str | None = None,
     ) -> dict[str, Any]:
         """The decorator arguments of one route; its successor is the unified URL of the same suffix."""
         successor = UNIFIED + suffix if "{flow_id}" in suffix else UNIFIED
@@ -57,6 +62,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
             "operation_id": f"legacy{camel}{name}",
             "summary": f"{summary} (deprecated: use {successor})",
             "deprecated": True,
+            "description": description,
             "responses": responses or (READ_RESPONSES if method == "GET" else WRITE_RESPONSES),
             "opt": {LEGACY_ROUTE: LegacyRoute(family, prefix + suffix, method, successor)},
         }
@@ -114,6 +120,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
                 "ExecutePhase",
                 "Run the next (or a named) phase",
                 phase_run_responses(LegacyFlowOut),
+                PHASE_RUN_DESCRIPTION,
             ),
         )
         async def execute(
@@ -151,7 +158,12 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
         @post(
             status_code=202,
             **meta(
-                "POST", "/{flow_id}/retry", "Retry", "Re-run a failed flow's phase", phase_run_responses(LegacyFlowOut)
+                "POST",
+                "/{flow_id}/retry",
+                "Retry",
+                "Re-run a failed flow's phase",
+                phase_run_responses(LegacyFlowOut),
+                PHASE_RUN_DESCRIPTION,
             ),
         )
         async def retry(
