@@ -85,29 +85,45 @@ class Credentials:
         return credential_headers(tenant % TENANTS, self.tokens)
 
 
+def server_env(url: str, credentials: Credentials, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the bench's MFO processes (``mfo serve``, ``mfo worker``): production settings on
+    ``url``, tokens signed with ``credentials.secret``, then ``extra``."""
+    env = {
+        **os.environ,
+        "MFO_DATABASE_URL": url,
+        "MFO_DB_POOL_SIZE": "20",
+        "MFO_DB_MAX_OVERFLOW": "20",
+        "MFO_AUTH_MODE": "production",
+        "MFO_JWT_SECRET": credentials.secret,
+    }
+    # no periodic audit of 1,000,000 flows in the middle of a measurement: the bench times the audit on its own
+    env.setdefault("MFO_AUDIT_INTERVAL_SECONDS", "0")
+    # the API server alone (background phases run in `mfo worker` processes): the queue worker's own polling
+    # would otherwise add commits of its own to the commits counted per request
+    env.setdefault("MFO_WORKER_IN_SERVE", "false")
+    return {**env, **(extra or {})}
+
+
 class Server:
     """``mfo serve --workers N`` (or, for the deliberately wired variant, uvicorn serving ``app``) in production
-    mode: requests are authenticated by bearer tokens signed with ``credentials.secret``."""
+    mode: requests are authenticated by bearer tokens signed with ``credentials.secret``. ``env`` adds to (or
+    overrides) :func:`server_env`; the log is ``results/server-<name>.log`` (by default named after ``app``)."""
 
-    def __init__(self, url: str, workers: int, credentials: Credentials, app: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        workers: int,
+        credentials: Credentials,
+        app: str | None = None,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "MFO_DATABASE_URL": url,
-            "MFO_DB_POOL_SIZE": "20",
-            "MFO_DB_MAX_OVERFLOW": "20",
-            "MFO_AUTH_MODE": "production",
-            "MFO_JWT_SECRET": credentials.secret,
-        }
-        # no periodic audit of 1,000,000 flows in the middle of a measurement: the bench times the audit on its own
-        env.setdefault("MFO_AUDIT_INTERVAL_SECONDS", "0")
-        # the API server alone (background phases run in `mfo worker` processes): the queue worker's own polling
-        # would otherwise add commits of its own to the commits counted per request
-        env.setdefault("MFO_WORKER_IN_SERVE", "false")
+        env = server_env(url, credentials, env)
         # the server logs as in production (a JSON line per request), to a file rather than the bench's console
         RESULTS.mkdir(exist_ok=True)
-        self.log = RESULTS / f"server-{(app or 'mfo').split('.')[0]}.log"
+        self.log = RESULTS / f"server-{name or (app or 'mfo').split('.')[0]}.log"
         log = self.log.open("w")
         program = [str(Path(PY).parent / "mfo"), "serve"] if app is None else [PY, "-m", "uvicorn", app]
         command = [*program, "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
