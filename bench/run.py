@@ -10,8 +10,11 @@ is quoted. The baselines run on the same cluster: pgbench with the SQL one trans
 audit reads, and a variant of the server whose adapters each write in a session of their own. Then open-loop points
 (bench/openloop.py): transitions and status reads (with the largest table size) at a fixed rate, half and a quarter
 of the 32-client throughput this run measured, each latency counted from its scheduled send, beside pgbench --rate
-on the same SQL. Prints a table, writes bench/results/latest.json and the plot, and rewrites the results part of
-docs/performance.md. ``--only open-loop`` runs the open-loop points and what they need, nothing else.
+on the same SQL. Then the durable-execution part (bench/durable.py): MFO's auto-run discovery flows, CrewAI bridge on
+and off, against DBOS Transact running the same phases as a workflow, at 8 and 32 concurrent flows. Prints a table,
+writes bench/results/latest.json and the plot, and rewrites the results part of docs/performance.md. ``--only
+open-loop`` runs the open-loop points and what they need, nothing else; ``--only durable-execution`` the
+durable-execution part alone.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from adapters.persistence.database import Database
 from adapters.persistence.migrate import upgrade
 from adapters.persistence.schema import built_in_child_table_names
 from bench.loadgen import credential_headers, md5_uuid, nearest_rank, seeded_tenant
-from bench.report import STATUS_LEVELS, write_open_loop_report, write_report
+from bench.report import STATUS_LEVELS, write_durable_report, write_open_loop_report, write_report
 from bench.seed import TENANTS, seed_flows
 from domain.auth import Role
 from domain.events import Tenant
@@ -480,10 +483,28 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test (quote the last one)")
     parser.add_argument(
         "--only",
-        choices=("open-loop",),
+        choices=("open-loop", "durable-execution"),
         help="open-loop: only the open-loop points and what they need (the largest of --sizes seeded at once, the "
         "closed-loop saturated throughput of transition and status, --repeat runs each); no make test; prints "
-        "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched",
+        "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched. "
+        "durable-execution: only MFO's auto-run flows against DBOS Transact (bench/durable.py), --repeat rounds; "
+        "prints its table and writes bench/results/durable-execution.json, leaving latest.json and docs untouched",
+    )
+    parser.add_argument(
+        "--durable-levels", default="8,32", help="concurrent flows of the durable-execution points (default 8,32)"
+    )
+    parser.add_argument(
+        "--durable-flows",
+        type=int,
+        default=32,
+        help="flows in the window of a durable-execution run, which opens once half as many flows as clients have "
+        "finished (default 32)",
+    )
+    parser.add_argument(
+        "--durable-poll-ms",
+        type=float,
+        default=20.0,
+        help="how often the MFO driver lists its unfinished flows, milliseconds (default 20)",
     )
     parser.add_argument(
         "--open-loop-requests", type=int, default=6000, help="recorded requests per open-loop point (default 6000)"
@@ -507,6 +528,7 @@ def arguments() -> argparse.Namespace:
     args = parser.parse_args()
     args.levels = [int(n) for n in args.levels.split(",")]
     args.sizes = [int(n) for n in args.sizes.split(",")]
+    args.durable_levels = [int(n) for n in args.durable_levels.split(",")]
     args.repeat = max(1, args.repeat)
     return args
 
@@ -527,14 +549,17 @@ def main() -> None:
     servers: list[Server] = []
     credentials = Credentials()
     try:
-        upgrade(url)  # inside the try: a failed migration still stops the cluster
-        asyncio.run(_truncate(url))
-        server = Server(url, args.workers, credentials)
-        servers.append(server)
-        if args.only == "open-loop":
-            result = open_loop_part(args, url, server, credentials)
+        if args.only == "durable-execution":  # databases of its own, which it migrates itself
+            result = {"durable_execution": durable_part(args, url, credentials, only=True)}
         else:
-            result = whole_bench(args, url, server, servers, credentials)
+            upgrade(url)  # inside the try: a failed migration still stops the cluster
+            asyncio.run(_truncate(url))
+            server = Server(url, args.workers, credentials)
+            servers.append(server)
+            if args.only == "open-loop":
+                result = open_loop_part(args, url, server, credentials)
+            else:
+                result = whole_bench(args, url, server, servers, credentials)
     finally:
         for running in servers:
             running.stop()
@@ -544,9 +569,26 @@ def main() -> None:
     if args.only == "open-loop":
         write_open_loop_report(result)
         return
+    if args.only == "durable-execution":
+        write_durable_report(result)
+        return
     result["make_test"] = tests
     result["make_test_s"] = tests["seconds"] if tests else None
     write_report(result)
+
+
+def durable_part(args: argparse.Namespace, url: str, credentials: Credentials, only: bool = False) -> dict[str, Any]:
+    """MFO's auto-run flows against DBOS Transact (bench/durable.py). In a whole run a failure of this part (DBOS
+    not installable, say) is recorded in its place and the rest goes on; with --only it stops the bench."""
+    from bench.durable import DurableExecutionError, durable_execution
+
+    try:
+        return durable_execution(args, url, credentials)
+    except DurableExecutionError as error:
+        if only:
+            raise SystemExit(f"durable execution: {error}") from None
+        print(f"durable execution not measured: {error}", flush=True)
+        return {"error": str(error)}
 
 
 def closed_loop(server: Server, args: argparse.Namespace, credentials: Credentials) -> Any:
@@ -625,6 +667,7 @@ def whole_bench(
         result["connections"] = connections(url, server.base, variant.base, credentials)
     finally:
         asyncio.run(set_autovacuum(url, on=True))
+    result["durable_execution"] = durable_part(args, url, credentials)
     result["crewai_import_s"] = crewai_import_seconds()
     result["audit"] = asyncio.run(audit_seconds(url, repeat))
     result["audit_s"] = result["audit"]["audit_s"]
