@@ -101,9 +101,13 @@ def dbos_python() -> Path:
 # -- processes --------------------------------------------------------------------------------------------------
 
 
-def run_json(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``command`` (from the repository's root) and parse the JSON object it prints."""
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+def run_json(command: list[str], env: dict[str, str] | None = None, timeout: float = 600) -> dict[str, Any]:
+    """Run ``command`` (from the repository's root) and parse the JSON object it prints; a run that fails or takes
+    longer than ``timeout`` seconds (a worker that runs no phase leaves its flows waiting) stops the part."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise DurableExecutionError(f"`{' '.join(command[:4])} ...` did not finish in {timeout:g} s") from None
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
         raise DurableExecutionError(f"`{' '.join(command[:4])} ...` failed (exit status {done.returncode}):\n{tail}")
@@ -146,22 +150,30 @@ class MfoSide:
 
     def start(self) -> None:
         self.worker = Worker(self.url, self.credentials, self.env, self.system)
-        self.server = Server(self.url, 1, self.credentials, env=self.env, name=self.system)
+        try:
+            self.server = Server(self.url, 1, self.credentials, env=self.env, name=self.system)
+        except RuntimeError as error:
+            raise DurableExecutionError(f"{self.system}: {error}") from error
 
     def stop(self) -> None:
         for process in (self.server, self.worker):
             if process is not None:
                 process.stop()
 
-    def run(self, args: argparse.Namespace, clients: int, flows: int, warmup: int, tenant: int) -> dict[str, Any]:
+    def run(
+        self, args: argparse.Namespace, clients: int, flows: int, warmup: int, tenant: int, timeout: float = 600
+    ) -> dict[str, Any]:
+        """One run of bench/autorun.py against this side, with the CPU time its two processes used meanwhile."""
         assert self.server is not None
         command = [PY, "-m", "bench.autorun", "--url", self.server.base, "--concurrency", str(clients)]
         command += ["--flows", str(flows), "--warmup-flows", str(warmup), "--tenant", str(tenant)]
         command += ["--poll-ms", f"{args.durable_poll_ms:g}", "--tokens-file", str(self.credentials.file)]
         assert self.worker is not None
+        if self.worker.process.poll() is not None:
+            raise DurableExecutionError(f"mfo worker exited ({self.worker.process.returncode}): {self.worker.log}")
         processes = {"serve": self.server.process.pid, "worker": self.worker.process.pid}
         before = {name: cpu_seconds(pid) for name, pid in processes.items()}
-        run = run_json(command)
+        run = run_json(command, timeout=timeout)
         used = {name: cpu_seconds(pid) - before[name] for name, pid in processes.items()}
         done = max(1, run["completed"])
         for name, seconds in used.items():
@@ -198,9 +210,8 @@ class Counters:
     """``pg_stat_database`` of the part's databases and the cluster's next transaction id, read through the
     cluster's ``postgres`` database (so that no reading counts in the databases measured)."""
 
-    def __init__(self, url: str, databases: list[str]) -> None:
+    def __init__(self, url: str) -> None:
         self.url = with_database(url, "postgres")
-        self.databases = databases
         self.quiet_since: dict[str, float] = {}
         """When each MFO database last had a run: its counters are complete STATS_FLUSH_SECONDS later."""
 
@@ -286,7 +297,7 @@ def durable_execution(args: argparse.Namespace, url: str, credentials: Credentia
 
     base = make_url(url).database
     names = {"dbos": f"{base}_dbos", **{system: f"{base}_{system}" for system in BRIDGE}}
-    counters = Counters(url, list(names.values()))
+    counters = Counters(url)
     sides = {system: MfoSide(system, with_database(url, names[system]), credentials) for system in BRIDGE}
     dbos_url = with_database(url, names["dbos"], "postgresql")
     paused = False
@@ -300,7 +311,7 @@ def durable_execution(args: argparse.Namespace, url: str, credentials: Credentia
             python = installing.result()
             list(pool.map(MfoSide.start, sides.values()))  # both sides start at once (imports take seconds)
             # a first flow on each side, to see its worker answer; not measured
-            list(pool.map(lambda side: side.run(args, 1, 1, 0, SMOKE_TENANT), sides.values()))
+            list(pool.map(lambda side: side.run(args, 1, 1, 0, SMOKE_TENANT, timeout=120), sides.values()))
             for side in sides.values():
                 counters.quiet_since[side.database] = time.monotonic()
             progress("both MFO sides up")
