@@ -196,7 +196,8 @@ async def drive(args: argparse.Namespace) -> dict[str, Any]:
         "phases_per_flow": len(driver.phases),
         "created": window["started"],
         "completed": completed,
-        "errors": run.errors + (window["started"] - completed),
+        # failed requests, and the flows started that did not complete (their create or start is one of those)
+        "errors": run.errors + max(0, window["started"] - window["failures"] - completed),
         "status_codes": dict(run.codes),
         "polls": run.polls,
         "inputs": run.inputs,
