@@ -71,8 +71,10 @@ mutation: install
 test-deep: install postgres chromium lint contract
 	MFO_HARNESS_PROFILE=deep $(VENV)/bin/pytest
 
-# Times make test, then throughput, latency and commits per request against raw PostgreSQL, each figure the median
-# of three runs (docs/performance.md). BENCH_ARGS=--skip-make-test quotes the last make test instead.
+# Times make test, then throughput, latency and commits per request against raw PostgreSQL, and auto-run flows against
+# DBOS Transact (installed into bench/.venv-dbos only), each figure the median of three runs (docs/performance.md).
+# BENCH_ARGS=--skip-make-test quotes the last make test instead; BENCH_ARGS="--only durable-execution" runs only the
+# DBOS comparison.
 bench: install postgres
 	$(PYTHON) -m bench.run $(BENCH_ARGS)
 

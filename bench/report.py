@@ -182,6 +182,64 @@ def write_open_loop_report(r: dict[str, Any]) -> None:
     print("\n".join(open_loop_markdown(r)))
 
 
+DURABLE_SYSTEMS = ("dbos", "mfo_bridge_on", "mfo_bridge_off")
+
+
+def durable_markdown(r: dict[str, Any]) -> list[str]:
+    """The "Durable execution" section: MFO's auto-run discovery flows against a DBOS Transact workflow of the
+    same six phases (bench/durable.py)."""
+    d = r["durable_execution"]
+    if "error" in d:
+        return ["### Durable execution: MFO against DBOS Transact", "", f"Not measured: {d['error']}"]
+    paused = "autovacuum paused" if d.get("autovacuum_paused") else "autovacuum running: its commits count too"
+    lines = [
+        "### Durable execution: MFO against DBOS Transact",
+        "",
+        f"Discovery's {d['phases_per_flow']} phases on its example configuration, closed loop: MFO's auto-run flows "
+        "(HTTP only: create, start with auto_run, the field_mapping input sent as soon as the flow waits; one "
+        f"`mfo serve` and one `mfo worker` per side; the driver lists its unfinished flows every {d['poll_ms']:g} "
+        f"ms) against DBOS Transact {d['dbos_version']} running the same handlers as a {d['phases_per_flow']}-step "
+        "workflow (`bench/dbos_workflows.py`), each in a database of its own on the same cluster. Each client "
+        "starts its next flow when its last one finishes; a run's window opens once half as many flows as clients "
+        f"have finished and closes {d['timed_flows']} flows later (flows/s and latency from it); "
+        f"{_runs(d['repeat'])}. Commits per phase: the `xact_commit` delta of the run's database "
+        f"({paused}) over the phases its flows executed, all of them. A DBOS run's window is its process's life, "
+        f"launch and shutdown included (a process running no workflow commits {d['dbos_process_commits']} times); "
+        f"an MFO run's opens right before it and closes {d['settle_s']:g} s after it, so its worker's own polling in "
+        "those seconds counts too. Writing transactions: "
+        "transaction ids the cluster assigned during the run, per phase. CPU per flow: the CPU time of MFO's "
+        "`mfo serve` and `mfo worker` during the run, or of DBOS's process from its first workflow to its last, over "
+        "the flows completed (PostgreSQL's own not counted; the two cores are shared, so it moves less than flows/s "
+        "when the machine is busy).",
+        "",
+        "| system | concurrent flows | flows/s | range | commits per phase | writing transactions per phase "
+        "| CPU ms per flow | flow p50 ms | flow p99 ms | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for clients in d["levels"]:
+        for system in DURABLE_SYSTEMS:
+            entry = d["systems"][system]
+            p = _at(entry["points"], clients)
+            lines.append(
+                f"| {entry['label']} | {clients} | {p['flows_per_s']} | {spread(p, 'flows_per_s')} | "
+                f"{p['commits_per_phase']} | {p['writes_per_phase']} | {p.get('cpu_ms_per_flow')} | {p['p50_ms']} | "
+                f"{p['p99_ms']} | {p['errors']} |"
+            )
+    return lines
+
+
+def _runs(repeat: int) -> str:
+    return "one run" if repeat == 1 else f"median of {repeat} runs (range beside it)"
+
+
+def write_durable_report(r: dict[str, Any]) -> None:
+    """``--only durable-execution``: print its table and keep its figures in bench/results/durable-execution.json
+    (latest.json and docs/performance.md hold whole runs only)."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "durable-execution.json").write_text(json.dumps(r, indent=2, default=str) + "\n")
+    print("\n".join(durable_markdown(r)))
+
+
 def _make_test(r: dict[str, Any]) -> str:
     tests = r.get("make_test")
     if not tests:
@@ -251,6 +309,8 @@ def markdown(r: dict[str, Any]) -> str:
     ]
     if "open_loop" in r:
         lines += ["", *open_loop_markdown(r)]
+    if "durable_execution" in r:
+        lines += ["", *durable_markdown(r)]
     lines += [
         "",
         "| target | measured (median) | baseline | met |",

@@ -10,8 +10,11 @@ is quoted. The baselines run on the same cluster: pgbench with the SQL one trans
 audit reads, and a variant of the server whose adapters each write in a session of their own. Then open-loop points
 (bench/openloop.py): transitions and status reads (with the largest table size) at a fixed rate, half and a quarter
 of the 32-client throughput this run measured, each latency counted from its scheduled send, beside pgbench --rate
-on the same SQL. Prints a table, writes bench/results/latest.json and the plot, and rewrites the results part of
-docs/performance.md. ``--only open-loop`` runs the open-loop points and what they need, nothing else.
+on the same SQL. Then the durable-execution part (bench/durable.py): MFO's auto-run discovery flows, CrewAI bridge on
+and off, against DBOS Transact running the same phases as a workflow, at 8 and 32 concurrent flows. Prints a table,
+writes bench/results/latest.json and the plot, and rewrites the results part of docs/performance.md. ``--only
+open-loop`` runs the open-loop points and what they need, nothing else; ``--only durable-execution`` the
+durable-execution part alone.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from adapters.persistence.database import Database
 from adapters.persistence.migrate import upgrade
 from adapters.persistence.schema import built_in_child_table_names
 from bench.loadgen import credential_headers, md5_uuid, nearest_rank, seeded_tenant
-from bench.report import STATUS_LEVELS, write_open_loop_report, write_report
+from bench.report import STATUS_LEVELS, write_durable_report, write_open_loop_report, write_report
 from bench.seed import TENANTS, seed_flows
 from domain.auth import Role
 from domain.events import Tenant
@@ -85,29 +88,45 @@ class Credentials:
         return credential_headers(tenant % TENANTS, self.tokens)
 
 
+def server_env(url: str, credentials: Credentials, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the bench's MFO processes (``mfo serve``, ``mfo worker``): production settings on
+    ``url``, tokens signed with ``credentials.secret``, then ``extra``."""
+    env = {
+        **os.environ,
+        "MFO_DATABASE_URL": url,
+        "MFO_DB_POOL_SIZE": "20",
+        "MFO_DB_MAX_OVERFLOW": "20",
+        "MFO_AUTH_MODE": "production",
+        "MFO_JWT_SECRET": credentials.secret,
+    }
+    # no periodic audit of 1,000,000 flows in the middle of a measurement: the bench times the audit on its own
+    env.setdefault("MFO_AUDIT_INTERVAL_SECONDS", "0")
+    # the API server alone (background phases run in `mfo worker` processes): the queue worker's own polling
+    # would otherwise add commits of its own to the commits counted per request
+    env.setdefault("MFO_WORKER_IN_SERVE", "false")
+    return {**env, **(extra or {})}
+
+
 class Server:
     """``mfo serve --workers N`` (or, for the deliberately wired variant, uvicorn serving ``app``) in production
-    mode: requests are authenticated by bearer tokens signed with ``credentials.secret``."""
+    mode: requests are authenticated by bearer tokens signed with ``credentials.secret``. ``env`` adds to (or
+    overrides) :func:`server_env`; the log is ``results/server-<name>.log`` (by default named after ``app``)."""
 
-    def __init__(self, url: str, workers: int, credentials: Credentials, app: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        workers: int,
+        credentials: Credentials,
+        app: str | None = None,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "MFO_DATABASE_URL": url,
-            "MFO_DB_POOL_SIZE": "20",
-            "MFO_DB_MAX_OVERFLOW": "20",
-            "MFO_AUTH_MODE": "production",
-            "MFO_JWT_SECRET": credentials.secret,
-        }
-        # no periodic audit of 1,000,000 flows in the middle of a measurement: the bench times the audit on its own
-        env.setdefault("MFO_AUDIT_INTERVAL_SECONDS", "0")
-        # the API server alone (background phases run in `mfo worker` processes): the queue worker's own polling
-        # would otherwise add commits of its own to the commits counted per request
-        env.setdefault("MFO_WORKER_IN_SERVE", "false")
+        env = server_env(url, credentials, env)
         # the server logs as in production (a JSON line per request), to a file rather than the bench's console
         RESULTS.mkdir(exist_ok=True)
-        self.log = RESULTS / f"server-{(app or 'mfo').split('.')[0]}.log"
+        self.log = RESULTS / f"server-{name or (app or 'mfo').split('.')[0]}.log"
         log = self.log.open("w")
         program = [str(Path(PY).parent / "mfo"), "serve"] if app is None else [PY, "-m", "uvicorn", app]
         command = [*program, "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
@@ -464,10 +483,28 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test (quote the last one)")
     parser.add_argument(
         "--only",
-        choices=("open-loop",),
+        choices=("open-loop", "durable-execution"),
         help="open-loop: only the open-loop points and what they need (the largest of --sizes seeded at once, the "
         "closed-loop saturated throughput of transition and status, --repeat runs each); no make test; prints "
-        "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched",
+        "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched. "
+        "durable-execution: only MFO's auto-run flows against DBOS Transact (bench/durable.py), --repeat rounds; "
+        "prints its table and writes bench/results/durable-execution.json, leaving latest.json and docs untouched",
+    )
+    parser.add_argument(
+        "--durable-levels", default="8,32", help="concurrent flows of the durable-execution points (default 8,32)"
+    )
+    parser.add_argument(
+        "--durable-flows",
+        type=int,
+        default=32,
+        help="flows in the window of a durable-execution run, which opens once half as many flows as clients have "
+        "finished (default 32)",
+    )
+    parser.add_argument(
+        "--durable-poll-ms",
+        type=float,
+        default=20.0,
+        help="how often the MFO driver lists its unfinished flows, milliseconds (default 20)",
     )
     parser.add_argument(
         "--open-loop-requests", type=int, default=6000, help="recorded requests per open-loop point (default 6000)"
@@ -491,6 +528,7 @@ def arguments() -> argparse.Namespace:
     args = parser.parse_args()
     args.levels = [int(n) for n in args.levels.split(",")]
     args.sizes = [int(n) for n in args.sizes.split(",")]
+    args.durable_levels = [int(n) for n in args.durable_levels.split(",")]
     args.repeat = max(1, args.repeat)
     return args
 
@@ -511,14 +549,17 @@ def main() -> None:
     servers: list[Server] = []
     credentials = Credentials()
     try:
-        upgrade(url)  # inside the try: a failed migration still stops the cluster
-        asyncio.run(_truncate(url))
-        server = Server(url, args.workers, credentials)
-        servers.append(server)
-        if args.only == "open-loop":
-            result = open_loop_part(args, url, server, credentials)
+        if args.only == "durable-execution":  # databases of its own, which it migrates itself
+            result = {"durable_execution": durable_part(args, url, credentials, only=True)}
         else:
-            result = whole_bench(args, url, server, servers, credentials)
+            upgrade(url)  # inside the try: a failed migration still stops the cluster
+            asyncio.run(_truncate(url))
+            server = Server(url, args.workers, credentials)
+            servers.append(server)
+            if args.only == "open-loop":
+                result = open_loop_part(args, url, server, credentials)
+            else:
+                result = whole_bench(args, url, server, servers, credentials)
     finally:
         for running in servers:
             running.stop()
@@ -528,9 +569,26 @@ def main() -> None:
     if args.only == "open-loop":
         write_open_loop_report(result)
         return
+    if args.only == "durable-execution":
+        write_durable_report(result)
+        return
     result["make_test"] = tests
     result["make_test_s"] = tests["seconds"] if tests else None
     write_report(result)
+
+
+def durable_part(args: argparse.Namespace, url: str, credentials: Credentials, only: bool = False) -> dict[str, Any]:
+    """MFO's auto-run flows against DBOS Transact (bench/durable.py). In a whole run a failure of this part (DBOS
+    not installable, say) is recorded in its place and the rest goes on; with --only it stops the bench."""
+    from bench.durable import DurableExecutionError, durable_execution
+
+    try:
+        return durable_execution(args, url, credentials)
+    except DurableExecutionError as error:
+        if only:
+            raise SystemExit(f"durable execution: {error}") from None
+        print(f"durable execution not measured: {error}", flush=True)
+        return {"error": str(error)}
 
 
 def closed_loop(server: Server, args: argparse.Namespace, credentials: Credentials) -> Any:
@@ -609,6 +667,7 @@ def whole_bench(
         result["connections"] = connections(url, server.base, variant.base, credentials)
     finally:
         asyncio.run(set_autovacuum(url, on=True))
+    result["durable_execution"] = durable_part(args, url, credentials)
     result["crewai_import_s"] = crewai_import_seconds()
     result["audit"] = asyncio.run(audit_seconds(url, repeat))
     result["audit_s"] = result["audit"]["audit_s"]
