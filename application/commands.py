@@ -19,11 +19,13 @@ from uuid import UUID
 from application.idempotency import claim_key, store_answer
 from application.orchestration import LockedFlow, visible
 from application.phase_execution import PhaseExecution
+from domain.background import due_at
 from domain.errors import InvalidFlowInput
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.idempotency import IdempotentRequest
 from domain.lifecycle import Operation
+from domain.ports import UnitOfWork
 from domain.storable import ensure_storable
 
 
@@ -179,8 +181,16 @@ class FlowCommands(PhaseExecution):
                 yield change
                 await uow.flows.save(flow)
                 await self._write_views(uow, change)
+                await self._announce_if_due(uow, flow)
                 await store_answer(uow, tenant, idempotency, flow)
                 await uow.commit()
+
+    async def _announce_if_due(self, uow: UnitOfWork, flow: Flow) -> None:
+        """A change that made the flow's phase work due now (an auto-run start, approved input, a resume) wakes the
+        runners at its commit, rather than at their next poll."""
+        due = due_at(flow)
+        if due is not None and due <= self._clock.now():
+            await uow.phase_runs.announce_due()
 
     async def _create(
         self,
@@ -217,6 +227,7 @@ class FlowCommands(PhaseExecution):
                 await claim_key(uow, tenant, idempotency, self._clock)
                 await uow.flows.add(flow)
                 await self._write_views(uow, LockedFlow.of(flow, self.get_flow_service(flow_type), observed))
+                await self._announce_if_due(uow, flow)
                 await store_answer(uow, tenant, idempotency, flow)
                 await uow.commit()
         return flow

@@ -225,9 +225,14 @@ class PhaseExecution(OrchestratorPart):
 
     # -- 3. complete ----------------------------------------------------------------------
 
-    async def complete_run(self, claimed: ClaimedRun, end: AttemptEnd, *, actor: str) -> Flow | None:
+    async def complete_run(
+        self, claimed: ClaimedRun, end: AttemptEnd, *, actor: str, go_on: bool = False
+    ) -> Flow | None:
         """Record how the claimed attempt ended, if the flow still runs it; the flow after it, or None when the
-        flow no longer expected it (then only its discarding is recorded)."""
+        flow no longer expected it (then only its discarding is recorded).
+
+        ``go_on``: a runner that will run the next phase of an auto-run flow left running claims it in the same
+        transaction and event (leased to the same owner); the returned flow's ``run`` is then that attempt."""
         tenant, flow_id = claimed.tenant, claimed.flow.flow_id
         with self._observer.operation(str(Operation.COMPLETE_PHASE), tenant, flow_id) as observed:
             async with self._uow as uow:
@@ -235,8 +240,9 @@ class PhaseExecution(OrchestratorPart):
                 flow = await uow.flows.get_for_update(tenant, flow_id)
                 observed.flow(flow.flow_type, flow.flow_id)
                 change = LockedFlow.of(flow, self.get_flow_service(flow.flow_type), observed)
+                next_run_id = self._new_id() if go_on else None
                 try:
-                    flow.end_attempt(claimed.run_id, end, actor=actor, at=self._clock.now())
+                    flow.end_attempt(claimed.run_id, end, actor=actor, at=self._clock.now(), next_run_id=next_run_id)
                 except StaleRun as stale:
                     detail = f"{stale.reason}; its outcome ({describe(end)}) was discarded"
                     await uow.phase_runs.end(tenant, flow_id, claimed.run_id, AttemptResult.DISCARDED, detail)
@@ -244,6 +250,7 @@ class PhaseExecution(OrchestratorPart):
                     return None
                 change.outcome = end.outcome
                 change.attempt_end = (attempt_result_of(end), None if end.outcome else end.error)
+                change.lease = (claimed.owner, claimed.lease_seconds)
                 await uow.flows.save(flow)
                 await self._write_views(uow, change)
                 await uow.commit()

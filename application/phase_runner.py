@@ -108,6 +108,7 @@ class PhaseRunner:
             loop.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops.clear()
+        await self._queue.unlisten()
 
     @property
     def running(self) -> int:
@@ -158,11 +159,11 @@ class PhaseRunner:
                 end = await self._attempt(current)
                 if end is None:
                     return
-                flow = await self._complete(current, end)
+                flow = await self._complete(current, end, go_on=background and not self._stopping)
                 self._running.pop(current.run_id, None)
                 if flow is None or self._stopping:
                     return
-                following = await self._next(flow)
+                following = self._continued(current, flow) or await self._next(flow)
                 if following is None:
                     return
                 task = asyncio.current_task()
@@ -188,11 +189,11 @@ class PhaseRunner:
                 return None
             raise
 
-    async def _complete(self, claimed: ClaimedRun, end: AttemptEnd) -> Flow | None:
+    async def _complete(self, claimed: ClaimedRun, end: AttemptEnd, *, go_on: bool = False) -> Flow | None:
         delay = 0.2
         while True:
             try:
-                return await self._execution().complete_run(claimed, end, actor=claimed.actor)
+                return await self._execution().complete_run(claimed, end, actor=claimed.actor, go_on=go_on)
             except FlowNotFound:
                 return None
             except (StorageUnavailable, ConcurrentModification) as error:
@@ -201,6 +202,13 @@ class PhaseRunner:
                 log.warning("completing run %s failed (%s); again in %.1f s", claimed.run_id, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    def _continued(self, ended: ClaimedRun, flow: Flow) -> ClaimedRun | None:
+        """The next phase's attempt the completion claimed for this runner (``go_on``), if it did."""
+        run = flow.run
+        if run is None or run.run_id is None or run.run_id == ended.run_id or run.attempt != 1:
+            return None
+        return ClaimedRun(flow, run.run_id, self.owner, self.options.lease_seconds, self.options.actor)
 
     async def _next(self, flow: Flow) -> ClaimedRun | None:
         """Go straight on to the next phase of an auto-run flow this attempt left due now."""
@@ -239,6 +247,13 @@ class PhaseRunner:
     async def _polls(self) -> None:
         while not self._stopping:
             found = 0
+            try:
+                if not self._queue.listening:  # wake at once when a commit makes work due; else poll only
+                    await self._queue.listen(self._wake.set)
+            except Exception as error:
+                log.warning(
+                    "listening for due work failed (%s); polling every %.1f s", error, self.options.poll_seconds
+                )
             try:
                 found = await self._poll_once()
             except Exception as error:

@@ -354,8 +354,13 @@ class Flow(FlowSummary):
         attempt = replace(run, attempt=run.attempt + 1, run_id=run_id, started_at=at, retry_at=None)
         return self._record(Operation.REATTEMPT_PHASE, FlowStatus.RUNNING, actor, at, run=attempt)
 
-    def end_attempt(self, run_id: UUID, end: AttemptEnd, *, actor: str, at: datetime) -> FlowEvent:
+    def end_attempt(
+        self, run_id: UUID, end: AttemptEnd, *, actor: str, at: datetime, next_run_id: UUID | None = None
+    ) -> FlowEvent:
         """Record how attempt ``run_id`` of the running phase ended (:class:`AttemptEnd`), as one event.
+
+        ``next_run_id``: when the phase completed and the auto-run flow goes on running, its next phase begins in
+        the same event, as attempt 1 of ``next_run_id`` (a runner going straight on to it): one commit, one event.
 
         ``StaleRun`` when the flow no longer runs ``run_id`` (cancelled, deleted, or another attempt began after
         its lease expired): then nothing may be recorded but that it was discarded."""
@@ -367,7 +372,13 @@ class Flow(FlowSummary):
         extra = {"attempt": run.attempt}
         if end.outcome is not None:
             return self.record_phase_outcome(
-                Operation.COMPLETE_PHASE, run.phase, end.outcome, actor=actor, at=at, extra=extra
+                Operation.COMPLETE_PHASE,
+                run.phase,
+                end.outcome,
+                actor=actor,
+                at=at,
+                extra=extra,
+                claim_next=next_run_id,
             )
         assert end.error is not None
         errors = (*run.errors, end.error)
@@ -390,8 +401,10 @@ class Flow(FlowSummary):
         actor: str,
         at: datetime,
         extra: dict[str, Any] | None = None,
+        claim_next: UUID | None = None,
     ) -> FlowEvent:
-        """Record what running (or giving input to) ``phase`` produced, as one event."""
+        """Record what running (or giving input to) ``phase`` produced, as one event; with ``claim_next``, an
+        auto-run flow left running begins its next phase in it too, as attempt 1 of that run."""
         states = {p.name: p.state for p in self.phases}
         if operation == Operation.EXECUTE_PHASE:
             for name in self.phase_names[: self.phase_names.index(phase)]:
@@ -415,6 +428,10 @@ class Flow(FlowSummary):
         if to_status not in allowed_targets(self.status, operation):  # pragma: no cover - table guards
             raise IllegalTransition(self.flow_id, self.status, operation, f"cannot end in '{to_status}'")
         trace = {"trace": outcome.trace} if outcome.trace else {}
+        following: PhaseRun | None = None
+        if claim_next is not None and to_status == FlowStatus.RUNNING and self.auto_run and current is not None:
+            states[current] = PhaseState.RUNNING
+            following = PhaseRun(current, 1, claim_next, at)
         return self._record(
             operation,
             to_status,
@@ -424,7 +441,7 @@ class Flow(FlowSummary):
             phase_states=states,
             phase_results={phase: outcome.result},
             error=error,
-            run=None,
+            run=following,
             **(extra or {}),
             **trace,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -118,6 +119,11 @@ class PhaseRuns(Protocol):
         """The flow's attempts, newest first."""
         ...
 
+    async def announce_due(self) -> None:
+        """Tell the listening runners, once the transaction commits, that work is due now (nothing if it rolls
+        back)."""
+        ...
+
 
 class PhaseQueue(Protocol):
     """Every tenant's due work and every runner's leases: what runners poll and renew (not a tenant's view)."""
@@ -130,6 +136,18 @@ class PhaseQueue(Protocol):
     async def renew(self, owner: str, run_ids: list[UUID], lease_seconds: float) -> set[UUID]:
         """Extend ``owner``'s leases of ``run_ids``; the ones it still holds (the others were revoked or taken)."""
         ...
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` whenever a committed change made work due (``PhaseRuns.announce_due``), until
+        :meth:`unlisten`. Raises when it cannot listen (the runner then polls only)."""
+        ...
+
+    @property
+    def listening(self) -> bool:
+        """Whether ``listen`` is in force (its connection may have been lost since)."""
+        ...
+
+    async def unlisten(self) -> None: ...
 
 
 class IdempotencyStore(Protocol):

@@ -171,7 +171,7 @@ class Container(containers.DeclarativeContainer):
         observer=observer,
         new_uow=unit_of_work.provider,
     )
-    phase_queue = providers.Singleton(PgPhaseQueue, owner_database)
+    phase_queue = providers.Factory(PgPhaseQueue, owner_database, providers.Callable(owner_database_url, settings))
     # one runner per process: the server's (polling unless MFO_WORKER_IN_SERVE is off) or the worker's (polling)
     phase_runner = providers.Factory(  # one per process: the app's (entrypoints/http/app.py) or the worker's
         PhaseRunner,

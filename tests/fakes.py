@@ -86,6 +86,8 @@ class Store:
     children: dict[tuple[str, Tenant, UUID], ChildRecord] = field(default_factory=dict)
     bridge_states: dict[tuple[Tenant, UUID], dict[str, Any]] = field(default_factory=dict)
     leases: dict[tuple[Tenant, UUID], Lease] = field(default_factory=dict)
+    announcements: list[int] = field(default_factory=list)
+    """One entry per committed ``announce_due``."""
     attempts: dict[tuple[Tenant, UUID, UUID], Attempt] = field(default_factory=dict)
     idempotency_keys: dict[tuple[Tenant, str], StoredKey] = field(default_factory=dict)
     locks: RowLocks = field(default_factory=RowLocks)
@@ -93,7 +95,7 @@ class Store:
 
 
 _MAPPINGS = ("flows", "children", "bridge_states", "leases", "attempts", "idempotency_keys")
-_APPEND_ONLY = ("events",)
+_APPEND_ONLY = ("events", "announcements")
 
 
 @dataclass
@@ -150,6 +152,9 @@ class FakePhaseRuns:
     async def lease_of(self, tenant: Tenant, flow_id: UUID) -> Lease | None:
         return self._store.leases.get((tenant, flow_id)) if _visible(self._uow, tenant) else None
 
+    async def announce_due(self) -> None:
+        self._store.announcements.append(len(self._store.announcements))
+
     async def attempts(self, tenant: Tenant, flow_id: UUID, limit: int) -> list[Attempt]:
         found = [a for (t, f, _), a in self._store.attempts.items() if (t, f) == (tenant, flow_id)]
         return sorted(found, key=lambda a: (a.started_at, a.attempt), reverse=True)[:limit]
@@ -186,6 +191,15 @@ class FakePhaseQueue:
                     fair.append((turn, due, DueWork(t, f)))
         fair.sort(key=lambda item: (item[0], item[1]))
         return ([work for _, work in expired] + [work for _, _, work in fair])[:limit]
+
+    listening = False
+    """The fake has no notifications: runners on it poll."""
+
+    async def listen(self, wake: Any) -> None:
+        """Nothing to listen on."""
+
+    async def unlisten(self) -> None:
+        """Nothing to stop."""
 
     async def renew(self, owner: str, run_ids: list[UUID], lease_seconds: float) -> set[UUID]:
         renewed = set()

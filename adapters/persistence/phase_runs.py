@@ -6,18 +6,24 @@ A lease's times are the database's (``now()``), so every runner measures them on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import text
 
-from adapters.persistence.database import Database
+from adapters.persistence.database import Database, postgres_dsn
 from adapters.persistence.statements import Executor, Statement, key_params
+from adapters.persistence.storage_errors import translated_errors
 from domain.background import AttemptResult, DueWork
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.ports import Attempt, Lease
 
+DUE_CHANNEL = "mfo_phase_due"
+"""The channel a change that made work due notifies (at its commit, as PostgreSQL delivers notifications)."""
+_ANNOUNCE = Statement(text(f"SELECT pg_notify('{DUE_CHANNEL}', '')"))
 _TENANT = "client_account_id = :c AND engagement_id = :e"
 _HOLD_TENANT = Statement(
     text(
@@ -99,6 +105,9 @@ class PgPhaseRuns:
         rows = await self._executor.fetch(_ATTEMPTS, {**key_params(tenant, flow_id), "limit": limit})
         return [Attempt(**dict(row)) for row in rows]
 
+    async def announce_due(self) -> None:
+        await self._executor.fetchrow(_ANNOUNCE, {})
+
 
 def _tenant(tenant: Tenant) -> dict[str, Any]:
     return {"c": tenant.client_account_id, "e": tenant.engagement_id}
@@ -133,10 +142,13 @@ _RENEW_SQL = (
 
 
 class PgPhaseQueue:
-    """Every tenant's due work, on the schema owner's pool (row-level security does not restrict it)."""
+    """Every tenant's due work, on the schema owner's pool (row-level security does not restrict it); ``listen``
+    holds a connection of its own (outside the pool) for the notifications of due work."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, url: str | None = None) -> None:
         self._database = database
+        self._url = url
+        self._listener: asyncpg.Connection | None = None
 
     async def due(self, limit: int, tenant_limit: int) -> list[DueWork]:
         async with self._database.connection() as connection:
@@ -150,6 +162,29 @@ class PgPhaseQueue:
         async with self._database.connection() as connection:
             rows = await connection.fetch(_RENEW_SQL, owner, run_ids, float(lease_seconds))
         return {r["run_id"] for r in rows}
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        await self.unlisten()
+        if self._url is None:
+            raise RuntimeError("no database URL to listen on")
+        with translated_errors():
+            connection = await asyncpg.connect(
+                postgres_dsn(self._url),
+                timeout=self._database.options.connect_timeout_seconds,
+                server_settings={"application_name": "mfo-runner-listen"},
+            )
+            await connection.add_listener(DUE_CHANNEL, lambda *_: wake())
+        connection.add_termination_listener(lambda _: wake())  # lost: the runner's next poll listens again
+        self._listener = connection
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and not self._listener.is_closed()
+
+    async def unlisten(self) -> None:
+        connection, self._listener = self._listener, None
+        if connection is not None and not connection.is_closed():
+            connection.terminate()
 
 
 __all__ = ["AttemptResult", "PgPhaseQueue", "PgPhaseRuns"]
