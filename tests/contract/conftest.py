@@ -24,6 +24,7 @@ from adapters.persistence.phase_runs import PgPhaseQueue
 from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.lifecycle import Operation
 from domain.ports import PhaseQueue
 from entrypoints.container import Container
 from tests.fakes import FakePhaseQueue, FakeUnitOfWork, Store
@@ -89,17 +90,42 @@ class Implementation:
         at: datetime = T0,
         flow_type: str = "discovery",
         started: bool = False,
+        auto_run: bool = False,
         deleted: bool = False,
     ) -> Flow:
-        """A flow created (and started, or deleted) and committed with its events; as stored."""
+        """A flow created (and started, with ``auto_run`` or not, or deleted) and committed with its events; as
+        stored. Started, it was last changed one second after ``at``."""
         flow = self.new_flow(tenant, at=at, flow_type=flow_type)
-        if started:
-            flow.start(actor="contract", at=at + timedelta(seconds=1))
+        if started or auto_run:
+            flow.start(actor="contract", at=at + timedelta(seconds=1), auto_run=auto_run)
         if deleted:
             flow.delete(actor="contract", at=at + timedelta(seconds=2))
         async with self.scoped(flow.tenant) as uow:
             await uow.flows.add(flow)
             await uow.events.append(flow.pending_events)
+            await uow.commit()
+        flow.pending_events = []
+        return flow
+
+    async def claimed_flow(
+        self,
+        tenant: Tenant | None = None,
+        *,
+        at: datetime = T0,
+        owner: str = "runner-a",
+        lease_seconds: float = 30.0,
+        auto_run: bool = True,
+    ) -> Flow:
+        """A started flow whose first phase is claimed (attempt 1 of the run ``flow.run.run_id``, two seconds after
+        ``at``) and leased to ``owner`` for ``lease_seconds``, as a claim commits it; as stored."""
+        flow = self.new_flow(tenant, at=at)
+        flow.start(actor="contract", at=at + timedelta(seconds=1), auto_run=auto_run)
+        run_id = uuid4()
+        flow.claim_phase(Operation.EXECUTE_PHASE, run_id=run_id, actor="contract", at=at + timedelta(seconds=2))
+        async with self.scoped(flow.tenant) as uow:
+            await uow.flows.add(flow)
+            await uow.events.append(flow.pending_events)
+            await uow.phase_runs.grant(flow, run_id, owner, lease_seconds)
             await uow.commit()
         flow.pending_events = []
         return flow
