@@ -154,13 +154,14 @@ class FakeImplementation(Implementation):
 class PostgresImplementation(Implementation):
     name = "postgres"
 
-    def __init__(self, container: Container, impatient_database: Database) -> None:
+    def __init__(self, container: Container, impatient_database: Database | None) -> None:
         super().__init__()
         self.container = container
         self._impatient_database = impatient_database
 
     def new_unit_of_work(self, *, impatient: bool = False) -> AsyncpgUnitOfWork:
         if impatient:
+            assert self._impatient_database is not None, "no impatient unit of work on a database of the module's own"
             return AsyncpgUnitOfWork(self._impatient_database, idempotency_wait_ms=int(SHORT_WAIT_SECONDS * 1000))
         return self.container.unit_of_work()
 
@@ -197,4 +198,8 @@ def implementation(request: pytest.FixtureRequest) -> Implementation:
     if request.param == "fake":
         return FakeImplementation()
     container = request.getfixturevalue("container")
-    return PostgresImplementation(container, request.getfixturevalue("impatient_database"))
+    # a module on a database of its own (its own ``container`` fixture) has no impatient one: the session's is on
+    # the session's database
+    own_database = hasattr(request.module, "container")
+    impatient = None if own_database else request.getfixturevalue("impatient_database")
+    return PostgresImplementation(container, impatient)
