@@ -113,11 +113,12 @@ class Implementation:
         *,
         at: datetime = T0,
         owner: str = "runner-a",
-        lease_seconds: float = 30.0,
-        auto_run: bool = True,
+        lease_seconds: float = 3600.0,
+        auto_run: bool = False,
     ) -> Flow:
         """A started flow whose first phase is claimed (attempt 1 of the run ``flow.run.run_id``, two seconds after
-        ``at``) and leased to ``owner`` for ``lease_seconds``, as a claim commits it; as stored."""
+        ``at``) and leased to ``owner`` for ``lease_seconds``, as a claim commits it; as stored. (The lease outlasts
+        the tests: no runner of another test on the session's database takes it over.)"""
         flow = self.new_flow(tenant, at=at)
         flow.start(actor="contract", at=at + timedelta(seconds=1), auto_run=auto_run)
         run_id = uuid4()

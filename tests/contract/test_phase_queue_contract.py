@@ -48,7 +48,7 @@ async def due_flow(implementation: Implementation, tenant: Tenant, *, minutes_ag
 async def leased_flow(
     implementation: Implementation, tenant: Tenant, *, owner: str = "runner-a", expired_seconds_ago: float | None = None
 ) -> Flow:
-    """A flow whose attempt holds a lease (of 30 s), or one that expired ``expired_seconds_ago``."""
+    """A flow whose attempt holds a live lease, or one that expired ``expired_seconds_ago``."""
     flow = await implementation.claimed_flow(tenant, at=ago(30), owner=owner)
     if expired_seconds_ago is not None:
         await implementation.expire_lease(tenant, flow.flow_id, seconds_ago=expired_seconds_ago)

@@ -50,7 +50,7 @@ async def next_attempt(
         run_id = uuid4()
         locked.reattempt_phase(run_id=run_id, actor="contract", at=T0 + timedelta(minutes=2))
         await uow.flows.save(locked)
-        await uow.phase_runs.grant(locked, run_id, owner, 30)
+        await uow.phase_runs.grant(locked, run_id, owner, 3600)
         await uow.commit()
     return locked
 
@@ -69,7 +69,7 @@ async def test_a_grant_is_published_by_commit_and_lost_without_it(implementation
             locked = await uow.flows.get_for_update(tenant, flow.flow_id)
             locked.claim_phase(Operation.EXECUTE_PHASE, run_id=run_id, actor="contract", at=T0 + timedelta(hours=1))
             await uow.flows.save(locked)
-            await uow.phase_runs.grant(locked, run_id, "runner-a", 30)
+            await uow.phase_runs.grant(locked, run_id, "runner-a", 3600)
             assert (await uow.phase_runs.lease_of(tenant, flow.flow_id)).run_id == run_id  # its own write it sees
             assert await uow.phase_runs.running(tenant) == 1
             async with implementation.scoped() as other:
@@ -88,7 +88,7 @@ async def test_a_grant_is_published_by_commit_and_lost_without_it(implementation
         if not commits:
             assert (lease, attempts, running) == (None, [], 0)
     assert lease is not None and (lease.run_id, lease.owner) == (run_id, "runner-a")
-    assert near_now(lease.expires_at, timedelta(seconds=30))
+    assert near_now(lease.expires_at, timedelta(hours=1))
     [attempt] = attempts
     assert (attempt.run_id, attempt.phase, attempt.attempt, attempt.owner) == (
         run_id,
@@ -226,6 +226,9 @@ async def test_running_counts_a_tenants_leases_live_or_expired_and_no_other_tena
         assert await uow.phase_runs.lease_of(tenant, live.flow_id) is None
         assert await uow.phase_runs.attempts(tenant, live.flow_id, 10) == []
         assert [a.run_id for a in await uow.phase_runs.attempts(other, theirs.flow_id, 10)] == [run_of(theirs)]
+    async with implementation.scoped() as uow:  # no expired lease left for a runner of another test to take over
+        await uow.phase_runs.end(tenant, expired.flow_id, run_of(expired), AttemptResult.REVOKED, "test over")
+        await uow.commit()
 
 
 @pytest.mark.parametrize("ending", ["commit", "leave"])
