@@ -111,7 +111,8 @@ def _now() -> datetime:
 
 
 class FakePhaseRuns:
-    """Leases and attempts in the staged store: a rollback loses them, a commit publishes them."""
+    """Leases and attempts in the staged store: a rollback loses them, a commit publishes them. A scope hides
+    another tenant's, as row-level security does."""
 
     def __init__(self, store: Store, uow: FakeUnitOfWork) -> None:
         self._store = store
@@ -122,6 +123,8 @@ class FakePhaseRuns:
         await self._store.locks.acquire(("tenant", tenant), self._uow, self._uow.lock_wait_seconds * 20, busy)
 
     async def running(self, tenant: Tenant) -> int:
+        if not _visible(self._uow, tenant):
+            return 0
         return sum(1 for (t, _) in self._store.leases if t == tenant)
 
     async def grant(self, flow: Flow, run_id: UUID, owner: str, lease_seconds: float) -> None:
@@ -156,6 +159,8 @@ class FakePhaseRuns:
         self._store.announcements.append(len(self._store.announcements))
 
     async def attempts(self, tenant: Tenant, flow_id: UUID, limit: int) -> list[Attempt]:
+        if not _visible(self._uow, tenant):
+            return []
         found = [a for (t, f, _), a in self._store.attempts.items() if (t, f) == (tenant, flow_id)]
         return sorted(found, key=lambda a: (a.started_at, a.attempt), reverse=True)[:limit]
 

@@ -2,7 +2,10 @@
 
 A flow is reported when its child record is missing, its child status is not the one the master status maps to,
 its child or its stored CrewAI state reflects another master version or status, a flow type that runs through
-the bridge has no stored CrewAI state, or its version differs from its number of events.
+the bridge has no stored CrewAI state, or its version differs from its number of events; and when its phase run
+and its lease disagree (an attempt in progress with no lease, or a lease of another run; a lease with no attempt in
+progress, or held by a completed, failed, cancelled or deleted flow), or its ``run_due_at`` is not when its work is
+due (domain.background.due_at).
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ def _code(column: str, statuses: Iterable[str]) -> str:
 TENANT_COLUMNS = ("client_account_id", "engagement_id")
 
 
-def tenant_condition(tenant_scoped: bool, first: int) -> str:
-    """The ``WHERE`` of every table the audit reads: nothing, or the tenant's two columns as the positional
-    parameters ``$first`` (client account) and ``$first+1`` (engagement)."""
+def tenant_condition(tenant_scoped: bool, first: int, prefix: str = "") -> str:
+    """The ``WHERE`` of every table the audit reads: nothing, or the tenant's two columns (of the table ``prefix``
+    names, with its dot) as the positional parameters ``$first`` (client account) and ``$first+1`` (engagement)."""
     if not tenant_scoped:
         return ""
-    return " WHERE " + " AND ".join(f"{column} = ${n}" for n, column in enumerate(TENANT_COLUMNS, start=first))
+    conditions = (f"{prefix}{column} = ${n}" for n, column in enumerate(TENANT_COLUMNS, start=first))
+    return " WHERE " + " AND ".join(conditions)
 
 
 def tenant_arguments(tenant: Tenant | None) -> list[UUID]:
@@ -50,18 +54,58 @@ def flows_checked_sql(tenant_scoped: bool = False) -> str:
     return "SELECT count(*) FROM flows" + tenant_condition(tenant_scoped, first=1)
 
 
+TERMINAL = (FlowStatus.COMPLETED, FlowStatus.FAILED, FlowStatus.CANCELLED, FlowStatus.DELETED)
+"""Statuses in which a flow runs no phase, so holds no lease."""
+
+
+def due_at_sql(prefix: str = "") -> str:
+    """When the flow's work is due, from its row (``prefix``: the flows table's alias and a dot), as
+    ``domain.background.due_at`` computes it: a running flow's next attempt at its phase run's ``retry_at`` (none
+    while an attempt is in progress), else an auto-run flow's next pending phase as of its last change."""
+    p = prefix
+    return (
+        f"CASE WHEN {p}status = '{FlowStatus.RUNNING}' THEN CASE WHEN {p}phase_run IS NOT NULL"
+        f" THEN CAST({p}phase_run ->> 'retry_at' AS timestamptz)"
+        f' WHEN {p}auto_run AND {p}phases @> \'[{{"state": "pending"}}]\' THEN {p}updated_at END END'
+    )
+
+
+RUN_BITS = {"due": 1, "no_lease": 2, "other_run": 4, "orphan": 8, "ended": 16}
+"""What a flow's row and its lease (if any) can disagree on, one bit each."""
+
+
+def run_bits_sql() -> str:
+    """The disagreements of a flow's row ``f`` with its lease ``l`` (NULL when it has none) as :data:`RUN_BITS`,
+    NULL when there are none: ``run_due_at`` is not when its work is due; its attempt in progress holds no lease;
+    its lease is another run's; it holds a lease with no attempt in progress, or in a status that runs none."""
+    run = "f.phase_run ->> 'run_id'"
+    terminal = ", ".join(f"'{status}'" for status in TERMINAL)
+    bits = RUN_BITS
+    return (
+        f"NULLIF(CASE WHEN f.run_due_at IS DISTINCT FROM {due_at_sql('f.')} THEN {bits['due']} ELSE 0 END"
+        f" + CASE WHEN l.run_id IS NULL THEN CASE WHEN {run} IS NOT NULL THEN {bits['no_lease']} ELSE 0 END"
+        f" WHEN f.status IN ({terminal}) THEN {bits['ended']}"
+        f" WHEN {run} IS NULL THEN {bits['orphan']}"
+        f" WHEN CAST({run} AS uuid) <> l.run_id THEN {bits['other_run']} ELSE 0 END, 0)"
+    )
+
+
 def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_scoped: bool = False) -> str:
     """One pass: every stored view of every flow, grouped by flow id, and the groups that disagree.
 
     Before the grouping, every view is reduced to one integer: ``version * 32 + status code``, where a status code
     is the position of the master status it stands for (so a child status is compared through
     ``child_status_for``) and the master row adds 16 when its flow type runs through the CrewAI bridge. Each view
-    fills its own column and leaves the others NULL, so the one hash aggregate runs seven plain integer aggregates
+    fills its own column and leaves the others NULL, so the one hash aggregate runs eight plain integer aggregates
     per row, without FILTER clauses; the master row's ``ctid`` finds it again for the flows reported. Grouping by
     the flow id alone keeps the aggregate fast; the foreign keys from the child tables, CrewAI states and events to
     ``flows`` include the tenant, so these rows cannot belong to another tenant. The texts of a reported flow's
     child and CrewAI statuses are read back by key, for the report only. When a flow has more than one child
     record, the one reflecting the highest version is compared.
+
+    The master row is read joined to its lease (``phase_leases`` has one per flow at most, and few: the attempts in
+    progress, so it is the small side of a hash join), and gives what its phase run, its lease and its
+    ``run_due_at`` disagree on as the bits of one more integer (:func:`run_bits_sql`), NULL when they agree.
 
     The limit is the parameter ``$1``. ``tenant_scoped``: every table read (flows, CrewAI states, events, each child
     table) is restricted to the tenant in the parameters ``$2`` (client account) and ``$3`` (engagement) (a tenant's
@@ -69,12 +113,13 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
     """
     where = tenant_condition(tenant_scoped, first=2)
     tables = sorted(child_tables)
-    as_master = _code("status", [str(s) for s in FlowStatus])
+    statuses = [str(s) for s in FlowStatus]
+    as_master = _code("status", statuses)
     as_child = _code("status", [child_status_for(s) for s in FlowStatus])
     bridged = ", ".join(f"'{name}'" for name in sorted(bridged_types)) or "NULL"
     child = f"master_version * {SHIFT} + {as_child}"
     children = "".join(
-        f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL FROM {t}{where}" for t in tables
+        f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL, NULL FROM {t}{where}" for t in tables
     )
     key = " AND ".join(f"v.{k} = f.{k}" for k in ("client_account_id", "engagement_id", "flow_id"))
     child_text = (
@@ -83,6 +128,7 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
         else "NULL"
     )
     crewai_text = f"(SELECT v.status FROM crewai_flow_states v WHERE {key})"
+    lease_text = f"(SELECT v.run_id::text FROM phase_leases v WHERE {key})"
     master_code, master_version = f"d.master % {BRIDGED}", f"d.master / {SHIFT}"
     child_code, child_version = f"d.child % {SHIFT}", f"d.child / {SHIFT}"
     crewai_code, crewai_version = f"d.crewai % {SHIFT}", f"d.crewai / {SHIFT}"
@@ -112,19 +158,41 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
             f"'version ' || {master_version} || ' but ' || d.events || ' events'",
         ),
     ]
-    problems = ",\n        ".join(f"CASE WHEN {when} THEN {what} END" for when, what in checks)
-    disagree = "\n    OR ".join(f"coalesce({when}, false)" for when, _ in checks)
-    master = f"version::bigint * {SHIFT} + {as_master} + CASE WHEN flow_type IN ({bridged}) THEN {BRIDGED} ELSE 0 END"
+    run_checks = [
+        (
+            "no_lease",
+            "'phase run ' || (f.phase_run ->> 'run_id') || ' is in progress but holds no lease'",
+        ),
+        ("other_run", f"'lease of run ' || {lease_text} || ', but the flow runs ' || (f.phase_run ->> 'run_id')"),
+        ("orphan", f"'lease of run ' || {lease_text} || ' without an attempt in progress'"),
+        ("ended", f"'a ' || f.status || ' flow holds a lease (run ' || {lease_text} || ')'"),
+        (
+            "due",
+            "'run_due_at is ' || coalesce(f.run_due_at::text, 'not set') || ', but '"
+            f" || coalesce('its work is due at ' || ({due_at_sql('f.')})::text, 'no work is due')",
+        ),
+    ]
+    checks_all = [*checks, *((f"d.runs & {RUN_BITS[bit]} > 0", what) for bit, what in run_checks)]
+    problems = ",\n        ".join(f"CASE WHEN {when} THEN {what} END" for when, what in checks_all)
+    # the run checks are bits of one integer, NULL when none is set: one test finds them all
+    disagree = "\n    OR ".join([*(f"coalesce({when}, false)" for when, _ in checks), "d.runs IS NOT NULL"])
+    master = (
+        f"f.version::bigint * {SHIFT} + {_code('f.status', statuses)}"
+        f" + CASE WHEN f.flow_type IN ({bridged}) THEN {BRIDGED} ELSE 0 END"
+    )
+    lease_key = " AND ".join(f"l.{k} = f.{k}" for k in ("client_account_id", "engagement_id", "flow_id"))
+    master_where = tenant_condition(tenant_scoped, first=2, prefix="f.")
     return f"""
 WITH grouped AS (
     SELECT flow_id, max(m) AS master, max(ref) AS master_ref, count(c) AS children, max(c) AS child,
-           max(s) AS crewai, count(e) AS events, max(e) AS last_event
+           max(s) AS crewai, count(e) AS events, max(e) AS last_event, max(r) AS runs
     FROM (
-        SELECT flow_id, {master}, ctid, NULL::bigint, NULL::bigint, NULL::integer FROM flows{where}
-        UNION ALL SELECT flow_id, NULL, NULL, NULL, master_version * {SHIFT} + {as_master}, NULL
+        SELECT f.flow_id, {master}, f.ctid, NULL::bigint, NULL::bigint, NULL::integer, {run_bits_sql()}
+        FROM flows f LEFT JOIN phase_leases l ON {lease_key}{master_where}
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, master_version * {SHIFT} + {as_master}, NULL, NULL
         FROM crewai_flow_states{where}
-        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version FROM flow_events{where}{children}
-    ) AS views (flow_id, m, ref, c, s, e)
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version, NULL FROM flow_events{where}{children}
+    ) AS views (flow_id, m, ref, c, s, e, r)
     GROUP BY flow_id
 ), disagreeing AS (
     SELECT * FROM grouped d

@@ -115,7 +115,7 @@ def _tenant(tenant: Tenant) -> dict[str, Any]:
 
 _DUE_SQL = """
 WITH expired AS (
-    SELECT client_account_id, engagement_id, flow_id, run_id FROM phase_leases
+    SELECT client_account_id, engagement_id, flow_id, run_id, expires_at FROM phase_leases
     WHERE expires_at < now() ORDER BY expires_at LIMIT $1
 ), held AS (
     SELECT client_account_id, engagement_id, count(*) AS n FROM phase_leases GROUP BY 1, 2
@@ -124,7 +124,7 @@ WITH expired AS (
            row_number() OVER (PARTITION BY client_account_id, engagement_id ORDER BY run_due_at, flow_id) AS turn
     FROM flows WHERE run_due_at <= now()
 )
-SELECT client_account_id, engagement_id, flow_id, run_id, 0 AS turn, NULL::timestamptz AS due FROM expired
+SELECT client_account_id, engagement_id, flow_id, run_id, 0 AS turn, expires_at AS due FROM expired
 UNION ALL
 SELECT * FROM (
     SELECT d.client_account_id, d.engagement_id, d.flow_id, NULL::uuid, d.turn, d.run_due_at
@@ -132,7 +132,7 @@ SELECT * FROM (
     WHERE d.turn + coalesce(h.n, 0) <= $2
     ORDER BY d.turn, d.run_due_at LIMIT $1
 ) fair
-ORDER BY turn, due NULLS FIRST
+ORDER BY turn, due
 LIMIT $1
 """
 _RENEW_SQL = (

@@ -27,9 +27,14 @@ async def test_a_full_discovery_run_keeps_master_child_and_events_in_step(contai
     assert done.status == FlowStatus.COMPLETED
     stored = await snapshot(owner_engine_of(container), flow.flow_id)
     (master,), (child,) = stored["master"], stored["child"]
-    assert master["status"] == "completed" and master["version"] == 9
-    assert (child["status"], child["master_version"], child["asset_count"]) == ("complete", 9, 3)
-    assert [e["version"] for e in stored["events"]] == list(range(1, 10))
+    # create, start, an input, and six executed phases of two events each (the claim and the completion)
+    executed = ["execute_phase", "complete_phase"]
+    operations = ["create", "start", *executed * 2, "submit_input", *executed * 4]
+    assert master["status"] == "completed" and master["version"] == len(operations) == 15
+    assert (child["status"], child["master_version"], child["asset_count"]) == ("complete", 15, 3)
+    assert [e["version"] for e in stored["events"]] == list(range(1, 16))
+    assert [e["operation"] for e in stored["events"]] == operations
+    assert master["phase_run"] is None and master["run_due_at"] is None
     view = await mfo().get_flow_status(tenant, flow.flow_id)
     assert view.in_sync
 

@@ -1,26 +1,39 @@
-"""Background execution on real PostgreSQL: the outbox row commits with its state change, and a worker drives flows."""
+"""Background execution on real PostgreSQL: phase runners (application/phase_runner.py) built by the container run
+auto-run flows in two commits a phase, renew the leases of long phases, take over an attempt whose lease expired
+(its late completion then discarded), and hold no more of a tenant's leases than its limit, however many runners
+claim at once.
+
+On a database of its own: a runner polls every tenant's due work, and must find no other test's.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import pytest
+from dependency_injector import providers
 from sqlalchemy import text
 
-from adapters.persistence.database import postgres_dsn
-from adapters.work_queue import ENTRYPOINT
-from domain.background import PhaseJob
+from adapters.crewai_bridge import crewai_adapter
+from adapters.flow_types.discovery import register
+from application.flow_type_registry import FlowTypeRegistry, direct
+from application.phase_runner import PhaseRunner, RunnerOptions
+from domain.background import DueWork
 from domain.events import Tenant
+from domain.flow import Flow
+from domain.flow_types import PhaseContext
 from domain.lifecycle import FlowStatus
-from entrypoints.container import Container, build_container
-from entrypoints.settings import Settings, WorkerSettings
-from tests.support import DISCOVERY_CSV, eventually, owner_engine_of
+from domain.phase_policy import Backoff, PhasePolicy
+from domain.phases import PhaseOutcome
+from entrypoints.container import Container
+from tests.support import DISCOVERY_CSV, database_of_its_own, eventually, owner_engine_of
+
+settings, container = database_of_its_own("mfo_background")
 
 MAPPINGS = {
     "hostname": "name",
@@ -30,90 +43,85 @@ MAPPINGS = {
     "env": "environment",
     "depends_on": "depends_on",
 }
+GATED = "data_import"
+"""The phase the tests' gate holds."""
+FAST = RunnerOptions(lease_seconds=30, heartbeat_seconds=0.2, poll_seconds=0.05)
 
 
-async def queued_jobs(container: Container, flow_id: UUID) -> list[dict[str, Any]]:
-    async with owner_engine_of(container).connect() as connection:
-        rows = (
-            await connection.execute(
-                text("SELECT status::text AS status, entrypoint, payload FROM pgqueuer WHERE dedupe_key LIKE :key"),
-                {"key": f"phase:{flow_id}:%"},
-            )
-        ).mappings()
-        return [{**row, "payload": json.loads(row["payload"])} for row in rows]
+@dataclass
+class Gate:
+    """Holds the handler of :data:`GATED` until released (the attempts in ``hold``, or every one), counting who
+    passes: a phase as long as a test needs it to be."""
+
+    hold: set[int] | None = field(default_factory=set)
+    """The attempts held (None: every one); empty: the gate is open."""
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    entered: list[tuple[UUID, int]] = field(default_factory=list)
+    inside: Counter[Tenant] = field(default_factory=Counter)
+    most_inside: Counter[Tenant] = field(default_factory=Counter)
+
+    async def passing(self, flow: Flow) -> None:
+        assert flow.run is not None
+        self.entered.append((flow.flow_id, flow.run.attempt))
+        self.inside[flow.tenant] += 1
+        self.most_inside[flow.tenant] = max(self.most_inside[flow.tenant], self.inside[flow.tenant])
+        try:
+            if self.hold is None or flow.run.attempt in self.hold:
+                await self.released.wait()
+        finally:
+            self.inside[flow.tenant] -= 1
 
 
-async def test_an_auto_run_start_writes_its_job_in_the_same_transaction(container: Container, tenant: Tenant) -> None:
-    mfo = container.orchestrator
-    flow = await mfo().create_flow(tenant, "discovery", "outbox", {"data": DISCOVERY_CSV}, actor="t")
-    assert await queued_jobs(container, flow.flow_id) == []
-    started = await mfo().start_flow(tenant, flow.flow_id, actor="t", auto_run=True)
-    assert started.auto_run and (await mfo().get_flow(tenant, flow.flow_id)).auto_run
-    [job] = await queued_jobs(container, flow.flow_id)
-    assert job["status"] == "queued" and job["entrypoint"] == ENTRYPOINT
-    assert job["payload"] == {
-        "client_account_id": str(tenant.client_account_id),
-        "engagement_id": str(tenant.engagement_id),
-        "flow_id": str(flow.flow_id),
-        "expected_version": 2,
-    }
+def gated_registry(gate: Gate) -> FlowTypeRegistry:
+    """Discovery through the CrewAI bridge, as configured, with the gate in front of :data:`GATED`'s handler and
+    a backoff of a tenth of a second after a failed attempt."""
+    definition = register()
+    handler = definition.run[GATED]
 
+    async def gated(flow: Flow, context: PhaseContext) -> PhaseOutcome:
+        await gate.passing(flow)
+        return await handler(flow, context)
 
-async def test_a_job_is_not_seen_or_announced_before_its_transaction_commits(
-    container: Container, settings: Settings, tenant: Tenant
-) -> None:
-    flow = await container.orchestrator().create_flow(tenant, "discovery", "atomic", {"data": DISCOVERY_CSV}, actor="t")
-    job = PhaseJob(tenant, flow.flow_id, 1)
-    listener = await asyncpg.connect(postgres_dsn(settings.database.url or ""))
-    notified: asyncio.Queue[str] = asyncio.Queue()
-    await listener.add_listener("ch_pgqueuer", lambda *args: notified.put_nowait(args[-1]))
-    try:
-        async with container.unit_of_work() as uow:
-            await uow.scope(tenant)  # row-level security: the tenant first
-            await uow.flows.get_for_update(tenant, flow.flow_id)
-            await uow.work_queue.enqueue_phase(job)
-            await asyncio.sleep(0.3)  # not waiting for a condition: gives a premature NOTIFY time to arrive
-            assert await queued_jobs(container, flow.flow_id) == []  # another connection sees nothing yet
-            assert notified.empty()
-            # leaving without a commit rolls the job back
-        assert await queued_jobs(container, flow.flow_id) == []
-        assert notified.empty()
-        async with container.unit_of_work() as uow:
-            await uow.scope(tenant)  # row-level security: the tenant first
-            await uow.work_queue.enqueue_phase(job)
-            await uow.commit()
-        assert [j["status"] for j in await queued_jobs(container, flow.flow_id)] == ["queued"]
-        message = json.loads(await asyncio.wait_for(notified.get(), timeout=5))
-        assert (message["table"], message["operation"]) == ("pgqueuer", "insert")
-    finally:
-        await listener.close()
-
-
-async def test_attempts_are_counted_per_flow_version(container: Container, tenant: Tenant) -> None:
-    flow = await container.orchestrator().create_flow(tenant, "discovery", "count", {"data": DISCOVERY_CSV}, actor="t")
-    job = PhaseJob(tenant, flow.flow_id, 7)
-    for expected in (1, 2):
-        async with container.unit_of_work() as uow:
-            await uow.scope(tenant)  # row-level security: the tenant first
-            assert await uow.work_queue.record_attempt(job) == expected
-            await uow.commit()
-    async with container.unit_of_work() as uow:
-        await uow.scope(tenant)  # row-level security: the tenant first
-        assert await uow.work_queue.record_attempt(dataclasses.replace(job, expected_version=8)) == 1
-        await uow.work_queue.clear_attempts(job)
-        assert await uow.work_queue.record_attempt(job) == 1
+    policy = PhasePolicy(timeout_seconds=30, backoff=Backoff(initial_seconds=0.1, jitter=0))
+    gated_definition = replace(definition, run={**definition.run, GATED: gated}, policies={GATED: policy})
+    registry = FlowTypeRegistry()
+    registry.register(gated_definition, adapter=crewai_adapter(gated_definition, direct(gated_definition)))
+    return registry
 
 
 @pytest.fixture
-async def worker_container(settings: Settings) -> AsyncIterator[Any]:
-    fast = dataclasses.replace(settings, worker=WorkerSettings(poll_seconds=0.5, lease_seconds=5))
-    container = build_container(fast)
-    worker = container.phase_worker()
-    task = asyncio.create_task(worker.run())
-    yield container
-    worker.stop()
-    await asyncio.wait_for(task, timeout=15)
-    await owner_engine_of(container).dispose()
+async def gate(container: Container) -> AsyncIterator[Gate]:
+    gate = Gate()
+    container.flow_types.override(providers.Object(gated_registry(gate)))
+    try:
+        yield gate
+    finally:
+        gate.released.set()
+        container.flow_types.reset_override()
+
+
+@pytest.fixture
+async def runners(container: Container, gate: Gate) -> AsyncIterator[Callable[..., PhaseRunner]]:
+    """Starts runners of the container (``options`` as given); every one still running is stopped at the end."""
+    started: list[PhaseRunner] = []
+
+    def start(options: RunnerOptions = FAST) -> PhaseRunner:
+        runner = container.phase_runner(options=options)
+        runner.start()
+        started.append(runner)
+        return runner
+
+    yield start
+    gate.released.set()
+    for runner in started:
+        await runner.stop()
+
+
+async def auto_run_flow(container: Container, tenant: Tenant, name: str = "bg") -> UUID:
+    mfo = container.orchestrator
+    flow = await mfo().create_flow(tenant, "discovery", name, {"data": DISCOVERY_CSV}, actor="alice")
+    await mfo().start_flow(tenant, flow.flow_id, actor="alice", auto_run=True)
+    return flow.flow_id
 
 
 def flow_in(container: Container, tenant: Tenant, flow_id: UUID, status: FlowStatus) -> Callable[[], Awaitable[Any]]:
@@ -127,57 +135,195 @@ def flow_in(container: Container, tenant: Tenant, flow_id: UUID, status: FlowSta
     return condition
 
 
-async def test_a_worker_runs_discovery_to_the_input_and_on_to_completion(
-    worker_container: Container, tenant: Tenant
-) -> None:
-    mfo = worker_container.orchestrator
-    flow = await mfo().create_flow(tenant, "discovery", "bg", {"data": DISCOVERY_CSV}, actor="alice")
-    await mfo().start_flow(tenant, flow.flow_id, actor="alice", auto_run=True)
-    waiting = await eventually(
-        flow_in(worker_container, tenant, flow.flow_id, FlowStatus.WAITING_FOR_INPUT), within=20, what="input awaited"
-    )
-    assert waiting.current_phase == "field_mapping"
-    await mfo().submit_input(tenant, flow.flow_id, {"approved": True, "mappings": MAPPINGS}, actor="alice")
-    done = await eventually(
-        flow_in(worker_container, tenant, flow.flow_id, FlowStatus.COMPLETED), within=20, what="the flow completed"
-    )
-    events = await mfo().get_flow_events(tenant, flow.flow_id)
-    assert [e.actor for e in events] == ["alice", "alice", "worker", "worker", "alice"] + ["worker"] * 4
-    assert done.version == len(events) == 9
-    assert (await mfo().get_flow_status(tenant, flow.flow_id)).in_sync
-    report = await worker_container.auditor().audit()
-    assert flow.flow_id not in {f.flow_id for f in report.findings}
-    async with owner_engine_of(worker_container).connect() as connection:
-        left = await connection.scalar(
-            text("SELECT count(*) FROM background_phase_attempts WHERE flow_id = :id"), {"id": flow.flow_id}
+async def operations(container: Container, tenant: Tenant, flow_id: UUID) -> list[tuple[str, str]]:
+    return [(e.operation, e.actor) for e in await container.orchestrator().get_flow_events(tenant, flow_id)]
+
+
+async def lease_row(container: Container, flow_id: UUID) -> Any:
+    async with owner_engine_of(container).connect() as connection:
+        result = await connection.execute(
+            text("SELECT run_id, owner, expires_at > now() AS live FROM phase_leases WHERE flow_id = :f"),
+            {"f": flow_id},
         )
-    assert left == 0
+        return result.mappings().one_or_none()
 
 
-async def test_start_over_http_takes_auto_run_and_refuses_a_bad_body(
-    settings: Settings, container: Container, tenant: Tenant
+EXECUTED = [("execute_phase", "worker"), ("complete_phase", "worker")]
+
+
+async def test_a_runner_runs_auto_run_flows_to_completion_in_two_commits_a_phase(
+    container: Container, runners: Callable[..., PhaseRunner], tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    from entrypoints.http.app import create_app
-    from tests.support import asgi_client, headers
+    mfo, database = container.orchestrator, container.app_database()
+    flows = {tenant: await auto_run_flow(container, tenant), other_tenant: await auto_run_flow(container, other_tenant)}
+    commits = database.commits
+    runners()
+    for owner, flow_id in flows.items():
+        await eventually(
+            flow_in(container, owner, flow_id, FlowStatus.WAITING_FOR_INPUT), within=20, what="input awaited"
+        )
+        await mfo().submit_input(owner, flow_id, {"approved": True, "mappings": MAPPINGS}, actor="alice")
+    for owner, flow_id in flows.items():
+        done = await eventually(
+            flow_in(container, owner, flow_id, FlowStatus.COMPLETED), within=20, what="the flow completed"
+        )
+        # two phases before the input, four after it: each a claim and a completion by the runner
+        expected = [("create", "alice"), ("start", "alice"), *EXECUTED * 2, ("submit_input", "alice"), *EXECUTED * 4]
+        assert await operations(container, owner, flow_id) == expected
+        assert done.version == len(expected) and done.run is None
+        assert (await mfo().get_flow_status(owner, flow_id)).in_sync
+        attempts = await mfo().get_phase_attempts(owner, flow_id)
+        assert sorted(a.result for a in attempts) == ["completed"] * 5 + ["needs_input"]
+        assert await lease_row(container, flow_id) is None
+    runner_commits = database.commits - commits - len(flows)  # less the test's own submit_input
+    assert runner_commits == 2 * 6 * len(flows), "a background phase is one claim and one completion"
+    report = await container.auditor().audit()
+    assert report.inconsistent == 0, report.findings
 
-    async with asgi_client(create_app(settings, container)) as client:
-        h = headers(tenant)
-        flows = []
-        for _ in range(3):
-            created = await client.post(
-                "/api/v1/flows", json={"flow_type": "discovery", "name": "http", "configuration": {}}, headers=h
+
+async def test_heartbeats_keep_a_long_phases_lease_beyond_lease_seconds(
+    container: Container, runners: Callable[..., PhaseRunner], gate: Gate, tenant: Tenant
+) -> None:
+    gate.hold = {1}
+    short = replace(FAST, lease_seconds=1.0)
+    holder = runners(short)
+    flow_id = await auto_run_flow(container, tenant)
+    await eventually(lambda: gate.entered, within=10, what="the phase began")
+    runners(short)  # another runner, polling: it would take over an expired lease
+    first = await lease_row(container, flow_id)
+    assert first["owner"] == holder.owner
+    await asyncio.sleep(2.5)  # not waiting for a condition: the phase runs for more than twice its lease
+    still = await lease_row(container, flow_id)
+    assert (still["run_id"], still["owner"], still["live"]) == (first["run_id"], holder.owner, True)
+    assert gate.entered == [(flow_id, 1)]
+    gate.released.set()
+    await eventually(
+        flow_in(container, tenant, flow_id, FlowStatus.WAITING_FOR_INPUT), within=10, what="the phase completed"
+    )
+    attempts = await container.orchestrator().get_phase_attempts(tenant, flow_id)
+    imported = [a for a in attempts if a.phase == GATED]
+    assert [(a.attempt, a.owner, a.result) for a in imported] == [(1, holder.owner, "completed")]
+
+
+async def test_a_stopped_runners_attempt_is_taken_over_once_its_lease_expires(
+    container: Container, runners: Callable[..., PhaseRunner], gate: Gate, tenant: Tenant
+) -> None:
+    gate.hold = {1}
+    stopped = runners(replace(FAST, lease_seconds=1.0))
+    flow_id = await auto_run_flow(container, tenant)
+    await eventually(lambda: gate.entered, within=10, what="the phase began")
+    await stopped.stop()  # its attempt is cancelled and never completed: its lease lapses
+    assert (await lease_row(container, flow_id))["owner"] == stopped.owner
+    other = runners()
+    await eventually(
+        flow_in(container, tenant, flow_id, FlowStatus.WAITING_FOR_INPUT), within=15, what="taken over and run"
+    )
+    assert gate.entered == [(flow_id, 1), (flow_id, 2)]
+    assert await operations(container, tenant, flow_id) == [
+        ("create", "alice"),
+        ("start", "alice"),
+        ("execute_phase", "worker"),  # the stopped runner's claim
+        ("complete_phase", "worker"),  # the other runner: attempt 1 failed, its lease expired
+        ("reattempt_phase", "worker"),
+        ("complete_phase", "worker"),
+        *EXECUTED,
+    ]
+    attempts = await container.orchestrator().get_phase_attempts(tenant, flow_id)
+    second, first = [a for a in attempts if a.phase == GATED]
+    assert (first.attempt, first.owner, first.result) == (1, stopped.owner, "retrying")
+    assert "its worker stopped renewing the lease" in (first.detail or "")
+    assert (second.attempt, second.owner, second.result) == (2, other.owner, "completed")
+
+
+async def test_an_attempt_whose_lease_expired_is_taken_over_and_its_late_completion_discarded(
+    container: Container, runners: Callable[..., PhaseRunner], gate: Gate, tenant: Tenant
+) -> None:
+    gate.hold = {1}
+    late = runners(replace(FAST, heartbeat_seconds=60, polls=False))  # no heartbeat before the test ends
+    flow_id = await auto_run_flow(container, tenant)
+    claimed = await container.phase_execution().claim_phase(
+        tenant, flow_id, actor="worker", owner=late.owner, lease_seconds=30
+    )
+    late.run(claimed, background=True)
+    await eventually(lambda: gate.entered, within=10, what="the phase began")
+    async with owner_engine_of(container).begin() as connection:  # as if its runner had stopped renewing it
+        await connection.execute(
+            text("UPDATE phase_leases SET expires_at = now() - interval '1 second' WHERE flow_id = :f"),
+            {"f": flow_id},
+        )
+    taker = runners()
+    waiting = await eventually(
+        flow_in(container, tenant, flow_id, FlowStatus.WAITING_FOR_INPUT), within=15, what="taken over and run"
+    )
+    before = await operations(container, tenant, flow_id)
+    gate.released.set()  # the first attempt ends now, long after it was taken over
+    await eventually(lambda: late.running == 0, within=10, what="the late attempt ended")
+    assert await operations(container, tenant, flow_id) == before, "the late completion recorded nothing"
+    after = await container.orchestrator().get_flow(tenant, flow_id)
+    assert (after.status, after.version) == (FlowStatus.WAITING_FOR_INPUT, waiting.version)
+    attempts = await container.orchestrator().get_phase_attempts(tenant, flow_id)
+    second, first = [a for a in attempts if a.phase == GATED]
+    assert (first.run_id, first.owner, first.result) == (claimed.run_id, late.owner, "discarded")
+    assert "its worker stopped renewing the lease" in (first.detail or "")
+    assert "its outcome (completed) was discarded" in (first.detail or "")
+    assert (second.attempt, second.owner, second.result) == (2, taker.owner, "completed")
+    report = await container.auditor().audit()
+    assert report.inconsistent == 0, report.findings
+
+
+async def test_two_runners_hold_no_more_of_a_tenants_leases_than_its_limit(
+    container: Container, runners: Callable[..., PhaseRunner], gate: Gate, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    gate.hold = None  # every attempt waits at the gate until it opens
+    busy = [await auto_run_flow(container, tenant, f"busy-{n}") for n in range(5)]
+    quiet = [await auto_run_flow(container, other_tenant, f"quiet-{n}") for n in range(2)]
+    limited = replace(FAST, tenant_limit=2)
+    first, second = runners(limited), runners(limited)
+
+    async def leases_of(owner: Tenant) -> int:
+        async with owner_engine_of(container).connect() as connection:
+            return await connection.scalar(
+                text("SELECT count(*) FROM phase_leases WHERE client_account_id = :c AND engagement_id = :e"),
+                {"c": owner.client_account_id, "e": owner.engagement_id},
             )
-            flows.append(created.headers["location"])
-        for body in ({"auto_run": "yes"}, {"auto_run": True, "later": 1}):
-            refused = await client.post(f"{flows[0]}/start", json=body, headers=h)
-            assert 400 <= refused.status_code < 500, refused.text
-            assert refused.headers["content-type"].startswith("application/problem+json")
-        plain = await client.post(f"{flows[1]}/start", headers=h)
-        assert plain.status_code == 200 and plain.json()["auto_run"] is False
-        auto = await client.post(f"{flows[2]}/start", json={"auto_run": True}, headers=h)
-        assert auto.status_code == 200 and auto.json()["auto_run"] is True
-        assert (await client.get(flows[2], headers=h)).json()["auto_run"] is True
-    assert await queued_jobs(container, UUID(flows[1].rsplit("/", 1)[-1])) == []
-    assert [
-        j["payload"]["expected_version"] for j in await queued_jobs(container, UUID(flows[2].rsplit("/", 1)[-1]))
-    ] == [2]
+
+    await eventually(lambda: len(gate.entered) == 4, within=10, what="two phases of each tenant began")
+    for _ in range(10):  # both runners poll every 50 ms meanwhile: none claims more of either tenant
+        assert (await leases_of(tenant), await leases_of(other_tenant)) == (2, 2)
+        await asyncio.sleep(0.05)  # not waiting for a condition: samples the leases over a few polls
+    assert len(gate.entered) == 4
+    gate.released.set()
+    for owner, flow_ids in ((tenant, busy), (other_tenant, quiet)):
+        for flow_id in flow_ids:
+            await eventually(
+                flow_in(container, owner, flow_id, FlowStatus.WAITING_FOR_INPUT), within=20, what="each flow ran"
+            )
+    assert gate.most_inside[tenant] == 2 and gate.most_inside[other_tenant] == 2
+    owners = {a.owner for flow_id in busy for a in await container.orchestrator().get_phase_attempts(tenant, flow_id)}
+    assert owners <= {first.owner, second.owner}
+
+
+async def test_concurrent_claims_of_one_tenants_due_work_stop_at_its_limit(
+    container: Container, tenant: Tenant
+) -> None:
+    """Claims running at once, each counting the tenant's leases before it takes one, take turns on the tenant's
+    lock: however they interleave, the limit holds."""
+    flow_ids = [await auto_run_flow(container, tenant, f"claimed-{n}") for n in range(6)]
+    claims = await asyncio.gather(
+        *(
+            container.phase_execution().claim_due(
+                DueWork(tenant, flow_id), owner=f"claimer-{n}", lease_seconds=30, tenant_limit=2, actor="worker"
+            )
+            for n, flow_id in enumerate(flow_ids)
+        )
+    )
+    claimed = [c for c in claims if c is not None]
+    assert len(claimed) == 2
+    async with owner_engine_of(container).connect() as connection:
+        leased = await connection.scalar(
+            text("SELECT count(*) FROM phase_leases WHERE client_account_id = :c AND engagement_id = :e"),
+            {"c": tenant.client_account_id, "e": tenant.engagement_id},
+        )
+    assert leased == 2
+    for flow_id in flow_ids:  # nothing left due, nor leased, for a runner of a later test
+        await container.orchestrator().cancel_flow(tenant, flow_id, actor="t")

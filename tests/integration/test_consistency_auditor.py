@@ -6,17 +6,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import text
 
 from domain.events import Tenant
+from domain.flow import AttemptEnd
+from domain.lifecycle import FlowStatus
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.support import (
     DISCOVERY_CSV,
+    DISCOVERY_INPUTS,
     asgi_client,
     container_on,
     database_of_its_own,
@@ -90,3 +96,183 @@ async def test_the_http_route_and_the_cli_report_the_same(empty, tenant: Tenant)
     failed = subprocess.run([sys.executable, "-m", "entrypoints.cli", "audit"], env=env, capture_output=True, text=True)
     assert failed.returncode == 1
     assert str(flow.flow_id) in failed.stdout and "child status error" in failed.stdout
+
+
+# -- phase runs, leases and run_due_at ------------------------------------------------------------------------------
+
+OWNER = "audited-runner"
+
+
+async def started(container: Container, tenant: Tenant, *, auto_run: bool = False, data: bool = True) -> UUID:
+    mfo = container.orchestrator
+    configuration = {"data": DISCOVERY_CSV} if data else {}
+    flow = await mfo().create_flow(tenant, "discovery", "audited", configuration, actor="t")
+    await mfo().start_flow(tenant, flow.flow_id, actor="t", auto_run=auto_run)
+    return flow.flow_id
+
+
+async def claimed(container: Container, tenant: Tenant, *, auto_run: bool = False) -> Any:
+    """A started flow whose first phase is claimed and leased (its attempt in progress, never run here)."""
+    flow_id = await started(container, tenant, auto_run=auto_run)
+    return await container.phase_execution().claim_phase(tenant, flow_id, actor="t", owner=OWNER, lease_seconds=60)
+
+
+async def running(container: Container, tenant: Tenant) -> UUID:
+    return (await claimed(container, tenant)).flow.flow_id
+
+
+async def auto_run_idle(container: Container, tenant: Tenant) -> UUID:
+    """An auto-run flow no runner claimed: due since it started."""
+    return await started(container, tenant, auto_run=True)
+
+
+async def retrying(container: Container, tenant: Tenant) -> UUID:
+    """A flow whose phase's first attempt failed: its next attempt due in an hour, no lease meanwhile."""
+    claim = await claimed(container, tenant)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    flow = await container.phase_execution().complete_run(claim, AttemptEnd.failed("it raised", later), actor="t")
+    assert flow is not None and flow.run is not None and flow.run.retry_at == later
+    return flow.flow_id
+
+
+async def paused_auto_run(container: Container, tenant: Tenant) -> UUID:
+    flow_id = await auto_run_idle(container, tenant)
+    await container.orchestrator().pause_flow(tenant, flow_id, actor="t")
+    return flow_id
+
+
+async def ended(container: Container, tenant: Tenant, status: str) -> UUID:
+    """A flow that ended in ``status``, through the orchestrator."""
+    mfo = container.orchestrator
+    if status == "failed":
+        flow_id = await started(container, tenant, data=False)  # data_import finds nothing to import
+        assert (await mfo().execute_phase(tenant, flow_id, actor="t")).status == FlowStatus.FAILED
+        return flow_id
+    flow_id = await started(container, tenant)
+    if status == "completed":
+        for _ in range(2):
+            await mfo().execute_phase(tenant, flow_id, actor="t")
+        await mfo().submit_input(tenant, flow_id, DISCOVERY_INPUTS["field_mapping"], actor="t")
+        for _ in range(4):
+            flow = await mfo().execute_phase(tenant, flow_id, actor="t")
+        assert flow.status == FlowStatus.COMPLETED
+    elif status == "cancelled":
+        await mfo().cancel_flow(tenant, flow_id, actor="t")
+    else:
+        await mfo().delete_flow(tenant, flow_id, actor="t")
+    return flow_id
+
+
+def ended_as(status: str) -> Callable[[Container, Tenant], Awaitable[UUID]]:
+    async def setup(container: Container, tenant: Tenant) -> UUID:
+        return await ended(container, tenant, status)
+
+    return setup
+
+
+GHOST_LEASE = (
+    "INSERT INTO phase_leases (client_account_id, engagement_id, flow_id, run_id, owner, granted_at, expires_at)"
+    " SELECT client_account_id, engagement_id, flow_id, gen_random_uuid(), 'ghost', now(), now() + interval '1 minute'"
+    " FROM flows WHERE flow_id = :id"
+)
+RUN_CORRUPTIONS: dict[str, tuple[Callable[[Container, Tenant], Awaitable[UUID]], str, str]] = {
+    "lease missing": (running, "DELETE FROM phase_leases WHERE flow_id = :id", "is in progress but holds no lease"),
+    "lease of another run": (
+        running,
+        "UPDATE phase_leases SET run_id = gen_random_uuid() WHERE flow_id = :id",
+        "but the flow runs",
+    ),
+    "phase run of another attempt": (
+        running,
+        "UPDATE flows SET phase_run = jsonb_set(phase_run, '{run_id}', to_jsonb(gen_random_uuid()::text))"
+        " WHERE flow_id = :id",
+        "but the flow runs",
+    ),
+    "orphan lease": (started, GHOST_LEASE, "without an attempt in progress"),
+    "lease between attempts": (retrying, GHOST_LEASE, "without an attempt in progress"),
+    **{
+        f"{status} flow's lease": (ended_as(status), GHOST_LEASE, f"a {status} flow holds a lease")
+        for status in ("completed", "failed", "cancelled", "deleted")
+    },
+    "due work not marked due": (
+        auto_run_idle,
+        "UPDATE flows SET run_due_at = NULL WHERE flow_id = :id",
+        "run_due_at is not set, but its work is due at",
+    ),
+    "due without work": (started, "UPDATE flows SET run_due_at = now() WHERE flow_id = :id", "but no work is due"),
+    "due while an attempt runs": (
+        running,
+        "UPDATE flows SET run_due_at = now() WHERE flow_id = :id",
+        "but no work is due",
+    ),
+    "due while paused": (paused_auto_run, "UPDATE flows SET run_due_at = now() WHERE flow_id = :id", "no work is due"),
+    "due at another time than the retry": (
+        retrying,
+        "UPDATE flows SET run_due_at = run_due_at + interval '1 minute' WHERE flow_id = :id",
+        "but its work is due at",
+    ),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(RUN_CORRUPTIONS))
+async def test_a_phase_run_a_lease_or_a_due_time_out_of_step_is_named(
+    container: Container, tenant: Tenant, corruption: str
+) -> None:
+    setup, statement, problem = RUN_CORRUPTIONS[corruption]
+    healthy, broken = await setup(container, tenant), await setup(container, tenant)
+    assert broken not in await audited(container)
+    async with owner_engine_of(container).begin() as connection:
+        await connection.execute(text(statement), {"id": broken})
+    for report in (
+        await container.auditor().audit(limit=10_000),
+        await container.auditor().audit(limit=10_000, tenant=tenant),  # the tenant's own audit finds it too
+    ):
+        findings = {f.flow_id: f.problems for f in report.findings}
+        assert broken in findings and healthy not in findings
+        [named] = findings[broken]  # that problem, and no other
+        assert problem in named, named
+
+
+async def test_every_legal_phase_run_and_lease_passes_the_audit(empty, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
+    """On a database of its own: flows in every state a phase run can leave them in, and no finding."""
+    _, container = empty
+    mfo = container.orchestrator
+    expired = await claimed(container, tenant)
+    async with owner_engine_of(container).begin() as connection:  # a lease may be expired: its takeover is due
+        await connection.execute(
+            text("UPDATE phase_leases SET expires_at = now() - interval '1 hour' WHERE flow_id = :id"),
+            {"id": expired.flow.flow_id},
+        )
+    paused_while_running = await claimed(container, tenant)
+    await mfo().pause_flow(tenant, paused_while_running.flow.flow_id, actor="t")  # the attempt runs on
+    cancelled_while_running = await claimed(container, tenant)
+    await mfo().cancel_flow(tenant, cancelled_while_running.flow.flow_id, actor="t")  # its lease revoked
+    late = await container.phase_execution().complete_run(  # and its late completion discarded
+        cancelled_while_running, AttemptEnd.failed("too late", None), actor="t"
+    )
+    assert late is None
+    waiting = await started(container, tenant)
+    for _ in range(2):
+        await mfo().execute_phase(tenant, waiting, actor="t")
+    flows = [
+        await started(container, tenant),
+        await running(container, tenant),
+        (await claimed(container, tenant, auto_run=True)).flow.flow_id,
+        await auto_run_idle(container, tenant),
+        await retrying(container, tenant),
+        await paused_auto_run(container, tenant),
+        *[await ended(container, tenant, status) for status in ("completed", "failed", "cancelled", "deleted")],
+        expired.flow.flow_id,
+        paused_while_running.flow.flow_id,
+        cancelled_while_running.flow.flow_id,
+        waiting,
+    ]
+    async with owner_engine_of(container).connect() as connection:
+        leases = await connection.scalar(text("SELECT count(*) FROM phase_leases"))
+        due = await connection.scalar(text("SELECT count(*) FROM flows WHERE run_due_at IS NOT NULL"))
+    assert (leases, due) == (4, 2)  # four attempts in progress (one expired, one paused); an idle flow, a retry
+    report = await container.auditor().audit(limit=10_000)
+    assert report.findings == [] and report.inconsistent == 0
+    assert report.flows_checked == len(flows)
+    mine = await container.auditor().audit(limit=10_000, tenant=tenant)
+    assert mine.findings == [] and mine.flows_checked == len(flows)

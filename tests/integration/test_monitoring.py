@@ -84,35 +84,45 @@ async def test_metrics_change_with_real_operations(settings, container, tenant: 
     assert request["status"] == 201 and request["path"] == "/api/v1/flows"
 
 
-async def test_queue_gauges_read_pgqueuers_columns(container) -> None:  # type: ignore[no-untyped-def]
-    table = f"queue_{uuid4().hex[:8]}"  # pgqueuer 1.6.0's columns that the gauges read
+async def test_queue_gauges_read_due_flows_and_leases(container) -> None:  # type: ignore[no-untyped-def]
+    """The queue is the flows table (``run_due_at``) and ``phase_leases``: due flows per tenant and the longest wait,
+    leases held per tenant and those expired."""
+    mfo = container.orchestrator
+    due_tenant, leasing_tenant = Tenant(uuid4(), uuid4()), Tenant(uuid4(), uuid4())
+    waiting = []
+    for _ in range(3):  # auto-run flows no runner claims (no runner runs here): due since they started
+        flow = await mfo().create_flow(due_tenant, "discovery", "due", {"data": DISCOVERY_CSV}, actor="t")
+        waiting.append((await mfo().start_flow(due_tenant, flow.flow_id, actor="t", auto_run=True)).flow_id)
+    leased = []
+    for _ in range(2):  # attempts claimed for an owner that never runs them
+        flow = await mfo().create_flow(leasing_tenant, "discovery", "leased", {"data": DISCOVERY_CSV}, actor="t")
+        await mfo().start_flow(leasing_tenant, flow.flow_id, actor="t")
+        claimed = await container.phase_execution().claim_phase(
+            leasing_tenant, flow.flow_id, actor="t", owner="gauged", lease_seconds=60
+        )
+        leased.append(claimed.flow.flow_id)
     async with owner_engine_of(container).begin() as connection:
-        await connection.execute(  # pgqueuer's status enum, as its DDL creates it
-            text(f"CREATE TYPE {table}_status AS ENUM "
-                 "('queued', 'picked', 'successful', 'exception', 'canceled', 'deleted', 'failed')")
-        )  # fmt: skip
+        for flow_id, due in zip(waiting, (-30, -5, 3600), strict=True):  # the last: not yet
+            await connection.execute(
+                text("UPDATE flows SET run_due_at = now() + make_interval(secs => :due) WHERE flow_id = :f"),
+                {"due": due, "f": flow_id},
+            )
         await connection.execute(
-            text(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, status {table}_status NOT NULL, "
-                 "entrypoint text NOT NULL, created timestamptz NOT NULL DEFAULT now(), "
-                 "execute_after timestamptz NOT NULL DEFAULT now())")
-        )  # fmt: skip
-        await connection.execute(
-            text(f"INSERT INTO {table} (status, entrypoint, created, execute_after) VALUES "
-                 "('queued', 'run', now() - interval '30 seconds', now() - interval '30 seconds'), "
-                 "('queued', 'run', now() - interval '5 seconds', now() - interval '5 seconds'), "
-                 "('queued', 'run', now(), now() + interval '1 hour'), "
-                 "('picked', 'run', now() - interval '90 seconds', now() - interval '90 seconds')")
-        )  # fmt: skip
-    try:
-        gauges = await DatabaseGauges(container.owner_database(), queue_table=table).read()
-        assert gauges["mfo_queue_depth"][1] == 3
-        assert 29 <= gauges["mfo_queue_lag_seconds"][1] < 80
-        absent = await DatabaseGauges(container.owner_database(), queue_table=f"{table}_absent").read()
-        assert absent["mfo_queue_depth"][1] == 0 and absent["mfo_queue_lag_seconds"][1] == 0
-    finally:
-        async with owner_engine_of(container).begin() as connection:
-            await connection.execute(text(f"DROP TABLE {table}"))
-            await connection.execute(text(f"DROP TYPE {table}_status"))
+            text("UPDATE phase_leases SET expires_at = now() - interval '1 second' WHERE flow_id = :f"),
+            {"f": leased[0]},
+        )
+    gauges = await DatabaseGauges(container.owner_database()).read()
+
+    def of(tenant: Tenant, name: str) -> float:
+        labels = (str(tenant.client_account_id), str(tenant.engagement_id))
+        return dict(gauges[name][1]).get(labels, 0.0)  # type: ignore[arg-type]
+
+    assert of(due_tenant, "mfo_tenant_queue_depth") == 2 and of(leasing_tenant, "mfo_tenant_queue_depth") == 0
+    assert of(leasing_tenant, "mfo_tenant_phases_running") == 2 and of(due_tenant, "mfo_tenant_phases_running") == 0
+    assert gauges["mfo_queue_depth"][1] >= 2 and gauges["mfo_phases_running"][1] >= 2
+    assert gauges["mfo_phase_leases_expired"][1] >= 1
+    assert 29 <= gauges["mfo_queue_lag_seconds"][1] < 80  # type: ignore[operator]
+    assert gauges["mfo_metrics_database_up"][1] == 1
 
 
 @pytest.fixture
@@ -185,8 +195,13 @@ async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, te
     root = by_id[adapter.parent.span_id]
     while root.parent is not None:
         root = by_id[root.parent.span_id]
-    assert root.attributes["mfo.flow_id"] == str(flow.flow_id) and root.attributes["mfo.outcome"] == "ok"
-    assert len({span.context.trace_id for span in spans}) == 1
+    assert root.attributes["mfo.operation"] == "run_phase"
+    # the phase's three parts are three operations, one trace each: the claim, the run, the completion
+    roots = sorted((span for span in spans if span.parent is None), key=lambda span: span.start_time)
+    assert [r.attributes["mfo.operation"] for r in roots] == ["execute_phase", "run_phase", "complete_phase"]
+    assert all(r.attributes["mfo.flow_id"] == str(flow.flow_id) and r.attributes["mfo.outcome"] == "ok" for r in roots)
+    assert len({span.context.trace_id for span in spans}) == len(roots) == 3
+    assert {span.context.trace_id for span in spans if span.name != "mfo.orchestrator"} == {root.context.trace_id}
 
 
 async def test_a_scrape_storm_runs_the_gauge_queries_once(settings, container) -> None:  # type: ignore[no-untyped-def]
