@@ -228,6 +228,31 @@ def durable_markdown(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def long_phases_markdown(p: dict[str, Any]) -> list[str]:
+    """The long-phase part (bench/long_phases.py): phases running at once, reads while they run, memory."""
+    if "error" in p:
+        return ["### Long phases", "", f"Not measured: {p['error'][-300:]}"]
+    return [
+        "### Long phases",
+        "",
+        f"{p['flows']} auto-run flows whose one phase takes {p['phase_seconds']:g} s, on one `mfo serve` (its default "
+        "pool) and one `mfo worker`; status reads of random running flows by 8 clients while every phase runs.",
+        "",
+        "| figure | value | target |",
+        "| --- | ---: | --- |",
+        f"| phases running at once | {p['running_at_once']} of {p['flows']} | all |",
+        f"| flows completed | {p['completed']} | all |",
+        f"| 5xx answers | {p['five_xx']} | 0 |",
+        f"| status p50 / p95 / p99 while they run | {p['status_p50_ms']} / {p['status_p95_ms']} / "
+        f"{p['status_p99_ms']} ms | p99 < 100 ms |",
+        f"| status reads made | {p['status_reads']} | |",
+        f"| worker RSS idle / with every phase running | {p['worker_rss_idle_mb']} / {p['worker_rss_running_mb']} MB | |",
+        f"| worker memory per running phase | {p['worker_kb_per_running_phase']} KB | |",
+        f"| MFO's database connections while they run | {p['database_connections_while_running']} | |",
+        f"| commits per flow (create, start, its phase, polls and heartbeats) | {p['commits_per_flow']} | |",
+    ]
+
+
 def _runs(repeat: int) -> str:
     return "one run" if repeat == 1 else f"median of {repeat} runs (range beside it)"
 
@@ -311,6 +336,8 @@ def markdown(r: dict[str, Any]) -> str:
         lines += ["", *open_loop_markdown(r)]
     if "durable_execution" in r:
         lines += ["", *durable_markdown(r)]
+    if "long_phases" in r:
+        lines += ["", *long_phases_markdown(r["long_phases"])]
     lines += [
         "",
         "| target | measured (median) | baseline | met |",

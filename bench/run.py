@@ -483,13 +483,17 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test (quote the last one)")
     parser.add_argument(
         "--only",
-        choices=("open-loop", "durable-execution"),
+        choices=("open-loop", "durable-execution", "long-phases"),
         help="open-loop: only the open-loop points and what they need (the largest of --sizes seeded at once, the "
         "closed-loop saturated throughput of transition and status, --repeat runs each); no make test; prints "
         "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched. "
         "durable-execution: only MFO's auto-run flows against DBOS Transact (bench/durable.py), --repeat rounds; "
-        "prints its table and writes bench/results/durable-execution.json, leaving latest.json and docs untouched",
+        "prints its table and writes bench/results/durable-execution.json, leaving latest.json and docs untouched. "
+        "long-phases: only the long-phase part (bench/long_phases.py, a cluster of its own); prints its table and "
+        "writes bench/results/long-phases.json",
     )
+    parser.add_argument("--long-flows", type=int, default=1000, help="long phases running at once (default 1000)")
+    parser.add_argument("--long-seconds", type=float, default=30.0, help="each long phase's length (default 30)")
     parser.add_argument(
         "--durable-levels", default="8,32", help="concurrent flows of the durable-execution points (default 8,32)"
     )
@@ -539,6 +543,9 @@ def main() -> None:
     tests = None
     if args.only is None:
         tests = recorded_make_test() if args.skip_make_test else make_test()
+    if args.only == "long-phases":
+        print_long_phases(long_phase_part(args))
+        return
     url = os.environ.get("MFO_BENCH_DATABASE_URL")
     cluster = None
     if not url:
@@ -575,6 +582,28 @@ def main() -> None:
     result["make_test"] = tests
     result["make_test_s"] = tests["seconds"] if tests else None
     write_report(result)
+
+
+def long_phase_part(args: argparse.Namespace) -> dict[str, Any]:
+    """1,000 concurrently running 30-second phases on one mfo serve and one mfo worker (bench/long_phases.py), in a
+    process and on a cluster of their own: its figures, or the error that stopped it."""
+    figures = RESULTS / "long-phases.json"
+    RESULTS.mkdir(exist_ok=True)
+    command = [PY, "-m", "bench.long_phases", "--flows", str(args.long_flows), "--seconds", str(args.long_seconds)]
+    env = {k: v for k, v in os.environ.items() if k != "MFO_BENCH_DATABASE_URL"}
+    done = subprocess.run([*command, "--json", str(figures)], cwd=ROOT, env=env, capture_output=True, text=True)
+    if not figures.exists() or done.returncode not in (0, 1):
+        print(f"long phases not measured: {done.stderr[-2000:]}", flush=True)
+        return {"error": done.stderr[-2000:]}
+    return json.loads(figures.read_text())
+
+
+def print_long_phases(figures: dict[str, Any]) -> None:
+    from bench.long_phases import print_table
+
+    if "error" in figures:
+        raise SystemExit(f"long phases: {figures['error']}")
+    print_table(figures)
 
 
 def durable_part(args: argparse.Namespace, url: str, credentials: Credentials, only: bool = False) -> dict[str, Any]:
@@ -668,6 +697,7 @@ def whole_bench(
     finally:
         asyncio.run(set_autovacuum(url, on=True))
     result["durable_execution"] = durable_part(args, url, credentials)
+    result["long_phases"] = long_phase_part(args)
     result["crewai_import_s"] = crewai_import_seconds()
     result["audit"] = asyncio.run(audit_seconds(url, repeat))
     result["audit_s"] = result["audit"]["audit_s"]
