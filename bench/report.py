@@ -246,7 +246,8 @@ def long_phases_markdown(p: dict[str, Any]) -> list[str]:
         f"| status p50 / p95 / p99 while they run | {p['status_p50_ms']} / {p['status_p95_ms']} / "
         f"{p['status_p99_ms']} ms | p99 < 100 ms |",
         f"| status reads made | {p['status_reads']} | |",
-        f"| worker RSS idle / with every phase running | {p['worker_rss_idle_mb']} / {p['worker_rss_running_mb']} MB | |",
+        f"| worker RSS idle / with every phase running | {p['worker_rss_idle_mb']} / "
+        f"{p['worker_rss_running_mb']} MB | |",
         f"| worker memory per running phase | {p['worker_kb_per_running_phase']} KB | |",
         f"| MFO's database connections while they run | {p['database_connections_while_running']} | |",
         f"| commits per flow (create, start, its phase, polls and heartbeats) | {p['commits_per_flow']} | |",
