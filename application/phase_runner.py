@@ -142,8 +142,14 @@ class PhaseRunner:
         """The flow was cancelled or deleted here: cancel its attempt now rather than at the next heartbeat."""
         for running in list(self._running.values()):
             if running.claimed.flow.flow_id == flow_id:
-                running.revoked = True
-                running.task.cancel()
+                self._cancel(running)
+
+    @staticmethod
+    def _cancel(running: _Running) -> None:
+        """Cancel a revoked attempt's task once (a second cancel would interrupt the recording of its discard)."""
+        if not running.revoked:
+            running.revoked = True
+            running.task.cancel()
 
     async def _drive(self, claimed: ClaimedRun, background: bool) -> None:
         first, current = claimed.run_id, claimed
@@ -228,8 +234,7 @@ class PhaseRunner:
             for run_id, running in held_runs.items():
                 if run_id not in held and self._running.get(run_id) is running and not running.task.done():
                     log.info("run %s lost its lease: cancelling it", run_id)
-                    running.revoked = True
-                    running.task.cancel()
+                    self._cancel(running)
 
     async def _polls(self) -> None:
         while not self._stopping:

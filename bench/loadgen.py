@@ -25,7 +25,8 @@ Scenarios:
     transition  each worker creates and starts its own discovery flow (untimed), then alternates POST .../pause and
                 POST .../resume on it; expects 200 (on a 409 it re-reads the flow, untimed, and goes on from there).
     execute     each worker loops: create and start a discovery flow (untimed), then one timed POST .../execute
-                (runs data_import); expects 200.
+                with Prefer: wait=30 (claims data_import, which the server's runner runs and completes, and answers
+                with its outcome); expects 200.
     status      GET /api/v1/flows/{id}/status of a random seeded flow; expects 200. With --flows-file, picks random
                 lines "client_account_id,engagement_id,flow_id" from that CSV instead.
     list        GET /api/v1/flows?limit=50 in a random seeded tenant, then two more pages through next_cursor; each
@@ -69,6 +70,9 @@ EXECUTE_CREATE_BODY = json.dumps(
     }
 ).encode()
 LIST_PAGES = 3
+
+
+WAIT = {"Prefer": "wait=30"}
 
 
 def md5_uuid(text: str) -> str:
@@ -247,7 +251,8 @@ class Load:
             flow_id = await self.create_started(stats, headers, EXECUTE_CREATE_BODY)
             if flow_id is None or not self.clock.running():
                 continue
-            await self.timed(stats, 200, "POST", f"{self.base}{API}/{flow_id}/execute", headers)
+            # the claim, the phase run by the server's runner, and its completion: the answer waits for the outcome
+            await self.timed(stats, 200, "POST", f"{self.base}{API}/{flow_id}/execute", {**headers, **WAIT})
 
     def pick_flow(self) -> tuple[dict[str, str], str]:
         if self.flows_file is not None:
