@@ -23,7 +23,7 @@ from domain.phase_policy import Backoff, PhasePolicy
 from domain.phases import PhaseOutcome
 from domain.ports import Attempt, Clock, Lease
 from domain.status_sync import child_status_for
-from tests.fakes import FakeUnitOfWork, Store, fake_flow_type
+from tests.fakes import FakeObservedOperation, FakeObserver, FakeUnitOfWork, Store, fake_flow_type
 
 TENANT = Tenant(uuid4(), uuid4())
 QUICK = PhasePolicy(
@@ -50,11 +50,17 @@ class StillClock:
 class Handler:
     """A phase's handler that does what each call's step says: return an outcome, raise an error, or (``WAIT``)
     wait until ``release`` is set; after its steps, it completes the phase. ``during`` runs at the start of each
-    call, with the flow and the handler's context."""
+    call, with the flow and the handler's context; a cancelled wait takes ``cleanup_seconds`` to end."""
 
-    def __init__(self, *steps: object, during: Callable[[Flow, PhaseContext], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        *steps: object,
+        during: Callable[[Flow, PhaseContext], Awaitable[None]] | None = None,
+        cleanup_seconds: float = 0.0,
+    ) -> None:
         self.steps = list(steps)
         self.during = during
+        self.cleanup_seconds = cleanup_seconds
         self.calls = 0
         self.cancelled = 0
         self.running = 0
@@ -72,6 +78,7 @@ class Handler:
                     await self.release.wait()
                 except asyncio.CancelledError:
                     self.cancelled += 1
+                    await asyncio.sleep(self.cleanup_seconds)  # a handler's own clean-up when it is cancelled
                     raise
                 return PhaseOutcome.completed({"call": self.calls, "waited": True})
             if isinstance(step, BaseException):
@@ -107,6 +114,7 @@ class World:
             lambda d, _: lambda uow: BridgedAdapter(d, uow)  # type: ignore[arg-type]
         )
         self.units: list[FakeUnitOfWork] = []
+        self.observer = FakeObserver()
 
     def unit(self) -> FakeUnitOfWork:
         unit = FakeUnitOfWork(self.store)
@@ -115,10 +123,13 @@ class World:
 
     def execution(self) -> PhaseExecution:
         """A fresh part on a unit of work of its own, its handlers reading through units of their own."""
-        return PhaseExecution(self.unit(), self.registry, self.clock, new_uow=self.unit)
+        return PhaseExecution(self.unit(), self.registry, self.clock, new_uow=self.unit, observer=self.observer)
 
     def orchestrator(self) -> MasterFlowOrchestrator:
-        return MasterFlowOrchestrator(self.unit(), self.registry, self.clock, new_uow=self.unit)
+        return MasterFlowOrchestrator(self.unit(), self.registry, self.clock, new_uow=self.unit, observer=self.observer)
+
+    def observed(self, operation: str) -> list[FakeObservedOperation]:
+        return [o for o in self.observer.operations if o.operation == operation]
 
     @property
     def open_units(self) -> int:
@@ -161,6 +172,7 @@ class World:
         assert (child.master_version, child.status) == (version, child_status_for(stored.status))
         assert state == {"status": str(stored.status), "master_version": version}
         assert [e.version for e in self.events(flow_id)] == list(range(1, version + 1))
+        assert all(None not in unit.scopes for unit in self.units)  # every unit of work in a tenant's scope
         return stored
 
 

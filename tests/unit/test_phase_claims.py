@@ -4,20 +4,17 @@ work is claimed only when due, and no more than the tenant's limit."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import timedelta
+import asyncio
 from uuid import uuid4
 
 import pytest
 
-from application.phase_execution import INLINE_OWNER, ReadsOutsideTransaction
+from application.phase_execution import ReadsOutsideTransaction
 from domain.background import DueWork
+from domain.errors import FlowNotFound
 from domain.events import Tenant
-from domain.flow import Flow
-from domain.flow_types import PhaseContext
 from domain.lifecycle import FlowStatus, PhaseState
 from domain.phase_policy import PhasePolicy
-from domain.ports import Lease
 from tests.fakes import FakePhaseQueue
 from tests.support import eventually
 from tests.unit.phase_world import (
@@ -32,6 +29,9 @@ from tests.unit.phase_world import (
     run_and_complete,
 )
 
+OTHER = Tenant(uuid4(), uuid4())
+
+
 # -- expired leases, late completions --------------------------------------------------------------------
 
 
@@ -43,12 +43,16 @@ async def test_an_expired_lease_fails_its_attempt_and_its_late_completion_is_dis
     assert await claim_due(world, DueWork(TENANT, flow.flow_id, expired_run=first.run_id)) is None
     waiting = world.assert_views_at(flow.flow_id, 4)
     assert waiting.run is not None and (waiting.run.run_id, waiting.run.errors) == (None, (stopped,))
-    assert world.events(flow.flow_id)[-1].data["attempt_error"] == stopped
+    ended = world.events(flow.flow_id)[-1]
+    assert (ended.data["attempt_error"], ended.actor, ended.occurred_at) == (stopped, "worker", world.clock.now())
     assert (world.lease(flow.flow_id), world.results(flow.flow_id)) == (None, ["retrying"])
     world.clock.advance(0.01)
     second = await claim_due(world, DueWork(TENANT, flow.flow_id), owner="r2")
     assert second is not None and second.flow.run is not None and second.flow.run.attempt == 2
-    assert world.lease(flow.flow_id) == Lease(second.run_id, "r2", world.lease(flow.flow_id).expires_at)  # type: ignore[union-attr]
+    began = world.events(flow.flow_id)[-1]
+    assert (began.operation, began.actor, began.occurred_at) == ("reattempt_phase", "worker", world.clock.now())
+    lease = world.lease(flow.flow_id)
+    assert lease is not None and (lease.run_id, lease.owner) == (second.run_id, "r2")
 
     commits = world.commits
     assert await run_and_complete(world, first) is None  # the first runner's completion comes too late
@@ -161,7 +165,7 @@ async def test_claiming_due_work_runs_an_auto_run_flows_next_phase_and_nothing_e
     assert claimed is not None and (claimed.phase, claimed.owner) == ("collect", "r9")
     world.assert_views_at(auto.flow_id, 3)
     event = world.events(auto.flow_id)[-1]
-    assert (event.operation, event.actor) == ("execute_phase", "worker")
+    assert (event.operation, event.actor, event.occurred_at) == ("execute_phase", "worker", world.clock.now())
     assert world.lease(auto.flow_id).owner == "r9"  # type: ignore[union-attr]
     assert await claim_due(world, DueWork(TENANT, auto.flow_id)) is None  # running now: not due
 
@@ -204,19 +208,36 @@ async def test_a_handlers_reads_each_take_a_unit_of_work_of_their_own_in_the_ten
     assert world.open_units == 0
 
 
-async def test_an_inline_attempts_lease_lasts_the_longest_timeout_and_a_margin() -> None:
-    leases: list[Lease | None] = []
+async def test_claims_of_a_tenants_due_work_wait_for_each_other() -> None:
+    world = World()
+    flow = await world.flow(auto_run=True)
+    theirs = await world.flow(tenant=OTHER, auto_run=True)
+    holder = world.unit()
+    async with holder:  # another claim of the tenant's work, in progress
+        await holder.phase_runs.hold_tenant(TENANT)
+        waiting = asyncio.create_task(claim_due(world, DueWork(TENANT, flow.flow_id)))
+        assert await claim_due(world, DueWork(OTHER, theirs.flow_id)) is not None  # another tenant's: at once
+        await asyncio.sleep(0.05)  # a negative check: the tenant's claim is still waiting for the lock
+        assert not waiting.done()
+    assert await waiting is not None
 
-    async def during(flow: Flow, _: PhaseContext) -> None:
-        leases.append(world.lease(flow.flow_id))
 
-    base = definition(PhasePolicy(timeout_seconds=5), collect=Handler(during=during))
-    world = World(dataclasses.replace(base, policies={"review": PhasePolicy(timeout_seconds=42)}))
-    flow = await world.flow()
-    await world.orchestrator().execute_phase(TENANT, flow.flow_id, actor="api")
-    (lease,) = leases
-    (attempt,) = world.attempts(flow.flow_id)
-    assert lease is not None and (lease.owner, lease.expires_at - attempt.started_at) == (
-        INLINE_OWNER,
-        timedelta(seconds=72),
-    )
+async def test_each_part_is_observed_with_its_tenant_and_flow_even_when_the_flow_is_missing() -> None:
+    world = World()
+    missing = uuid4()
+    with pytest.raises(FlowNotFound):
+        await world.execution().claim_phase(TENANT, missing, actor="api", owner="r1", lease_seconds=30)
+    assert await claim_due(world, DueWork(TENANT, missing)) is None
+    observed = [(o.operation, o.tenant, o.flow_id, o.flow_type) for o in world.observer.operations]
+    assert observed == [("execute_phase", TENANT, missing, None), ("claim_due", TENANT, missing, None)]
+    flow = await world.flow(auto_run=True)
+    claimed = await claim_due(world, DueWork(TENANT, flow.flow_id))
+    assert claimed is not None
+    (found,) = [o for o in world.observed("claim_due") if o.flow_type is not None]
+    assert (found.tenant, found.flow_id, found.flow_type, found.error) == (TENANT, flow.flow_id, "fake", None)
+    end = await world.execution().run_claimed(claimed)
+    del world.store.flows[(TENANT, flow.flow_id)]  # the flow's row is gone (not a status: no change keeps it)
+    with pytest.raises(FlowNotFound):
+        await world.execution().complete_run(claimed, end, actor="worker")
+    (completing,) = world.observed("complete_phase")
+    assert (completing.tenant, completing.flow_id, type(completing.error)) == (TENANT, flow.flow_id, FlowNotFound)

@@ -5,12 +5,13 @@ error never retried and a phase that fails its flow are not."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
-from adapters.clock import SystemClock
-from application.phase_execution import INLINE_OWNER
+from application import phase_execution
+from application.phase_execution import PhaseExecution
 from domain.background import ClaimedRun, DueWork
 from domain.errors import FlowBusy, IllegalTransition, PhaseFailed
 from domain.flow import AttemptEnd, Flow
@@ -56,6 +57,7 @@ async def test_the_claim_and_the_completion_each_commit_every_view_one_event_and
         "running",
         "api",
     )
+    assert event.occurred_at == world.clock.now() == stored.run.started_at  # type: ignore[union-attr]
     assert stored.run is not None and stored.run.run_id == claimed.run_id and stored.run.attempt == 1
     assert stored.phase_state("collect") == PhaseState.RUNNING
     (attempt,) = world.attempts(flow.flow_id)
@@ -167,6 +169,7 @@ async def test_a_raising_handler_is_retried_after_its_backoff_then_fails_the_flo
         world.clock.advance(delays[-1])
         claimed = await claim_due(world, DueWork(TENANT, flow.flow_id))
         assert world.events(flow.flow_id)[-1].operation == "reattempt_phase"
+        assert claimed is not None and world.lease(flow.flow_id).run_id == claimed.run_id  # type: ignore[union-attr]
     assert delays == [0.01, 0.02]  # QUICK's backoff, doubling
     assert (after.status, after.run, after.phase_state("collect")) == (FlowStatus.FAILED, None, PhaseState.FAILED)
     listed = "; ".join(f"attempt {n}: {raised_text(f'RuntimeError: boom {n}')}" for n in (1, 2, 3))
@@ -179,24 +182,6 @@ async def test_a_raising_handler_is_retried_after_its_backoff_then_fails_the_flo
     assert [e.operation for e in world.events(flow.flow_id)[2:]] == [
         "execute_phase", "complete_phase", "reattempt_phase", "complete_phase", "reattempt_phase", "complete_phase"
     ]  # fmt: skip
-    world.assert_views_at(flow.flow_id, 8)
-
-
-async def test_executing_inline_waits_out_the_backoff_and_runs_every_attempt() -> None:
-    handler = Handler(RuntimeError("boom 1"), RuntimeError("boom 2"))
-    world = World(definition(collect=handler), clock=SystemClock())
-    flow = await world.flow()
-    done = await world.orchestrator().execute_phase(TENANT, flow.flow_id, actor="api")
-    assert (done.status, done.current_phase, handler.calls) == (FlowStatus.RUNNING, "review", 3)
-    assert world.results(flow.flow_id) == ["retrying", "retrying", "completed"]
-    assert {a.owner for a in world.attempts(flow.flow_id)} == {INLINE_OWNER}
-    events = world.events(flow.flow_id)
-    waits = [events[3], events[5]]  # each failed attempt's completion, then the next attempt's claim
-    assert [e.operation for e in waits] == ["complete_phase", "complete_phase"]
-    retry_ats = [Flow.replay(events[: e.version]).run.retry_at for e in waits]  # type: ignore[union-attr]
-    assert [e.operation for e in (events[4], events[6])] == ["reattempt_phase", "reattempt_phase"]
-    assert events[4].occurred_at >= retry_ats[0] and events[6].occurred_at >= retry_ats[1]  # type: ignore[operator]
-    assert retry_ats[1] - retry_ats[0] >= timedelta(seconds=0.02)  # type: ignore[operator]
     world.assert_views_at(flow.flow_id, 8)
 
 
@@ -260,6 +245,57 @@ async def test_a_timeout_the_handler_raises_itself_is_an_error_of_the_handler() 
     flow = await world.flow()
     end = await world.execution().run_claimed(await claim(world, flow))
     assert end == AttemptEnd.failed(raised_text("TimeoutError: upstream"), None)
+
+
+async def test_a_timeout_the_handler_raises_itself_is_judged_by_the_errors_never_retried() -> None:
+    never = PhasePolicy(max_attempts=3, never_retry=(TimeoutError,))
+    world = World(definition(never, collect=Handler(TimeoutError("upstream"), TimeoutError("upstream"))))
+    flow = await world.flow()
+    end = await world.execution().run_claimed(await claim(world, flow))
+    assert end == AttemptEnd.failed(raised_text("TimeoutError: upstream"), None)  # not retried
+
+
+async def test_each_phase_runs_under_its_own_policy() -> None:
+    quick = PhasePolicy(timeout_seconds=0.02, max_attempts=1)
+    patient = PhasePolicy(timeout_seconds=30, max_attempts=3, backoff=Backoff(initial_seconds=2, jitter=0))
+    handler = Handler(WAIT, RuntimeError("boom"))
+    world = World(dataclasses.replace(definition(patient, collect=handler), policies={"collect": quick}))
+    flow = await world.flow()
+    end = await world.execution().run_claimed(await claim(world, flow))
+    assert end == AttemptEnd.failed("phase 'collect' timed out after 0.02 s", None)  # collect's: one attempt
+    other = await world.flow()
+    claimed = await claim(world, other)
+    end = await world.execution().run_claimed(claimed)
+    assert end == AttemptEnd.failed(raised_text("RuntimeError: boom"), None)
+    assert world.execution().policy_of(other, "collect") is quick
+    assert world.execution().policy_of(other, "review") is patient
+
+
+async def test_the_next_attempts_delay_falls_where_the_random_spread_puts_it_in_the_jitter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class LowestSpread:
+        def random(self) -> float:
+            return 0.0
+
+    monkeypatch.setattr(phase_execution, "random", LowestSpread())
+    policy = PhasePolicy(backoff=Backoff(initial_seconds=1.0, jitter=0.5))
+    world = World(definition(policy, collect=Handler(RuntimeError("boom"))))
+    flow = await world.flow()
+    end = await world.execution().run_claimed(await claim(world, flow))
+    assert end.retry_at == world.clock.now() + timedelta(seconds=0.5)  # the low end of 1 s +- 50 %
+
+
+async def test_without_units_of_its_own_a_handler_reads_through_the_parts_unit_of_work() -> None:
+    async def read(flow: Flow, context: PhaseContext) -> None:
+        assert (await context.flows.get(TENANT, flow.flow_id)).flow_id == flow.flow_id
+
+    world = World(definition(collect=Handler(during=read)))
+    flow = await world.flow()
+    claimed = await claim(world, flow)
+    alone = PhaseExecution(world.unit(), world.registry, world.clock)
+    end = await alone.run_claimed(claimed)
+    assert end.outcome is not None and end.outcome.kind == PhaseResultKind.COMPLETED
 
 
 async def test_a_domain_error_of_a_handlers_read_is_a_failed_attempt_retried_whatever_the_policy() -> None:

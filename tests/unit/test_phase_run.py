@@ -217,6 +217,7 @@ def test_a_failed_attempt_with_one_left_keeps_the_phase_running_until_its_next_a
     retry_at = fail_attempt(flow, tick, "attempt 1 broke")
     event = flow.pending_events[-1]
     assert (event.operation, event.from_status, event.to_status) == (Operation.COMPLETE_PHASE, S.RUNNING, S.RUNNING)
+    assert (event.actor, event.occurred_at, flow.updated_at) == ("tester", tick.at, tick.at)
     assert (event.data["attempt"], event.data["attempt_error"]) == (1, "attempt 1 broke")
     assert flow.version == version + 1
     assert flow.run == PhaseRun("collect", 1, None, None, retry_at=retry_at, errors=("attempt 1 broke",))
@@ -257,6 +258,7 @@ def test_an_attempt_begins_only_after_a_failed_one() -> None:
     with pytest.raises(IllegalTransition) as raised:
         idle.reattempt_phase(run_id=uuid4(), actor="t", at=tick())
     assert raised.value.reason == "no phase waits for another attempt"
+    assert (raised.value.flow_id, raised.value.current_status) == (idle.flow_id, "running")
     paused, tick = running_flow(retrying=True, paused=True)
     with pytest.raises(IllegalTransition) as raised:
         paused.reattempt_phase(run_id=uuid4(), actor="t", at=tick())
@@ -272,6 +274,8 @@ def test_the_last_failed_attempt_fails_the_flow_naming_each_attempt() -> None:
     fail_attempt(flow, tick, "a3", retry_in=None)
     expected = f"phase 'collect' failed after 3 attempts (attempt 1: a1; attempt 2: a2; attempt 3: a3); {RETRY_TEXT}"
     assert (flow.status, flow.error, flow.run) == (S.FAILED, expected, None)
+    event = flow.pending_events[-1]
+    assert (event.operation, event.actor, event.occurred_at) == (Operation.COMPLETE_PHASE, "tester", tick.at)
     assert flow.phase_state("collect") == PhaseState.FAILED
     assert flow.pending_events[-1].data["attempt"] == 3
     assert_replays(flow)
