@@ -27,9 +27,10 @@ from tests.fakes import FakeObservedOperation, FakeObserver, FakeUnitOfWork, Sto
 
 TENANT = Tenant(uuid4(), uuid4())
 QUICK = PhasePolicy(
-    timeout_seconds=5.0, max_attempts=3, backoff=Backoff(initial_seconds=0.01, maximum_seconds=1.0, jitter=0.0)
+    timeout_seconds=60.0, max_attempts=3, backoff=Backoff(initial_seconds=0.01, maximum_seconds=1.0, jitter=0.0)
 )
-"""Three attempts, 10 ms then 20 ms apart (no jitter: the delays are exact)."""
+"""Three attempts, 10 ms then 20 ms apart (no jitter: the delays are exact); a minute each, longer than any test
+waits, so that an attempt left waiting never times out during one."""
 WAIT = object()
 """A handler's step: wait until released (or cancelled)."""
 
