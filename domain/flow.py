@@ -366,7 +366,12 @@ class Flow(FlowSummary):
         its lease expired): then nothing may be recorded but that it was discarded."""
         run = self.run
         if run is None or run.run_id != run_id:
-            reason = f"the flow is {self.status}" if run is None else f"it runs {run.run_id} now"
+            if run is None:
+                reason = f"the flow is {self.status}"
+            elif run.in_progress:
+                reason = f"it runs {run.run_id} now"
+            else:
+                reason = f"no attempt runs now (attempt {run.attempt + 1} is due at {run.retry_at})"
             raise StaleRun(self.flow_id, run_id, reason)
         self._check(Operation.COMPLETE_PHASE, None)
         extra = {"attempt": run.attempt}

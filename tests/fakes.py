@@ -20,6 +20,7 @@ from domain.flow import Flow, FlowSummary
 from domain.flow_types import ChildColumn, ChildTable, ColumnKind, FlowTypeDefinition, PhaseContext
 from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused, StoredResponse
 from domain.lifecycle import FlowStatus
+from domain.phase_policy import DEFAULT_POLICY, PhasePolicy
 from domain.phases import PhaseOutcome
 from domain.ports import Attempt, AuditReport, AuditRun, ChildRecord, FlowFilter, Lease, Page
 from domain.status_sync import child_status_for
@@ -492,10 +493,15 @@ FAKE_FLOWS = ChildTable("fake_flows", (ChildColumn("items", ColumnKind.INTEGER),
 
 
 def fake_flow_type(
-    *, fail_in: str | None = None, raise_in: str | None = None, name: str = "fake"
+    *,
+    fail_in: str | None = None,
+    raise_in: str | None = None,
+    name: str = "fake",
+    policy: PhasePolicy = DEFAULT_POLICY,
 ) -> FlowTypeDefinition:
     """A flow type of three phases; ``review`` waits for input. ``fail_in`` fails a phase (as its data would),
-    ``raise_in`` makes a phase (or, with "save_child", the child record's projection) raise an unexpected error."""
+    ``raise_in`` makes a phase (or, with "save_child", the child record's projection) raise an unexpected error;
+    ``policy`` is every phase's (its timeout, attempts and backoff)."""
 
     def run(phase: str) -> Any:
         async def handler(flow: Flow, _: PhaseContext) -> PhaseOutcome:
@@ -525,6 +531,7 @@ def fake_flow_type(
         run={phase: run(phase) for phase in FAKE_PHASES},
         accept={"review": accept},
         child_table=ChildTable(f"{name}_flows", FAKE_FLOWS.columns, project),
+        default_policy=policy,
     )
 
 

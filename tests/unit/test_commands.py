@@ -14,14 +14,16 @@ import pytest
 from application.flow_type_registry import FlowTypeRegistry
 from application.orchestration import unexpected_error
 from application.orchestrator import MasterFlowOrchestrator
+from domain.background import DueWork, due_at
 from domain.errors import FlowNotFound, InvalidFlowInput, VersionConflict
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.flow_types import PhaseContext
 from domain.idempotency import IdempotentReplay, IdempotentRequest, StoredResponse
 from domain.lifecycle import FlowStatus, PhaseState
+from domain.phase_policy import PhasePolicy
 from domain.phases import PhaseOutcome
-from tests.fakes import FakeClock, FakeObserver, FakeUnitOfWork, StoredKey, fake_flow_type
+from tests.fakes import FakeClock, FakeObserver, FakePhaseQueue, FakeUnitOfWork, StoredKey, fake_flow_type
 
 TENANT = Tenant(uuid4(), uuid4())
 FIXED_ID = UUID("00000000-0000-0000-0000-00000000000a")
@@ -84,6 +86,13 @@ COMMANDS = [
     ("delete_flow", FlowStatus.DELETED),
 ]
 NAMES = [name for name, _ in COMMANDS]
+PHASE_RUNS = {"execute_phase", "retry_flow"}
+"""The commands that run a phase, inline: a claim (one commit, one event: the flow runs the phase), then the run,
+then the completion (one commit, one event: the outcome). Every other command is one commit, one event."""
+
+
+def steps_of(command: str) -> int:
+    return 2 if command in PHASE_RUNS else 1
 
 
 @pytest.mark.parametrize(("command", "status"), COMMANDS)
@@ -91,20 +100,26 @@ async def test_each_command_records_its_actor_and_time_in_one_commit(command: st
     mfo = orchestrator()
     uow = fake_uow(mfo)
     flow = await prepared(mfo, command)
-    commits = uow.commits
+    commits, events = uow.commits, len(uow.committed_store.events)
+    steps = steps_of(command)
     changed = await command_of(mfo, command)(flow.flow_id, actor="bob")
-    assert (changed.status, changed.version) == (status, flow.version + 1)
-    assert uow.commits == commits + 1
+    assert (changed.status, changed.version) == (status, flow.version + steps)
+    assert uow.commits == commits + steps
     stored = uow.committed_store.flows[(TENANT, flow.flow_id)]
-    assert (stored.status, stored.version) == (status, flow.version + 1)
-    event = uow.committed_store.events[-1]
-    assert (event.flow_id, event.version, event.actor, event.to_status) == (
-        flow.flow_id,
-        changed.version,
-        "bob",
-        status,
-    )
+    assert (stored.status, stored.version) == (status, flow.version + steps)
+    written = uow.committed_store.events[events:]
+    assert [(e.flow_id, e.version, e.actor) for e in written] == [
+        (flow.flow_id, v, "bob") for v in range(flow.version + 1, changed.version + 1)
+    ]
+    event = written[-1]
+    assert event.to_status == status
     assert event.occurred_at == changed.updated_at > flow.updated_at
+    if command in PHASE_RUNS:  # the claim, then the completion of its attempt
+        assert [(e.operation, e.to_status) for e in written] == [
+            (OPERATIONS[command][0], FlowStatus.RUNNING),
+            ("complete_phase", status),
+        ]
+        assert changed.run is None and uow.committed_store.leases == {}
     child = uow.committed_store.children[("fake_flows", TENANT, flow.flow_id)]
     assert child.master_version == changed.version
 
@@ -120,7 +135,7 @@ async def test_each_command_refuses_a_stale_expected_version_and_takes_the_curre
     assert (raised.value.expected_version, raised.value.current_version) == (flow.version - 1, flow.version)
     assert uow.commits == commits
     changed = await command_of(mfo, command)(flow.flow_id, actor="a", expected_version=flow.version)
-    assert changed.version == flow.version + 1
+    assert changed.version == flow.version + steps_of(command)
 
 
 @pytest.mark.parametrize("command", NAMES)
@@ -134,7 +149,7 @@ async def test_each_command_restricted_to_another_type_does_not_find_the_flow(co
     assert raised.value.flow_id == flow.flow_id
     assert uow.commits == commits
     changed = await command_of(mfo, command)(flow.flow_id, actor="a", flow_type="fake")
-    assert changed.version == flow.version + 1
+    assert changed.version == flow.version + steps_of(command)
 
 
 @pytest.mark.parametrize("command", NAMES)
@@ -143,10 +158,12 @@ async def test_each_command_stores_its_answer_under_its_key_and_replays_it(comma
     uow = fake_uow(mfo)
     flow = await prepared(mfo, command)
     changed = await command_of(mfo, command)(flow.flow_id, actor="a", idempotency=keyed(command))
-    assert uow.committed_store.idempotency_keys[(TENANT, command)].response == answer(changed)
+    # a phase run's answer is its claim's (the flow running the phase), stored in the claim's commit
+    answered = StoredResponse(200, f"running:{flow.version + 1}".encode(), {}) if command in PHASE_RUNS else None
+    assert uow.committed_store.idempotency_keys[(TENANT, command)].response == (answered or answer(changed))
     with pytest.raises(IdempotentReplay) as replayed:
         await command_of(mfo, command)(flow.flow_id, actor="a", idempotency=keyed(command))
-    assert (replayed.value.key, replayed.value.response) == (command, answer(changed))
+    assert (replayed.value.key, replayed.value.response) == (command, answered or answer(changed))
     assert uow.committed_store.flows[(TENANT, flow.flow_id)].version == changed.version
 
 
@@ -160,12 +177,16 @@ async def test_initialize_stores_its_answer_under_its_key_and_replays_it() -> No
     assert len(uow.committed_store.flows) == 1
 
 
-async def test_start_with_auto_run_marks_the_flow_and_queues_its_phase() -> None:
+async def test_start_with_auto_run_marks_the_flow_and_makes_its_first_phase_due() -> None:
     mfo = orchestrator()
     flow = await prepared(mfo, "start_flow")
     started = await mfo.start_flow(TENANT, flow.flow_id, actor="a", auto_run=True)
-    assert started.auto_run and fake_uow(mfo).committed_store.events[-1].data["auto_run"] is True
-    assert len(fake_uow(mfo).committed_store.jobs) == 1
+    store = fake_uow(mfo).committed_store
+    assert started.auto_run and store.events[-1].data["auto_run"] is True
+    stored = store.flows[(TENANT, flow.flow_id)]
+    assert due_at(stored) == started.updated_at  # due at once: a runner's poll claims it
+    assert await FakePhaseQueue(store).due(10, 5) == [DueWork(TENANT, flow.flow_id)]
+    assert store.leases == {} and store.attempts == {}  # nothing claimed yet
 
 
 async def test_execute_phase_runs_the_phase_asked_for_and_skips_the_ones_before_it() -> None:
@@ -338,23 +359,25 @@ async def test_each_command_is_observed_as_its_operation_with_the_phase_it_ran(c
     observer = FakeObserver()
     mfo = orchestrator(observer=observer)
     flow = await prepared(mfo, command)
+    before = len(observer.operations)
     await command_of(mfo, command)(flow.flow_id, actor="a")
-    observed = observer.operations[-1]
+    observed = observer.operations[before:]
     operation, phases = OPERATIONS[command]
-    assert (observed.operation, observed.tenant, observed.flow_id, observed.flow_type) == (
-        operation,
-        TENANT,
-        flow.flow_id,
-        "fake",
-    )
-    assert [phase for phase, _, _ in observed.phases] == phases
-    assert observed.error is None
+    # a phase run is observed as its three parts: the claim (as the command's operation), the handler's run (with
+    # the phase it ran), the completion
+    expected = [operation, "run_phase", "complete_phase"] if command in PHASE_RUNS else [operation]
+    assert [o.operation for o in observed] == expected
+    assert all((o.tenant, o.flow_id, o.flow_type, o.error) == (TENANT, flow.flow_id, "fake", None) for o in observed)
+    assert [phase for o in observed for phase, _, _ in o.phases] == phases
+    if command in PHASE_RUNS:
+        assert [phase for phase, _, _ in observed[1].phases] == phases
 
 
 async def test_a_phase_that_raises_records_the_unexpected_error_of_that_phase() -> None:
-    mfo = orchestrator(raise_in="collect")
+    mfo = orchestrator(raise_in="collect", policy=PhasePolicy(max_attempts=1))
     flow = await prepared(mfo, "execute_phase")
     failed = await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    assert failed.status == FlowStatus.FAILED
     assert failed.error == unexpected_error("collect", RuntimeError("adapter crashed in collect"))
 
 
@@ -362,7 +385,9 @@ async def test_a_start_runs_in_the_foreground_unless_asked() -> None:
     mfo = orchestrator()
     flow = await prepared(mfo, "start_flow")
     started = await mfo.start_flow(TENANT, flow.flow_id, actor="a")
-    assert not started.auto_run and fake_uow(mfo).committed_store.jobs == []
+    store = fake_uow(mfo).committed_store
+    assert not started.auto_run and due_at(store.flows[(TENANT, flow.flow_id)]) is None
+    assert await FakePhaseQueue(store).due(10, 5) == []
 
 
 async def test_input_is_given_to_the_types_handler_with_the_flow() -> None:

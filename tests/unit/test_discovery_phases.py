@@ -6,10 +6,10 @@ import pytest
 
 from adapters.flow_types.discovery import phases
 from domain.errors import InvalidFlowInput, PhaseFailed
-from domain.flow import Flow
+from domain.flow import AttemptEnd, Flow
 from domain.lifecycle import Operation
 from domain.phases import PhaseResultKind
-from tests.unit.flow_builders import TENANT, Ticker
+from tests.unit.flow_builders import TENANT, Ticker, claim
 
 CSV = """Hostname,Type,OS,OS Version,Env,Depends On,Owner
 web1, Server ,Ubuntu,16.04,PROD,db1;cache1,team-a
@@ -40,8 +40,9 @@ def flow_with(config: dict) -> tuple[Flow, Ticker]:
 
 
 def run(flow: Flow, tick: Ticker, phase: str) -> dict:
+    run_id = claim(flow, tick, phase=phase)
     outcome = phases.HANDLERS[phase](flow)
-    flow.record_phase_outcome(Operation.EXECUTE_PHASE, phase, outcome, actor="t", at=tick())
+    flow.end_attempt(run_id, AttemptEnd.of(outcome), actor="t", at=tick())
     return outcome.result
 
 

@@ -6,10 +6,10 @@ from uuid import uuid4
 import pytest
 
 from domain.errors import IllegalTransition, UnknownPhase, VersionConflict
-from domain.flow import Flow, FlowSummary, Phase, progress_percent_of
+from domain.flow import AttemptEnd, Flow, FlowSummary, Phase, progress_percent_of
 from domain.lifecycle import FlowStatus, Operation, PhaseState
 from domain.phases import PhaseOutcome, PhaseResultKind
-from tests.unit.flow_builders import PHASES, TENANT, Ticker, apply, flow_in, new_flow, run_next
+from tests.unit.flow_builders import PHASES, TENANT, Ticker, apply, claim, end, flow_in, new_flow, run_next
 
 
 def test_creation_is_the_first_event_and_sets_version_1() -> None:
@@ -50,17 +50,19 @@ def test_a_failed_phase_fails_the_flow_and_retry_reruns_it() -> None:
     assert flow.error == "boom"
     assert flow.phase_state("collect") == PhaseState.FAILED
     assert flow.phase_to_retry() == "collect"
-    apply(flow, Operation.RETRY, tick, PhaseOutcome.failed("boom again"))
+    run_next(flow, PhaseOutcome.failed("boom again"), tick, Operation.RETRY)
     assert (flow.status, flow.error) == (FlowStatus.FAILED, "boom again")
-    apply(flow, Operation.RETRY, tick)
+    run_next(flow, PhaseOutcome.completed({}), tick, Operation.RETRY)
     assert (flow.status, flow.error, flow.current_phase) == (FlowStatus.RUNNING, None, "review")
     assert flow.phase_state("collect") == PhaseState.COMPLETED
 
 
 def test_a_named_phase_skips_the_pending_phases_before_it() -> None:
     flow, tick = flow_in(FlowStatus.RUNNING)
-    phase = flow.phase_to_execute("publish")
-    flow.record_phase_outcome(Operation.EXECUTE_PHASE, phase, PhaseOutcome.completed({}), actor="t", at=tick())
+    assert flow.phase_to_execute("publish") == "publish"
+    claim(flow, tick, phase="publish")
+    assert [p.state for p in flow.phases] == [PhaseState.SKIPPED, PhaseState.SKIPPED, PhaseState.RUNNING]
+    end(flow, AttemptEnd.of(PhaseOutcome.completed({})), tick)
     assert [p.state for p in flow.phases] == [PhaseState.SKIPPED, PhaseState.SKIPPED, PhaseState.COMPLETED]
     assert flow.status == FlowStatus.COMPLETED
     assert flow.progress_percent == 100
@@ -126,6 +128,20 @@ CHECKED_CALLS: dict[str, tuple[FlowStatus, Callable[[Flow, Ticker, int], object]
     "named_phase_to_execute": (FlowStatus.RUNNING, lambda f, t, v: f.phase_to_execute("review", expected_version=v)),
     "phase_awaiting_input": (FlowStatus.WAITING_FOR_INPUT, lambda f, t, v: f.phase_awaiting_input(expected_version=v)),
     "phase_to_retry": (FlowStatus.FAILED, lambda f, t, v: f.phase_to_retry(expected_version=v)),
+    "claim_phase": (
+        FlowStatus.RUNNING,
+        lambda f, t, v: f.claim_phase(Operation.EXECUTE_PHASE, run_id=uuid4(), actor="t", at=t(), expected_version=v),
+    ),
+    "claim_named_phase": (
+        FlowStatus.RUNNING,
+        lambda f, t, v: f.claim_phase(
+            Operation.EXECUTE_PHASE, run_id=uuid4(), actor="t", at=t(), requested="review", expected_version=v
+        ),
+    ),
+    "claim_retry": (
+        FlowStatus.FAILED,
+        lambda f, t, v: f.claim_phase(Operation.RETRY, run_id=uuid4(), actor="t", at=t(), expected_version=v),
+    ),
 }
 
 
@@ -141,7 +157,7 @@ def test_a_stale_expected_version_is_refused_by_every_operation(name: str) -> No
         version - 1,
         version,
     )
-    assert (flow.status, flow.version) == (status, version)
+    assert (flow.status, flow.version, flow.run) == (status, version, None)
     call(flow, tick, version)  # the current version is accepted
 
 
@@ -229,22 +245,19 @@ def test_phase_results_and_extra_data_are_copied_into_the_event_and_the_flow() -
 
 def test_a_phase_outcome_records_its_actor_time_and_trace() -> None:
     flow, tick = flow_in(FlowStatus.RUNNING)
+    run_id = claim(flow, tick)
     at = tick()
     traced = PhaseOutcome.completed({"n": 1}).with_trace(delegation_ms=5)
-    event = flow.record_phase_outcome(Operation.EXECUTE_PHASE, "collect", traced, actor="alice", at=at)
+    event = flow.end_attempt(run_id, AttemptEnd.of(traced), actor="alice", at=at)
     assert (event.actor, event.occurred_at, flow.updated_at) == ("alice", at, at)
     assert event.data["trace"] == {"delegation_ms": 5}
-    untraced = flow.record_phase_outcome(
-        Operation.EXECUTE_PHASE, "review", PhaseOutcome.completed({}), actor="t", at=tick()
-    )
+    untraced = run_next(flow, PhaseOutcome.completed({}), tick)
     assert "trace" not in untraced.data
 
 
 def test_a_phase_failing_without_an_error_gets_one_naming_it() -> None:
     flow, tick = flow_in(FlowStatus.RUNNING)
-    flow.record_phase_outcome(
-        Operation.EXECUTE_PHASE, "collect", PhaseOutcome(PhaseResultKind.FAILED), actor="t", at=tick()
-    )
+    run_next(flow, PhaseOutcome(PhaseResultKind.FAILED), tick)
     assert (flow.status, flow.error) == (FlowStatus.FAILED, "phase 'collect' failed")
 
 
@@ -253,17 +266,19 @@ def test_retry_reruns_the_failed_phase_not_the_first_one() -> None:
     run_next(flow, PhaseOutcome.completed({}), tick)
     run_next(flow, PhaseOutcome.failed("review broke"), tick)
     assert flow.phase_to_retry() == "review"
-    flow.record_phase_outcome(Operation.RETRY, "review", PhaseOutcome.completed({"ok": 1}), actor="t", at=tick())
+    claim(flow, tick, Operation.RETRY)
+    assert (flow.current_phase, flow.phase_state("review"), flow.error) == ("review", PhaseState.RUNNING, None)
+    end(flow, AttemptEnd.of(PhaseOutcome.completed({"ok": 1})), tick)
     assert (flow.status, flow.current_phase, flow.error) == (FlowStatus.RUNNING, "publish", None)
     assert [p.state for p in flow.phases] == [PhaseState.COMPLETED, PhaseState.COMPLETED, PhaseState.PENDING]
 
 
 def test_a_named_phase_that_failed_is_retried_and_the_skipped_phases_stay_skipped() -> None:
     flow, tick = flow_in(FlowStatus.RUNNING)
-    flow.record_phase_outcome(Operation.EXECUTE_PHASE, "review", PhaseOutcome.failed("x"), actor="t", at=tick())
+    run_next(flow, PhaseOutcome.failed("x"), tick, phase="review")
     assert [p.state for p in flow.phases] == [PhaseState.SKIPPED, PhaseState.FAILED, PhaseState.PENDING]
     assert flow.phase_to_retry() == "review"
-    flow.record_phase_outcome(Operation.RETRY, "review", PhaseOutcome.completed({}), actor="t", at=tick())
+    run_next(flow, PhaseOutcome.completed({}), tick, Operation.RETRY)
     assert (flow.status, flow.current_phase) == (FlowStatus.RUNNING, "publish")
     assert [p.state for p in flow.phases] == [PhaseState.SKIPPED, PhaseState.COMPLETED, PhaseState.PENDING]
 
@@ -363,8 +378,9 @@ def test_the_summary_is_the_flow_without_its_documents() -> None:
         error="boom",
         created_at=flow.created_at,
         updated_at=flow.updated_at,
-        version=3,
+        version=4,
         auto_run=True,
+        run=None,
     )
     assert type(summary) is FlowSummary  # without the configuration and the phase results
     assert flow.created_at < flow.updated_at

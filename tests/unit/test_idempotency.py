@@ -74,13 +74,15 @@ async def test_a_retried_transition_replays_and_does_not_move_the_flow() -> None
     flow = await mfo.create_flow(TENANT, "fake", "f", {}, actor="a")
     started = await mfo.start_flow(TENANT, flow.flow_id, actor="a", idempotency=keyed("start"))
     executed = await mfo.execute_phase(TENANT, flow.flow_id, actor="a", idempotency=keyed("exec"))
+    assert executed.version == 4  # its claim (3) and its completion (4)
     with pytest.raises(IdempotentReplay) as replayed:
         await mfo.execute_phase(TENANT, flow.flow_id, actor="a", idempotency=keyed("exec"))
-    assert replayed.value.response == answer(executed)
+    # the answer stored is the claim's, committed with it: the flow running the phase
+    assert replayed.value.response == StoredResponse(200, f"{flow.flow_id}:running:3".encode(), {"ETag": '"3"'})
     with pytest.raises(IdempotentReplay) as replayed:  # no IllegalTransition: the first answer comes back
         await mfo.start_flow(TENANT, flow.flow_id, actor="a", idempotency=keyed("start"))
     assert replayed.value.response == answer(started)
-    assert uow.committed_store.flows[(TENANT, flow.flow_id)].version == 3
+    assert uow.committed_store.flows[(TENANT, flow.flow_id)].version == 4
 
 
 async def test_a_failed_change_leaves_no_key_so_the_retry_runs() -> None:

@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from domain.errors import IllegalTransition
+from domain.errors import IllegalTransition, StaleRun
+from domain.flow import Flow
 from domain.lifecycle import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -17,22 +18,26 @@ from domain.lifecycle import (
     allowed_targets,
     is_allowed,
 )
-from tests.unit.flow_builders import apply, flow_in
+from tests.unit.flow_builders import Ticker, apply, flow_in, running_flow
 
 S, O = FlowStatus, Operation
 
 # Written out by hand, independently of domain.lifecycle: the result of each allowed
-# operation when its phase (if any) completes and more phases remain.
+# operation when its phase (if any) completes and more phases remain. Executing or retrying a
+# phase claims it (the flow runs it); the attempt's end is its own operation, complete_phase.
 EXPECTED: dict[tuple[FlowStatus, Operation], FlowStatus] = {
     (S.INITIALIZED, O.START): S.RUNNING,
     (S.INITIALIZED, O.CANCEL): S.CANCELLED,
     (S.INITIALIZED, O.DELETE): S.DELETED,
     (S.RUNNING, O.EXECUTE_PHASE): S.RUNNING,
+    (S.RUNNING, O.COMPLETE_PHASE): S.RUNNING,
+    (S.RUNNING, O.REATTEMPT_PHASE): S.RUNNING,
     (S.RUNNING, O.PAUSE): S.PAUSED,
     (S.RUNNING, O.CANCEL): S.CANCELLED,
     (S.RUNNING, O.DELETE): S.DELETED,
     (S.PAUSED, O.RESUME): S.RUNNING,
     (S.PAUSED, O.CANCEL): S.CANCELLED,
+    (S.PAUSED, O.COMPLETE_PHASE): S.PAUSED,
     (S.PAUSED, O.DELETE): S.DELETED,
     (S.WAITING_FOR_INPUT, O.SUBMIT_INPUT): S.RUNNING,
     (S.WAITING_FOR_INPUT, O.PAUSE): S.PAUSED,
@@ -45,8 +50,19 @@ EXPECTED: dict[tuple[FlowStatus, Operation], FlowStatus] = {
     (S.CANCELLED, O.DELETE): S.DELETED,
 }
 
+# Only phase execution asks for these: no client may, so no status lists them among its allowed operations.
+INTERNAL = {O.COMPLETE_PHASE, O.REATTEMPT_PHASE}
+
 OPERATIONS = [op for op in Operation if op != Operation.CREATE]  # creation makes a flow; it applies to none
 PAIRS = list(itertools.product(FlowStatus, OPERATIONS))
+
+
+def flow_for(status: FlowStatus, operation: Operation) -> tuple[Flow, Ticker]:
+    """A flow in ``status`` as ``operation`` would find it: with an attempt in progress for ``complete_phase``,
+    between two attempts for ``reattempt_phase`` (where a phase can run at all: running or paused)."""
+    if status in (S.RUNNING, S.PAUSED) and operation in INTERNAL:
+        return running_flow(paused=status == S.PAUSED, retrying=operation == O.REATTEMPT_PHASE)
+    return flow_in(status)
 
 
 def test_the_table_allows_exactly_the_expected_pairs() -> None:
@@ -55,7 +71,7 @@ def test_the_table_allows_exactly_the_expected_pairs() -> None:
 
 @pytest.mark.parametrize(("status", "operation"), PAIRS, ids=[f"{s}-{o}" for s, o in PAIRS])
 def test_every_status_and_operation(status: FlowStatus, operation: Operation) -> None:
-    flow, tick = flow_in(status)
+    flow, tick = flow_for(status, operation)
     version, events = flow.version, len(flow.pending_events)
     if (status, operation) in EXPECTED:
         apply(flow, operation, tick)
@@ -64,6 +80,14 @@ def test_every_status_and_operation(status: FlowStatus, operation: Operation) ->
         assert len(flow.pending_events) == events + 1
         event = flow.pending_events[-1]
         assert (event.from_status, event.to_status, event.operation) == (status, flow.status, operation)
+    elif operation == O.COMPLETE_PHASE:
+        # no attempt can be in progress in this status (cancel and delete end it; so does every outcome), so the
+        # completion is of a run the flow does not run: stale, and nothing is recorded
+        assert flow.run is None
+        with pytest.raises(StaleRun) as stale:
+            apply(flow, operation, tick)
+        assert (stale.value.flow_id, stale.value.reason) == (flow.flow_id, f"the flow is {status}")
+        assert (flow.status, flow.version, len(flow.pending_events)) == (status, version, events)
     else:
         with pytest.raises(IllegalTransition) as raised:
             apply(flow, operation, tick)
@@ -77,7 +101,7 @@ def test_every_status_and_operation(status: FlowStatus, operation: Operation) ->
 def test_the_table_queries_agree_with_the_expected_pairs(status: FlowStatus, operation: Operation) -> None:
     allowed = (status, operation) in EXPECTED
     assert is_allowed(status, operation) is allowed
-    assert (operation in allowed_operations(status)) is allowed
+    assert (operation in allowed_operations(status)) is (allowed and operation not in INTERNAL)
     if allowed:
         assert EXPECTED[(status, operation)] in allowed_targets(status, operation)
     else:
@@ -86,16 +110,17 @@ def test_the_table_queries_agree_with_the_expected_pairs(status: FlowStatus, ope
 
 @pytest.mark.parametrize("status", list(FlowStatus))
 def test_allowed_operations_lists_only_the_statuss_own_operations(status: FlowStatus) -> None:
-    expected = [op for (st, op) in EXPECTED if st == status]
+    expected = [op for (st, op) in EXPECTED if st == status and op not in INTERNAL]
     assert sorted(allowed_operations(status)) == sorted(expected)
 
 
-# Every outcome of the operations that have more than one (the phase outcome or the paused phase decides).
+# Every outcome of the operations that have more than one (the phase outcome or the paused phase decides). A
+# phase that ends in a paused flow keeps it paused, unless the flow completed or failed with it.
 PHASE_OUTCOMES = {S.RUNNING, S.WAITING_FOR_INPUT, S.COMPLETED, S.FAILED}
 SEVERAL_OUTCOMES = {
-    (S.RUNNING, O.EXECUTE_PHASE): PHASE_OUTCOMES,
+    (S.RUNNING, O.COMPLETE_PHASE): PHASE_OUTCOMES,
+    (S.PAUSED, O.COMPLETE_PHASE): {S.PAUSED, S.COMPLETED, S.FAILED},
     (S.WAITING_FOR_INPUT, O.SUBMIT_INPUT): PHASE_OUTCOMES,
-    (S.FAILED, O.RETRY): PHASE_OUTCOMES,
     (S.PAUSED, O.RESUME): {S.RUNNING, S.WAITING_FOR_INPUT},
 }
 

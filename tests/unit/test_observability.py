@@ -43,13 +43,17 @@ async def test_each_operation_is_observed_with_its_flow_phases_and_error() -> No
         await mfo.pause_flow(TENANT, uuid4(), actor="a")
 
     ops = observer.operations
-    assert [o.operation for o in ops] == ["create", "start", "execute_phase", "start", "pause"]
-    assert [o.flow_type for o in ops] == ["fake", "fake", "fake", "fake", None]
-    assert all(o.flow_id == flow.flow_id for o in ops[:4])
-    assert [type(o.error).__name__ if o.error else None for o in ops] == [
-        None, None, None, "IllegalTransition", "FlowNotFound"
+    # executing a phase is observed as its claim, the handler's run and the completion
+    assert [o.operation for o in ops] == [
+        "create", "start", "execute_phase", "run_phase", "complete_phase", "start", "pause"
     ]  # fmt: skip
-    (phase, kind, timings), = ops[2].phases  # fmt: skip
+    assert [o.flow_type for o in ops] == ["fake"] * 6 + [None]
+    assert all(o.flow_id == flow.flow_id for o in ops[:6])
+    assert [type(o.error).__name__ if o.error else None for o in ops] == [
+        None, None, None, None, None, "IllegalTransition", "FlowNotFound"
+    ]  # fmt: skip
+    assert [o.phases for o in ops[2:5:2]] == [[], []]  # the claim and the completion run no phase
+    (phase, kind, timings), = ops[3].phases  # fmt: skip
     assert (phase, kind) == ("collect", "completed") and timings["orchestrator"] >= 0
     assert observer.spans == [("mfo.phase", {"phase": "collect"})]
 
@@ -77,7 +81,8 @@ async def test_the_telemetry_observer_counts_times_and_nests_spans() -> None:
 
     value = metrics.registry.get_sample_value
     assert value("mfo_operations_total", {"flow_type": "fake", "operation": "create", "outcome": "ok"}) == 1
-    assert value("mfo_operations_total", {"flow_type": "fake", "operation": "execute_phase", "outcome": "ok"}) == 1
+    for operation in ("execute_phase", "run_phase", "complete_phase"):  # the claim, the run, the completion
+        assert value("mfo_operations_total", {"flow_type": "fake", "operation": operation, "outcome": "ok"}) == 1
     illegal = {"flow_type": "fake", "operation": "resume", "outcome": "illegal_transition"}
     assert value("mfo_operations_total", illegal) == 1
     phase = {"flow_type": "fake", "phase": "collect", "outcome": "completed"}
@@ -90,7 +95,7 @@ async def test_the_telemetry_observer_counts_times_and_nests_spans() -> None:
     parents = {s.context.span_id: s for s in exporter.get_finished_spans()}
     parent = parents[phase_span.parent.span_id]
     assert parent.name == "mfo.orchestrator"
-    assert parent.attributes["mfo.operation"] == "execute_phase"
+    assert parent.attributes["mfo.operation"] == "run_phase"  # the handler runs outside the claim's transaction
     assert parent.attributes["mfo.flow_id"] == str(flow.flow_id)
     assert parent.attributes["mfo.outcome"] == "ok"
     assert phase_span.attributes["mfo.phase"] == "collect"

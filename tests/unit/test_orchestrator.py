@@ -11,6 +11,7 @@ from application.orchestrator import MasterFlowOrchestrator
 from domain.errors import FlowNotFound, IllegalTransition, InvalidFlowInput, UnknownFlowType
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus, Operation, PhaseState, allowed_operations
+from domain.phase_policy import PhasePolicy
 from domain.ports import FlowFilter
 from domain.status_sync import child_status_for
 from tests.fakes import FakeClock, FakeUnitOfWork, fake_flow_type
@@ -50,9 +51,24 @@ async def test_a_whole_run_keeps_child_and_events_in_step() -> None:
     await mfo.submit_input(TENANT, flow.flow_id, {"approved": True}, actor="a")
     done = await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
     assert done.status == FlowStatus.COMPLETED
-    assert done.version == 6 == len(uow.committed_store.events)
+    # create, start, then two events per executed phase (its claim, its completion) and one for the input
+    assert done.version == 9 == len(uow.committed_store.events)
+    assert [e.operation for e in uow.committed_store.events] == [
+        "create", "start",
+        "execute_phase", "complete_phase",
+        "execute_phase", "complete_phase",
+        "submit_input",
+        "execute_phase", "complete_phase",
+    ]  # fmt: skip
     child = child_of(uow, flow.flow_id)
-    assert (child.status, child.master_version) == ("complete", 6)
+    assert (child.status, child.master_version) == ("complete", 9)
+    assert uow.committed_store.leases == {}
+    attempts = sorted(uow.committed_store.attempts.values(), key=lambda a: a.started_at)
+    assert [(a.phase, a.attempt, a.owner, a.result) for a in attempts] == [
+        ("collect", 1, "inline", "completed"),
+        ("review", 1, "inline", "needs_input"),
+        ("publish", 1, "inline", "completed"),
+    ]
     view = await mfo.get_flow_status(TENANT, flow.flow_id)
     assert view.in_sync and view.child_projected_status == FlowStatus.COMPLETED
 
@@ -67,7 +83,7 @@ async def test_an_adapter_that_raises_while_writing_leaves_everything_unchanged(
 
 
 async def test_an_unexpected_error_inside_a_phase_is_a_failed_phase_not_an_error_of_the_request() -> None:
-    mfo = orchestrator(raise_in="collect")
+    mfo = orchestrator(raise_in="collect", policy=PhasePolicy(max_attempts=1))  # no attempt after the first
     uow = mfo.unit_of_work
     assert isinstance(uow, FakeUnitOfWork)
     flow = await mfo.create_flow(TENANT, "fake", "x", {}, actor="a")
@@ -182,6 +198,7 @@ class ScopeCheckingUnitOfWork(FakeUnitOfWork):
         await super().__aenter__()
         self.current = None
         self.flows, self.events = self._guarded(self.flows), self._guarded(self.events)  # type: ignore[assignment]
+        self.phase_runs = self._guarded(self.phase_runs)  # type: ignore[assignment]
         return self
 
     async def scope(self, tenant: Tenant) -> None:
@@ -204,7 +221,7 @@ async def test_every_operation_scopes_its_unit_of_work_to_the_tenant_before_its_
     mfo = orchestrator(uow)
     flow = await mfo.create_flow(TENANT, "fake", "scoped", {"items": [1]}, actor="a")
     await mfo.start_flow(TENANT, flow.flow_id, actor="a")
-    await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
+    await mfo.execute_phase(TENANT, flow.flow_id, actor="a")  # its claim and its completion: two units of work
     await mfo.execute_phase(TENANT, flow.flow_id, actor="a")
     await mfo.submit_input(TENANT, flow.flow_id, {"approved": True}, actor="a")
     await mfo.get_flow(TENANT, flow.flow_id)
@@ -215,6 +232,7 @@ async def test_every_operation_scopes_its_unit_of_work_to_the_tenant_before_its_
     await mfo.resume_flow(TENANT, flow.flow_id, actor="a")
     await mfo.cancel_flow(TENANT, flow.flow_id, actor="a")
     await mfo.delete_flow(TENANT, flow.flow_id, actor="a")
+    await mfo.get_phase_attempts(TENANT, flow.flow_id)
     await mfo.initialize_flow(OTHER, "fake", "other", {"items": [1]}, actor="b")
-    assert uow.scopes == [TENANT] * 13 + [OTHER]
-    assert uow.entered == 14
+    assert uow.scopes == [TENANT] * 16 + [OTHER]
+    assert uow.entered == 17
