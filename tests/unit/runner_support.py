@@ -77,9 +77,9 @@ class FaultyExecution(PhaseExecution):
         self._faults.check("claim_due", work.flow_id)
         return await super().claim_due(work, **options)
 
-    async def complete_run(self, claimed: ClaimedRun, end: AttemptEnd, *, actor: str) -> Flow | None:
+    async def complete_run(self, claimed: ClaimedRun, end: AttemptEnd, **options: Any) -> Flow | None:
         self._faults.check("complete_run", claimed.flow.flow_id)
-        return await super().complete_run(claimed, end, actor=actor)
+        return await super().complete_run(claimed, end, **options)
 
 
 def faulty(world: World, faults: Faults) -> Any:

@@ -54,7 +54,7 @@ async def test_a_runner_runs_a_claimed_attempt_and_completes_it_and_wait_returns
         done = world.assert_views_at(flow.flow_id, 4)
         assert (done.status, done.current_phase, done.run) == (FlowStatus.RUNNING, "review", None)
         assert world.results(flow.flow_id) == ["completed"]
-        assert world.events(flow.flow_id)[-1].actor == "worker"
+        assert world.events(flow.flow_id)[-1].actor == claimed.actor  # the completion is its caller's
         assert world.observed("claim_due") == []  # nothing follows a phase of a flow run by its callers
         assert await runner.wait(claimed.run_id, 5) is True  # over: at once
         assert await runner.wait(uuid4(), 5) is True  # never run here: nothing to wait for
@@ -298,3 +298,25 @@ def test_the_runners_defaults() -> None:
         polls=True,
         actor="worker",
     )
+
+
+async def test_a_polled_auto_run_flow_claims_its_next_phase_in_the_completion_of_the_one_before() -> None:
+    world = World(definition(), clock=StillClock())
+    flow = await world.flow(auto_run=True)
+    async with started(runner_on(world, polls=True)):
+        await eventually(
+            lambda: world.stored(flow.flow_id).status == FlowStatus.WAITING_FOR_INPUT,
+            within=5,
+            what="the flow through collect and review",
+            every=BEAT,
+        )
+    events = world.events(flow.flow_id)
+    assert [e.operation for e in events] == ["create", "start", "execute_phase", "complete_phase", "complete_phase"]
+    chained = events[3]  # collect's completion begins review, in the same event: one commit, one event
+    assert chained.data["phase_states"] == {"collect": "completed", "review": "running", "publish": "pending"}
+    assert chained.data["run"]["phase"] == "review" and chained.data["run"]["attempt"] == 1
+    (collect, review) = sorted(world.attempts(flow.flow_id), key=lambda a: a.phase)
+    assert str(review.run_id) == chained.data["run"]["run_id"] and review.owner == OWNER
+    assert (collect.result, review.result) == ("completed", "needs_input")
+    world.assert_views_at(flow.flow_id, 5)
+    assert world.lease(flow.flow_id) is None
