@@ -213,15 +213,28 @@ async def test_a_runner_runs_auto_run_flows_to_completion_in_one_commit_a_phase(
 
 
 class CountedPolls:
-    """A runner's own queue (the container's) that counts the runner's looks for due work."""
+    """A runner's own queue (the container's) that counts the runner's looks for due work and the notifications it
+    hears; ``during_poll``, once, runs after a look found what it found and before the runner sees it."""
 
     def __init__(self, queue: PgPhaseQueue) -> None:
         self._queue = queue
         self.polls = 0
+        self.notified = asyncio.Event()
+        self.during_poll: Callable[[], Awaitable[None]] | None = None
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        def heard() -> None:
+            self.notified.set()
+            wake()
+
+        await self._queue.listen(heard)
 
     async def due(self, limit: int, tenant_limit: int) -> list[DueWork]:
         found = await self._queue.due(limit, tenant_limit)
         self.polls += 1
+        during, self.during_poll = self.during_poll, None
+        if during is not None:
+            await during()
         return found
 
     def __getattr__(self, name: str) -> Any:
@@ -245,6 +258,28 @@ async def test_a_start_with_auto_run_wakes_a_runner_at_its_commit_not_at_its_nex
     claimed_after = (events["execute_phase"].occurred_at - events["start"].occurred_at).total_seconds()
     assert claimed_after < 1.0, f"claimed {claimed_after:.2f} s after the start's commit: not woken by it"
     assert events["execute_phase"].actor == "worker"
+
+
+async def test_a_start_committed_while_a_runner_polls_wakes_it_when_the_poll_found_nothing(
+    container: Container, runners: Callable[..., PhaseRunner], gate: Gate, tenant: Tenant
+) -> None:
+    queue = CountedPolls(container.phase_queue())
+    started: list[UUID] = []
+
+    async def start_while_polling() -> None:  # the poll has read the due work (none): now work becomes due
+        queue.notified.clear()
+        started.append(await auto_run_flow(container, tenant, "started mid-poll"))
+        await asyncio.wait_for(queue.notified.wait(), 10)  # the runner heard of it before its poll returned
+
+    queue.during_poll = start_while_polling
+    runners(replace(FAST, poll_seconds=30), queue=queue)  # its first poll, at once, is the one interrupted
+    await eventually(lambda: started, within=10, what="the start committed during the first poll")
+    await eventually(lambda: gate.entered, within=5, what="the phase claimed, not 30 s later at the next poll")
+    [flow_id] = started
+    await eventually(
+        flow_in(container, tenant, flow_id, FlowStatus.WAITING_FOR_INPUT), within=10, what="the phases ran"
+    )
+    assert gate.entered == [(flow_id, 1)]
 
 
 async def test_heartbeats_keep_a_long_phases_lease_beyond_lease_seconds(
