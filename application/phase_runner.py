@@ -254,12 +254,12 @@ class PhaseRunner:
                 log.warning(
                     "listening for due work failed (%s); polling every %.1f s", error, self.options.poll_seconds
                 )
+            self._wake.clear()  # before the look: a notification heard during it calls for another at once
             try:
                 found = await self._poll_once()
             except Exception as error:
                 log.warning("polling for due work failed: %s", error)
             if found == 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.options.poll_seconds)
 

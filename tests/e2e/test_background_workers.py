@@ -130,12 +130,16 @@ def test_two_servers_and_two_workers_drive_flows_on_one_database(
             assert len(events) == done["version"]
             ran = [e for e in events if e["operation"] in PHASE_EVENTS]
             assert {e["actor"] for e in ran} == {"worker"}  # no server ran a phase: their runners do not poll
-            # each phase claimed once and ended once (an input phase ends waiting; its input completes it)
-            claims = [e["data"]["run"]["phase"] for e in ran if e["operation"] == "execute_phase"]
-            assert claims == [phase["name"] for phase in done["phases"]]
-            assert sum(1 for e in ran if e["operation"] == "complete_phase") == len(claims)
+            # each phase begun once and ended once (an input phase ends waiting; its input completes it): the first
+            # phase after the start, and after the input, by a poll's claim, every other one by the completion of the
+            # phase before it, in the same event
+            begun = {run["run_id"]: run["phase"] for e in ran if (run := e["data"].get("run")) and run["run_id"]}
+            assert list(begun.values()) == [phase["name"] for phase in done["phases"]]
+            assert sum(1 for e in ran if e["operation"] == "complete_phase") == len(begun)
+            inputs = sum(1 for e in events if e["operation"] == "submit_input")
+            assert sum(1 for e in ran if e["operation"] == "execute_phase") == 1 + inputs
             attempts = http.get(f"{next(other_server)}{location}/attempts").json()["items"]
-            assert sorted(a["phase"] for a in attempts) == sorted(claims)
+            assert sorted((a["run_id"], a["phase"]) for a in attempts) == sorted(begun.items())
             assert {a["result"] for a in attempts} <= {"completed", "needs_input"}
             assert all(owned_by(workers[0])(a["owner"]) or owned_by(workers[1])(a["owner"]) for a in attempts)
         pids = {http.get(f"{servers[0]}{location}").json()["phase_results"]["first"]["pid"] for location in sleepers}
@@ -199,11 +203,12 @@ def test_a_worker_killed_mid_phase_leaves_the_phase_to_another_worker(
         "execute_phase",  # first, attempt 1, on the doomed worker
         "complete_phase",  # its lease expired: the attempt failed, another is due
         "reattempt_phase",  # first, attempt 2, on the rescuer
-        "complete_phase",
-        "execute_phase",  # second
-        "complete_phase",
+        "complete_phase",  # first completed, and second claimed by the rescuer in the same event
+        "complete_phase",  # second
     ]
     assert "lease expired" in events[3]["data"]["attempt_error"]
+    assert (events[5]["data"]["run"]["phase"], events[5]["data"]["run"]["attempt"]) == ("second", 1)
+    assert events[5]["data"]["run"]["run_id"] == attempts[0]["run_id"]
     assert leases(database, flow_id) == []
     report = audit(database, plugin)
     assert report.returncode == 0, report.stdout + report.stderr

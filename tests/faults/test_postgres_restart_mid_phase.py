@@ -125,6 +125,12 @@ async def test_phases_that_end_while_postgres_is_down_complete_once_it_is_back( 
         assert first.ended_at.timestamp() > worked.ended  # type: ignore[union-attr]  # recorded after the outage
         assert f"completing run {first.run_id} failed" in server_log  # the runner tried while the database was away
         assert found[flow_id]["lease"] is None
+        recorded = [(operation, actor) for operation, actor, _ in found[flow_id]["events"]]
+        if flow_id in flow_ids[:AUTO_RUN]:  # the completion recorded once the database was back claimed the second
+            ran = [("execute_phase", "worker"), ("complete_phase", "worker"), ("complete_phase", "worker")]
+        else:  # claimed through the API: its completion is the claimant's
+            ran = [("execute_phase", SUBJECT), ("complete_phase", SUBJECT)]
+        assert recorded == [("create", SUBJECT), ("start", SUBJECT), *ran], recorded
     assert load.violations == [], "\n".join(load.violations[:20]) + "\n" + server.log_tail()
     assert load.count(503, "storage-unavailable") >= 8, load.problems
     assert await lost_writes(url, load.ledger) == []

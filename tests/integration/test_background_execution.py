@@ -1,7 +1,8 @@
 """Background execution on real PostgreSQL: phase runners (application/phase_runner.py) built by the container run
-auto-run flows in two commits a phase, renew the leases of long phases, take over an attempt whose lease expired
-(its late completion then discarded), and hold no more of a tenant's leases than its limit, however many runners
-claim at once.
+auto-run flows in one commit a phase (the completion of a phase claims the next in the same event), wake at the
+NOTIFY of a commit that made work due rather than at their next poll, renew the leases of long phases, take over an
+attempt whose lease expired (its late completion then discarded), and hold no more of a tenant's leases than its
+limit, however many runners claim at once.
 
 On a database of its own: a runner polls every tenant's due work, and must find no other test's.
 """
@@ -21,6 +22,7 @@ from sqlalchemy import text
 
 from adapters.crewai_bridge import crewai_adapter
 from adapters.flow_types.discovery import register
+from adapters.persistence.phase_runs import PgPhaseQueue
 from application.flow_type_registry import FlowTypeRegistry, direct
 from application.phase_runner import PhaseRunner, RunnerOptions
 from domain.background import DueWork
@@ -105,8 +107,8 @@ async def runners(container: Container, gate: Gate) -> AsyncIterator[Callable[..
     """Starts runners of the container (``options`` as given); every one still running is stopped at the end."""
     started: list[PhaseRunner] = []
 
-    def start(options: RunnerOptions = FAST) -> PhaseRunner:
-        runner = container.phase_runner(options=options)
+    def start(options: RunnerOptions = FAST, **provided: Any) -> PhaseRunner:
+        runner = container.phase_runner(options=options, **provided)
         runner.start()
         started.append(runner)
         return runner
@@ -148,16 +150,19 @@ async def lease_row(container: Container, flow_id: UUID) -> Any:
         return result.mappings().one_or_none()
 
 
-EXECUTED = [("execute_phase", "worker"), ("complete_phase", "worker")]
+async def runs(container: Container, tenant: Tenant, flow_id: UUID) -> list[tuple[str, str, str | None]]:
+    """The flow's events as (operation, actor, the phase of the run it leaves in progress or due)."""
+    events = await container.orchestrator().get_flow_events(tenant, flow_id)
+    return [(e.operation, e.actor, (e.data.get("run") or {}).get("phase")) for e in events]
 
 
-async def test_a_runner_runs_auto_run_flows_to_completion_in_two_commits_a_phase(
+async def test_a_runner_runs_auto_run_flows_to_completion_in_one_commit_a_phase(
     container: Container, runners: Callable[..., PhaseRunner], tenant: Tenant, other_tenant: Tenant
 ) -> None:
     mfo, database = container.orchestrator, container.app_database()
     flows = {tenant: await auto_run_flow(container, tenant), other_tenant: await auto_run_flow(container, other_tenant)}
     commits = database.commits
-    runners()
+    runner = runners()
     for owner, flow_id in flows.items():
         await eventually(
             flow_in(container, owner, flow_id, FlowStatus.WAITING_FOR_INPUT), within=20, what="input awaited"
@@ -167,18 +172,114 @@ async def test_a_runner_runs_auto_run_flows_to_completion_in_two_commits_a_phase
         done = await eventually(
             flow_in(container, owner, flow_id, FlowStatus.COMPLETED), within=20, what="the flow completed"
         )
-        # two phases before the input, four after it: each a claim and a completion by the runner
-        expected = [("create", "alice"), ("start", "alice"), *EXECUTED * 2, ("submit_input", "alice"), *EXECUTED * 4]
-        assert await operations(container, owner, flow_id) == expected
+        # the first phase after the start and after the input is claimed by a poll (execute_phase); every
+        # completion that leaves the flow running claims the next phase in the same event
+        expected = [
+            ("create", "alice", None),
+            ("start", "alice", None),
+            ("execute_phase", "worker", "data_import"),
+            ("complete_phase", "worker", "field_mapping"),  # data_import's outcome; field_mapping begun
+            ("complete_phase", "worker", None),  # field_mapping awaits its input
+            ("submit_input", "alice", None),
+            ("execute_phase", "worker", "data_cleansing"),
+            ("complete_phase", "worker", "asset_inventory"),
+            ("complete_phase", "worker", "dependency_analysis"),
+            ("complete_phase", "worker", "tech_debt_assessment"),
+            ("complete_phase", "worker", None),  # the last phase: the flow completed
+        ]
+        assert await runs(container, owner, flow_id) == expected
         assert done.version == len(expected) and done.run is None
         assert (await mfo().get_flow_status(owner, flow_id)).in_sync
+        events = await mfo().get_flow_events(owner, flow_id)
+        begun = [e.data["run"] for e in events if e.data.get("run")]
+        for event in events:
+            run = event.data.get("run")
+            if event.operation == "complete_phase" and run is not None:  # the next phase, attempt 1, running
+                assert run["attempt"] == 1 and run["retry_at"] is None and run["run_id"] is not None
+                assert event.data["phase_states"][run["phase"]] == "running"
+                assert event.to_status == FlowStatus.RUNNING
         attempts = await mfo().get_phase_attempts(owner, flow_id)
         assert sorted(a.result for a in attempts) == ["completed"] * 5 + ["needs_input"]
+        # each phase begun in an event is the attempt row of its run id, leased to the runner that ran it
+        assert sorted((a.phase, str(a.run_id)) for a in attempts) == sorted((r["phase"], r["run_id"]) for r in begun)
+        assert {a.owner for a in attempts} == {runner.owner}
         assert await lease_row(container, flow_id) is None
     runner_commits = database.commits - commits - len(flows)  # less the test's own submit_input
-    assert runner_commits == 2 * 6 * len(flows), "a background phase is one claim and one completion"
+    # six phases a flow, each completed in one commit, and the two claims of a first phase (after the start, after
+    # the input): no commit of its own for any other phase
+    assert runner_commits == (6 + 2) * len(flows), "a chained background phase is one commit"
     report = await container.auditor().audit()
     assert report.inconsistent == 0, report.findings
+
+
+class CountedPolls:
+    """A runner's own queue (the container's) that counts the runner's looks for due work and the notifications it
+    hears; ``during_poll``, once, runs after a look found what it found and before the runner sees it."""
+
+    def __init__(self, queue: PgPhaseQueue) -> None:
+        self._queue = queue
+        self.polls = 0
+        self.notified = asyncio.Event()
+        self.during_poll: Callable[[], Awaitable[None]] | None = None
+
+    async def listen(self, wake: Callable[[], None]) -> None:
+        def heard() -> None:
+            self.notified.set()
+            wake()
+
+        await self._queue.listen(heard)
+
+    async def due(self, limit: int, tenant_limit: int) -> list[DueWork]:
+        found = await self._queue.due(limit, tenant_limit)
+        self.polls += 1
+        during, self.during_poll = self.during_poll, None
+        if during is not None:
+            await during()
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._queue, name)
+
+
+async def test_a_start_with_auto_run_wakes_a_runner_at_its_commit_not_at_its_next_poll(
+    container: Container, runners: Callable[..., PhaseRunner], gate: Gate, tenant: Tenant
+) -> None:
+    queue = CountedPolls(container.phase_queue())
+    runners(replace(FAST, poll_seconds=30), queue=queue)
+    await eventually(lambda: queue.polls and queue.listening, within=10, what="the runner listening, past a poll")
+    # the runner found nothing due: it waits 30 s for its next poll unless a notification wakes it (it waits from
+    # the moment its poll returned, with no await in between, so nothing below can reach that first poll)
+    flow_id = await auto_run_flow(container, tenant, "woken")
+    await eventually(lambda: gate.entered, within=5, what="the first phase claimed")
+    await eventually(
+        flow_in(container, tenant, flow_id, FlowStatus.WAITING_FOR_INPUT), within=10, what="the phases ran"
+    )
+    events = {e.operation: e for e in await container.orchestrator().get_flow_events(tenant, flow_id)}
+    claimed_after = (events["execute_phase"].occurred_at - events["start"].occurred_at).total_seconds()
+    assert claimed_after < 1.0, f"claimed {claimed_after:.2f} s after the start's commit: not woken by it"
+    assert events["execute_phase"].actor == "worker"
+
+
+async def test_a_start_committed_while_a_runner_polls_wakes_it_when_the_poll_found_nothing(
+    container: Container, runners: Callable[..., PhaseRunner], gate: Gate, tenant: Tenant
+) -> None:
+    queue = CountedPolls(container.phase_queue())
+    started: list[UUID] = []
+
+    async def start_while_polling() -> None:  # the poll has read the due work (none): now work becomes due
+        queue.notified.clear()
+        started.append(await auto_run_flow(container, tenant, "started mid-poll"))
+        await asyncio.wait_for(queue.notified.wait(), 10)  # the runner heard of it before its poll returned
+
+    queue.during_poll = start_while_polling
+    runners(replace(FAST, poll_seconds=30), queue=queue)  # its first poll, at once, is the one interrupted
+    await eventually(lambda: started, within=10, what="the start committed during the first poll")
+    await eventually(lambda: gate.entered, within=5, what="the phase claimed, not 30 s later at the next poll")
+    [flow_id] = started
+    await eventually(
+        flow_in(container, tenant, flow_id, FlowStatus.WAITING_FOR_INPUT), within=10, what="the phases ran"
+    )
+    assert gate.entered == [(flow_id, 1)]
 
 
 async def test_heartbeats_keep_a_long_phases_lease_beyond_lease_seconds(
@@ -225,8 +326,8 @@ async def test_a_stopped_runners_attempt_is_taken_over_once_its_lease_expires(
         ("execute_phase", "worker"),  # the stopped runner's claim
         ("complete_phase", "worker"),  # the other runner: attempt 1 failed, its lease expired
         ("reattempt_phase", "worker"),
-        ("complete_phase", "worker"),
-        *EXECUTED,
+        ("complete_phase", "worker"),  # attempt 2 completed, and field_mapping claimed in the same event
+        ("complete_phase", "worker"),  # field_mapping awaits its input
     ]
     attempts = await container.orchestrator().get_phase_attempts(tenant, flow_id)
     second, first = [a for a in attempts if a.phase == GATED]
