@@ -58,8 +58,8 @@ def url_with_user(url: str, username: str, password: str | None) -> str:
 
 
 def _encode_json(value: object) -> str:
-    """A value as JSON text; a ``str`` is JSON text already, as asyncpg itself takes it (pgqueuer's statements,
-    run on the unit of work's connection, pass their documents so)."""
+    """A value as JSON text; a ``str`` is JSON text already, as asyncpg itself takes it (a library's statements run
+    on the unit of work's connection may pass their documents so)."""
     return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 

@@ -55,7 +55,7 @@ class Executor(Protocol):
     async def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None: ...
 
     async def connection(self) -> asyncpg.Connection:
-        """The transaction's connection, its transaction begun (for a library's own statements, as pgqueuer's)."""
+        """The transaction's connection, its transaction begun (for a library's own statements)."""
         ...
 
 

@@ -15,7 +15,7 @@ metadata = schema_metadata()
 
 
 def mfo_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """pgqueuer's tables are created by migration 0005 from pgqueuer's own DDL, not from the metadata."""
+    """pgqueuer's tables (created by migration 0005 from pgqueuer's own DDL, dropped by 0010) are not in the metadata."""
     return not (type_ == "table" and name is not None and name.startswith("pgqueuer"))
 
 
