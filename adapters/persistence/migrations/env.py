@@ -15,7 +15,7 @@ metadata = schema_metadata()
 
 
 def mfo_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """pgqueuer's tables (created by migration 0005 from pgqueuer's own DDL, dropped by 0010) are not in the metadata."""
+    """pgqueuer's tables (migration 0005 created them from its own DDL, 0010 dropped them) are not in the metadata."""
     return not (type_ == "table" and name is not None and name.startswith("pgqueuer"))
 
 
