@@ -1,7 +1,10 @@
 """phase_leases and phase_attempts: the PhaseRuns port (a tenant's, through the unit of work) and the PhaseQueue
 port (every tenant's, on the owner's pool, for runners).
 
-A lease's times are the database's (``now()``), so every runner measures them on one clock.
+A lease's times are the database's (``now()``), so every runner measures them on one clock. An attempt's start and
+end are the database's clock when it is written (``clock_timestamp()``), under the flow's row lock: so a flow's
+attempts are ordered as their claims committed, even when the claims' transactions began in another order (one
+waited for the lock).
 """
 
 from __future__ import annotations
@@ -40,14 +43,14 @@ _GRANT = Statement(
         " ON CONFLICT (client_account_id, engagement_id, flow_id) DO UPDATE SET run_id = excluded.run_id,"
         " owner = excluded.owner, granted_at = excluded.granted_at, expires_at = excluded.expires_at)"
         " INSERT INTO phase_attempts (client_account_id, engagement_id, flow_id, run_id, phase, attempt, owner,"
-        " started_at) VALUES (:c, :e, :f, :run_id, :phase, :attempt, :owner, now())"
+        " started_at) VALUES (:c, :e, :f, :run_id, :phase, :attempt, :owner, clock_timestamp())"
     )
 )
 _END = Statement(
     text(
         "WITH lease AS (DELETE FROM phase_leases WHERE client_account_id = :c AND engagement_id = :e"
         " AND flow_id = :f AND run_id = :run_id)"
-        " UPDATE phase_attempts SET ended_at = coalesce(ended_at, now()), result = :result,"
+        " UPDATE phase_attempts SET ended_at = coalesce(ended_at, clock_timestamp()), result = :result,"
         " detail = CASE WHEN :result = 'discarded' AND result IS NOT NULL"
         " THEN coalesce(detail || '; ', '') || :detail ELSE :detail END"
         " WHERE client_account_id = :c AND engagement_id = :e AND flow_id = :f AND run_id = :run_id"

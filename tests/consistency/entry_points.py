@@ -1,9 +1,13 @@
 """Every way in to a flow operation, behind one interface the harness drives.
 
-- ``unified``: the HTTP API (``/api/v1/flows``), through the real Litestar app;
+- ``unified``: the HTTP API (``/api/v1/flows``), through the real Litestar app (``execute`` and ``retry`` with
+  ``Prefer: wait``: the app's runner runs the claimed phase and the answer is its outcome);
 - ``legacy:discovery`` and ``legacy:unified-discovery``: the two legacy route families (discovery flows only);
 - ``python``: the orchestrator from the container, as the CrewAI bridge and the discovery service are reached
-  in-process.
+  in-process (``execute_phase`` claims, runs and completes the phase in the caller's task);
+- :class:`~tests.consistency.phase_parts.PhaseParts`: the three parts of phase execution one call at a time, as a
+  runner drives them (a claim leased to an owner, a completion with a chosen ending, a claim of due work, a lease
+  that expires).
 
 Each call returns an :class:`Outcome`: the flow's observable state on success, or the error class and HTTP status.
 """
@@ -22,6 +26,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.events import Tenant
+from domain.flow import PhaseRun
 from domain.lifecycle import FlowStatus, Operation, PhaseState
 from entrypoints.container import Container
 from tests.support import headers
@@ -61,20 +66,41 @@ class Outcome:
     status_code: int
     error: str | None = None
     flow_id: UUID | None = None
-    observed: tuple | None = None  # (status, version, current_phase, phase states) or a legacy subset
+    observed: tuple | None = None
+    """(status, version, current_phase, phase states, auto_run, run), or a legacy subset; None when the call
+    returned nothing (nothing was claimed, a completion was discarded)."""
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
+def run_key(run: PhaseRun | None) -> tuple | None:
+    """The run as the model keys it: phase, attempt, run id, whether it waits for its next attempt, earlier
+    failures."""
+    if run is None:
+        return None
+    return (run.phase, run.attempt, run.run_id, run.retry_at is not None, len(run.errors))
+
+
+def observed_run(running: dict[str, Any] | None) -> tuple | None:
+    """An HTTP body's ``running_phase`` as the model keys a run."""
+    if running is None:
+        return None
+    run_id = None if running["run_id"] is None else UUID(running["run_id"])
+    waiting = running["retry_at"] is not None
+    return (running["phase"], running["attempt"], run_id, waiting, len(running["earlier_attempts"]))
+
+
 def observed_from_unified(body: dict[str, Any]) -> tuple:
     states = tuple(PhaseState(p["state"]) for p in body["phases"])
-    return (FlowStatus(body["status"]), body["version"], body["current_phase"], states)
+    run = observed_run(body["running_phase"])
+    return (FlowStatus(body["status"]), body["version"], body["current_phase"], states, body["auto_run"], run)
 
 
 def observed_from_flow(flow: Any) -> tuple:
-    return (flow.status, flow.version, flow.current_phase, tuple(p.state for p in flow.phases))
+    states = tuple(p.state for p in flow.phases)
+    return (flow.status, flow.version, flow.current_phase, states, flow.auto_run, run_key(flow.run))
 
 
 def observed_from_legacy(body: dict[str, Any]) -> tuple:
@@ -88,10 +114,12 @@ def observed_from_legacy(body: dict[str, Any]) -> tuple:
 
 
 class HttpEntry:
-    def __init__(self, client: Any, name: str, prefix: str) -> None:
+    def __init__(self, client: Any, name: str, prefix: str, owner: str | None = None) -> None:
         self.client = client
         self.name = name
         self.prefix = prefix
+        self.owner = owner
+        """The owner of the phases it runs: the app's runner."""
 
     @property
     def legacy(self) -> bool:
@@ -135,6 +163,7 @@ class PythonEntry:
 
     name = "python"
     legacy = False
+    owner = "inline"
 
     def __init__(self, container: Container) -> None:
         self.container = container
@@ -143,7 +172,7 @@ class PythonEntry:
         return True
 
     async def create(self, tenant: Tenant, flow_type: str, configuration: dict) -> Outcome:
-        return await self._call(
+        return await call_outcome(
             self.container.orchestrator().create_flow(tenant, flow_type, "harness", configuration, actor="harness"),
             201,
         )
@@ -154,7 +183,9 @@ class PythonEntry:
         mfo = self.container.orchestrator()
         kwargs = {"actor": "harness", "expected_version": expected}
         calls = {
-            Operation.START: lambda: mfo.start_flow(tenant, flow_id, **kwargs),
+            Operation.START: lambda: mfo.start_flow(
+                tenant, flow_id, auto_run=bool(payload and payload.get("auto_run")), **kwargs
+            ),
             Operation.EXECUTE_PHASE: lambda: mfo.execute_phase(tenant, flow_id, **kwargs),
             Operation.SUBMIT_INPUT: lambda: mfo.submit_input(tenant, flow_id, payload, **kwargs),
             Operation.PAUSE: lambda: mfo.pause_flow(tenant, flow_id, **kwargs),
@@ -163,15 +194,22 @@ class PythonEntry:
             Operation.RETRY: lambda: mfo.retry_flow(tenant, flow_id, **kwargs),
             Operation.DELETE: lambda: mfo.delete_flow(tenant, flow_id, **kwargs),
         }
-        return await self._call(calls[operation](), 200)
+        return await call_outcome(calls[operation](), 200)
 
-    @staticmethod
-    async def _call(call: Any, status_code: int) -> Outcome:
-        try:
-            flow = await call
-        except tuple(EXCEPTIONS) as error:
-            name = EXCEPTIONS[type(error)]
-            return Outcome({"FlowNotFound": 404, "StorageUnavailable": 503}.get(name, 409), name)
-        except Exception:
-            return Outcome(500, "InternalError")
-        return Outcome(status_code, flow_id=flow.flow_id, observed=observed_from_flow(flow))
+
+async def call_outcome(call: Any, status_code: int) -> Outcome:
+    """What awaiting ``call`` gave: the flow it returned (None: nothing), or the error it raised."""
+    try:
+        flow = await call
+    except tuple(EXCEPTIONS) as error:
+        return failure(error)
+    except Exception:
+        return Outcome(500, "InternalError")
+    if flow is None:
+        return Outcome(status_code)
+    return Outcome(status_code, flow_id=flow.flow_id, observed=observed_from_flow(flow))
+
+
+def failure(error: Exception) -> Outcome:
+    name = next(name for kind, name in EXCEPTIONS.items() if isinstance(error, kind))
+    return Outcome({"FlowNotFound": 404, "StorageUnavailable": 503}.get(name, 409), name)

@@ -1,9 +1,15 @@
-"""The harness's world: its own event loop, a container on the test database with fault switches installed,
-the real Litestar app behind an in-process HTTP client, and a second connection for faults and resets."""
+"""The harness's world: its own event loop, a container on the test database with fault switches installed and
+an audit after every commit, the real Litestar app behind an in-process HTTP client (its runner runs the phases
+``execute`` claims; it polls for nothing), and a second connection, the schema owner's, for faults, expiring leases
+and resets.
+
+The flow types are the registry's, with one change: no backoff between the attempts of a phase, so that an attempt
+whose lease expired is due again at once (the harness never waits for the clock)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Coroutine
@@ -14,10 +20,15 @@ from dependency_injector import providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from application.flow_type_registry import FlowTypeRegistry
+from domain.flow_types import FlowTypeDefinition
+from domain.phase_policy import Backoff, PhasePolicy
 from entrypoints.container import Container, build_container, close_databases
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.consistency.faults import Switches, faulty_registry
+from tests.consistency.commit_audit import AuditedUnitOfWork, CommitAudit
+from tests.consistency.faults import Switches, UnfencedOrchestrator, faulty_registry
+from tests.consistency.phase_parts import PhaseParts
 from tests.support import asgi_client
 
 T = TypeVar("T")
@@ -37,6 +48,26 @@ class Stats:
 STATS = Stats()
 
 
+NO_BACKOFF = Backoff(initial_seconds=0.0, multiplier=1.0, maximum_seconds=0.0, jitter=0.0)
+
+
+def without_backoff(registry: FlowTypeRegistry) -> FlowTypeRegistry:
+    """The same flow types (and adapters), every phase's next attempt due as soon as its attempt failed."""
+
+    def immediate(policy: PhasePolicy) -> PhasePolicy:
+        return dataclasses.replace(policy, backoff=NO_BACKOFF)
+
+    def retried_at_once(definition: FlowTypeDefinition) -> FlowTypeDefinition:
+        policies = {phase: immediate(policy) for phase, policy in definition.policies.items()}
+        return dataclasses.replace(definition, policies=policies, default_policy=immediate(definition.default_policy))
+
+    harness = FlowTypeRegistry()
+    for definition in registry.definitions():
+        name = definition.name
+        harness.register(retried_at_once(definition), adapter=lambda uow, name=name: registry.adapter_for(name, uow))
+    return harness
+
+
 class Environment:
     def __init__(self, settings: Settings, switches: Switches | None = None) -> None:
         self.loop = asyncio.new_event_loop()
@@ -45,13 +76,28 @@ class Environment:
         self.container: Container = build_container(settings)
         assert settings.database.url
         self.admin = create_async_engine(settings.database.url, pool_size=2)
-        plain = self.container.flow_types()
+        plain = without_backoff(self.container.flow_types())
         self.definitions = {d.name: d for d in plain.definitions()}
         self.bridged = frozenset(name for name in self.definitions if settings.crewai.bridges(name))
         self.container.flow_types.override(
             providers.Object(faulty_registry(plain, self.switches, self.admin, self.container.unit_of_work))
         )
+        self.audit = CommitAudit(self.container, self.bridged)
+        self.container.unit_of_work.override(
+            providers.Factory(
+                AuditedUnitOfWork,
+                database=self.container.app_database,
+                idempotency_wait_ms=settings.idempotency.wait_ms,
+                after_commit=self.audit,
+            )
+        )
+        if self.switches.unfenced_completion:
+            self.container.orchestrator.override(
+                providers.Factory(UnfencedOrchestrator, **self.container.orchestrator.kwargs)
+            )
+        self.parts = PhaseParts(self.container, self.admin)
         self.app = create_app(settings, self.container)
+        self.runner_owner: str = self.app.state.phase_runner.owner
         self.client = asgi_client(self.app)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -66,6 +112,7 @@ class Environment:
                 await connection.execute(text("TRUNCATE flows CASCADE"))
 
         self.run(truncate())
+        self.audit.findings.clear()
         STATS.resets += 1
         STATS.reset_seconds += time.perf_counter() - started
 
@@ -76,5 +123,7 @@ class Environment:
             await self.admin.dispose()
 
         self.run(dispose())
+        self.container.orchestrator.reset_override()
+        self.container.unit_of_work.reset_override()
         self.container.flow_types.reset_override()
         self.loop.close()

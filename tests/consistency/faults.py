@@ -9,7 +9,9 @@ Faults the harness injects on purpose (the system must survive them):
 Bugs the harness must catch (each reintroduces a classic mistake):
 - ``own_session_child``: the adapter commits its child update in a session of its own;
 - ``master_only``: a status change is written to the master row only;
-- ``unlocked``: read-modify-write without a lock or a version check (and an event log that drops a duplicate).
+- ``unlocked``: read-modify-write without a lock or a version check (and an event log that drops a duplicate);
+- ``unfenced_completion``: a completion ends whatever attempt its flow runs now, not the one it completes (no
+  run-id fencing), so a late completion of an attempt that was taken over records its outcome for the next.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from adapters.persistence.statements import KEY_COLUMNS, Statement, by_key, key_
 from adapters.persistence.tables import flow_events, flows
 from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from application.flow_type_registry import AdapterFactory, FlowTypeRegistry
+from application.orchestrator import MasterFlowOrchestrator
+from domain.background import ClaimedRun
 from domain.events import FlowEvent, Tenant
-from domain.flow import Flow
+from domain.flow import AttemptEnd, Flow
 from domain.flow_types import FlowTypeDefinition
 from domain.phases import PhaseOutcome
 from domain.ports import ChildRecord
@@ -42,6 +46,7 @@ class Switches:
     kill_next: bool = False
     own_session_child: bool = False
     master_only: bool = False
+    unfenced_completion: bool = False
 
 
 class FaultyAdapter:
@@ -137,3 +142,13 @@ class UnlockedUnitOfWork(AsyncpgUnitOfWork):
         self.flows = UnlockedFlowRepository(self)
         self.events = DroppingEventLog(self)
         return self
+
+
+class UnfencedOrchestrator(MasterFlowOrchestrator):
+    """Completes the attempt its flow runs when the completion arrives, whichever attempt ended."""
+
+    async def complete_run(self, claimed: ClaimedRun, end: AttemptEnd, *, actor: str) -> Flow | None:
+        flow = await self.get_flow(claimed.tenant, claimed.flow.flow_id)
+        if flow.run is not None:  # the bug: the flow's run id (None between two attempts), not the claim's
+            claimed = dataclasses.replace(claimed, run_id=flow.run.run_id)  # type: ignore[arg-type]
+        return await super().complete_run(claimed, end, actor=actor)

@@ -1,24 +1,42 @@
-"""The invariants, checked after every step for every flow.
+"""The invariants, checked after every step for every flow (and some after every commit).
 
 1. The model, the master row, the child row (through the type's projection), the stored CrewAI state,
-   ``GET /api/v1/flows/{id}/status``, the legacy status route and the list endpoint all agree.
-2. ``version`` equals the number of events, and replaying the event log reproduces the current state.
-3. No tenant sees another's flow.
-4. After a fault, nothing of the failed operation is visible (the model did not move, so neither may anything else).
+   ``GET /api/v1/flows/{id}/status``, the legacy status route and the list endpoint all agree, on the phase a flow
+   runs too (``running_phase``: the attempt, its run id, its lease's owner).
+2. ``version`` equals the number of events, and replaying the event log reproduces the stored flow (``run``
+   included).
+3. Leases and attempts: a flow with an attempt in progress has exactly one lease, with that attempt's run id and
+   owner, expired only when the harness expired it; no other flow has one (none that is completed, failed, cancelled
+   or deleted); every run id the events name has its attempt recorded, and the attempts are the model's (phase,
+   attempt, owner, how each ended); the flows' ``run_due_at`` and the runners' queue of due work are the model's.
+4. No tenant sees another's flow.
+5. After a fault, nothing of the failed operation is visible (the model did not move, so neither may anything else).
+6. After every commit (tests/consistency/commit_audit.py; claims and completions included, the ones inside a single
+   ``execute`` too): the consistency auditor finds nothing, and leases and attempts agree with the flows.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from domain.events import Tenant
 from domain.flow import Flow
-from domain.lifecycle import PhaseState
+from domain.lifecycle import FlowStatus, PhaseState
 from domain.status_sync import master_status_for
 from entrypoints.container import Container
-from tests.consistency.entry_points import observed_from_flow, observed_from_legacy, observed_from_unified
+from tests.consistency.entry_points import (
+    observed_from_flow,
+    observed_from_legacy,
+    observed_from_unified,
+    observed_run,
+    run_key,
+)
 from tests.consistency.model import ModelFlow
 from tests.support import headers
 
@@ -44,9 +62,48 @@ def expect(condition: bool, message: str) -> None:
         raise Inconsistency(message)
 
 
-async def check_stored_views(container: Container, bridged: frozenset[str], flows: dict[UUID, Tracked]) -> None:
-    """Master, child, CrewAI state and the event log of every flow, read in one unit of work."""
+_RUN_TABLES = text(
+    "SELECT (SELECT json_agg(json_build_object('flow_id', flow_id, 'run_id', run_id, 'owner', owner,"
+    " 'expired', expires_at < now())) FROM phase_leases) AS leases,"
+    " (SELECT json_agg(json_build_object('flow_id', flow_id, 'run_id', run_id, 'phase', phase, 'attempt', attempt,"
+    " 'owner', owner, 'result', result) ORDER BY started_at, attempt) FROM phase_attempts) AS attempts,"
+    " (SELECT json_agg(json_build_object('flow_id', flow_id, 'run_due_at', run_due_at,"
+    " 'due_now', run_due_at <= now())) FROM flows) AS due"
+)
+
+
+async def _run_tables(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
+    """Every lease, attempt (oldest first) and flow's ``run_due_at``, in one statement."""
+    async with engine.connect() as connection:
+        row = (await connection.execute(_RUN_TABLES)).mappings().one()
+    tables = {name: list(row[name] or []) for name in ("leases", "attempts", "due")}
+    for rows in tables.values():
+        for item in rows:
+            for key in ("flow_id", "run_id"):
+                if item.get(key) is not None:
+                    item[key] = UUID(item[key])
+    return tables
+
+
+async def check_stored_views(
+    container: Container,
+    bridged: frozenset[str],
+    flows: dict[UUID, Tracked],
+    owner_engine: AsyncEngine,
+    *,
+    attempts_known: bool = True,
+) -> None:
+    """Master, child, CrewAI state and the event log of every flow, read in one unit of work; the leases, attempts
+    and due work of all of them. ``attempts_known``: the model knows every attempt (the sequential machine; the
+    concurrency test's linearization knows the flows' states, not the order of their discarded attempts)."""
     registry = container.flow_types()
+    tables = await _run_tables(owner_engine)
+    leases = {row["flow_id"]: row for row in tables["leases"]}
+    attempts: dict[UUID, list[Any]] = defaultdict(list)
+    for row in tables["attempts"]:
+        attempts[row["flow_id"]].append(row)
+    due_column = {row["flow_id"]: row for row in tables["due"]}
+    expect(set(leases) <= set(flows), f"leases of flows no one created: {set(leases) - set(flows)}")
     uow = container.unit_of_work()
     async with uow:
         for flow_id, tracked in flows.items():
@@ -80,6 +137,88 @@ async def check_stored_views(container: Container, bridged: frozenset[str], flow
                 f"flow {flow_id} is at version {flow.version} but has events {[e.version for e in events]}",
             )
             expect(Flow.replay(events) == flow, f"replaying the events of flow {flow_id} does not give its state")
+            run_ids = {UUID(e.data["run"]["run_id"]) for e in events if (e.data.get("run") or {}).get("run_id")}
+            check_lease(flow, model, leases.get(flow_id))
+            check_attempts(flow, model, run_ids, attempts[flow_id], attempts_known)
+            check_due(flow_id, model, due_column[flow_id])
+    await check_queue(container, flows)
+
+
+def check_lease(flow: Flow, model: ModelFlow, lease: Any) -> None:
+    in_progress = flow.run.run_id if flow.run else None
+    if lease is not None:
+        expect(
+            flow.status in (FlowStatus.RUNNING, FlowStatus.PAUSED) and lease["run_id"] == in_progress,
+            f"flow {flow.flow_id} ({flow.status}, run {run_key(flow.run)}) holds the lease of {lease['run_id']}",
+        )
+    expect(
+        (lease is None) == (in_progress is None),
+        f"flow {flow.flow_id} runs {in_progress} but its lease is {lease and lease['run_id']}",
+    )
+    run = model.run
+    if lease is not None and run is not None:
+        held = (lease["owner"], lease["expired"])
+        expect(
+            held == (run.owner or lease["owner"], run.lease_expired),
+            f"the lease of flow {flow.flow_id} is held by {held[0]} (expired: {held[1]}), model: "
+            f"{run.owner} (expired: {run.lease_expired})",
+        )
+
+
+def check_attempts(flow: Flow, model: ModelFlow, run_ids: set[UUID], rows: list[Any], known: bool) -> None:
+    recorded = {row["run_id"] for row in rows}
+    expect(
+        recorded == run_ids,
+        f"flow {flow.flow_id}: its events name the runs {run_ids}, its attempts record {recorded}",
+    )
+    open_runs = {row["run_id"] for row in rows if row["result"] is None}
+    in_progress = flow.run.run_id if flow.run and flow.run.run_id else None
+    expect(
+        open_runs == ({in_progress} if in_progress else set()),
+        f"flow {flow.flow_id} runs {in_progress} but the attempts {open_runs} have not ended",
+    )
+    if not known:
+        return
+    stored = [(r["phase"], r["attempt"], r["result"]) for r in rows]
+    expected = [(a.phase, a.attempt, a.result) for a in model.attempts]
+    expect(stored == expected, f"flow {flow.flow_id}: attempts {stored} != model {expected}")
+    for row, attempt in zip(rows, model.attempts, strict=True):
+        expect(
+            (attempt.run_id or row["run_id"], attempt.owner or row["owner"]) == (row["run_id"], row["owner"]),
+            f"flow {flow.flow_id}: attempt {row['attempt']} of {row['phase']} is {row['run_id']} held by "
+            f"{row['owner']}, model: {attempt.run_id} held by {attempt.owner}",
+        )
+
+
+def due_now(model: ModelFlow) -> bool | None:
+    """Whether a runner must claim work of the flow now (True), later (False) or not at all (None)."""
+    if model.status != FlowStatus.RUNNING:
+        return None
+    if model.run is not None:
+        return model.run.due if model.run.run_id is None else None
+    return True if model.auto_run and model.next_pending is not None else None
+
+
+def check_due(flow_id: UUID, model: ModelFlow, row: Any) -> None:
+    stored = None if row["run_due_at"] is None else bool(row["due_now"])
+    expect(
+        stored == due_now(model),
+        f"flow {flow_id}: run_due_at {row['run_due_at']} (due now: {stored}), model: {due_now(model)} "
+        f"({model.status}, run {model.run})",
+    )
+
+
+async def check_queue(container: Container, flows: dict[UUID, Tracked]) -> None:
+    """The runners' queue: the expired leases first, then every flow with work due now."""
+    work = await container.phase_queue().due(1000, 1 << 30)
+    seen = [(w.flow_id, w.expired_run) for w in work]
+    expired = {(fid, t.model.run.run_id) for fid, t in flows.items() if t.model.run and t.model.run.lease_expired}
+    due = {(fid, None) for fid, t in flows.items() if due_now(t.model)}
+    expect(
+        set(seen) == expired | due and len(seen) == len(set(seen)),
+        f"the due work {seen} != model: expired {expired}, due {due}",
+    )
+    expect(all(w.expired_run for w in work[: len(expired)]), f"the expired leases do not come first in {seen}")
 
 
 async def check_http_views(client: Any, tenants: list[Tenant], flows: dict[UUID, Tracked], step: int) -> None:
@@ -103,6 +242,7 @@ async def check_http_views(client: Any, tenants: list[Tenant], flows: dict[UUID,
         )
         expect(status["child"]["projected_status"] == str(model.status), f"GET status child {status['child']}")
         expect(status["in_sync"] is True, f"GET status says not in sync: {status}")
+        check_running_phase(model, status["running_phase"])
         if model.flow_type == "discovery":
             prefix = LEGACY_PREFIXES[step % 2]
             legacy = await client.get(f"{prefix}/{flow_id}/status", headers=headers(tracked.tenant))
@@ -111,6 +251,20 @@ async def check_http_views(client: Any, tenants: list[Tenant], flows: dict[UUID,
                 observed_from_legacy(legacy.json()) == legacy_key(model),
                 f"legacy status {observed_from_legacy(legacy.json())} != model {legacy_key(model)}",
             )
+
+
+def check_running_phase(model: ModelFlow, running: dict[str, Any] | None) -> None:
+    run = model.run
+    expect(observed_run(running) == (run.key() if run else None), f"GET status running_phase {running} != model {run}")
+    if run is None or run.run_id is None:
+        expect(running is None or running["lease"] is None, f"GET status shows a lease of no attempt: {running}")
+        return
+    assert running is not None
+    lease = running["lease"]
+    expect(
+        lease is not None and lease["expired"] == run.lease_expired and lease["owner"] == (run.owner or lease["owner"]),
+        f"GET status shows the lease {lease}, model: held by {run.owner} (expired: {run.lease_expired})",
+    )
 
 
 def outcome_agrees(observed: tuple, model: ModelFlow, legacy: bool) -> bool:

@@ -1,38 +1,41 @@
 """Many concurrent clients (asyncio tasks on separate connections, in two OS processes) on a shared set of
-flows: every flow's history must be linearizable against the reference model, and every invariant must hold."""
+flows, claiming phases, completing claimed attempts, pausing, cancelling, taking expired leases over: every
+flow's history must be linearizable against the reference model, and every invariant must hold."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 
 from domain.events import Tenant
+from domain.lifecycle import Operation
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.consistency.concurrency_worker import process_main
 from tests.consistency.environment import STATS
 from tests.consistency.invariants import Inconsistency, Tracked, check_http_views, check_stored_views
-from tests.consistency.linearizability import Call, final_state, linearize
-from tests.consistency.model import ModelFlow
+from tests.consistency.linearizability import Call, describe, final_state, linearize
+from tests.consistency.model import ModelFlow, predict
 from tests.support import asgi_client, owner_engine_of
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PROCESSES = 2
 CLIENTS_PER_PROCESS = 4
-CALLS_PER_CLIENT = 20
+CALLS_PER_CLIENT = 30
 FLOWS = 3
 
 
 def run_history(settings: Settings, tenant: Tenant, flow_ids: list[UUID], unlocked: bool, seed: int) -> list[Call]:
     spawn = multiprocessing.get_context("spawn")
     results = spawn.Queue()
+    start = spawn.Barrier(PROCESSES)
     workers = [
         spawn.Process(
             target=process_main,
@@ -44,6 +47,7 @@ def run_history(settings: Settings, tenant: Tenant, flow_ids: list[UUID], unlock
                 CALLS_PER_CLIENT,
                 seed + n,
                 unlocked,
+                start,
                 results,
             ),
         )
@@ -58,44 +62,47 @@ def run_history(settings: Settings, tenant: Tenant, flow_ids: list[UUID], unlock
     return history
 
 
-async def new_flows(settings: Settings, tenant: Tenant, unlocked: bool) -> tuple[list[UUID], ModelFlow]:
+async def new_flows(settings: Settings, tenant: Tenant, unlocked: bool) -> dict[UUID, ModelFlow]:
+    """The shared flows and their models: all but the first started (the first races its start)."""
     container = build_container(settings)
     try:
         definition = {d.name: d for d in container.flow_types().definitions()}["discovery"]
-        ids = [
-            (
-                await container.orchestrator().create_flow(
-                    tenant, "discovery", f"race {i}", definition.example_configuration, actor="setup"
-                )
-            ).flow_id
-            for i in range(FLOWS)
-        ]
-        return ids, ModelFlow.created("discovery", definition.phases, definition.input_phases)
+        attempts = tuple(definition.policy_for(p).max_attempts for p in definition.phases)
+        created = ModelFlow.created("discovery", definition.phases, definition.input_phases, attempts)
+        flows = {}
+        for i in range(FLOWS):
+            mfo = container.orchestrator()
+            flow = await mfo.create_flow(
+                tenant, "discovery", f"race {i}", definition.example_configuration, actor="setup"
+            )
+            flows[flow.flow_id] = created
+            if i > 0:
+                await container.orchestrator().start_flow(tenant, flow.flow_id, actor="setup")
+                flows[flow.flow_id] = predict(created, Operation.START).outcomes[0]
+        return flows
     finally:
         await owner_engine_of(container).dispose()
 
 
-async def check(settings: Settings, tenant: Tenant, initial: ModelFlow, history: list[Call]) -> dict[UUID, Tracked]:
+async def check(
+    settings: Settings, tenant: Tenant, initial: dict[UUID, ModelFlow], history: list[Call]
+) -> dict[UUID, Tracked]:
     by_flow: dict[UUID, list[Call]] = defaultdict(list)
     for call in history:
         by_flow[call.flow_id].append(call)
     tracked = {}
     for flow_id, calls in by_flow.items():
-        order = linearize(initial, calls)
+        order = linearize(initial[flow_id], calls)
         if order is None:
             raise Inconsistency(
                 f"the history of flow {flow_id} is not linearizable:\n"
-                + "\n".join(
-                    f"  {c.client} {c.operation} expected={c.expected_version} -> {c.error or c.observed[:2]}"
-                    f" [{c.invoked_ns}..{c.returned_ns}]"
-                    for c in sorted(calls, key=lambda c: c.invoked_ns)
-                )
+                + "\n".join(describe(c) for c in sorted(calls, key=lambda c: c.invoked_ns))
             )
-        tracked[flow_id] = Tracked(tenant, final_state(initial, order))
+        tracked[flow_id] = Tracked(tenant, final_state(initial[flow_id], order))
     container = build_container(settings)
     try:
         bridged = frozenset(n for n in container.flow_types().names() if settings.crewai.bridges(n))
-        await check_stored_views(container, bridged, tracked)
+        await check_stored_views(container, bridged, tracked, owner_engine_of(container))
         async with asgi_client(create_app(settings, container)) as client:
             await check_http_views(client, [tenant], tracked, step=0)
     finally:
@@ -105,16 +112,18 @@ async def check(settings: Settings, tenant: Tenant, initial: ModelFlow, history:
 
 async def test_concurrent_clients_are_linearizable_and_consistent(settings: Settings) -> None:
     tenant = Tenant(uuid4(), uuid4())
-    flow_ids, initial = await new_flows(settings, tenant, unlocked=False)
+    initial = await new_flows(settings, tenant, unlocked=False)
+    flow_ids = list(initial)
     started = time.perf_counter()
     history = await asyncio.to_thread(run_history, settings, tenant, flow_ids, False, 1)
     tracked = await check(settings, tenant, initial, history)
     elapsed = time.perf_counter() - started
     ok = sum(c.error is None for c in history)
+    kinds = Counter(f"{c.operation}:{c.error or ('nothing' if c.observed is None else 'ok')}" for c in history)
     STATS.runs.append(
         f"concurrency: {len(history)} calls ({ok} ok) from {PROCESSES} processes x {CLIENTS_PER_PROCESS} clients on "
         f"{FLOWS} flows, linearizable, final versions {sorted(t.model.version for t in tracked.values())}, "
-        f"{elapsed:.1f} s"
+        f"{elapsed:.1f} s; " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
     )
     assert ok > 0 and any(c.error for c in history)
 
@@ -142,7 +151,8 @@ async def test_a_lost_update_or_a_double_transition_is_caught(settings: Settings
 async def _catch_unlocked(settings: Settings) -> None:
     for attempt in range(3):
         tenant = Tenant(uuid4(), uuid4())
-        flow_ids, initial = await new_flows(settings, tenant, unlocked=True)
+        initial = await new_flows(settings, tenant, unlocked=True)
+        flow_ids = list(initial)
         history = await asyncio.to_thread(run_history, settings, tenant, flow_ids, True, 100 + attempt)
         try:
             await check(settings, tenant, initial, history)

@@ -1,4 +1,5 @@
-"""The harness must be able to fail: each classic bug, switched on, is caught and shrunk to a short example.
+"""The harness must be able to fail: each classic bug, switched on, is caught (and, but for one, shrunk to a
+short example).
 
 The switches live in tests/consistency/faults.py only; MFO's configuration cannot reach them.
 """
@@ -20,9 +21,12 @@ from tests.consistency.invariants import Inconsistency
 from tests.consistency.machine import FlowConsistencyMachine
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SHRUNK = {"master_only": True, "own_session_child": True, "unfenced_completion": False}
+"""Whether the counterexample is shrunk. An unfenced completion shows only after a claim, its lease lost and a late
+completion: shrinking such an example replays it hundreds of times, minutes in all, so its first one is kept."""
 
 
-@pytest.mark.parametrize("bug", ["master_only", "own_session_child"])
+@pytest.mark.parametrize("bug", sorted(SHRUNK))
 def test_the_state_machine_catches_the_bug(settings: Settings, bug: str) -> None:
     environment = Environment(settings, Switches(**{bug: True}))
     FlowConsistencyMachine.environment = environment
@@ -33,8 +37,10 @@ def test_the_state_machine_catches_the_bug(settings: Settings, bug: str) -> None
                 settings=hypothesis_settings(
                     harness_settings(),
                     max_examples=600,  # it stops at the first inconsistency; a rare bug may need many
+                    stateful_step_count=15,  # short examples: each takes a few steps, and shrinking replays them
                     database=None,
-                    phases=[Phase.generate, Phase.shrink],  # no explain phase: it re-runs a lot, for notes only
+                    # no explain phase: it re-runs a lot, for notes only
+                    phases=[Phase.generate, Phase.shrink] if SHRUNK[bug] else [Phase.generate],
                 ),
             )
     finally:
