@@ -97,7 +97,7 @@ class Environment:
             )
         self.parts = PhaseParts(self.container, self.admin)
         self.app = create_app(settings, self.container)
-        self.runner_owner: str = self.app.state.phase_runner.owner
+        self.runner_owner: str = self.app.state.phase_runner().owner
         self.client = asgi_client(self.app)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
