@@ -31,7 +31,8 @@ TERMINAL = {"completed", "failed", "cancelled", "deleted"}
 
 
 SUBJECT = "fault-load"
-"""The actor of every client's requests (the events of attempts' completions are the runner's: ``worker``)."""
+"""The actor of every client's requests (and of the completions of the attempts they claimed, which a runner
+records in their name)."""
 PHASE_WAIT_SECONDS = 2
 """``Prefer: wait`` of an ``execute``: well under the client's timeout, so a phase whose completion waits for the
 database is answered 202 (its claim) rather than cut off by the client."""
