@@ -26,13 +26,20 @@ from uuid import UUID
 from application.idempotency import claim_key, store_answer
 from application.orchestration import LockedFlow, OrchestratorPart, raised, visible
 from domain.background import AttemptResult, ClaimedRun, DueWork, due_at
-from domain.errors import DomainError, FlowBusy, FlowNotFound, PhaseFailed, StaleRun
+from domain.errors import (
+    ConcurrentModification,
+    DomainError,
+    FlowBusy,
+    FlowNotFound,
+    StaleRun,
+    StorageUnavailable,
+)
 from domain.events import Tenant
 from domain.flow import AttemptEnd, Flow
 from domain.idempotency import IdempotentRequest
 from domain.lifecycle import Operation
 from domain.phase_policy import PhasePolicy
-from domain.phases import PhaseResultKind
+from domain.phases import PhaseOutcome, PhaseResultKind
 from domain.ports import UnitOfWork
 
 INLINE_OWNER = "inline"
@@ -199,16 +206,16 @@ class PhaseExecution(OrchestratorPart):
                     outcome = await self._run_phase(
                         change, phase, adapter.run_phase(flow, phase), unexpected_fails=False
                     )
-            except PhaseFailed as failure:  # pragma: no cover - _run_phase turns it into an outcome
-                raise AssertionError("unreachable") from failure
             except TimeoutError as error:
                 if deadline.expired():
                     return self._failed_attempt(
                         flow, f"phase '{phase}' timed out after {policy.timeout_seconds:g} s", None
                     )
                 return self._failed_attempt(flow, raised(phase, error), error)
-            except DomainError as error:  # the store unavailable for a read, a busy flow: the attempt failed
+            except (StorageUnavailable, ConcurrentModification) as error:  # a read of the handler's: try again
                 return self._failed_attempt(flow, raised(phase, error), None)
+            except DomainError as error:  # the flow's own data refused (as PhaseFailed would): no attempt helps
+                return AttemptEnd.of(PhaseOutcome.failed(f"{raised(phase, error)}; POST .../retry runs it again"))
             except Exception as error:
                 return self._failed_attempt(flow, raised(phase, error), error)
         return AttemptEnd.of(outcome)

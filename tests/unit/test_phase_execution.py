@@ -13,7 +13,7 @@ import pytest
 from application import phase_execution
 from application.phase_execution import PhaseExecution
 from domain.background import ClaimedRun, DueWork
-from domain.errors import FlowBusy, IllegalTransition, PhaseFailed
+from domain.errors import FlowBusy, IllegalTransition, InvalidFlowInput, PhaseFailed
 from domain.flow import AttemptEnd, Flow
 from domain.flow_types import PhaseContext
 from domain.lifecycle import FlowStatus, Operation, PhaseState
@@ -305,3 +305,16 @@ async def test_a_domain_error_of_a_handlers_read_is_a_failed_attempt_retried_wha
     end = await world.execution().run_claimed(await claim(world, flow))
     assert end.error == raised_text(f"FlowBusy: {FlowBusy('lock_timeout')}")
     assert end.retry_at == world.clock.now() + timedelta(seconds=1)  # the backoff's first delay
+
+
+async def test_a_refusal_of_the_flows_own_data_fails_the_flow_at_once_as_phase_failed_would() -> None:
+    refusal = InvalidFlowInput("the configuration's 'rows' is not a list")
+    world = World(definition(PhasePolicy(max_attempts=5), collect=Handler(refusal)))
+    flow = await world.flow()
+    claimed = await claim(world, flow)
+    end = await world.execution().run_claimed(claimed)
+    assert end.retry_at is None and end.outcome is not None and end.outcome.kind == PhaseResultKind.FAILED
+    done = await world.execution().complete_run(claimed, end, actor="worker")
+    error = f"{raised_text(f'InvalidFlowInput: {refusal}')}; {RETRY_TEXT}"
+    assert done is not None and (done.status, done.error) == (FlowStatus.FAILED, error)
+    assert world.results(flow.flow_id) == ["failed"]  # one attempt: another would be refused the same way
