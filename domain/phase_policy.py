@@ -5,8 +5,8 @@ A flow type declares a :class:`PhasePolicy` per phase in its ``FlowTypeDefinitio
 ``default_policy`` for all of them. What each attempt of a phase ended in decides what follows
 (:func:`after_failed_attempt`):
 
-- a handler that returns a failed outcome, or raises ``PhaseFailed``, has judged its flow's own data: the flow is
-  ``failed`` at once, never retried;
+- a handler that returns a failed outcome, or raises ``PhaseFailed`` (or ``InvalidFlowInput``), has judged its
+  flow's own data: the flow is ``failed`` at once, never retried;
 - an unexpected error, a timeout, or a worker that stopped (its lease expired) is a failed *attempt*: the phase is
   attempted again after the policy's backoff, up to ``max_attempts`` in all, unless the error is one of
   ``never_retry``;
