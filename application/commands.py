@@ -11,21 +11,17 @@ found); ``idempotency`` makes the change claim a key in its own transaction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
 from application.idempotency import claim_key, store_answer
-from application.orchestration import LockedFlow, visible
+from application.orchestration import LockedFlow
 from application.phase_execution import PhaseExecution
-from domain.background import due_at
 from domain.errors import InvalidFlowInput
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.idempotency import IdempotentRequest
 from domain.lifecycle import Operation
-from domain.ports import UnitOfWork
 from domain.storable import ensure_storable
 
 
@@ -159,38 +155,6 @@ class FlowCommands(PhaseExecution):
         return purged
 
     # -- the one write path --------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _locked(
-        self,
-        tenant: Tenant,
-        flow_id: UUID,
-        operation: str,
-        flow_type: str | None,
-        idempotency: IdempotentRequest | None,
-    ) -> AsyncIterator[LockedFlow]:
-        """Lock the flow's row for the block (``SELECT … FOR UPDATE``), then write what the block changed and
-        commit: one transaction, or nothing if the block (or a write) raises."""
-        with self._observer.operation(str(operation), tenant, flow_id) as observed:
-            async with self._uow as uow:
-                await uow.scope(tenant)
-                await claim_key(uow, tenant, idempotency, self._clock)
-                flow = visible(await uow.flows.get_for_update(tenant, flow_id), flow_type)
-                observed.flow(flow.flow_type, flow.flow_id)
-                change = LockedFlow.of(flow, self.get_flow_service(flow.flow_type), observed)
-                yield change
-                await uow.flows.save(flow)
-                await self._write_views(uow, change)
-                await self._announce_if_due(uow, flow)
-                await store_answer(uow, tenant, idempotency, flow)
-                await uow.commit()
-
-    async def _announce_if_due(self, uow: UnitOfWork, flow: Flow) -> None:
-        """A change that made the flow's phase work due now (an auto-run start, approved input, a resume) wakes the
-        runners at its commit, rather than at their next poll."""
-        due = due_at(flow)
-        if due is not None and due <= self._clock.now():
-            await uow.phase_runs.announce_due()
 
     async def _create(
         self,

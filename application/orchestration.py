@@ -7,15 +7,19 @@ The commands (application/commands.py), the queries (application/queries.py) and
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from application.flow_type_registry import FlowTypeRegistry
+from application.idempotency import claim_key, store_answer
 from application.observation import NO_OBSERVER
-from domain.background import AttemptResult
+from domain.background import AttemptResult, due_at
 from domain.errors import DomainError, FlowNotFound, PhaseFailed
+from domain.events import Tenant
 from domain.flow import Flow, PhaseRun
+from domain.idempotency import IdempotentRequest
 from domain.phases import PhaseOutcome
 from domain.ports import Clock, FlowTypeAdapter, ObservedOperation, OperationObserver, UnitOfWork
 
@@ -80,6 +84,38 @@ class OrchestratorPart:
         change.observed.phase(phase, outcome)
         change.outcome = outcome
         return outcome
+
+    @asynccontextmanager
+    async def _locked(
+        self,
+        tenant: Tenant,
+        flow_id: UUID,
+        operation: str,
+        flow_type: str | None,
+        idempotency: IdempotentRequest | None,
+    ) -> AsyncIterator[LockedFlow]:
+        """Lock the flow's row for the block (``SELECT … FOR UPDATE``), then write what the block changed and
+        commit: one transaction, or nothing if the block (or a write) raises."""
+        with self._observer.operation(str(operation), tenant, flow_id) as observed:
+            async with self._uow as uow:
+                await uow.scope(tenant)
+                await claim_key(uow, tenant, idempotency, self._clock)
+                flow = visible(await uow.flows.get_for_update(tenant, flow_id), flow_type)
+                observed.flow(flow.flow_type, flow.flow_id)
+                change = LockedFlow.of(flow, self.get_flow_service(flow.flow_type), observed)
+                yield change
+                await uow.flows.save(flow)
+                await self._write_views(uow, change)
+                await self._announce_if_due(uow, flow)
+                await store_answer(uow, tenant, idempotency, flow)
+                await uow.commit()
+
+    async def _announce_if_due(self, uow: UnitOfWork, flow: Flow) -> None:
+        """A change that made the flow's phase work due now (an auto-run start, approved input, a resume) wakes the
+        runners at its commit, rather than at their next poll."""
+        due = due_at(flow)
+        if due is not None and due <= self._clock.now():
+            await uow.phase_runs.announce_due()
 
     @staticmethod
     async def _write_views(uow: UnitOfWork, change: LockedFlow) -> None:

@@ -23,8 +23,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from application.idempotency import claim_key, store_answer
-from application.orchestration import LockedFlow, OrchestratorPart, raised, visible
+from application.orchestration import LockedFlow, OrchestratorPart, raised
+from application.outside_reads import ReadsOutsideTransaction
 from domain.background import AttemptResult, ClaimedRun, DueWork, due_at
 from domain.errors import (
     ConcurrentModification,
@@ -46,34 +46,6 @@ INLINE_OWNER = "inline"
 """The owner of an attempt run by ``execute_phase`` in the caller's own task (no runner, no heartbeat: its lease
 lasts the phase's timeout and a margin)."""
 INLINE_LEASE_MARGIN_SECONDS = 30.0
-
-
-class ReadsOutsideTransaction:
-    """What a running handler may read: each read is a short transaction of a unit of work of its own."""
-
-    def __init__(self, new_uow: Callable[[], UnitOfWork]) -> None:
-        self.flows = _FlowReads(new_uow)
-        self.bridge_states = _BridgeStateReads(new_uow)
-
-
-class _FlowReads:
-    def __init__(self, new_uow: Callable[[], UnitOfWork]) -> None:
-        self._new_uow = new_uow
-
-    async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
-        async with self._new_uow() as uow:
-            await uow.scope(tenant)
-            return await uow.flows.get(tenant, flow_id)
-
-
-class _BridgeStateReads:
-    def __init__(self, new_uow: Callable[[], UnitOfWork]) -> None:
-        self._new_uow = new_uow
-
-    async def load(self, tenant: Tenant, flow_id: UUID) -> dict[str, Any] | None:
-        async with self._new_uow() as uow:
-            await uow.scope(tenant)
-            return await uow.bridge_states.load(tenant, flow_id)
 
 
 def attempt_result_of(end: AttemptEnd) -> AttemptResult:
@@ -122,27 +94,17 @@ class PhaseExecution(OrchestratorPart):
         """Begin running a phase of the flow (``execute_phase``: the next pending one or ``phase``; ``retry``: the
         failed one), leased to ``owner``; commit. The caller then runs it (:meth:`run_claimed`) and completes it."""
         run_id = self._new_id()
-        with self._observer.operation(str(operation), tenant, flow_id) as observed:
-            async with self._uow as uow:
-                await uow.scope(tenant)
-                await claim_key(uow, tenant, idempotency, self._clock)
-                flow = visible(await uow.flows.get_for_update(tenant, flow_id), flow_type)
-                observed.flow(flow.flow_type, flow.flow_id)
-                change = LockedFlow.of(flow, self.get_flow_service(flow.flow_type), observed)
-                change.lease = (owner, lease_seconds)
-                flow.claim_phase(
-                    operation,
-                    run_id=run_id,
-                    actor=actor,
-                    at=self._clock.now(),
-                    requested=phase,
-                    expected_version=expected_version,
-                )
-                await uow.flows.save(flow)
-                await self._write_views(uow, change)
-                await store_answer(uow, tenant, idempotency, flow)
-                await uow.commit()
-        return ClaimedRun(flow, run_id, owner, lease_seconds, actor)
+        async with self._locked(tenant, flow_id, operation, flow_type, idempotency) as change:
+            change.lease = (owner, lease_seconds)
+            change.flow.claim_phase(
+                operation,
+                run_id=run_id,
+                actor=actor,
+                at=self._clock.now(),
+                requested=phase,
+                expected_version=expected_version,
+            )
+        return ClaimedRun(change.flow, run_id, owner, lease_seconds, actor)
 
     async def claim_due(
         self, work: DueWork, *, owner: str, lease_seconds: float, tenant_limit: int, actor: str
@@ -323,9 +285,7 @@ class PhaseExecution(OrchestratorPart):
             end = await self.run_claimed(claimed)
             flow = await self.complete_run(claimed, end, actor=actor)
             if flow is None:
-                async with self._uow as uow:
-                    await uow.scope(tenant)
-                    return await uow.flows.get(tenant, flow_id)
+                return await self._as_it_is(tenant, flow_id)
             if flow.run is None or flow.run.retry_at is None:
                 return flow
             # the attempt failed and another is due: wait for it here, as a runner would
@@ -338,10 +298,13 @@ class PhaseExecution(OrchestratorPart):
                 actor=actor,
             )
             if reclaimed is None:  # taken by a runner, paused or cancelled meanwhile: the flow as it is
-                async with self._uow as uow:
-                    await uow.scope(tenant)
-                    return await uow.flows.get(tenant, flow_id)
+                return await self._as_it_is(tenant, flow_id)
             claimed = reclaimed
+
+    async def _as_it_is(self, tenant: Tenant, flow_id: UUID) -> Flow:
+        async with self._uow as uow:
+            await uow.scope(tenant)
+            return await uow.flows.get(tenant, flow_id)
 
     def _longest_timeout(self) -> float:
         """The longest timeout of any registered phase (which phase runs is known only under the claim's lock)."""

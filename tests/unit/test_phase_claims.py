@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from application.phase_execution import ReadsOutsideTransaction
+from application.outside_reads import ReadsOutsideTransaction
 from domain.background import DueWork
 from domain.errors import FlowNotFound
 from domain.events import Tenant
