@@ -411,10 +411,6 @@ class Flow(FlowSummary):
         """Record what running (or giving input to) ``phase`` produced, as one event; with ``claim_next``, an
         auto-run flow left running begins its next phase in it too, as attempt 1 of that run."""
         states = {p.name: p.state for p in self.phases}
-        if operation == Operation.EXECUTE_PHASE:
-            for name in self.phase_names[: self.phase_names.index(phase)]:
-                if states[name] == PhaseState.PENDING:
-                    states[name] = PhaseState.SKIPPED
         error: str | None = None
         current: str | None = phase
         if outcome.kind == PhaseResultKind.COMPLETED:
