@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SOURCES := domain application adapters entrypoints tests bench
 
-.PHONY: help install postgres chromium run test lint contract unit mutation test-deep bench clean
+.PHONY: help install postgres chromium run test lint contract unit mutation test-deep bench openapi client clean
 
 help:
 	@echo "make run    install, start the embedded PostgreSQL (unless MFO_DATABASE_URL), migrate, serve on 127.0.0.1:8000"
@@ -15,11 +15,13 @@ help:
 	@echo "make test-deep  the same with the consistency harness's long profile"
 	@echo "make mutation  mutation testing of domain/ and application/ against the fast tests (fails below 95 %)"
 	@echo "make bench  times make test, then throughput, latency and commits per request against raw PostgreSQL"
+	@echo "make openapi  write the app's schema to docs/openapi.json (refuses a breaking change unless ALLOW_BREAKING=1)"
+	@echo "make client   regenerate the Python client in clients/python from docs/openapi.json"
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	@$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PYTHON) -e ".[dev]"
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PYTHON) -e ".[dev]" -e clients/python
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -77,6 +79,14 @@ test-deep: install postgres chromium lint contract
 # DBOS comparison.
 bench: install postgres
 	$(PYTHON) -m bench.run $(BENCH_ARGS)
+
+# The API's contract: docs/openapi.json is the app's schema (a test fails when it is not); writing it refuses a removed
+# operation, response field or enum value unless ALLOW_BREAKING=1. The client is generated from the committed file.
+openapi: install
+	$(PYTHON) -m entrypoints.http.openapi_document
+
+client: install
+	$(PYTHON) clients/generate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mutants

@@ -21,7 +21,7 @@ from domain.auth import Role
 from domain.ports import AuditReport, AuditRun
 from entrypoints.http.auth import PLATFORM_TOO, ROLE, principal_of
 from entrypoints.http.dependencies import provide_tenant
-from entrypoints.http.openapi import problem_responses
+from entrypoints.http.openapi import PLATFORM_SECURITY, TENANT_SECURITY, protected_responses
 from entrypoints.http.problems import problem
 
 
@@ -76,7 +76,8 @@ class AuditReportOut(Struct):
     summary="Check every flow's master, child, CrewAI state and event count in one query (a tenant admin: its own)",
     tags=["admin"],
     opt={ROLE: Role.ADMIN, PLATFORM_TOO: True},
-    responses=problem_responses(400, 503),
+    security=TENANT_SECURITY,
+    responses=protected_responses(400, 503),
 )
 async def audit_consistency(
     request: Request[Any, Any, Any],
@@ -114,7 +115,8 @@ class AuditRunOut(AuditReportOut):
     summary="The latest stored system-wide consistency audit (periodic, API or CLI), as every replica sees it",
     tags=["admin"],
     opt={ROLE: Role.PLATFORM},
-    responses=problem_responses(403, 404),
+    security=PLATFORM_SECURITY,
+    responses=protected_responses(404),
 )
 async def latest_consistency_audit(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     run = await state.container.consistency_monitor().latest()

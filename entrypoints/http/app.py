@@ -10,7 +10,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.exceptions import MethodNotAllowedException
 from litestar.logging.config import LoggingConfig
-from litestar.openapi import OpenAPIConfig
 
 from application.phase_runner import PhaseRunner
 from entrypoints.container import Container, build_container, close_databases, runner_options
@@ -28,6 +27,7 @@ from entrypoints.http.legacy.deprecation import method_not_allowed
 from entrypoints.http.limits import MfoRequest
 from entrypoints.http.metrics import prometheus_metrics
 from entrypoints.http.monitoring import Monitoring
+from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.idempotency_purge import idempotency_key_purger
@@ -128,12 +128,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         request_max_body_size=settings.api.max_body_bytes,
         header_limits=HeaderLimits(settings.api.max_header_count, settings.api.max_header_bytes),
         request_class=MfoRequest,
-        openapi_config=OpenAPIConfig(
-            title="MFO - Master Flow Orchestrator",
-            version=VERSION,
-            description="One owner for the lifecycle of long-running, multi-phase flows.",
-            path="/schema",
-        ),
+        openapi_config=openapi_config(VERSION),
         debug=settings.api.debug,
         # Litestar's own logger only: MFO's records go to MFO's handler (one JSON line each), not through a second,
         # queued handler on the root logger as well.

@@ -7,15 +7,25 @@ from typing import Annotated, Any
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from domain.echo import excerpt
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus, Operation
 from domain.ports import FlowFilter
+from entrypoints.http import examples
 from entrypoints.http.dependencies import FlowChange, FlowRead, etag, parse_flow_id, provide_change, provide_read
 from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotent_change
-from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, phase_run_responses, problem_responses
+from entrypoints.http.openapi import (
+    READ_RESPONSES,
+    TENANT_SECURITY,
+    WRITE_RESPONSES,
+    phase_run_responses,
+    protected_responses,
+    success,
+)
 from entrypoints.http.paging import events_after
 from entrypoints.http.paging import page_limit as parse_page_limit
 from entrypoints.http.problems import BadRequest
@@ -72,6 +82,12 @@ def page_limit(state: State, limit: str | None) -> int:
     return parse_page_limit(limit, state.settings.api.default_page_size, state.settings.api.max_page_size)
 
 
+def status_filter_schema() -> list[Schema]:
+    """``status`` as the schema declares it: none, or statuses (the route parses the strings itself)."""
+    statuses = Schema(type=OpenAPIType.STRING, enum=[str(status) for status in FlowStatus])
+    return [Schema(type=OpenAPIType.ARRAY, items=statuses), Schema(type=OpenAPIType.NULL)]
+
+
 def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
     if not raw:
         return None
@@ -85,12 +101,21 @@ def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
 class FlowController(Controller):
     path = "/api/v1/flows"
     tags = ["flows"]
+    security = TENANT_SECURITY
     dependencies = {**FLOW_DEPENDENCIES, "change": Provide(provide_idempotent_change)}  # changes take Idempotency-Key
 
-    @post("/", responses=WRITE_RESPONSES, operation_id="createFlow", summary="Create a flow", status_code=201)
+    @post(
+        "/",
+        responses={201: success(FlowOut, "The flow, created", examples.created()), **WRITE_RESPONSES},
+        operation_id="createFlow",
+        summary="Create a flow",
+        status_code=201,
+    )
     async def create_flow(
         self,
-        data: JSONBody[CreateFlowRequest],
+        data: Annotated[
+            CreateFlowRequest, Body(media_type=RequestEncodingType.JSON, examples=examples.create_request())
+        ],
         change: Change,
     ) -> Response[FlowOut]:
         flow = await change.orchestrator.create_flow(
@@ -105,7 +130,7 @@ class FlowController(Controller):
 
     @get(
         "/",
-        responses=problem_responses(400, 422, 431, 503),
+        responses=protected_responses(400, 422, 431, 503),
         operation_id="listFlows",
         summary="List flows, newest first, with cursor pagination",
     )
@@ -114,7 +139,13 @@ class FlowController(Controller):
         state: State,
         read: Read,
         flow_type: FromQuery[str | None] = None,
-        status: Annotated[list[str] | None, QueryParameter(description="Filter by status; repeat for several.")] = None,
+        status: Annotated[
+            list[str] | None,
+            QueryParameter(
+                description="Filter by status; repeat for several.",
+                schema_extra={"one_of": status_filter_schema()},
+            ),
+        ] = None,
         include_deleted: FromQuery[bool] = False,
         limit: PageLimit = None,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
@@ -168,7 +199,7 @@ class FlowController(Controller):
 
     @post(
         "/{flow_id:str}/start",
-        responses=WRITE_RESPONSES,
+        responses={200: success(FlowOut, "The flow, running", examples.started()), **WRITE_RESPONSES},
         operation_id="startFlow",
         summary="Start a flow",
         status_code=200,
@@ -177,7 +208,9 @@ class FlowController(Controller):
         self,
         flow_id: FlowId,
         change: Change,
-        data: JSONBody[StartFlowRequest | None] = None,
+        data: Annotated[
+            StartFlowRequest | None, Body(media_type=RequestEncodingType.JSON, examples=examples.start_request())
+        ] = None,
     ) -> Response[FlowOut]:
         return flow_response(
             await change.apply(change.orchestrator.start_flow, flow_id, auto_run=data.auto_run if data else False)
@@ -185,7 +218,7 @@ class FlowController(Controller):
 
     @post(
         "/{flow_id:str}/execute",
-        responses=phase_run_responses(FlowOut),
+        responses=phase_run_responses(FlowOut, examples.claimed(), examples.waiting_for_input()),
         operation_id="executePhase",
         summary="Run the next (or a named) phase",
         description=PHASE_RUN_DESCRIPTION,
@@ -195,14 +228,17 @@ class FlowController(Controller):
         self,
         flow_id: FlowId,
         change: Change,
-        data: JSONBody[ExecutePhaseRequest | None] = None,
+        data: Annotated[
+            ExecutePhaseRequest | None,
+            Body(media_type=RequestEncodingType.JSON, examples=examples.execute_request()),
+        ] = None,
     ) -> Response[FlowOut]:
         phase = data.phase if data else None
         return phase_run_response(change, *await change.run_phase(Operation.EXECUTE_PHASE, flow_id, phase))
 
     @post(
         "/{flow_id:str}/input",
-        responses=WRITE_RESPONSES,
+        responses={200: success(FlowOut, "The input accepted", examples.input_accepted()), **WRITE_RESPONSES},
         operation_id="submitInput",
         summary="Give the input a waiting phase needs",
         status_code=200,
@@ -210,7 +246,7 @@ class FlowController(Controller):
     async def submit_input(
         self,
         flow_id: FlowId,
-        data: JSONBody[dict[str, Any]],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, examples=examples.input_request())],
         change: Change,
     ) -> Response[FlowOut]:
         return flow_response(await change.apply(change.orchestrator.submit_input, flow_id, data))

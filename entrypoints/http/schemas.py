@@ -12,6 +12,7 @@ from application.views import FlowStatusView
 from domain.events import FlowEvent
 from domain.flow import Flow, FlowSummary, PhaseRun
 from domain.flow_types import FlowTypeDefinition
+from domain.lifecycle import FlowStatus, Operation, PhaseState
 from domain.ports import Attempt, Lease
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -36,7 +37,7 @@ class ExecutePhaseRequest(Struct, forbid_unknown_fields=True):
 
 class PhaseOut(Struct):
     name: str
-    state: str
+    state: PhaseState
 
 
 class LeaseOut(Struct):
@@ -84,7 +85,7 @@ class FlowOut(Struct):
     engagement_id: UUID
     flow_type: str
     name: str
-    status: str
+    status: FlowStatus
     current_phase: str | None
     phases: list[PhaseOut]
     progress_percent: int
@@ -94,7 +95,8 @@ class FlowOut(Struct):
     created_at: datetime
     updated_at: datetime
     version: int
-    allowed_operations: list[str]
+    allowed_operations: list[Operation]
+    """What a client may ask of the flow now (the transition table's operations of its status)."""
     auto_run: bool
     running_phase: RunningPhaseOut | None
 
@@ -106,9 +108,9 @@ class FlowOut(Struct):
             engagement_id=flow.tenant.engagement_id,
             flow_type=flow.flow_type,
             name=flow.name,
-            status=str(flow.status),
+            status=flow.status,
             current_phase=flow.current_phase,
-            phases=[PhaseOut(p.name, str(p.state)) for p in flow.phases],
+            phases=[PhaseOut(p.name, p.state) for p in flow.phases],
             progress_percent=flow.progress_percent,
             configuration=flow.configuration,
             phase_results=flow.phase_results,
@@ -116,7 +118,7 @@ class FlowOut(Struct):
             created_at=flow.created_at,
             updated_at=flow.updated_at,
             version=flow.version,
-            allowed_operations=[str(op) for op in flow.allowed_operations()],
+            allowed_operations=flow.allowed_operations(),
             auto_run=flow.auto_run,
             running_phase=RunningPhaseOut.of(flow.run),
         )
@@ -126,7 +128,7 @@ class FlowSummaryOut(Struct):
     flow_id: UUID
     flow_type: str
     name: str
-    status: str
+    status: FlowStatus
     current_phase: str | None
     progress_percent: int
     version: int
@@ -139,7 +141,7 @@ class FlowSummaryOut(Struct):
             flow.flow_id,
             flow.flow_type,
             flow.name,
-            str(flow.status),
+            flow.status,
             flow.current_phase,
             flow.progress_percent,
             flow.version,
@@ -154,7 +156,7 @@ class FlowPageOut(Struct):
 
 
 class MasterStatusOut(Struct):
-    status: str
+    status: FlowStatus
     current_phase: str | None
     version: int
     progress_percent: int
@@ -163,7 +165,8 @@ class MasterStatusOut(Struct):
 
 class ChildStatusOut(Struct):
     status: str
-    projected_status: str | None
+    """The flow type's own status of the flow (its child row's)."""
+    projected_status: FlowStatus | None
     master_version: int
     progress_percent: int
     details: dict[str, Any]
@@ -185,20 +188,18 @@ class FlowStatusOut(Struct):
         return cls(
             flow_id=flow.flow_id,
             flow_type=flow.flow_type,
-            master=MasterStatusOut(
-                str(flow.status), flow.current_phase, flow.version, flow.progress_percent, flow.error
-            ),
+            master=MasterStatusOut(flow.status, flow.current_phase, flow.version, flow.progress_percent, flow.error),
             child=None
             if child is None
             else ChildStatusOut(
                 child.status,
-                None if view.child_projected_status is None else str(view.child_projected_status),
+                view.child_projected_status,
                 child.master_version,
                 child.progress_percent,
                 child.details,
                 child.mirrors,
             ),
-            phases=[PhaseOut(p.name, str(p.state)) for p in flow.phases],
+            phases=[PhaseOut(p.name, p.state) for p in flow.phases],
             in_sync=view.in_sync,
             running_phase=RunningPhaseOut.of(flow.run, view.lease),
         )
@@ -225,10 +226,10 @@ class AttemptListOut(Struct):
 
 class EventOut(Struct):
     version: int
-    operation: str
+    operation: Operation
     actor: str
-    from_status: str | None
-    to_status: str
+    from_status: FlowStatus | None
+    to_status: FlowStatus
     occurred_at: datetime
     data: dict[str, Any]
 
@@ -236,7 +237,7 @@ class EventOut(Struct):
     def of(cls, e: FlowEvent) -> EventOut:
         return cls(
             e.version,
-            str(e.operation),
+            str(e.operation),  # the values of Operation and FlowStatus, as the domain's events hold them
             e.actor,
             e.from_status and str(e.from_status),
             str(e.to_status),

@@ -35,7 +35,7 @@ from entrypoints.http.legacy.schemas import (
     LegacyInitializeRequest,
 )
 from entrypoints.http.legacy.usage import LegacyRoute
-from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, phase_run_responses
+from entrypoints.http.openapi import READ_RESPONSES, TENANT_SECURITY, WRITE_RESPONSES, phase_run_responses
 from entrypoints.http.schemas import ExecutePhaseRequest
 
 DISCOVERY = "discovery"
@@ -70,6 +70,7 @@ def legacy_controller(family: str, prefix: str) -> type[Controller]:
     class LegacyController(Controller):
         path = prefix
         tags = ["legacy"]
+        security = TENANT_SECURITY
         dependencies = FLOW_DEPENDENCIES
         middleware = [LegacyMiddleware()]
         before_request = refuse_when_disabled

@@ -31,7 +31,7 @@ from msgspec import Struct
 
 from application.views import FlowStatusView
 from domain.flow import Flow, FlowSummary
-from domain.lifecycle import PhaseState
+from domain.lifecycle import FlowStatus, PhaseState
 from entrypoints.http.schemas import Name
 
 
@@ -52,7 +52,7 @@ class LegacyFlowOut(Struct):
     success: bool
     flow_id: str
     flow_name: str
-    status: str
+    status: FlowStatus
     current_phase: str | None
     progress_percentage: float
     phase_completion: dict[str, bool]

@@ -18,7 +18,7 @@ from litestar.datastructures import State
 from domain.auth import Role
 from entrypoints.http.auth import ROLE
 from entrypoints.http.legacy.schemas import LegacyUsageItemOut, LegacyUsageOut
-from entrypoints.http.openapi import problem_responses
+from entrypoints.http.openapi import PLATFORM_SECURITY, protected_responses
 
 
 @dataclass(frozen=True, order=True)
@@ -68,7 +68,8 @@ class LegacyUsage:
     summary="How often each legacy route has been called since the process started (every tenant's calls)",
     tags=["legacy"],
     opt={ROLE: Role.PLATFORM},
-    responses=problem_responses(403),
+    security=PLATFORM_SECURITY,
+    responses=protected_responses(),
 )
 async def legacy_usage(state: State) -> LegacyUsageOut:
     counts = state.legacy_usage.snapshot()

@@ -1,0 +1,105 @@
+""" Contains all the data models used in inputs/outputs """
+
+from .attempt_list_out import AttemptListOut
+from .attempt_out import AttemptOut
+from .audit_finding_out import AuditFindingOut
+from .audit_report_out import AuditReportOut
+from .child_status_out import ChildStatusOut
+from .child_status_out_details import ChildStatusOutDetails
+from .child_status_out_mirrors import ChildStatusOutMirrors
+from .child_status_out_mirrors_additional_property import ChildStatusOutMirrorsAdditionalProperty
+from .conflict_problem_out import ConflictProblemOut
+from .create_flow_request import CreateFlowRequest
+from .create_flow_request_configuration import CreateFlowRequestConfiguration
+from .event_out import EventOut
+from .event_out_data import EventOutData
+from .event_page_out import EventPageOut
+from .execute_phase_request import ExecutePhaseRequest
+from .flow_out import FlowOut
+from .flow_out_configuration import FlowOutConfiguration
+from .flow_out_phase_results import FlowOutPhaseResults
+from .flow_page_out import FlowPageOut
+from .flow_status import FlowStatus
+from .flow_status_out import FlowStatusOut
+from .flow_summary_out import FlowSummaryOut
+from .flow_type_list_out import FlowTypeListOut
+from .flow_type_out import FlowTypeOut
+from .flow_type_out_example_configuration import FlowTypeOutExampleConfiguration
+from .flow_type_out_example_inputs import FlowTypeOutExampleInputs
+from .flow_type_out_example_inputs_additional_property import FlowTypeOutExampleInputsAdditionalProperty
+from .forbidden_problem_out import ForbiddenProblemOut
+from .health_out import HealthOut
+from .lease_out import LeaseOut
+from .legacy_active_flows_out import LegacyActiveFlowsOut
+from .legacy_flow_out import LegacyFlowOut
+from .legacy_flow_out_phase_completion import LegacyFlowOutPhaseCompletion
+from .legacy_flow_status_out import LegacyFlowStatusOut
+from .legacy_flow_status_out_phase_completion import LegacyFlowStatusOutPhaseCompletion
+from .legacy_initialize_request import LegacyInitializeRequest
+from .legacy_initialize_request_configuration import LegacyInitializeRequestConfiguration
+from .legacy_initialize_request_raw_data_type_0_item import LegacyInitializeRequestRawDataType0Item
+from .legacy_usage_item_out import LegacyUsageItemOut
+from .legacy_usage_out import LegacyUsageOut
+from .list_flows_status_type_0_item import ListFlowsStatusType0Item
+from .master_status_out import MasterStatusOut
+from .operation import Operation
+from .phase_out import PhaseOut
+from .phase_state import PhaseState
+from .problem_out import ProblemOut
+from .role import Role
+from .running_phase_out import RunningPhaseOut
+from .start_flow_request import StartFlowRequest
+from .submit_input_body import SubmitInputBody
+
+__all__ = (
+    "AttemptListOut",
+    "AttemptOut",
+    "AuditFindingOut",
+    "AuditReportOut",
+    "ChildStatusOut",
+    "ChildStatusOutDetails",
+    "ChildStatusOutMirrors",
+    "ChildStatusOutMirrorsAdditionalProperty",
+    "ConflictProblemOut",
+    "CreateFlowRequest",
+    "CreateFlowRequestConfiguration",
+    "EventOut",
+    "EventOutData",
+    "EventPageOut",
+    "ExecutePhaseRequest",
+    "FlowOut",
+    "FlowOutConfiguration",
+    "FlowOutPhaseResults",
+    "FlowPageOut",
+    "FlowStatus",
+    "FlowStatusOut",
+    "FlowSummaryOut",
+    "FlowTypeListOut",
+    "FlowTypeOut",
+    "FlowTypeOutExampleConfiguration",
+    "FlowTypeOutExampleInputs",
+    "FlowTypeOutExampleInputsAdditionalProperty",
+    "ForbiddenProblemOut",
+    "HealthOut",
+    "LeaseOut",
+    "LegacyActiveFlowsOut",
+    "LegacyFlowOut",
+    "LegacyFlowOutPhaseCompletion",
+    "LegacyFlowStatusOut",
+    "LegacyFlowStatusOutPhaseCompletion",
+    "LegacyInitializeRequest",
+    "LegacyInitializeRequestConfiguration",
+    "LegacyInitializeRequestRawDataType0Item",
+    "LegacyUsageItemOut",
+    "LegacyUsageOut",
+    "ListFlowsStatusType0Item",
+    "MasterStatusOut",
+    "Operation",
+    "PhaseOut",
+    "PhaseState",
+    "ProblemOut",
+    "Role",
+    "RunningPhaseOut",
+    "StartFlowRequest",
+    "SubmitInputBody",
+)
