@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, Example, SecurityRequirement, SecurityScheme
 from msgspec import Struct
@@ -109,9 +108,10 @@ def openapi_config(version: str) -> OpenAPIConfig:
 EXAMPLE_FLOW_ID = UUID("7721c4f4-5f0e-4b9a-9d59-3c1f3f0a2b11")
 
 
-def example(summary: str, value: Any) -> Example:
-    """An example whose value is a wire Struct (or anything msgspec encodes), as JSON would carry it."""
-    return Example(summary=summary, value=msgspec.to_builtins(value))
+def example(summary: str, value: Struct | dict[str, Any]) -> Example:
+    """An example whose value is a wire Struct, or a dict holding no None (the schema's serialisation drops a dict's
+    None members, not a Struct's fields: a Struct's ``null`` stays in the document)."""
+    return Example(summary=summary, value=value)
 
 
 def problem_example(status: int, slug: str, title: str, detail: str, **extensions: Any) -> Example:
