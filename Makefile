@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV    ?= .venv
 PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-SOURCES := domain application adapters entrypoints tests bench
+SOURCES := domain application adapters entrypoints tests bench clients/generate.py
 
 .PHONY: help install postgres chromium run test lint contract unit mutation test-deep bench openapi client clean
 
