@@ -54,7 +54,7 @@ def flow(
     done: int = 0,
     current: PhaseState | None = None,
     running: RunningPhaseOut | None = None,
-    **fields: Any,
+    phase_results: dict[str, Any] | None = None,
 ) -> FlowOut:
     """The example flow in ``status``, its first ``done`` phases completed, the next one in state ``current``."""
     states = [PhaseState.COMPLETED] * done
@@ -74,7 +74,7 @@ def flow(
         phases=[PhaseOut(name, state) for name, state in zip(DISCOVERY_PHASES, states, strict=True)],
         progress_percent=round(100 * done / len(DISCOVERY_PHASES)),
         configuration={"data": DISCOVERY_CSV},
-        phase_results=fields.pop("phase_results", {}),
+        phase_results=phase_results or {},
         error=None,
         created_at=CREATED_AT,
         updated_at=CREATED_AT + timedelta(seconds=version),

@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import OpenAPIType, Schema
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from domain.echo import excerpt
 from domain.flow import Flow
@@ -22,6 +21,7 @@ from entrypoints.http.openapi import (
     READ_RESPONSES,
     TENANT_SECURITY,
     WRITE_RESPONSES,
+    json_body,
     phase_run_responses,
     protected_responses,
     success,
@@ -113,9 +113,7 @@ class FlowController(Controller):
     )
     async def create_flow(
         self,
-        data: Annotated[
-            CreateFlowRequest, Body(media_type=RequestEncodingType.JSON, examples=examples.create_request())
-        ],
+        data: Annotated[CreateFlowRequest, json_body(*examples.create_request())],
         change: Change,
     ) -> Response[FlowOut]:
         flow = await change.orchestrator.create_flow(
@@ -208,9 +206,7 @@ class FlowController(Controller):
         self,
         flow_id: FlowId,
         change: Change,
-        data: Annotated[
-            StartFlowRequest | None, Body(media_type=RequestEncodingType.JSON, examples=examples.start_request())
-        ] = None,
+        data: Annotated[StartFlowRequest | None, json_body(*examples.start_request())] = None,
     ) -> Response[FlowOut]:
         return flow_response(
             await change.apply(change.orchestrator.start_flow, flow_id, auto_run=data.auto_run if data else False)
@@ -230,7 +226,7 @@ class FlowController(Controller):
         change: Change,
         data: Annotated[
             ExecutePhaseRequest | None,
-            Body(media_type=RequestEncodingType.JSON, examples=examples.execute_request()),
+            json_body(*examples.execute_request()),
         ] = None,
     ) -> Response[FlowOut]:
         phase = data.phase if data else None
@@ -246,7 +242,7 @@ class FlowController(Controller):
     async def submit_input(
         self,
         flow_id: FlowId,
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, examples=examples.input_request())],
+        data: Annotated[dict[str, Any], json_body(*examples.input_request())],
         change: Change,
     ) -> Response[FlowOut]:
         return flow_response(await change.apply(change.orchestrator.submit_input, flow_id, data))

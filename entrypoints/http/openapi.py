@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from litestar.enums import RequestEncodingType
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import Components, Example, SecurityRequirement, SecurityScheme
+from litestar.params import Body, BodyKwarg
 from msgspec import Struct
 
 from domain.auth import Role
@@ -112,6 +114,11 @@ def example(summary: str, value: Struct | dict[str, Any]) -> Example:
     """An example whose value is a wire Struct, or a dict holding no None (the schema's serialisation drops a dict's
     None members, not a Struct's fields: a Struct's ``null`` stays in the document)."""
     return Example(summary=summary, value=value)
+
+
+def json_body(*examples: Example) -> BodyKwarg:
+    """A JSON request body with its examples: ``data: Annotated[CreateFlowRequest, json_body(...)]``."""
+    return Body(media_type=RequestEncodingType.JSON, examples=list(examples) or None)
 
 
 def problem_example(status: int, slug: str, title: str, detail: str, **extensions: Any) -> Example:

@@ -77,12 +77,7 @@ def test_every_route_the_guard_protects_declares_its_credentials_and_its_401_and
     documented = {(path, method) for path, method, _ in operations(schema)}
     assert protected and protected <= documented
     schemes = schema["components"]["securitySchemes"]
-    assert schemes["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT or API key",
-        "description": schemes["bearerAuth"]["description"],
-    }
+    assert (schemes["bearerAuth"]["type"], schemes["bearerAuth"]["scheme"]) == ("http", "bearer")
     assert (schemes["apiKeyAuth"]["in"], schemes["apiKeyAuth"]["name"]) == ("header", "X-API-Key")
     for path, method, operation in operations(schema):
         where = f"{method.upper()} {path}"
