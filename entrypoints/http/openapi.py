@@ -19,7 +19,7 @@ from msgspec import Struct
 
 from domain.auth import Role
 from domain.lifecycle import FlowStatus, Operation, allowed_operations
-from entrypoints.http.auth import DEV_TENANT_HEADERS
+from entrypoints.http.auth import DEV_TENANT_HEADERS, forbidden_reason
 from entrypoints.http.problems import PROBLEM_JSON, problem_body
 
 
@@ -187,7 +187,7 @@ def _examples(status: int) -> list[Example] | None:
                 403,
                 "forbidden",
                 "Role not allowed",
-                f"this route needs the {operator} role; the credential carries {viewer}",
+                forbidden_reason(viewer, operator),
                 role=viewer,
                 required_role=operator,
             )
