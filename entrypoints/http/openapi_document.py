@@ -63,11 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.print:
         sys.stdout.write(render(schema))
         return 0
+    current = args.output.exists() and args.output.read_text(encoding="utf-8") == render(schema)
     if args.check:
-        current = args.output.exists() and args.output.read_text(encoding="utf-8") == render(schema)
         if not current:
             print(f"{args.output} is not the app's schema: run `make openapi`", file=sys.stderr)
         return 0 if current else 1
+    if current:
+        print(f"{args.output} is up to date", file=sys.stderr)
+        return 0
     problems = write(args.output, schema, allow_breaking=os.environ.get("ALLOW_BREAKING") == "1")
     if problems:
         print(f"refusing to overwrite {args.output}: the app's schema breaks it", file=sys.stderr)
