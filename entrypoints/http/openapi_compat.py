@@ -5,7 +5,8 @@
 - an operation (method and path) the new document no longer has;
 - a success (2xx) response an operation no longer declares, and a field a response's body no longer has (at any
   depth, through ``$ref``, arrays, maps and ``anyOf``/``oneOf``/``allOf``);
-- a value an enum no longer allows, wherever the operation uses it: a response, the request body or a parameter.
+- a value an enum no longer allows: once for a named schema (``components/schemas/FlowStatus``), wherever it is used;
+  for an enum declared in place, wherever the operation uses it (a response, the request body or a parameter).
 
 Additions (operations, fields, enum values, responses) are never breaking here, nor are changes of descriptions,
 examples or summaries. A field is named by its path in the body: ``items[].status``, ``phase_results{}``.
@@ -28,10 +29,21 @@ def breaking_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
         f"removed operation {method.upper()} {path}{_named(old_operations[(path, method)])}"
         for path, method in sorted(old_operations.keys() - new_operations.keys())
     ]
+    problems.extend(removed_component_enum_values(old, new))
     for key in sorted(old_operations.keys() & new_operations.keys()):
         label = f"{key[1].upper()} {key[0]}"
         problems.extend(operation_changes(label, old, old_operations[key], new, new_operations[key]))
     return problems
+
+
+def removed_component_enum_values(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[str]:
+    """The values a named enum schema no longer allows (its uses are not listed one by one)."""
+    old_schemas, new_schemas = _components(old), _components(new)
+    for name in sorted(old_schemas.keys() & new_schemas.keys()):
+        old_values, new_values = _enum_of(old_schemas[name]), _enum_of(new_schemas[name])
+        if old_values and new_values:
+            for value in sorted(old_values - new_values, key=repr):
+                yield f"removed enum value {value!r} of the schema {name}"
 
 
 def operations(document: Mapping[str, Any]) -> dict[tuple[str, str], Mapping[str, Any]]:
@@ -110,11 +122,12 @@ def shape(document: Mapping[str, Any], schema: Any, prefix: str = "", seen: froz
     if isinstance(reference, str):
         if reference in seen:  # a recursive schema: its fields are listed once
             return found
-        return shape(document, resolve(document, schema), prefix, seen | {reference})
-    if "enum" in schema:
-        found[prefix] = frozenset(_hashable(value) for value in schema["enum"])
-    elif "const" in schema:
-        found[prefix] = frozenset({_hashable(schema["const"])})
+        target = resolve(document, schema)
+        if _enum_of(target):  # a named enum: compared once, by removed_component_enum_values
+            return {prefix: frozenset()}
+        return shape(document, target, prefix, seen | {reference})
+    if _enum_of(schema):
+        found[prefix] = _enum_of(schema)
     for combinator in ("anyOf", "oneOf", "allOf"):
         for alternative in schema.get(combinator) or []:
             _merge(found, shape(document, alternative, prefix, seen))
@@ -138,6 +151,19 @@ def resolve(document: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str
     for part in reference.removeprefix("#/").split("/"):
         target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, Mapping) else None
     return target if isinstance(target, Mapping) else {}
+
+
+def _components(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (document.get("components") or {}).get("schemas") or {}
+
+
+def _enum_of(schema: Mapping[str, Any]) -> frozenset[Any]:
+    """The values an enum (or a ``const``) allows; empty when the schema is not one."""
+    if isinstance(schema.get("enum"), list):
+        return frozenset(_hashable(value) for value in schema["enum"])
+    if "const" in schema:
+        return frozenset({_hashable(schema["const"])})
+    return frozenset()
 
 
 def _merge(into: Shape, other: Shape) -> None:
