@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SOURCES := domain application adapters entrypoints tests bench
 
-.PHONY: help install postgres chromium run test lint contract unit mutation test-deep bench clean
+.PHONY: help install postgres chromium run test lint contract unit mutation test-deep bench clean settings-doc
 
 help:
 	@echo "make run    install, start the embedded PostgreSQL (unless MFO_DATABASE_URL), migrate, serve on 127.0.0.1:8000"
@@ -51,6 +51,10 @@ contract: install
 test: install postgres chromium lint contract
 	@mkdir -p test-artifacts; started=$$(date +%s); $(VENV)/bin/pytest; status=$$?; \
 	echo $$(( $$(date +%s) - started )) > test-artifacts/make-test-seconds; exit $$status
+
+# README.md's configuration tables, made from the settings' declarations (entrypoints/environment.py).
+settings-doc: install
+	$(PYTHON) -m entrypoints.settings_doc README.md
 
 unit: install
 	$(VENV)/bin/pytest tests/unit
