@@ -1,5 +1,5 @@
 """Typed settings: one frozen dataclass per concern, each with its defaults; ``from_env`` reads them from the
-``MFO_*`` variables (``entrypoints/environment.py`` declares those, with pydantic-settings, and validates them all
+``MFO_*`` variables (``entrypoints/environment/`` declares those, with pydantic-settings, and validates them all
 at once; ADR 0023). Tests and callers build them directly, with keyword arguments."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ T = TypeVar("T")
 
 
 def _from_env(kind: type[T]) -> T:
-    # environment.py takes its defaults from the dataclasses below: imported when first needed, not at import
+    # entrypoints.environment takes its defaults from the dataclasses below: imported when first needed, not at import
     from entrypoints.environment import settings_from_env
 
     return settings_from_env(kind)

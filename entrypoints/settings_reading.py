@@ -1,7 +1,7 @@
 """How MFO's settings are read: pydantic-settings models of the ``MFO_*`` variables, ``_FILE`` variants for secrets,
 and every problem of every variable gathered into one message (ADR 0023).
 
-A model of variables (``entrypoints/environment.py``) subclasses :class:`Variables`: one field per variable, named
+A model of variables (``entrypoints/environment/``) subclasses :class:`Variables`: one field per variable, named
 as the variable without ``MFO_`` (``db_pool_size`` is ``MFO_DB_POOL_SIZE``), with its default and a ``description``
 (the README's configuration tables are made from them). ``Annotated[..., SECRET]`` marks a secret: its value may
 also come from the file ``MFO_<NAME>_FILE`` names, and it is never repeated in an error message.
