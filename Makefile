@@ -15,6 +15,7 @@ help:
 	@echo "make test-deep  the same with the consistency harness's long profile"
 	@echo "make mutation  mutation testing of domain/ and application/ against the fast tests (fails below 95 %)"
 	@echo "make bench  times make test, then throughput, latency and commits per request against raw PostgreSQL"
+	@echo "make settings-doc  rewrite README.md's configuration tables from the settings' declarations"
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
