@@ -21,11 +21,22 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import alembic.command
+import alembic.script
 import asyncpg
 import pytest
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.ext.asyncio
 
+import adapters.persistence.migrate
+import adapters.persistence.schema
 from entrypoints import cli
 from entrypoints.local_postgres import wheel_binaries
+
+# Imported here, before the child drops to the test user: the interpreter's own files may lie under a home that user
+# cannot read (as on a machine whose Python root installed in /root); the checkout must be readable, not the Python.
+PRELOADED = (alembic.command, alembic.script, sqlalchemy.dialects.postgresql, sqlalchemy.ext.asyncio)
+PRELOADED_MFO = (adapters.persistence.migrate, adapters.persistence.schema)
 
 TEST_USER = "mfo-nonroot"
 
@@ -57,6 +68,13 @@ def account() -> Iterator[Account]:
         uid, gid = entry.pw_uid, entry.pw_gid
     else:
         uid, gid = os.getuid(), os.getgid()
+    binaries = wheel_binaries()
+    if os.geteuid() == 0 and binaries is not None:
+        reach = subprocess.run(
+            ["runuser", "-u", TEST_USER, "--", "test", "-x", str(binaries / "postgres")], check=False
+        )
+        if reach.returncode != 0:
+            pytest.skip(f"{TEST_USER} cannot reach {binaries} (the checkout lies under a folder only root may enter)")
     home = Path(tempfile.mkdtemp(prefix="mfo-nonroot-"))
     os.chown(home, uid, gid)
     home.chmod(0o700)
