@@ -78,6 +78,10 @@ def test_migration_0010_leaves_nothing_of_pgqueuer_behind(empty_database: str) -
     upgrade(empty_database, "head")
     left = asyncio.run(objects_of(empty_database)) & installed
     assert left == set(), f"objects migration 0005 made that are still there at head: {sorted(left)}"
+    command.downgrade(alembic_config(empty_database), "0009")  # 0010's downgrade reinstalls them from 0005's DDL
+    assert installed <= asyncio.run(objects_of(empty_database))
+    upgrade(empty_database, "head")
+    assert asyncio.run(objects_of(empty_database)) & installed == set()
 
 
 def test_the_check_fails_on_a_column_the_models_do_not_have(empty_database: str) -> None:
