@@ -21,6 +21,7 @@ from entrypoints.settings_reading import Variables
 
 class ApiVariables(Variables):
     builds: ClassVar[type] = ApiSettings
+
     host: str = Field(ApiSettings.host, min_length=1, description="the address the API listens on")
     port: int = Field(ApiSettings.port, ge=0, le=65535, description="the port the API listens on")
     max_body_bytes: int = Field(
@@ -57,6 +58,7 @@ class ApiVariables(Variables):
 
 class AuthVariables(Variables):
     builds: ClassVar[type] = AuthSettings
+
     auth_mode: Annotated[Literal["production", "dev"], Lowered] = Field(
         "production",
         description="`production`: every `/api/v1` route needs a token or API key; `dev` (what `make run` uses) "
@@ -94,6 +96,7 @@ class AuthVariables(Variables):
 
 class LegacyVariables(Variables):
     builds: ClassVar[type] = LegacySettings
+
     legacy_enabled: bool = Field(
         LegacySettings.enabled,
         description="serve the legacy discovery routes; `false`: they answer 410 Gone naming the successor",

@@ -23,6 +23,7 @@ from entrypoints.settings_reading import Variables
 
 class DatabaseVariables(Variables):
     builds: ClassVar[type] = DatabaseSettings
+
     database_url: PostgreSQLURL = Field(
         None,
         description="PostgreSQL URL (`postgresql://user:pass@host/db`). Unset: `make run` starts a local cluster "
@@ -104,6 +105,7 @@ class DatabaseVariables(Variables):
 
 class IdempotencyVariables(Variables):
     builds: ClassVar[type] = IdempotencySettings
+
     idempotency_ttl_seconds: int = Field(
         IdempotencySettings.ttl_seconds, ge=1, description="how long an `Idempotency-Key`'s answer is kept for retries"
     )

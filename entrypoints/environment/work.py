@@ -24,6 +24,7 @@ from entrypoints.settings_reading import BLANK_IS_A_VALUE, SECRET, Variables, pr
 
 class WorkerVariables(Variables):
     builds: ClassVar[type] = WorkerSettings
+
     readme_table: ClassVar[str] = "workers"
 
     worker_in_serve: bool = Field(
@@ -77,6 +78,7 @@ class WorkerVariables(Variables):
 
 class CrewAIVariables(Variables):
     builds: ClassVar[type] = CrewAISettings
+
     crewai_flow_types: Annotated[str, BLANK_IS_A_VALUE] = Field(
         ",".join(CrewAISettings.flow_types),
         description="flow types whose phases run as CrewAI Flows (comma-separated, `*` for all, empty for none)",
@@ -91,6 +93,7 @@ LLM_VARIABLES = ("MFO_LLM_BASE_URL", "MFO_LLM_MODEL", "MFO_LLM_API_KEY")
 
 class LLMVariables(Variables):
     builds: ClassVar[type] = LLMSettings
+
     llm_base_url: Annotated[str | None, AfterValidator(must_be_http_url)] = Field(
         None,
         description="an OpenAI-compatible endpoint (`https://host/v1`): discovery's field mapping asks a CrewAI crew "
@@ -129,6 +132,7 @@ class LLMVariables(Variables):
 
 class ObservabilityVariables(Variables):
     builds: ClassVar[type] = ObservabilitySettings
+
     readme_table: ClassVar[str] = "monitoring"
 
     log_format: Annotated[Literal["json", "text"], Lowered] = Field("json", description="`json` lines or `text`")
