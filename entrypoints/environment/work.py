@@ -24,7 +24,6 @@ from entrypoints.settings_reading import BLANK_IS_A_VALUE, SECRET, Variables, pr
 
 class WorkerVariables(Variables):
     builds: ClassVar[type] = WorkerSettings
-
     readme_table: ClassVar[str] = "workers"
 
     worker_in_serve: bool = Field(
@@ -132,7 +131,6 @@ class LLMVariables(Variables):
 
 class ObservabilityVariables(Variables):
     builds: ClassVar[type] = ObservabilitySettings
-
     readme_table: ClassVar[str] = "monitoring"
 
     log_format: Annotated[Literal["json", "text"], Lowered] = Field("json", description="`json` lines or `text`")
