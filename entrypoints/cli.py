@@ -44,7 +44,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.container import server_log_config
 
     settings = resolve_settings(settings)
+    # what uvicorn's worker processes read: the URL resolved here, its password included
     os.environ["MFO_DATABASE_URL"] = settings.database.url or ""
+    for given_apart in ("MFO_DATABASE_URL_FILE", "MFO_DATABASE_PASSWORD", "MFO_DATABASE_PASSWORD_FILE"):
+        os.environ.pop(given_apart, None)
     host = args.host or settings.api.host
     port = args.port or settings.api.port
     logs = server_log_config(settings)

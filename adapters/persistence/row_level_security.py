@@ -7,9 +7,12 @@ owner, which row-level security does not restrict (the tables do not ``FORCE`` i
 Each tenant table gets one policy, ``tenant_isolation``: a row is visible and writable only when its tenant equals
 the one the transaction set with ``set_config('mfo.client_account_id', ..., true)`` and
 ``set_config('mfo.engagement_id', ..., true)`` (the unit of work's ``scope``). A transaction that set none sees no
-row. A later migration adding a tenant table calls :func:`enable_tenant_isolation` for it.
+row.
 
-What these functions emit is part of past migrations: never change it; add a new function instead.
+A migration imports no live code (``tests/unit/test_migrations_import_no_live_code.py``): 0007 holds a frozen copy of
+what these functions emitted when it was written, and a later migration adding a tenant table writes the two
+statements of :func:`tenant_isolation_sql` itself (as 0010 does). ``child_tables.py`` uses that function for a
+plugin's child table.
 """
 
 from __future__ import annotations

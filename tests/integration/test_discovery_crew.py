@@ -260,7 +260,7 @@ def test_the_llm_settings_come_all_three_or_not_at_all(monkeypatch: pytest.Monke
     with pytest.raises(SystemExit, match="MFO_LLM_MODEL, MFO_LLM_API_KEY not set"):
         Settings.from_env()
     monkeypatch.setenv("MFO_LLM_MODEL", "m")
-    with pytest.raises(SystemExit, match=r"^MFO_LLM_API_KEY not set"):
+    with pytest.raises(SystemExit, match=r"(?m)^  MFO_LLM_API_KEY not set"):
         Settings.from_env()
     monkeypatch.setenv("MFO_LLM_API_KEY", "sk-secret")
     monkeypatch.setenv("MFO_LLM_TIMEOUT_SECONDS", "12.5")

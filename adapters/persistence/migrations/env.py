@@ -21,7 +21,16 @@ def mfo_object(obj: object, name: str | None, type_: str, reflected: bool, compa
 
 def run_migrations(connection: Connection) -> None:
     """Every pending migration in one transaction of the connection's own: all of them, or none."""
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True, include_object=mfo_object)
+    # compare_type and compare_server_default: autogenerate and `alembic check` (tests/integration/test_schema_drift.py)
+    # also see a changed column type or default. Row-level security policies and grants are not compared by Alembic
+    # at all; tests/integration/test_row_level_security.py checks those.
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        compare_server_default=True,
+        include_object=mfo_object,
+    )
     with connection.begin():
         context.run_migrations()
 

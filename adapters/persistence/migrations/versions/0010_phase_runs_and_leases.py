@@ -13,7 +13,8 @@ counted starts are no longer written: their tables are dropped (the downgrade re
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -127,4 +128,9 @@ def downgrade() -> None:
 
 
 def _queue_migration():  # noqa: ANN202 - the frozen statements of migration 0005, not live code
-    return importlib.import_module('adapters.persistence.migrations.versions.0005_background_work_queue')
+    """Migration 0005 (its file beside this one, loaded by path: no package of the live code is imported)."""
+    path = Path(__file__).with_name('0005_background_work_queue.py')
+    spec = importlib.util.spec_from_file_location('mfo_migration_0005', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
