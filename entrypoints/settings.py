@@ -42,11 +42,16 @@ class DatabaseSettings:
     app_role: str = "mfo_app"
     app_password: str | None = None
     """Set on ``app_role`` by ``mfo migrate``; None: the owner's password from ``url``."""
+    pgbouncer: bool = False
+    """The URLs lead to PgBouncer in transaction pooling mode (ADR 0017, docs/operations-pgbouncer.md)."""
+    listen_url: str | None = None
+    """Where a runner LISTENs for due work behind PgBouncer (PostgreSQL itself, as the owner); None: it polls."""
 
     @classmethod
     def from_env(cls) -> DatabaseSettings:
         url = os.environ.get("MFO_DATABASE_URL") or None
         app_url = os.environ.get("MFO_APP_DATABASE_URL") or None
+        listen_url = os.environ.get("MFO_DB_LISTEN_URL") or None
         return cls(
             url=async_database_url(url) if url else None,
             pool_size=_int("MFO_DB_POOL_SIZE", cls.pool_size),
@@ -60,6 +65,8 @@ class DatabaseSettings:
             app_url=async_database_url(app_url) if app_url else None,
             app_role=os.environ.get("MFO_APP_DB_ROLE") or cls.app_role,
             app_password=os.environ.get("MFO_APP_DB_PASSWORD") or None,
+            pgbouncer=_bool("MFO_DB_PGBOUNCER", cls.pgbouncer),
+            listen_url=async_database_url(listen_url) if listen_url else None,
         )
 
 
