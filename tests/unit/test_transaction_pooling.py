@@ -7,7 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from adapters.persistence.database import PoolOptions, statement_cache_arguments
+from adapters.persistence.database import Database, PoolOptions, statement_cache_arguments
+from adapters.persistence.phase_runs import PgPhaseQueue
 from adapters.persistence.tenant_scope import begin_scoped
 from domain.events import Tenant
 from entrypoints.container import listen_database_url
@@ -73,3 +74,13 @@ def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("MFO_DB_PGBOUNCER")
     monkeypatch.delenv("MFO_DB_LISTEN_URL")
     assert DatabaseSettings.from_env().pgbouncer is False and DatabaseSettings.from_env().listen_url is None
+
+
+async def test_with_nothing_to_listen_on_the_queue_listens_to_nothing_and_raises_nothing() -> None:
+    queue = PgPhaseQueue(Database(OWNER), url=None)  # no connection is made: the pool opens on first use
+    woken: list[bool] = []
+    for _ in range(2):  # every poll of the runner asks again: it must stay quiet
+        await queue.listen(lambda: woken.append(True))
+        assert queue.listening is False
+    await queue.unlisten()
+    assert woken == []
