@@ -80,7 +80,7 @@ test-deep: install postgres pgbouncer chromium lint contract
 # Times make test, then throughput, latency and commits per request against raw PostgreSQL, and auto-run flows against
 # DBOS Transact (installed into bench/.venv-dbos only), each figure the median of three runs (docs/performance.md).
 # BENCH_ARGS=--skip-make-test quotes the last make test instead; BENCH_ARGS="--only durable-execution" runs only the
-# DBOS comparison.
+# DBOS comparison, BENCH_ARGS="--only pgbouncer" only transitions through PgBouncer against direct connections.
 bench: install postgres pgbouncer
 	$(PYTHON) -m bench.run $(BENCH_ARGS)
 
