@@ -2,8 +2,9 @@
 
 ``make test`` installs the ``pgbouncer`` package when ``/usr/sbin/pgbouncer`` is missing (``make pgbouncer``). As root
 PgBouncer switches to the ``postgres`` user (it refuses to run as root), so its folder belongs to that user. Every
-database name is forwarded to the cluster (``* = ...``) and each login is passed through: the cluster trusts
-127.0.0.1, so PgBouncer authenticates nobody itself (``auth_type = trust``, the users named in its auth file).
+database name is forwarded to the cluster (``* = ...``) and each login is passed through: PgBouncer authenticates
+nobody itself (``auth_type = trust``, the users named in its auth file), and logs in to PostgreSQL with the password
+its auth file gives each user (none for the tests' own clusters, which trust 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class PgBouncer:
 
     folder: Path
     upstream_port: int
+    upstream_host: str = "127.0.0.1"
     users: dict[str, str] = field(default_factory=lambda: {SERVER_USER: "", "mfo_app": ""})
     """Each login PgBouncer lets through, with the password it logs in to PostgreSQL with (empty: none)."""
     max_db_connections: int = 20
@@ -59,7 +61,7 @@ class PgBouncer:
         as_root = os.geteuid() == 0
         lines = [
             "[databases]",
-            f"* = host=127.0.0.1 port={self.upstream_port}",
+            f"* = host={self.upstream_host} port={self.upstream_port}",
             "[pgbouncer]",
             "listen_addr = 127.0.0.1",
             f"listen_port = {self.port}",
