@@ -70,12 +70,13 @@ def bouncer(cluster: LocalPostgres, workdir: Path) -> Iterator[PgBouncer]:
 
 class Sampler:
     """PostgreSQL's client connections other than the runners' direct LISTEN connections and the test's own (so: the
-    ones PgBouncer opened), and PgBouncer's client connections, sampled until stopped."""
+    ones PgBouncer opened), those LISTEN connections, and PgBouncer's client connections, sampled until stopped."""
 
     def __init__(self, direct_url: str, bouncer: PgBouncer) -> None:
         self._url = direct_url
         self._bouncer = bouncer
         self.server_connections: list[int] = []
+        self.listeners: list[int] = []
         self.bouncer_clients: list[int] = []
         self._stop = asyncio.Event()
 
@@ -83,13 +84,15 @@ class Sampler:
         connection = await asyncpg.connect(postgres_dsn(self._url), server_settings={"application_name": OBSERVER})
         try:
             while not self._stop.is_set():
-                self.server_connections.append(
-                    await connection.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                        " AND application_name <> ALL($1::text[])",
-                        [LISTENER, OBSERVER],
-                    )
+                counted = await connection.fetchrow(
+                    "SELECT count(*) FILTER (WHERE application_name <> ALL($1::text[])) AS bounced,"
+                    " count(*) FILTER (WHERE application_name = $2) AS listening"
+                    " FROM pg_stat_activity WHERE backend_type = 'client backend'",
+                    [LISTENER, OBSERVER],
+                    LISTENER,
                 )
+                self.server_connections.append(counted["bounced"])
+                self.listeners.append(counted["listening"])
                 if len(self.server_connections) % 10 == 0:
                     self.bouncer_clients.append(await asyncio.to_thread(self._bouncer_clients))
                 with contextlib.suppress(TimeoutError):
@@ -173,6 +176,7 @@ async def test_six_servers_and_two_workers_share_twenty_server_connections_throu
     assert max(sampler.server_connections) <= SERVER_CONNECTIONS
     assert max(sampler.server_connections) >= 5, "hardly any connection from PgBouncer: did the load go through?"
     assert max(sampler.bouncer_clients) > SERVER_CONNECTIONS, "no more clients than server connections"
+    assert max(sampler.listeners) == 1, "the listening worker's LISTEN connection, straight to PostgreSQL"
     for process in processes:
         assert "prepared statement" not in process.log(), process.log_tail()
 
