@@ -143,6 +143,26 @@ async def test_a_flow_runs_to_completion_over_http_through_pgbouncer(
     assert flow["status"] == "completed" and status["in_sync"]
 
 
+async def test_statements_with_parameters_outside_a_transaction_keep_their_own_values_through_pgbouncer(
+    container: Container,
+) -> None:
+    """Unnamed statements (no cache): each one's parse, bind and execute stay on one server connection even where
+    PgBouncer may hand the connection to another client between statements (the owner's pool: the runners' look for
+    due work, the gauges, API keys run so). Forty clients over two server connections."""
+    database = container.owner_database()
+
+    async def client(n: int) -> list[tuple[int, str]]:
+        answers = []
+        async with database.connection() as connection:
+            for step in range(15):
+                row = await connection.fetchrow("SELECT $1::int * 1000 + $2::int AS n, $3::text AS t", n, step, f"c{n}")
+                answers.append((row["n"], row["t"]))
+        return answers
+
+    results = await asyncio.gather(*(client(n) for n in range(40)))
+    assert results == [[(n * 1000 + step, f"c{n}") for step in range(15)] for n in range(40)]
+
+
 async def test_without_the_setting_pgbouncer_refuses_the_startup_timeouts(bounced: Settings) -> None:
     database = Database(app_database_url(bounced), PoolOptions(max_size=1))  # transaction_pooling off
     try:
