@@ -14,7 +14,8 @@ on the same SQL. Then the durable-execution part (bench/durable.py): MFO's auto-
 and off, against DBOS Transact running the same phases as a workflow, at 8 and 32 concurrent flows. Prints a table,
 writes bench/results/latest.json and the plot, and rewrites the results part of docs/performance.md. ``--only
 open-loop`` runs the open-loop points and what they need, nothing else; ``--only durable-execution`` the
-durable-execution part alone.
+durable-execution part alone. Last, transitions at 32 clients through PgBouncer against direct connections
+(bench/pgbouncer.py, ``--only pgbouncer`` alone).
 """
 
 from __future__ import annotations
@@ -483,14 +484,16 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test (quote the last one)")
     parser.add_argument(
         "--only",
-        choices=("open-loop", "durable-execution", "long-phases"),
+        choices=("open-loop", "durable-execution", "long-phases", "pgbouncer"),
         help="open-loop: only the open-loop points and what they need (the largest of --sizes seeded at once, the "
         "closed-loop saturated throughput of transition and status, --repeat runs each); no make test; prints "
         "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched. "
         "durable-execution: only MFO's auto-run flows against DBOS Transact (bench/durable.py), --repeat rounds; "
         "prints its table and writes bench/results/durable-execution.json, leaving latest.json and docs untouched. "
         "long-phases: only the long-phase part (bench/long_phases.py, a cluster of its own); prints its table and "
-        "writes bench/results/long-phases.json",
+        "writes bench/results/long-phases.json. "
+        "pgbouncer: only transitions at 32 clients through PgBouncer against direct connections (bench/pgbouncer.py, "
+        "a cluster of its own); prints its table and writes bench/results/pgbouncer.json",
     )
     parser.add_argument("--long-flows", type=int, default=1000, help="long phases running at once (default 1000)")
     parser.add_argument("--long-seconds", type=float, default=30.0, help="each long phase's length (default 30)")
@@ -546,6 +549,10 @@ def main() -> None:
     if args.only == "long-phases":
         print_long_phases(long_phase_part(args))
         return
+    if args.only == "pgbouncer":
+        if "error" in (figures := pgbouncer_part(args)):
+            raise SystemExit(f"pgbouncer: {figures['error']}")
+        return
     url = os.environ.get("MFO_BENCH_DATABASE_URL")
     cluster = None
     if not url:
@@ -594,6 +601,22 @@ def long_phase_part(args: argparse.Namespace) -> dict[str, Any]:
     done = subprocess.run([*command, "--json", str(figures)], cwd=ROOT, env=env, capture_output=True, text=True)
     if not figures.exists() or done.returncode not in (0, 1):
         print(f"long phases not measured: {done.stderr[-2000:]}", flush=True)
+        return {"error": done.stderr[-2000:]}
+    return json.loads(figures.read_text())
+
+
+def pgbouncer_part(args: argparse.Namespace) -> dict[str, Any]:
+    """Transitions at 32 clients through PgBouncer against direct connections (bench/pgbouncer.py), in a process and
+    on a cluster of their own, --repeat rounds; it prints its table as it goes. Its figures, or the error that
+    stopped it."""
+    figures = RESULTS / "pgbouncer.json"
+    RESULTS.mkdir(exist_ok=True)
+    figures.unlink(missing_ok=True)
+    command = [PY, "-m", "bench.pgbouncer", "--repeat", str(args.repeat), "--json", str(figures)]
+    env = {k: v for k, v in os.environ.items() if k != "MFO_BENCH_DATABASE_URL"}
+    done = subprocess.run(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    if not figures.exists() or done.returncode != 0:
+        print(f"pgbouncer not measured: {done.stderr[-2000:]}", flush=True)
         return {"error": done.stderr[-2000:]}
     return json.loads(figures.read_text())
 
@@ -698,6 +721,7 @@ def whole_bench(
         asyncio.run(set_autovacuum(url, on=True))
     result["durable_execution"] = durable_part(args, url, credentials)
     result["long_phases"] = long_phase_part(args)
+    result["pgbouncer"] = pgbouncer_part(args)
     result["crewai_import_s"] = crewai_import_seconds()
     result["audit"] = asyncio.run(audit_seconds(url, repeat))
     result["audit_s"] = result["audit"]["audit_s"]

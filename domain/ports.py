@@ -139,7 +139,8 @@ class PhaseQueue(Protocol):
 
     async def listen(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` whenever a committed change made work due (``PhaseRuns.announce_due``), until
-        :meth:`unlisten`. Raises when it cannot listen (the runner then polls only)."""
+        :meth:`unlisten`. Raises when it cannot listen, and returns without listening when it has nothing to listen
+        on (behind PgBouncer without a direct URL): either way the runner then polls only."""
         ...
 
     @property

@@ -56,7 +56,16 @@ def pool_options(database: DatabaseSettings) -> PoolOptions:
         command_timeout_seconds=database.command_timeout_seconds,
         statement_timeout_ms=database.statement_timeout_ms,
         lock_timeout_ms=database.lock_timeout_ms,
+        transaction_pooling=database.pgbouncer,
     )
+
+
+def listen_database_url(settings: Settings) -> str | None:
+    """Where a runner LISTENs for due work: the owner's URL; behind PgBouncer (whose transaction pooling would
+    hand the listening session's server connection to others) ``MFO_DB_LISTEN_URL``, or None: polling only."""
+    if settings.database.pgbouncer:
+        return settings.database.listen_url
+    return owner_database_url(settings)
 
 
 def build_flow_types(settings: Settings, observer: OperationObserver | None = None) -> FlowTypeRegistry:
@@ -171,7 +180,7 @@ class Container(containers.DeclarativeContainer):
         observer=observer,
         new_uow=unit_of_work.provider,
     )
-    phase_queue = providers.Factory(PgPhaseQueue, owner_database, providers.Callable(owner_database_url, settings))
+    phase_queue = providers.Factory(PgPhaseQueue, owner_database, providers.Callable(listen_database_url, settings))
     # one runner per process: the server's (polling unless MFO_WORKER_IN_SERVE is off) or the worker's (polling)
     phase_runner = providers.Factory(  # one per process: the app's (entrypoints/http/app.py) or the worker's
         PhaseRunner,

@@ -43,6 +43,10 @@ class DatabaseSettings:
     app_role: str = "mfo_app"
     app_password: str | None = field(default=None, repr=False)
     """Set on ``app_role`` by ``mfo migrate``; None: the owner's password from ``url``."""
+    pgbouncer: bool = False
+    """The URLs lead to PgBouncer in transaction pooling mode (ADR 0017, docs/operations-pgbouncer.md)."""
+    listen_url: str | None = None
+    """Where a runner LISTENs for due work behind PgBouncer (PostgreSQL itself, as the owner); None: it polls."""
 
     @classmethod
     def from_env(cls) -> DatabaseSettings:

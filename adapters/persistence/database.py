@@ -34,6 +34,30 @@ class PoolOptions:
     statement_timeout_ms: int = 30_000
     lock_timeout_ms: int = 5_000
     application_name: str = "mfo"
+    transaction_pooling: bool = False
+    """The URL leads to PgBouncer in transaction pooling mode (ADR 0017): asyncpg prepares no named statement (its
+    statement cache is off), and the timeouts are set in each unit of work's transaction (``SET LOCAL``) instead of
+    at connect time (PgBouncer refuses those startup parameters)."""
+
+    def transaction_settings(self) -> dict[str, str]:
+        """The settings each unit of work's transaction sets for itself: the timeouts when the connection's session
+        cannot carry them (behind PgBouncer), else none (the session has them from the start)."""
+        if not self.transaction_pooling:
+            return {}
+        return {
+            "statement_timeout": str(int(self.statement_timeout_ms)),
+            "lock_timeout": str(int(self.lock_timeout_ms)),
+        }
+
+    def session_settings(self) -> dict[str, str]:
+        """The settings a new connection asks for at start-up: PgBouncer passes only ``application_name`` on."""
+        if self.transaction_pooling:
+            return {"application_name": self.application_name}
+        return {
+            "statement_timeout": str(self.statement_timeout_ms),
+            "lock_timeout": str(self.lock_timeout_ms),
+            "application_name": self.application_name,
+        }
 
 
 class PoolTimeout(TimeoutError):
@@ -73,7 +97,16 @@ async def _install_json_codecs(connection: asyncpg.Connection) -> None:
 async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
     """The pool's reset between borrowers. MFO leaves no session state on a connection (no ``SET`` without
     ``LOCAL``, no ``LISTEN``, no session advisory lock, no cursor), and asyncpg itself rolls back a transaction left
-    open, so the default reset query (``RESET ALL``, ``UNLISTEN *``, ...: a round trip per release) is not needed."""
+    open, so the default reset query (``RESET ALL``, ``UNLISTEN *``, ...: a round trip per release) is not needed.
+    That is also what lets the pool run behind PgBouncer in transaction pooling mode (ADR 0017)."""
+
+
+def statement_cache_arguments(options: PoolOptions) -> dict[str, int]:
+    """asyncpg's statement cache (its default) directly; off behind PgBouncer. There a server connection serves
+    other clients after each transaction, so a statement prepared under a name on it is unknown there (or another
+    client's). Uncached, asyncpg sends every statement unnamed, its Parse, Bind and Execute before one Sync: PgBouncer
+    keeps them on one server connection."""
+    return {"statement_cache_size": 0} if options.transaction_pooling else {}
 
 
 class Database:
@@ -143,11 +176,8 @@ class Database:
                     max_size=o.max_size,
                     timeout=o.connect_timeout_seconds,
                     command_timeout=o.command_timeout_seconds,
-                    server_settings={
-                        "statement_timeout": str(o.statement_timeout_ms),
-                        "lock_timeout": str(o.lock_timeout_ms),
-                        "application_name": o.application_name,
-                    },
+                    server_settings=o.session_settings(),
+                    **statement_cache_arguments(o),
                     init=_install_json_codecs,
                     reset=_nothing_to_reset,
                 )

@@ -9,6 +9,7 @@ waited for the lock).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,7 @@ from domain.events import Tenant
 from domain.flow import Flow
 from domain.ports import Attempt, Lease
 
+log = logging.getLogger("mfo.runner")
 DUE_CHANNEL = "mfo_phase_due"
 """The channel a change that made work due notifies (at its commit, as PostgreSQL delivers notifications)."""
 _ANNOUNCE = Statement(text(f"SELECT pg_notify('{DUE_CHANNEL}', '')"))
@@ -146,12 +148,15 @@ _RENEW_SQL = (
 
 class PgPhaseQueue:
     """Every tenant's due work, on the schema owner's pool (row-level security does not restrict it); ``listen``
-    holds a connection of its own (outside the pool) for the notifications of due work."""
+    holds a connection of its own (outside the pool) to ``url`` for the notifications of due work. With no ``url``
+    (behind PgBouncer without ``MFO_DB_LISTEN_URL``: a LISTEN there would stop hearing once its transaction ended)
+    it listens to nothing, and the runner polls only."""
 
     def __init__(self, database: Database, url: str | None = None) -> None:
         self._database = database
         self._url = url
         self._listener: asyncpg.Connection | None = None
+        self._said_polling = False
 
     async def due(self, limit: int, tenant_limit: int) -> list[DueWork]:
         async with self._database.connection() as connection:
@@ -169,7 +174,10 @@ class PgPhaseQueue:
     async def listen(self, wake: Callable[[], None]) -> None:
         await self.unlisten()
         if self._url is None:
-            raise RuntimeError("no database URL to listen on")
+            if not self._said_polling:
+                log.info("no database URL to LISTEN on for due work (MFO_DB_LISTEN_URL): polling only")
+                self._said_polling = True
+            return
         with translated_errors():
             connection = await asyncpg.connect(
                 postgres_dsn(self._url),

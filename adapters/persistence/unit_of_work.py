@@ -1,9 +1,10 @@
 """AsyncpgUnitOfWork: one connection, one transaction at a time, shared by every port in a request.
 
 The unit of work checks out a pooled connection at its first statement and begins the transaction there, with the
-tenant's scope in the same message (adapters/persistence/tenant_scope.py). ``commit()`` commits and gives the
-connection back; a later statement begins the next transaction on a connection checked out again. Leaving without
-a commit rolls back. Repositories and flow-type adapters receive the unit of work's ports and never commit.
+tenant's scope (adapters/persistence/tenant_scope.py), and behind PgBouncer the timeouts, in the same message.
+``commit()`` commits and gives the connection back; a later statement begins the next transaction on a connection
+checked out again. Leaving without a commit rolls back. Repositories and flow-type adapters receive the unit of
+work's ports and never commit.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class AsyncpgUnitOfWork:
         self._open = False
         self._tenant: Tenant | None = None
         self._connection: asyncpg.Connection | None = None
+        self._transaction_settings = database.options.transaction_settings()
         self._one_at_a_time = asyncio.Lock()
         """One connection runs one statement at a time: concurrent callers (a handler's ``gather``) take turns."""
 
@@ -120,7 +122,7 @@ class AsyncpgUnitOfWork:
         if self._connection is None:
             connection = await self._database.acquire()
             try:
-                await connection.execute(begin_scoped(self._tenant))
+                await connection.execute(begin_scoped(self._tenant, self._transaction_settings))
             except BaseException:
                 await self._give_back(connection, broken=True)
                 raise

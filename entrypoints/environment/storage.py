@@ -47,13 +47,14 @@ class DatabaseVariables(Variables):
     db_statement_timeout_ms: int = Field(
         DatabaseSettings.statement_timeout_ms,
         ge=0,
-        description="PostgreSQL `statement_timeout` for every connection (past it: 503)",
+        description="PostgreSQL `statement_timeout` for every connection (behind PgBouncer: every unit of work's "
+        "transaction) (past it: 503)",
     )
     db_lock_timeout_ms: int = Field(
         DatabaseSettings.lock_timeout_ms,
         ge=0,
-        description="PostgreSQL `lock_timeout` for every connection (past it: 409 `flow-busy`); keep it below the "
-        "statement timeout",
+        description="PostgreSQL `lock_timeout` for every connection, or behind PgBouncer every unit of work's "
+        "transaction (past it: 409 `flow-busy`); keep it below the statement timeout",
     )
     db_connect_timeout: int = Field(
         DatabaseSettings.connect_timeout_seconds, ge=1, description="seconds to open a connection (past it: 503)"
@@ -82,6 +83,17 @@ class DatabaseVariables(Variables):
         description="the application's own database URL; unset: `MFO_DATABASE_URL` with the role and password above",
         json_schema_extra=shown("derived"),
     )
+    db_pgbouncer: bool = Field(
+        DatabaseSettings.pgbouncer,
+        description="`true`: the URLs lead to PgBouncer in transaction pooling mode (no statement cache, the timeouts "
+        "set in each transaction; `mfo migrate` still connects to PostgreSQL itself): "
+        "[docs/operations-pgbouncer.md](docs/operations-pgbouncer.md)",
+    )
+    db_listen_url: PostgreSQLURL = Field(
+        None,
+        description="behind PgBouncer, where runners `LISTEN` for due work: PostgreSQL itself, as the owner; unset, "
+        "they poll every `MFO_WORKER_POLL_SECONDS` (without PgBouncer they listen on `MFO_DATABASE_URL`)",
+    )
 
     def settings(self) -> DatabaseSettings:
         url = self.database_url
@@ -100,6 +112,8 @@ class DatabaseVariables(Variables):
             app_url=async_database_url(self.app_database_url) if self.app_database_url else None,
             app_role=self.app_db_role,
             app_password=self.app_db_password,
+            pgbouncer=self.db_pgbouncer,
+            listen_url=async_database_url(self.db_listen_url) if self.db_listen_url else None,
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from adapters.persistence.database import PoolTimeout
+from adapters.persistence.database import PoolOptions, PoolTimeout
 from adapters.persistence.storage_errors import storage_error
 from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from domain.errors import ConcurrentModification, FlowBusy, InvalidFlowInput, StorageUnavailable
@@ -106,6 +106,7 @@ class FakeDatabase:
         self.connection = connection
         self.released = 0
         self.commits = 0
+        self.options = PoolOptions()
 
     async def acquire(self) -> FakeConnection:
         return self.connection
