@@ -74,6 +74,8 @@ class ApiSettings:
     max_header_bytes: int = 16_384
     """Request headers: at most this many, of at most this many bytes together (names and values); past either: 431."""
     debug: bool = False
+    shutdown_grace_seconds: float = 5.0
+    """After SIGTERM, how long ``mfo serve`` answers ``/readyz`` 503 while still serving, before it drains."""
 
     @classmethod
     def from_env(cls) -> ApiSettings:
@@ -86,6 +88,7 @@ class ApiSettings:
             max_header_count=_positive_int("MFO_MAX_HEADER_COUNT", cls.max_header_count),
             max_header_bytes=_positive_int("MFO_MAX_HEADER_BYTES", cls.max_header_bytes),
             debug=os.environ.get("MFO_DEBUG", "") == "1",
+            shutdown_grace_seconds=_not_negative("MFO_SHUTDOWN_GRACE_SECONDS", cls.shutdown_grace_seconds),
         )
 
 
