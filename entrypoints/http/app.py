@@ -30,6 +30,7 @@ from entrypoints.http.metrics import prometheus_metrics
 from entrypoints.http.monitoring import Monitoring
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.request_context import RequestContextMiddleware
+from entrypoints.http.request_telemetry import RequestTelemetry
 from entrypoints.idempotency_purge import idempotency_key_purger
 from entrypoints.settings import Settings
 
@@ -134,6 +135,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         on_shutdown=[readiness.stop, purger.stop, stop_runner, monitoring.stop, close_pools],
         request_max_body_size=settings.api.max_body_bytes,
         header_limits=HeaderLimits(settings.api.max_header_count, settings.api.max_header_bytes),
+        request_telemetry=RequestTelemetry(container.metrics(), lambda: container.tracing().tracer),
         request_class=MfoRequest,
         openapi_config=OpenAPIConfig(
             title="MFO - Master Flow Orchestrator",
