@@ -5,7 +5,7 @@
   phase runner is running (it runs the phases the API claims, and polls for due work under ``MFO_WORKER_IN_SERVE``),
   and the server is not shutting down. Once ``mfo serve`` receives SIGTERM it answers 503 for
   ``MFO_SHUTDOWN_GRACE_SECONDS`` while still serving, so a load balancer stops sending requests before the server
-  stops accepting them and drains (:mod:`entrypoints.http.draining`);
+  stops accepting them and drains (:mod:`entrypoints.draining_server`);
 - ``GET /health``: the database answers (kept as it was for existing clients).
 """
 
