@@ -12,6 +12,7 @@ legacy path once the legacy routes were off.
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import replace
 from typing import Any
 from uuid import uuid4
@@ -107,3 +108,23 @@ async def test_options_on_a_legacy_path_once_they_are_off_is_410_gone(settings, 
             assert answer.status_code == 410, answer.text
             assert answer.headers["content-type"].startswith("application/problem+json")
             assert answer.json()["successor"].startswith("/api/v1/flows")
+
+
+RAW_METHODS = ["CONNECT", "TRACE", "PROPFIND", "M-SEARCH"]
+
+
+def test_a_real_server_answers_every_method_below_500(server: str) -> None:
+    """Through uvicorn's HTTP parser too: CONNECT (which proxies treat as a tunnel) and unknown tokens get a 405 or
+    a 404 problem, never a 5xx or a dropped connection."""
+    host, port = server.removeprefix("http://").split(":")
+    for method in RAW_METHODS:
+        for target in ("/api/v1/flows", "/health", "/nothing-here"):
+            with socket.create_connection((host, int(port)), timeout=30) as connection:
+                connection.sendall(f"{method} {target} HTTP/1.1\r\nHost: mfo\r\nConnection: close\r\n\r\n".encode())
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            status_line, _, rest = answer.partition(b"\r\n")
+            status = int(status_line.split()[1])
+            assert status in (404, 405), (method, target, answer[:300])
+            assert b"application/problem+json" in rest.lower(), (method, target, answer[:300])
