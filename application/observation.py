@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from uuid import UUID
 
@@ -27,6 +27,13 @@ class NoObserver:
 
     @contextmanager
     def span(self, name: str, **attributes: str) -> Iterator[None]:
+        yield
+
+    def trace_context(self) -> dict[str, str]:
+        return {}
+
+    @contextmanager
+    def continued(self, trace: Mapping[str, str]) -> Iterator[None]:
         yield
 
 

@@ -58,6 +58,11 @@ def attempt_result_of(end: AttemptEnd) -> AttemptResult:
     }[end.outcome.kind]
 
 
+def trace_of_run(flow: Flow) -> dict[str, str]:
+    """The trace the flow's run continues (its claim's), empty when none was recorded."""
+    return flow.run.trace_context if flow.run is not None else {}
+
+
 def describe(end: AttemptEnd) -> str:
     if end.outcome is None:
         return str(end.error)
@@ -103,6 +108,7 @@ class PhaseExecution(OrchestratorPart):
                 at=self._clock.now(),
                 requested=phase,
                 expected_version=expected_version,
+                trace=self._observer.trace_context(),  # the run continues the claim's trace wherever it runs
             )
         return ClaimedRun(change.flow, run_id, owner, lease_seconds, actor)
 
@@ -144,7 +150,13 @@ class PhaseExecution(OrchestratorPart):
                     if run is not None:
                         flow.reattempt_phase(run_id=run_id, actor=actor, at=now)
                     else:
-                        flow.claim_phase(Operation.EXECUTE_PHASE, run_id=run_id, actor=actor, at=now)
+                        flow.claim_phase(
+                            Operation.EXECUTE_PHASE,
+                            run_id=run_id,
+                            actor=actor,
+                            at=now,
+                            trace=self._observer.trace_context(),
+                        )
                     claimed = ClaimedRun(flow, run_id, owner, lease_seconds, actor)
                 await uow.flows.save(flow)
                 await self._write_views(uow, change)
@@ -160,7 +172,10 @@ class PhaseExecution(OrchestratorPart):
         flow, phase = claimed.flow, claimed.phase
         policy = self.policy_of(flow, phase)
         adapter = self._flow_types.adapter_for(flow.flow_type, ReadsOutsideTransaction(self._new_uow))  # type: ignore[arg-type]
-        with self._observer.operation("run_phase", flow.tenant, flow.flow_id) as observed:
+        with (
+            self._observer.continued(trace_of_run(flow)),
+            self._observer.operation("run_phase", flow.tenant, flow.flow_id) as observed,
+        ):
             observed.flow(flow.flow_type, flow.flow_id)
             change = LockedFlow(flow, adapter, observed)
             try:
@@ -203,7 +218,10 @@ class PhaseExecution(OrchestratorPart):
         ``go_on``: a runner that will run the next phase of an auto-run flow left running claims it in the same
         transaction and event (leased to the same owner); the returned flow's ``run`` is then that attempt."""
         tenant, flow_id = claimed.tenant, claimed.flow.flow_id
-        with self._observer.operation(str(Operation.COMPLETE_PHASE), tenant, flow_id) as observed:
+        with (
+            self._observer.continued(trace_of_run(claimed.flow)),
+            self._observer.operation(str(Operation.COMPLETE_PHASE), tenant, flow_id) as observed,
+        ):
             async with self._uow as uow:
                 await uow.scope(tenant)
                 flow = await uow.flows.get_for_update(tenant, flow_id)

@@ -105,6 +105,8 @@ def server_env(url: str, credentials: Credentials, extra: dict[str, str] | None 
     # the API server alone (background phases run in `mfo worker` processes): the queue worker's own polling
     # would otherwise add commits of its own to the commits counted per request
     env.setdefault("MFO_WORKER_IN_SERVE", "false")
+    # no load balancer to tell between runs: stop at once on SIGTERM rather than after the readiness grace
+    env.setdefault("MFO_SHUTDOWN_GRACE_SECONDS", "0")
     return {**env, **(extra or {})}
 
 

@@ -9,7 +9,7 @@ equals the number of events.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
@@ -39,7 +39,9 @@ class PhaseRun:
 
     ``run_id`` names the attempt in progress (the one its lease is for, application/phase_execution.py); it is None
     between a failed attempt and the next, which may begin at ``retry_at``. ``errors`` says how each earlier attempt
-    ended.
+    ended. ``trace`` is the trace context of the claim that began the run (W3C ``traceparent`` and ``tracestate``, as
+    text): every attempt, on whichever runner, and the next phase an auto-run flow goes straight on to, continue that
+    trace.
     """
 
     phase: str
@@ -48,6 +50,11 @@ class PhaseRun:
     started_at: datetime | None
     retry_at: datetime | None = None
     errors: tuple[str, ...] = ()
+    trace: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def trace_context(self) -> dict[str, str]:
+        return dict(self.trace)
 
     @property
     def in_progress(self) -> bool:
@@ -61,6 +68,7 @@ class PhaseRun:
             "started_at": None if self.started_at is None else self.started_at.isoformat(),
             "retry_at": None if self.retry_at is None else self.retry_at.isoformat(),
             "errors": list(self.errors),
+            **({"trace": dict(self.trace)} if self.trace else {}),
         }
 
     @classmethod
@@ -74,7 +82,13 @@ class PhaseRun:
             started_at=None if data.get("started_at") is None else datetime.fromisoformat(data["started_at"]),
             retry_at=None if data.get("retry_at") is None else datetime.fromisoformat(data["retry_at"]),
             errors=tuple(data.get("errors") or ()),
+            trace=trace_of(data.get("trace")),
         )
+
+
+def trace_of(context: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    """A trace context (a carrier of text fields) as :attr:`PhaseRun.trace` keeps it."""
+    return tuple(sorted((str(k), str(v)) for k, v in (context or {}).items()))
 
 
 @dataclass(frozen=True)
@@ -320,9 +334,11 @@ class Flow(FlowSummary):
         at: datetime,
         requested: str | None = None,
         expected_version: int | None = None,
+        trace: Mapping[str, str] | None = None,
     ) -> FlowEvent:
         """Begin running a phase (``execute_phase``: the next pending one, or ``requested``; ``retry``: the failed
-        one) as attempt 1 of ``run_id``. The flow is ``running`` until an attempt ends it (:meth:`end_attempt`)."""
+        one) as attempt 1 of ``run_id``, in the trace ``trace`` names. The flow is ``running`` until an attempt ends
+        it (:meth:`end_attempt`)."""
         if operation == Operation.RETRY:
             phase = self.phase_to_retry(expected_version)
         else:
@@ -341,7 +357,7 @@ class Flow(FlowSummary):
             current_phase=phase,
             phase_states=states,
             error=None,
-            run=PhaseRun(phase, 1, run_id, at),
+            run=PhaseRun(phase, 1, run_id, at, trace=trace_of(trace)),
         )
 
     def reattempt_phase(self, *, run_id: UUID, actor: str, at: datetime) -> FlowEvent:
@@ -432,7 +448,7 @@ class Flow(FlowSummary):
         following: PhaseRun | None = None
         if claim_next is not None and to_status == FlowStatus.RUNNING and self.auto_run and current is not None:
             states[current] = PhaseState.RUNNING
-            following = PhaseRun(current, 1, claim_next, at)
+            following = PhaseRun(current, 1, claim_next, at, trace=self.run.trace if self.run else ())
         return self._record(
             operation,
             to_status,

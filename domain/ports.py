@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -326,6 +326,15 @@ class OperationObserver(Protocol):
 
     def span(self, name: str, **attributes: str) -> AbstractContextManager[None]:
         """A step of the delegation chain (phase, bridge, adapter), nested in the current operation."""
+        ...
+
+    def trace_context(self) -> dict[str, str]:
+        """The current trace, as text fields to store (``traceparent``...); empty when nothing is traced."""
+        ...
+
+    def continued(self, trace: Mapping[str, str]) -> AbstractContextManager[None]:
+        """Within the block, operations and spans continue the stored trace ``trace`` (a phase claimed in one
+        request or process and run in another)."""
         ...
 
 

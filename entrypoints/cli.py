@@ -1,4 +1,4 @@
-"""The ``mfo`` command: migrate, serve, audit, tokens and API keys, and the embedded database."""
+"""The ``mfo`` command: migrate, serve, the OpenAPI document, audit, tokens and API keys, and the embedded database."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from entrypoints.local_postgres import LocalPostgres, LocalPostgresError, reachable_data_dir
@@ -38,6 +39,10 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+ASGI_APP = "entrypoints.http.asgi:app"
+SOURCE_PACKAGES = ("domain", "application", "adapters", "entrypoints")
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -52,18 +57,42 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.api.port
     logs = server_log_config(settings)
     # no access log: MFO's own "request finished" line is one, with the request id, tenant and flow id as well
-    options = {"host": host, "port": port, "log_config": logs, "access_log": False}
-    if args.workers > 1:
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": logs, "access_log": False}
+    if args.reload:
+        if args.workers > 1:
+            raise SystemExit("mfo serve: --reload runs one process; it takes no --workers")
+        # uvicorn's reloader restarts the server (importing the app anew) whenever a source file changes
+        root = Path(__file__).resolve().parents[1]
+        uvicorn.run(ASGI_APP, reload=True, reload_dirs=[str(root / name) for name in SOURCE_PACKAGES], **options)
+    elif args.workers > 1:
         # The workers share their Prometheus counters through files in this (empty) folder: /metrics adds them up.
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mfo-prometheus-")
-        uvicorn.run("entrypoints.http.asgi:app", workers=args.workers, **options)
+        uvicorn.run(ASGI_APP, workers=args.workers, **options)
     else:
+        from entrypoints.draining_server import serve
         from entrypoints.http.app import create_app
 
         app = create_app(settings, background_worker=settings.worker.in_serve)
-        uvicorn.run(app, **options)
+        serve(uvicorn.Config(app, **options), app.state.readiness, settings.api.shutdown_grace_seconds)
     return 0
+
+
+def cmd_openapi(settings: Settings, _: argparse.Namespace) -> int:
+    """Print the app's OpenAPI document (JSON, sorted keys) to standard output; no database is needed."""
+    from entrypoints.http.openapi_document import app_schema, render
+
+    print(render(app_schema(settings)), end="")
+    return 0
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mfo")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
@@ -248,6 +277,7 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mfo", description="MFO, the Master Flow Orchestrator")
+    parser.add_argument("--version", action="version", version=f"mfo {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="upgrade the database schema to the latest migration").set_defaults(
         run=cmd_migrate
@@ -256,7 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--reload", action="store_true", help="development: restart whenever a source file changes")
     serve.set_defaults(run=cmd_serve)
+    commands.add_parser(
+        "openapi", help="print the API's OpenAPI document (JSON, sorted keys); needs no database"
+    ).set_defaults(run=cmd_openapi)
     commands.add_parser(
         "worker", help="run background phases of auto-run flows (any number, on any machine sharing the database)"
     ).set_defaults(run=cmd_worker)

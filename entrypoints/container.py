@@ -18,7 +18,7 @@ from adapters.observability.webhook import WebhookDriftAlert
 from adapters.persistence.audit import SqlConsistencyAuditor
 from adapters.persistence.audit_runs import PgAuditLock, SqlAuditRunStore
 from adapters.persistence.database import Database, PoolOptions, url_with_user
-from adapters.persistence.health import DatabaseHealth
+from adapters.persistence.health import DatabaseHealth, SchemaRevision
 from adapters.persistence.phase_runs import PgPhaseQueue
 from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from application.consistency import ConsistencyMonitor
@@ -201,6 +201,7 @@ class Container(containers.DeclarativeContainer):
         observer=observer,
     )
     database_health = providers.Factory(DatabaseHealth, database=app_database)
+    schema_revision = providers.Factory(SchemaRevision, owner=owner_database)
     auditor = providers.Factory(build_auditor, owner_database, settings, flow_types)
     jwt_codec = providers.Singleton(build_jwt_codec, settings)
     api_key_store = providers.Singleton(SqlApiKeyStore, reader=app_database, owner=owner_database)

@@ -64,6 +64,8 @@ class ApiSettings:
     max_header_bytes: int = 16_384
     """Request headers: at most this many, of at most this many bytes together (names and values); past either: 431."""
     debug: bool = False
+    shutdown_grace_seconds: float = 5.0
+    """After SIGTERM, how long ``mfo serve`` answers ``/readyz`` 503 while still serving, before it drains."""
 
     @classmethod
     def from_env(cls) -> ApiSettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -555,6 +555,9 @@ class FakeObserver:
     def __init__(self) -> None:
         self.operations: list[FakeObservedOperation] = []
         self.spans: list[tuple[str, dict[str, str]]] = []
+        self.continuations: list[tuple[dict[str, str], list[str]]] = []
+        self.trace: dict[str, str] = {}
+        """What :meth:`trace_context` answers: the trace the operations run in (set by a test)."""
 
     @contextmanager
     def operation(self, operation: str, tenant: Tenant, flow_id: UUID | None) -> Iterator[FakeObservedOperation]:
@@ -570,6 +573,20 @@ class FakeObserver:
     def span(self, name: str, **attributes: str) -> Iterator[None]:
         self.spans.append((name, attributes))
         yield
+
+    def trace_context(self) -> dict[str, str]:
+        return dict(self.trace)
+
+    @contextmanager
+    def continued(self, trace: Mapping[str, str]) -> Iterator[None]:
+        """Records each stored trace continued, as (trace, the operations opened within it)."""
+        before = len(self.operations)
+        entry: tuple[dict[str, str], list[str]] = (dict(trace), [])
+        self.continuations.append(entry)
+        try:
+            yield
+        finally:
+            entry[1].extend(o.operation for o in self.operations[before:])
 
 
 class FakeAuditor:

@@ -24,6 +24,14 @@ OFFLINE_ENVIRONMENT = {
 
 _lock = threading.Lock()
 _loaded: ModuleType | None = None
+_before: dict[str, str | None] = {}
+"""The operator's values of the variables above, as they were before :func:`load_crewai` set them."""
+
+
+def environment_before_crewai(name: str) -> str | None:
+    """The value the operator gave ``name`` (``OTEL_SDK_DISABLED``: MFO's own tracing honours it), even after
+    :func:`load_crewai` set it for crewai."""
+    return _before[name] if name in _before else os.environ.get(name)
 
 
 def load_crewai(storage_dir: Path | None = None) -> ModuleType:
@@ -33,6 +41,7 @@ def load_crewai(storage_dir: Path | None = None) -> ModuleType:
         if _loaded is not None:
             return _loaded
         for name, value in OFFLINE_ENVIRONMENT.items():
+            _before.setdefault(name, os.environ.get(name))
             os.environ[name] = value
         if storage_dir is not None:
             os.environ.setdefault("CREWAI_STORAGE_DIR", str(storage_dir))

@@ -60,6 +60,19 @@ class MfoMetrics:
             ["family", "route", "method"],
             registry=r,
         )
+        self.http_requests = Counter(
+            "mfo_http_requests",
+            "HTTP requests answered, by method, route template (unmatched: no route) and status.",
+            ["method", "route", "status"],
+            registry=r,
+        )
+        self.http_request_seconds = Histogram(
+            "mfo_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer, by method and route template.",
+            ["method", "route"],
+            buckets=STEP_BUCKETS,
+            registry=r,
+        )
         self.drift_alerts = Counter(
             "mfo_drift_alerts",
             "Drift alerts sent to the webhook, by result (delivered, failed).",
@@ -69,6 +82,10 @@ class MfoMetrics:
 
     def legacy_hits_recorder(self, family: str, route: str, method: str) -> None:
         self.legacy_hits.labels(family, route, method).inc()
+
+    def http_request_recorder(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.http_requests.labels(method, route, str(status)).inc()
+        self.http_request_seconds.labels(method, route).observe(seconds)
 
     def render(self) -> bytes:
         """The text exposition of this process's metrics, or of every worker's in multi-process mode."""

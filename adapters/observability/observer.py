@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from uuid import UUID
 
-from opentelemetry import trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.trace import Status, StatusCode
 
 from adapters.observability.logs import reset_log_fields, set_log_fields
@@ -132,3 +133,23 @@ class TelemetryObserver:
     def span(self, name: str, **attributes: str) -> Iterator[None]:
         with self._tracer.start_as_current_span(name, attributes={f"mfo.{k}": v for k, v in attributes.items()}):
             yield
+
+    def trace_context(self) -> dict[str, str]:
+        """The current span's context as the configured propagators write it (``OTEL_PROPAGATORS``; by default W3C
+        ``traceparent`` and ``tracestate``); empty when no span is recording."""
+        carrier: dict[str, str] = {}
+        if trace.get_current_span().get_span_context().is_valid:
+            propagate.inject(carrier)
+        return carrier
+
+    @contextmanager
+    def continued(self, stored: Mapping[str, str]) -> Iterator[None]:
+        """The stored trace as the current context for the block (nothing changes when none was stored)."""
+        if not stored:
+            yield
+            return
+        token = otel_context.attach(propagate.extract(dict(stored)))
+        try:
+            yield
+        finally:
+            otel_context.detach(token)

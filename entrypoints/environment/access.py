@@ -43,6 +43,13 @@ class ApiVariables(Variables):
         ApiSettings.debug, description="Litestar's debug mode (tracebacks in error answers): for development only"
     )
 
+    shutdown_grace_seconds: float = Field(
+        ApiSettings.shutdown_grace_seconds,
+        ge=0,
+        description="after SIGTERM, how long `mfo serve` answers `/readyz` 503 while still serving, before it stops "
+        "accepting and drains ([Health](#health-liveness-and-readiness)); `0`: drain at once",
+    )
+
     def settings(self) -> ApiSettings:
         return ApiSettings(
             host=self.host,
@@ -53,6 +60,7 @@ class ApiVariables(Variables):
             max_header_count=self.max_header_count,
             max_header_bytes=self.max_header_bytes,
             debug=self.debug,
+            shutdown_grace_seconds=self.shutdown_grace_seconds,
         )
 
 

@@ -20,7 +20,7 @@ from entrypoints.http.edge import EdgeCheckedLitestar
 from entrypoints.http.flow_types import list_flow_types
 from entrypoints.http.flows import FlowController
 from entrypoints.http.header_limits import HeaderLimits
-from entrypoints.http.health import health
+from entrypoints.http.health import HEALTH_ROUTES, Readiness
 from entrypoints.http.idempotency import IdempotentReplay, replay
 from entrypoints.http.legacy import LEGACY_CONTROLLERS, LegacyUsage, legacy_routes, legacy_usage
 from entrypoints.http.legacy.deprecation import method_not_allowed
@@ -30,6 +30,7 @@ from entrypoints.http.monitoring import Monitoring
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.request_context import RequestContextMiddleware
+from entrypoints.http.request_telemetry import RequestTelemetry
 from entrypoints.idempotency_purge import idempotency_key_purger
 from entrypoints.settings import Settings
 
@@ -63,6 +64,11 @@ class ProcessRunner:
         if self._runner is not None:
             await self._runner.stop()
 
+    @property
+    def is_running(self) -> bool:
+        """Started and its loops alive (for readiness)."""
+        return self._runner is not None and self._runner.is_running
+
 
 def create_app(settings: Settings, container: Container | None = None, *, background_worker: bool = False) -> Litestar:
     """The app and its phase runner, which runs the phases the API claims; with ``background_worker`` it also
@@ -80,6 +86,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
     async def close_pools() -> None:
         await close_databases(container)
 
+    readiness = Readiness()
     purger = idempotency_key_purger(container.maintenance_orchestrator, settings.idempotency.purge_interval_seconds)
     usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=container.metrics().legacy_hits_recorder)
     if settings.auth.dev:
@@ -98,7 +105,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         route_handlers=[
             FlowController,
             list_flow_types,
-            health,
+            *HEALTH_ROUTES,
             audit_consistency,
             *LEGACY_CONTROLLERS,
             legacy_usage,
@@ -121,12 +128,14 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
                 "legacy_usage": usage,
                 "monitoring": monitoring,
                 "phase_runner": runner,
+                "readiness": readiness,
             }
         ),
         on_startup=[monitoring.start, start_runner, purger.start, freeze_startup_objects],
-        on_shutdown=[purger.stop, stop_runner, monitoring.stop, close_pools],
+        on_shutdown=[readiness.stop, purger.stop, stop_runner, monitoring.stop, close_pools],
         request_max_body_size=settings.api.max_body_bytes,
         header_limits=HeaderLimits(settings.api.max_header_count, settings.api.max_header_bytes),
+        request_telemetry=RequestTelemetry(container.metrics(), lambda: container.tracing().tracer),
         request_class=MfoRequest,
         openapi_config=openapi_config(VERSION),
         debug=settings.api.debug,

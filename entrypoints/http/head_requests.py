@@ -23,7 +23,12 @@ async def answer_head_as_get(scope: Scope, receive: Receive, send: Send, app: AS
             message = {**message, "body": b""}  # type: ignore[typeddict-item]
         await send(message)
 
-    await app({**scope, "method": "GET"}, receive, send_without_body)  # type: ignore[arg-type]
+    as_get = {**scope, "method": "GET"}
+    try:
+        await app(as_get, receive, send_without_body)  # type: ignore[arg-type]
+    finally:
+        if "path_template" in as_get:  # the route it was routed to, for the request's metrics and span
+            scope["path_template"] = as_get["path_template"]
 
 
 def allow_with_head(allow: str) -> str:

@@ -14,22 +14,26 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar.serialization import encode_json
 
 from entrypoints.http.openapi_compat import breaking_changes
 
+if TYPE_CHECKING:
+    from entrypoints.settings import Settings
+
 DOCUMENT_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 """``docs/openapi.json`` of a source checkout."""
 
 
-def app_schema() -> dict[str, Any]:
-    """The OpenAPI schema of an app built on default settings (building it opens no connection)."""
+def app_schema(settings: Settings | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of an app built on ``settings`` (default: the default settings); building it opens no
+    connection."""
     from entrypoints.http.app import create_app
     from entrypoints.settings import Settings
 
-    app = create_app(Settings())
+    app = create_app(settings or Settings())
     return json.loads(encode_json(app.openapi_schema.to_schema()))
 
 

@@ -86,6 +86,7 @@ class MfoProcess:
 def mfo_env(database_url: str, plugin_folder: Path, **settings: Any) -> dict[str, str]:
     python_path = os.pathsep.join(filter(None, [str(plugin_folder), str(REPOSITORY), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "MFO_DATABASE_URL": database_url, "PYTHONPATH": python_path, "MFO_AUTH_MODE": "dev"}
+    env["MFO_SHUTDOWN_GRACE_SECONDS"] = "0"  # stop at once on SIGTERM
     env.update({f"MFO_{name.upper()}": str(value) for name, value in settings.items()})
     return env
 

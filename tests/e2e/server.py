@@ -40,6 +40,7 @@ def real_server(
         "PYTHONUNBUFFERED": "1",
         "MFO_DATABASE_URL": database_url,
         "MFO_PORT": str(port),
+        "MFO_SHUTDOWN_GRACE_SECONDS": "0",  # stop at once (tests/e2e/test_graceful_shutdown.py tests the grace)
         **env,
     }
     log = Path(tempfile.mkstemp(prefix="mfo-server-", suffix=".log")[1])

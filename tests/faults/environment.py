@@ -32,6 +32,7 @@ class MfoProcess:
             "MFO_DATABASE_URL": database_url,
             "MFO_AUTH_MODE": "production",
             "MFO_JWT_SECRET": TEST_JWT_SECRET,
+            "MFO_SHUTDOWN_GRACE_SECONDS": "0",  # stop at once on SIGTERM
             **env,
         }
         self._process: subprocess.Popen[bytes] | None = None

@@ -189,19 +189,20 @@ async def test_spans_follow_the_delegation_chain_through_the_bridge(settings, te
         return names
 
     adapter = next(span for span in spans if span.name == "mfo.adapter")
-    assert chain(adapter) == ["mfo.adapter", "mfo.bridge", "mfo.phase", "mfo.orchestrator"]
+    # the run continues the claim's trace (stored with the claim): the claim's operation is the run's parent
+    assert chain(adapter) == ["mfo.adapter", "mfo.bridge", "mfo.phase", "mfo.orchestrator", "mfo.orchestrator"]
     assert adapter.attributes["mfo.phase"] == "data_import"
     assert adapter.attributes["mfo.adapter"] == "DirectFlowTypeAdapter"  # the type's own service, inside the bridge
-    root = by_id[adapter.parent.span_id]
-    while root.parent is not None:
-        root = by_id[root.parent.span_id]
-    assert root.attributes["mfo.operation"] == "run_phase"
-    # the phase's three parts are three operations, one trace each: the claim, the run, the completion
-    roots = sorted((span for span in spans if span.parent is None), key=lambda span: span.start_time)
-    assert [r.attributes["mfo.operation"] for r in roots] == ["execute_phase", "run_phase", "complete_phase"]
-    assert all(r.attributes["mfo.flow_id"] == str(flow.flow_id) and r.attributes["mfo.outcome"] == "ok" for r in roots)
-    assert len({span.context.trace_id for span in spans}) == len(roots) == 3
-    assert {span.context.trace_id for span in spans if span.name != "mfo.orchestrator"} == {root.context.trace_id}
+    phase = next(span for span in spans if span.name == "mfo.phase")
+    assert by_id[phase.parent.span_id].attributes["mfo.operation"] == "run_phase"
+    # the phase's three parts are three operations in one trace: the claim, and the run and completion within it
+    (root,) = [span for span in spans if span.parent is None]
+    assert root.attributes["mfo.operation"] == "execute_phase"
+    parts = sorted((span for span in spans if span.name == "mfo.orchestrator"), key=lambda span: span.start_time)
+    assert [p.attributes["mfo.operation"] for p in parts] == ["execute_phase", "run_phase", "complete_phase"]
+    assert all(p.attributes["mfo.flow_id"] == str(flow.flow_id) and p.attributes["mfo.outcome"] == "ok" for p in parts)
+    assert [p.parent.span_id for p in parts[1:]] == [root.context.span_id] * 2
+    assert {span.context.trace_id for span in spans} == {root.context.trace_id}
 
 
 async def test_a_scrape_storm_runs_the_gauge_queries_once(settings, container) -> None:  # type: ignore[no-untyped-def]

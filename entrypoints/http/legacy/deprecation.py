@@ -31,15 +31,23 @@ from entrypoints.settings import LegacySettings
 
 LEGACY_ROUTE = "legacy_route"
 """The ``opt`` key of a legacy route handler that holds its :class:`LegacyRoute`."""
+LEGACY_SUCCESSOR_ROOT = "/api/v1/flows"
 
 
-def legacy_route_of(scope: Scope) -> LegacyRoute:
-    return scope["route_handler"].opt[LEGACY_ROUTE]
+def legacy_route_of(scope: Scope) -> LegacyRoute | None:
+    """The legacy route the request was routed to; None for a handler Litestar adds to a legacy path itself (the
+    ``OPTIONS`` handler of every path), which runs the controller's hooks too but is no legacy route of its own."""
+    return scope["route_handler"].opt.get(LEGACY_ROUTE)
 
 
 def successor_url(scope: Scope) -> str:
-    """The unified URL that replaces this call, with the request's flow id in it."""
-    return _successor(legacy_route_of(scope), scope.get("path_params", {}).get("flow_id"))
+    """The unified URL that replaces this call, with the request's flow id in it (for Litestar's own ``OPTIONS``
+    handler: the successor of the legacy route the path matches, else the unified API's root)."""
+    route = legacy_route_of(scope)
+    if route is None:
+        routes = scope["litestar_app"].state.legacy_usage.routes
+        return successor_at(routes, scope["path"]) or LEGACY_SUCCESSOR_ROOT
+    return _successor(route, scope.get("path_params", {}).get("flow_id"))
 
 
 def _successor(route: LegacyRoute, flow_id: object | None) -> str:

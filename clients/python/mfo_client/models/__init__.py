@@ -41,11 +41,14 @@ from .legacy_initialize_request_raw_data_type_0_item import LegacyInitializeRequ
 from .legacy_usage_item_out import LegacyUsageItemOut
 from .legacy_usage_out import LegacyUsageOut
 from .list_flows_status_type_0_item import ListFlowsStatusType0Item
+from .liveness_out import LivenessOut
 from .master_status_out import MasterStatusOut
 from .operation import Operation
 from .phase_out import PhaseOut
 from .phase_state import PhaseState
 from .problem_out import ProblemOut
+from .readiness_out import ReadinessOut
+from .readiness_out_checks import ReadinessOutChecks
 from .role import Role
 from .running_phase_out import RunningPhaseOut
 from .start_flow_request import StartFlowRequest
@@ -93,11 +96,14 @@ __all__ = (
     "LegacyUsageItemOut",
     "LegacyUsageOut",
     "ListFlowsStatusType0Item",
+    "LivenessOut",
     "MasterStatusOut",
     "Operation",
     "PhaseOut",
     "PhaseState",
     "ProblemOut",
+    "ReadinessOut",
+    "ReadinessOutChecks",
     "Role",
     "RunningPhaseOut",
     "StartFlowRequest",

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.readiness_out_checks import ReadinessOutChecks
+
+
+
+
+
+T = TypeVar("T", bound="ReadinessOut")
+
+
+
+@_attrs_define
+class ReadinessOut:
+    """ 
+        Attributes:
+            checks (ReadinessOutChecks):
+            status (str):
+     """
+
+    checks: ReadinessOutChecks
+    status: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.readiness_out_checks import ReadinessOutChecks # noqa: PLC0415
+        checks = self.checks.to_dict()
+
+        status = self.status
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "checks": checks,
+            "status": status,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.readiness_out_checks import ReadinessOutChecks # noqa: PLC0415
+        d = dict(src_dict)
+        checks = ReadinessOutChecks.from_dict(d.pop("checks"))
+
+
+
+
+        status = d.pop("status")
+
+        readiness_out = cls(
+            checks=checks,
+            status=status,
+        )
+
+
+        readiness_out.additional_properties = d
+        return readiness_out
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
