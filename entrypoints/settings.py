@@ -19,7 +19,8 @@ def _int(name: str, default: int) -> int:
 
 
 def async_database_url(url: str) -> str:
-    """Accept ``postgresql://`` and ``postgres://`` URLs; MFO always talks asyncpg."""
+    """Accept ``postgresql://`` and ``postgres://`` URLs; MFO always talks asyncpg. Several hosts may be named in
+    any spelling libpq, asyncpg or SQLAlchemy knows (adapters/persistence/database_url.py reads them)."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]

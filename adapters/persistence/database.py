@@ -15,7 +15,8 @@ import asyncpg
 import msgspec
 from sqlalchemy.engine import make_url
 
-from adapters.persistence.storage_errors import translated_errors
+from adapters.persistence.database_url import asyncpg_dsn, sqlalchemy_url
+from adapters.persistence.storage_errors import discards_connection, translated_errors
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,14 @@ class PoolClosed(ConnectionError):
 
 
 def postgres_dsn(url: str) -> str:
-    """asyncpg's own URL from SQLAlchemy's ``postgresql+asyncpg://`` (which Alembic and the settings use)."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    """asyncpg's own URL from SQLAlchemy's ``postgresql+asyncpg://`` (which Alembic and the settings use), several
+    hosts as ``h1:p1,h2:p2`` (adapters/persistence/database_url.py)."""
+    return asyncpg_dsn(url)
 
 
 def url_with_user(url: str, username: str, password: str | None) -> str:
     """``url`` logging in as ``username``, with ``password`` (None: the password ``url`` has)."""
-    parsed = make_url(url)
+    parsed = make_url(sqlalchemy_url(url))
     return parsed.set(username=username, password=parsed.password if password is None else password).render_as_string(
         hide_password=False
     )
@@ -119,11 +121,16 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection for the block (outside any unit of work: the auditor, health, gauges, API keys);
-        a database failure in the block is raised as the domain error it stands for."""
+        a database failure in the block is raised as the domain error it stands for, and an outage closes the
+        connection instead of pooling it again."""
         with translated_errors():
             connection = await self.acquire()
             try:
                 yield connection
+            except BaseException as error:
+                if discards_connection(error):
+                    connection.terminate()  # the pool connects a new one in its place
+                raise
             finally:
                 await self.release(connection)
 

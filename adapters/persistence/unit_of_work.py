@@ -23,7 +23,12 @@ from adapters.persistence.flow_repository import PgFlowRepository
 from adapters.persistence.idempotency_store import PgIdempotencyStore
 from adapters.persistence.phase_runs import PgPhaseRuns
 from adapters.persistence.statements import Statement, rows_written
-from adapters.persistence.storage_errors import DRIVER_ERRORS, storage_error, translated_errors
+from adapters.persistence.storage_errors import (
+    DRIVER_ERRORS,
+    discards_connection,
+    storage_error,
+    translated_errors,
+)
 from adapters.persistence.tenant_scope import SET_TENANT, begin_scoped, tenant_arguments
 from domain.errors import StorageUnavailable
 from domain.events import Tenant
@@ -77,6 +82,8 @@ class AsyncpgUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._open, self._tenant = False, None
+        if discards_connection(exc):  # lost, or on a node no longer the primary: never pooled again
+            await self._discard()
         try:
             await self._end("ROLLBACK")
         except Exception as error:  # the connection may be gone; the original error matters more
@@ -175,6 +182,11 @@ class AsyncpgUnitOfWork:
         if command == "COMMIT" and tag != "COMMIT":
             raise TransactionRolledBack(f"PostgreSQL answered the commit with {tag!r}: nothing was committed")
         return True
+
+    async def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await self._give_back(connection, broken=True)
 
     async def _give_back(self, connection: asyncpg.Connection, *, broken: bool = False) -> None:
         if broken:
