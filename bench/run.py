@@ -483,14 +483,17 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test (quote the last one)")
     parser.add_argument(
         "--only",
-        choices=("open-loop", "durable-execution", "long-phases"),
+        choices=("open-loop", "durable-execution", "long-phases", "synchronous-standby"),
         help="open-loop: only the open-loop points and what they need (the largest of --sizes seeded at once, the "
         "closed-loop saturated throughput of transition and status, --repeat runs each); no make test; prints "
         "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched. "
         "durable-execution: only MFO's auto-run flows against DBOS Transact (bench/durable.py), --repeat rounds; "
         "prints its table and writes bench/results/durable-execution.json, leaving latest.json and docs untouched. "
         "long-phases: only the long-phase part (bench/long_phases.py, a cluster of its own); prints its table and "
-        "writes bench/results/long-phases.json",
+        "writes bench/results/long-phases.json. "
+        "synchronous-standby: only transition throughput with and without the synchronous standby "
+        "(bench/synchronous_standby.py, a pg_auto_failover cluster of its own); writes "
+        "bench/results/synchronous-standby.json",
     )
     parser.add_argument("--long-flows", type=int, default=1000, help="long phases running at once (default 1000)")
     parser.add_argument("--long-seconds", type=float, default=30.0, help="each long phase's length (default 30)")
@@ -546,6 +549,9 @@ def main() -> None:
     if args.only == "long-phases":
         print_long_phases(long_phase_part(args))
         return
+    if args.only == "synchronous-standby":
+        print_synchronous_standby(synchronous_standby_part(args))
+        return
     url = os.environ.get("MFO_BENCH_DATABASE_URL")
     cluster = None
     if not url:
@@ -596,6 +602,28 @@ def long_phase_part(args: argparse.Namespace) -> dict[str, Any]:
         print(f"long phases not measured: {done.stderr[-2000:]}", flush=True)
         return {"error": done.stderr[-2000:]}
     return json.loads(figures.read_text())
+
+
+def synchronous_standby_part(args: argparse.Namespace) -> dict[str, Any]:
+    """Transition throughput with and without the synchronous standby (bench/synchronous_standby.py), on a
+    pg_auto_failover cluster of its own, in a process of its own: its figures, or the error that stopped it."""
+    figures = RESULTS / "synchronous-standby.json"
+    RESULTS.mkdir(exist_ok=True)
+    figures.unlink(missing_ok=True)
+    command = [PY, "-m", "bench.synchronous_standby", "--repeat", str(args.repeat), "--json", str(figures)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if not figures.exists() or done.returncode != 0:
+        print(f"synchronous standby not measured: {done.stderr[-2000:]}", flush=True)
+        return {"error": done.stderr[-2000:]}
+    return json.loads(figures.read_text())
+
+
+def print_synchronous_standby(figures: dict[str, Any]) -> None:
+    from bench.synchronous_standby import print_table
+
+    if "error" in figures:
+        raise SystemExit(f"synchronous standby: {figures['error']}")
+    print_table({**figures, "levels": [str(c) for c in figures["levels"]]})
 
 
 def print_long_phases(figures: dict[str, Any]) -> None:
@@ -698,6 +726,9 @@ def whole_bench(
         asyncio.run(set_autovacuum(url, on=True))
     result["durable_execution"] = durable_part(args, url, credentials)
     result["long_phases"] = long_phase_part(args)
+    result["synchronous_standby"] = synchronous_standby_part(args)
+    if "error" not in result["synchronous_standby"]:
+        print_synchronous_standby(result["synchronous_standby"])
     result["crewai_import_s"] = crewai_import_seconds()
     result["audit"] = asyncio.run(audit_seconds(url, repeat))
     result["audit_s"] = result["audit"]["audit_s"]

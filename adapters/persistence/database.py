@@ -59,6 +59,23 @@ def url_with_user(url: str, username: str, password: str | None) -> str:
     )
 
 
+def handed_back(connection: asyncpg.Connection) -> bool:
+    """Whether asyncpg has already given a lent connection back to its pool: it does so by itself when the server
+    closed the connection (a restart, a switchover's ``terminating connection due to administrator command``)."""
+    try:
+        connection.is_closed()
+    except asyncpg.InterfaceError:  # "connection has been released back to the pool"
+        return True
+    return False
+
+
+def discard(connection: asyncpg.Connection) -> None:
+    """Close a lent connection at once (its state is unknown, or its node no longer the primary); the pool opens a
+    new one in its place. One the server closed is handed back already, and left alone."""
+    if not handed_back(connection):
+        connection.terminate()
+
+
 def _encode_json(value: object) -> str:
     """A value as JSON text; a ``str`` is JSON text already, as asyncpg itself takes it (a library's statements run
     on the unit of work's connection may pass their documents so)."""
@@ -113,6 +130,8 @@ class Database:
         """Give ``connection`` back to the pool it came from (also while the pool is closing); closed instead when
         ``keep_idle`` connections are idle already."""
         assert self._pool is not None, "release() of a connection this database never lent"
+        if handed_back(connection):
+            return
         if self._pool.get_idle_size() >= self._options.keep_idle and not connection.is_closed():
             await connection.close()  # back to the pool as a free slot: a new connection is opened when needed
             return
@@ -129,7 +148,7 @@ class Database:
                 yield connection
             except BaseException as error:
                 if discards_connection(error):
-                    connection.terminate()  # the pool connects a new one in its place
+                    discard(connection)
                 raise
             finally:
                 await self.release(connection)

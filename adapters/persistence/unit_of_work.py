@@ -17,7 +17,7 @@ import asyncpg
 
 from adapters.persistence.bridge_states import PgBridgeStates
 from adapters.persistence.child_records import PgChildRecords
-from adapters.persistence.database import Database
+from adapters.persistence.database import Database, discard
 from adapters.persistence.event_log import PgFlowEventLog
 from adapters.persistence.flow_repository import PgFlowRepository
 from adapters.persistence.idempotency_store import PgIdempotencyStore
@@ -190,7 +190,7 @@ class AsyncpgUnitOfWork:
 
     async def _give_back(self, connection: asyncpg.Connection, *, broken: bool = False) -> None:
         if broken:
-            connection.terminate()  # its state is unknown: the pool opens a new one in its place
+            discard(connection)  # its state is unknown: the pool opens a new one in its place
         await self._database.release(connection)
 
     def _check_open(self) -> None:

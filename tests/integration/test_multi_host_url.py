@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from adapters.persistence.database import Database, postgres_dsn
+from adapters.persistence.database import Database, PoolOptions, postgres_dsn
 from adapters.persistence.database_url import InvalidDatabaseUrl, asyncpg_dsn, host_count, sqlalchemy_url
 from adapters.persistence.migrate import upgrade
 from adapters.persistence.statements import Statement
@@ -136,5 +136,23 @@ async def test_a_pooled_connection_that_failed_outside_a_unit_of_work_is_discard
                 await connection.execute("BEGIN READ ONLY; CREATE TEMPORARY TABLE refused (n int)")
         async with database.connection() as connection:
             assert await connection.fetchval("SELECT pg_backend_pid()") != first
+    finally:
+        await database.close()
+
+
+async def test_a_connection_the_server_closed_mid_transaction_is_an_outage_not_a_bug(migrated_url: str) -> None:
+    """A switchover terminates the old primary's backends (57P01): asyncpg gives such a connection back to its pool
+    by itself, and the unit of work must still answer 503 (StorageUnavailable), not trip over the handed-back
+    connection (a 500)."""
+    database = Database(migrated_url, PoolOptions(keep_idle=0))
+    try:
+        with pytest.raises(StorageUnavailable):
+            async with AsyncpgUnitOfWork(database) as uow:
+                pid = (await uow.fetchrow(_PID, {}))["pid"]
+                async with database.connection() as other:
+                    await other.execute("SELECT pg_terminate_backend($1)", pid)
+                await uow.fetchrow(_PID, {})
+        async with database.connection() as connection:
+            assert await connection.fetchval("SELECT pg_backend_pid()") != pid
     finally:
         await database.close()

@@ -100,6 +100,9 @@ class FakeConnection:
     def terminate(self) -> None:
         self.terminated = True
 
+    def is_closed(self) -> bool:
+        return self.terminated
+
 
 class FakeDatabase:
     def __init__(self, connection: FakeConnection) -> None:
