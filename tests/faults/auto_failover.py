@@ -168,14 +168,14 @@ class AutoFailoverCluster:
         asynchronously): ``pg_autoctl set node replication-quorum``; returns once the primary's
         ``synchronous_standby_names`` says so."""
         standby = self.standby()
+        primary = self.primary()
+        assert primary is not None
         result = self._autoctl(
             ["set", "node", "replication-quorum", "true" if on else "false", "--pgdata", str(standby.pgdata)],
             timeout=30,
         )
         if result.returncode != 0:
             raise AutoFailoverError(f"replication-quorum on {standby.name}:\n{result.stdout}{result.stderr}")
-        primary = self.primary()
-        assert primary is not None
 
         def applied() -> bool:
             names = self._psql(primary.port, "postgres", "SHOW synchronous_standby_names")
@@ -302,6 +302,7 @@ class AutoFailoverCluster:
             env=self._env(),
             capture_output=True,
             text=True,
+            errors="replace",  # pg_autoctl's messages are not always whole UTF-8
             check=False,
             cwd="/",
             timeout=timeout + 10,
