@@ -156,3 +156,13 @@ async def test_a_connection_the_server_closed_mid_transaction_is_an_outage_not_a
             assert await connection.fetchval("SELECT pg_backend_pid()") != pid
     finally:
         await database.close()
+
+
+@pytest.mark.parametrize("variable", ["url", "app_url"])
+def test_a_host_list_that_does_not_read_stops_every_command_naming_its_variable(variable: str) -> None:
+    from entrypoints.cli import resolve_settings
+
+    urls = {"url": "postgresql+asyncpg://u@h1:5432,h2:5433/db", variable: "postgresql+asyncpg://u@h1:x,h2/db"}
+    name = "MFO_DATABASE_URL" if variable == "url" else "MFO_APP_DATABASE_URL"
+    with pytest.raises(SystemExit, match=f"{name}: the port of 'h1:x' is not a number"):
+        resolve_settings(Settings(database=DatabaseSettings(**urls)))
