@@ -40,10 +40,7 @@ from tests.faults.phases import overlapping, sleeper_log
 from tests.plugin_example import sleeper as sleeper_type
 from tests.support import eventually
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not pg_autoctl_available(), reason="pg_auto_failover is not installed (make auto-failover)"),
-]
+pytestmark = pytest.mark.slow
 
 RUNNERS = {
     "MFO_WORKER_LEASE_SECONDS": "10",
@@ -57,6 +54,8 @@ SWITCHOVER_GOAL_SECONDS = 5
 
 @pytest.fixture
 def ha_cluster(workdir: Path) -> object:
+    if not pg_autoctl_available():
+        pytest.fail("pg_auto_failover is not installed: make auto-failover (make test does) installs Debian's packages")
     cluster = AutoFailoverCluster(workdir / "ha")
     try:
         cluster.start()
