@@ -10,13 +10,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import msgspec
 from sqlalchemy.engine import make_url
 
-from adapters.persistence.database_url import asyncpg_dsn, sqlalchemy_url
-from adapters.persistence.storage_errors import discards_connection, translated_errors
+from adapters.persistence.database_url import asyncpg_dsn, each_host, host_count, sqlalchemy_url
+from adapters.persistence.storage_errors import DRIVER_ERRORS, discards_connection, translated_errors
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,21 @@ def url_with_user(url: str, username: str, password: str | None) -> str:
     return parsed.set(username=username, password=parsed.password if password is None else password).render_as_string(
         hide_password=False
     )
+
+
+async def connect_host_by_host(dsn: str, **options: Any) -> asyncpg.Connection:
+    """asyncpg's ``connect`` over a DSN of several hosts, with libpq's rule for the ``timeout``: it applies to each
+    host in turn (asyncpg's own covers all of them together, so a host gone dark at the head of the list would use
+    it up and the next host, the primary of now, never be tried). The first host that connects and has the
+    ``target_session_attrs`` the DSN asks for wins; when none does, the last host's error is raised."""
+    failure: BaseException | None = None
+    for single in each_host(dsn):
+        try:
+            return await asyncpg.connect(single, **options)
+        except (*DRIVER_ERRORS, TimeoutError, OSError) as error:  # this host is down, dark or not the primary
+            failure = error
+    assert failure is not None, "a DSN names at least one host"
+    raise failure
 
 
 def handed_back(connection: asyncpg.Connection) -> bool:
@@ -176,5 +192,6 @@ class Database:
                     },
                     init=_install_json_codecs,
                     reset=_nothing_to_reset,
+                    connect=connect_host_by_host if host_count(self._dsn) > 1 else None,
                 )
             return self._pool

@@ -53,6 +53,22 @@ def asyncpg_dsn(url: str) -> str:
     return f"postgresql://{prefix}{netloc}/{path}{query_text}"
 
 
+def each_host(url: str) -> list[str]:
+    """``url`` as one asyncpg DSN per host, in order, each with every other part of ``url`` (its query too)."""
+    rest = _without_scheme(url)
+    authority, _, tail = rest.partition("/")
+    path, _, query = tail.partition("?")
+    userinfo, at, hostlist = authority.rpartition("@")
+    params = parse_qsl(query, keep_blank_values=True)
+    hosts = _hosts_in_authority(hostlist) + _hosts_in_query(params)
+    if len(hosts) < 2:
+        return [asyncpg_dsn(url)]
+    others = [(key, value) for key, value in params if key not in {"host", "port"}]
+    prefix = f"{userinfo}@" if at else ""
+    query_text = f"?{urlencode(others, quote_via=quote)}" if others else ""
+    return [f"postgresql://{prefix}{host}:{port}/{path}{query_text}" for host, port in hosts]
+
+
 def host_count(url: str) -> int:
     rest = _without_scheme(url)
     authority, _, tail = rest.partition("/")

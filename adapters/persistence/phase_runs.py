@@ -16,7 +16,7 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy import text
 
-from adapters.persistence.database import Database, postgres_dsn
+from adapters.persistence.database import Database, connect_host_by_host, postgres_dsn
 from adapters.persistence.statements import Executor, Statement, key_params
 from adapters.persistence.storage_errors import translated_errors
 from domain.background import AttemptResult, DueWork
@@ -171,7 +171,7 @@ class PgPhaseQueue:
         if self._url is None:
             raise RuntimeError("no database URL to listen on")
         with translated_errors():
-            connection = await asyncpg.connect(
+            connection = await connect_host_by_host(
                 postgres_dsn(self._url),
                 timeout=self._database.options.connect_timeout_seconds,
                 server_settings={"application_name": "mfo-runner-listen"},

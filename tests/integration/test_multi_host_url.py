@@ -4,12 +4,21 @@ writes, and a connection whose node stopped accepting writes is discarded, not g
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from adapters.persistence.database import Database, PoolOptions, postgres_dsn
-from adapters.persistence.database_url import InvalidDatabaseUrl, asyncpg_dsn, host_count, sqlalchemy_url
+from adapters.persistence.database_url import (
+    InvalidDatabaseUrl,
+    asyncpg_dsn,
+    each_host,
+    host_count,
+    sqlalchemy_url,
+)
 from adapters.persistence.migrate import upgrade
 from adapters.persistence.statements import Statement
 from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
@@ -32,6 +41,10 @@ def test_every_spelling_of_several_hosts_reads_the_same(url: str) -> None:
     parsed = make_url(sqlalchemy_url(url))
     assert parsed.query["host"] == ("h1:5432", "h2:5433") and parsed.query["target_session_attrs"] == "read-write"
     assert host_count(url) == 2
+    assert each_host(url) == [
+        "postgresql://u:p@h1:5432/db?target_session_attrs=read-write",
+        "postgresql://u:p@h2:5433/db?target_session_attrs=read-write",
+    ]
 
 
 def test_a_port_left_out_is_postgresqls_own_and_one_port_serves_every_host() -> None:
@@ -166,3 +179,35 @@ def test_a_host_list_that_does_not_read_stops_every_command_naming_its_variable(
     name = "MFO_DATABASE_URL" if variable == "url" else "MFO_APP_DATABASE_URL"
     with pytest.raises(SystemExit, match=f"{name}: the port of 'h1:x' is not a number"):
         resolve_settings(Settings(database=DatabaseSettings(**urls)))
+
+
+@pytest.fixture
+def silent_host() -> Iterator[str]:
+    """A host:port that accepts TCP connections and never answers (a host gone dark: its kernel's backlog
+    completes the handshake, nothing speaks PostgreSQL)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+
+
+async def test_a_host_that_never_answers_costs_one_connect_timeout_then_the_next_is_tried(
+    migrated_url: str, silent_host: str
+) -> None:
+    """libpq's rule, which asyncpg alone does not follow (its timeout covers every host together): the connect
+    timeout applies to each host in turn, so a primary gone dark at the head of the list does not keep MFO from its
+    new primary."""
+    parsed = make_url(migrated_url)
+    url = (
+        f"postgresql://{parsed.username}@{silent_host},{parsed.host}:{parsed.port}/{parsed.database}"
+        "?target_session_attrs=read-write"
+    )
+    database = Database(url, PoolOptions(connect_timeout_seconds=1, acquire_timeout_seconds=5))
+    try:
+        async with database.connection() as connection:
+            assert await connection.fetchval("SELECT inet_server_port()") == parsed.port
+    finally:
+        await database.close()
