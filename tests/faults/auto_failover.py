@@ -12,6 +12,7 @@ crashed primary is failed over within seconds instead of pg_auto_failover's defa
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import pwd
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from entrypoints.local_postgres import SERVER_USER, find_server_binaries, free_port
+from entrypoints.local_postgres import SERVER_USER, free_port
 
 PG_AUTOCTL = "pg_autoctl"
 DATABASE = "mfo_failover"
@@ -49,8 +50,18 @@ class AutoFailoverError(RuntimeError):
     pass
 
 
+def auto_failover_binaries() -> Path | None:
+    """The PostgreSQL server binaries pg_auto_failover's extension is installed for (Debian's
+    ``postgresql-15-auto-failover``: ``/usr/lib/postgresql/15``), not just any server the machine has."""
+    for lib in sorted(glob.glob("/usr/lib/postgresql/*/lib/pgautofailover.so"), reverse=True):
+        folder = Path(lib).parents[1] / "bin"
+        if all((folder / tool).exists() for tool in ("initdb", "pg_ctl", "postgres", "psql")):
+            return folder
+    return None
+
+
 def pg_autoctl_available() -> bool:
-    return shutil.which(PG_AUTOCTL) is not None
+    return shutil.which(PG_AUTOCTL) is not None and auto_failover_binaries() is not None
 
 
 @dataclass
@@ -92,7 +103,10 @@ class AutoFailoverCluster:
     _as_root: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self._bin = find_server_binaries()
+        binaries = auto_failover_binaries()
+        if binaries is None:
+            raise AutoFailoverError("pg_auto_failover is not installed: make auto-failover installs Debian's packages")
+        self._bin = binaries
         self._as_root = os.geteuid() == 0
         self.folder.mkdir(parents=True, exist_ok=True)
         for sub in ("config", "share"):
