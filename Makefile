@@ -7,7 +7,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SOURCES := domain application adapters entrypoints tests bench clients/generate.py
 
-.PHONY: help install postgres pgbouncer chromium run test lint contract unit mutation test-deep bench openapi client clean settings-doc
+.PHONY: help install postgres pgbouncer auto-failover chromium run test lint contract unit mutation test-deep bench openapi client clean settings-doc
 
 help:
 	@echo "make run    install, start the embedded PostgreSQL (unless MFO_DATABASE_URL), migrate, serve on 127.0.0.1:8000"
@@ -39,11 +39,18 @@ postgres: install
 	echo "PostgreSQL server binaries not usable: installing Debian's postgresql package"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 
-# Debian's PgBouncer for the tests that run MFO through it in transaction pooling mode (docs/operations-pgbouncer.md).
+# Debian's PgBouncer for the tests that run MFO through it in transaction pooling mode (docs/operations.md#many-replicas-through-pgbouncer).
 pgbouncer:
 	@if [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || [ -n "$$MFO_PGBOUNCER" ]; then exit 0; fi; \
 	echo "pgbouncer not found: installing Debian's pgbouncer package"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
+
+# pg_auto_failover (its monitor and keeper, pg_autoctl) for the failover test: Debian's packages when missing.
+auto-failover: postgres
+	@if [ -x /usr/bin/pg_autoctl ] && ls /usr/lib/postgresql/*/lib/pgautofailover.so >/dev/null 2>&1; then exit 0; fi; \
+	echo "pg_auto_failover not found: installing Debian's postgresql-15-auto-failover and pg-auto-failover-cli"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  postgresql-15-auto-failover pg-auto-failover-cli >/dev/null
 
 # Debian's Chromium for the dashboard's browser test (Playwright drives it; it downloads no browser of its own).
 chromium:
@@ -62,7 +69,7 @@ lint: install
 contract: install
 	$(VENV)/bin/lint-imports
 
-test: install postgres pgbouncer chromium lint contract
+test: install postgres pgbouncer auto-failover chromium lint contract
 	@mkdir -p test-artifacts; started=$$(date +%s); $(VENV)/bin/pytest; status=$$?; \
 	echo $$(( $$(date +%s) - started )) > test-artifacts/make-test-seconds; exit $$status
 
@@ -86,14 +93,15 @@ mutation: install
 	$(PYTHON) -m tests.mutation_score --min $(MUTATION_MIN) --not-gated $(MUTATION_NOT_GATED)
 
 # The consistency harness's long profile (400 examples x 100 steps), then everything else.
-test-deep: install postgres pgbouncer chromium lint contract
+test-deep: install postgres pgbouncer auto-failover chromium lint contract
 	MFO_HARNESS_PROFILE=deep $(VENV)/bin/pytest
 
 # Times make test, then throughput, latency and commits per request against raw PostgreSQL, and auto-run flows against
 # DBOS Transact (installed into bench/.venv-dbos only), each figure the median of three runs (docs/performance.md).
 # BENCH_ARGS=--skip-make-test quotes the last make test instead; BENCH_ARGS="--only durable-execution" runs only the
-# DBOS comparison, BENCH_ARGS="--only pgbouncer" only transitions through PgBouncer against direct connections.
-bench: install postgres pgbouncer
+# DBOS comparison, BENCH_ARGS="--only pgbouncer" only transitions through PgBouncer against direct connections,
+# BENCH_ARGS="--only synchronous-standby" only transitions with and without the synchronous standby.
+bench: install postgres pgbouncer auto-failover
 	$(PYTHON) -m bench.run $(BENCH_ARGS)
 
 # The API's contract: docs/openapi.json is the app's schema (a test fails when it is not); writing it refuses a removed

@@ -486,7 +486,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test (quote the last one)")
     parser.add_argument(
         "--only",
-        choices=("open-loop", "durable-execution", "long-phases", "pgbouncer"),
+        choices=("open-loop", "durable-execution", "long-phases", "pgbouncer", "synchronous-standby"),
         help="open-loop: only the open-loop points and what they need (the largest of --sizes seeded at once, the "
         "closed-loop saturated throughput of transition and status, --repeat runs each); no make test; prints "
         "the open-loop table and writes bench/results/open-loop.json, leaving latest.json and docs untouched. "
@@ -495,7 +495,10 @@ def arguments() -> argparse.Namespace:
         "long-phases: only the long-phase part (bench/long_phases.py, a cluster of its own); prints its table and "
         "writes bench/results/long-phases.json. "
         "pgbouncer: only transitions at 32 clients through PgBouncer against direct connections (bench/pgbouncer.py, "
-        "a cluster of its own); prints its table and writes bench/results/pgbouncer.json",
+        "a cluster of its own); prints its table and writes bench/results/pgbouncer.json. "
+        "synchronous-standby: only transition throughput with and without the synchronous standby "
+        "(bench/synchronous_standby.py, a pg_auto_failover cluster of its own); writes "
+        "bench/results/synchronous-standby.json",
     )
     parser.add_argument("--long-flows", type=int, default=1000, help="long phases running at once (default 1000)")
     parser.add_argument("--long-seconds", type=float, default=30.0, help="each long phase's length (default 30)")
@@ -554,6 +557,9 @@ def main() -> None:
     if args.only == "pgbouncer":
         if "error" in (figures := pgbouncer_part(args)):
             raise SystemExit(f"pgbouncer: {figures['error']}")
+        return
+    if args.only == "synchronous-standby":
+        print_synchronous_standby(synchronous_standby_part(args))
         return
     url = os.environ.get("MFO_BENCH_DATABASE_URL")
     cluster = None
@@ -621,6 +627,28 @@ def pgbouncer_part(args: argparse.Namespace) -> dict[str, Any]:
         print(f"pgbouncer not measured: {done.stderr[-2000:]}", flush=True)
         return {"error": done.stderr[-2000:]}
     return json.loads(figures.read_text())
+
+
+def synchronous_standby_part(args: argparse.Namespace) -> dict[str, Any]:
+    """Transition throughput with and without the synchronous standby (bench/synchronous_standby.py), on a
+    pg_auto_failover cluster of its own, in a process of its own: its figures, or the error that stopped it."""
+    figures = RESULTS / "synchronous-standby.json"
+    RESULTS.mkdir(exist_ok=True)
+    figures.unlink(missing_ok=True)
+    command = [PY, "-m", "bench.synchronous_standby", "--repeat", str(args.repeat), "--json", str(figures)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if not figures.exists() or done.returncode != 0:
+        print(f"synchronous standby not measured: {done.stderr[-2000:]}", flush=True)
+        return {"error": done.stderr[-2000:]}
+    return json.loads(figures.read_text())
+
+
+def print_synchronous_standby(figures: dict[str, Any]) -> None:
+    from bench.synchronous_standby import print_table
+
+    if "error" in figures:
+        raise SystemExit(f"synchronous standby: {figures['error']}")
+    print_table({**figures, "levels": [str(c) for c in figures["levels"]]})
 
 
 def print_long_phases(figures: dict[str, Any]) -> None:
@@ -724,6 +752,9 @@ def whole_bench(
     result["durable_execution"] = durable_part(args, url, credentials)
     result["long_phases"] = long_phase_part(args)
     result["pgbouncer"] = pgbouncer_part(args)
+    result["synchronous_standby"] = synchronous_standby_part(args)
+    if "error" not in result["synchronous_standby"]:
+        print_synchronous_standby(result["synchronous_standby"])
     result["crewai_import_s"] = crewai_import_seconds()
     result["audit"] = asyncio.run(audit_seconds(url, repeat))
     result["audit_s"] = result["audit"]["audit_s"]

@@ -19,8 +19,10 @@ def embedded_database(settings: Settings) -> LocalPostgres:
 
 
 def resolve_settings(settings: Settings) -> Settings:
-    """The settings with a database URL: ``MFO_DATABASE_URL``, or the embedded cluster (started if needed)."""
+    """The settings with a database URL: ``MFO_DATABASE_URL``, or the embedded cluster (started if needed). A host
+    list that does not read (a port that is no number, hosts and ports that do not pair up) stops here, named."""
     if settings.database.url:
+        _check_database_urls(settings)
         return settings
     try:
         url = embedded_database(settings).ensure_running()
@@ -28,6 +30,17 @@ def resolve_settings(settings: Settings) -> Settings:
         raise SystemExit(f"mfo: {error}") from None
     print(f"mfo: using the embedded PostgreSQL at {url}", file=sys.stderr)
     return settings.with_database_url(url)
+
+
+def _check_database_urls(settings: Settings) -> None:
+    from adapters.persistence.database_url import InvalidDatabaseUrl, asyncpg_dsn
+
+    for name, url in (("MFO_DATABASE_URL", settings.database.url), ("MFO_APP_DATABASE_URL", settings.database.app_url)):
+        if url:
+            try:
+                asyncpg_dsn(url)
+            except InvalidDatabaseUrl as error:
+                raise SystemExit(f"mfo: {name}: {error}") from None
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:

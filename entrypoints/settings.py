@@ -20,7 +20,8 @@ def _from_env(kind: type[T]) -> T:
 
 
 def async_database_url(url: str) -> str:
-    """Accept ``postgresql://`` and ``postgres://`` URLs; MFO always talks asyncpg."""
+    """Accept ``postgresql://`` and ``postgres://`` URLs; MFO always talks asyncpg. Several hosts may be named in
+    any spelling libpq, asyncpg or SQLAlchemy knows (adapters/persistence/database_url.py reads them)."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
@@ -44,7 +45,8 @@ class DatabaseSettings:
     app_password: str | None = field(default=None, repr=False)
     """Set on ``app_role`` by ``mfo migrate``; None: the owner's password from ``url``."""
     pgbouncer: bool = False
-    """The URLs lead to PgBouncer in transaction pooling mode (ADR 0017, docs/operations-pgbouncer.md)."""
+    """The URLs lead to PgBouncer in transaction pooling mode (ADR 0017, docs/operations.md, "Many replicas through
+    PgBouncer")."""
     listen_url: str | None = None
     """Where a runner LISTENs for due work behind PgBouncer (PostgreSQL itself, as the owner); None: it polls."""
 

@@ -10,12 +10,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import msgspec
 from sqlalchemy.engine import make_url
 
-from adapters.persistence.storage_errors import translated_errors
+from adapters.persistence.database_url import asyncpg_dsn, each_host, host_count, sqlalchemy_url
+from adapters.persistence.storage_errors import DRIVER_ERRORS, discards_connection, translated_errors
 
 
 @dataclass(frozen=True)
@@ -69,16 +71,49 @@ class PoolClosed(ConnectionError):
 
 
 def postgres_dsn(url: str) -> str:
-    """asyncpg's own URL from SQLAlchemy's ``postgresql+asyncpg://`` (which Alembic and the settings use)."""
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    """asyncpg's own URL from SQLAlchemy's ``postgresql+asyncpg://`` (which Alembic and the settings use), several
+    hosts as ``h1:p1,h2:p2`` (adapters/persistence/database_url.py)."""
+    return asyncpg_dsn(url)
 
 
 def url_with_user(url: str, username: str, password: str | None) -> str:
     """``url`` logging in as ``username``, with ``password`` (None: the password ``url`` has)."""
-    parsed = make_url(url)
+    parsed = make_url(sqlalchemy_url(url))
     return parsed.set(username=username, password=parsed.password if password is None else password).render_as_string(
         hide_password=False
     )
+
+
+async def connect_host_by_host(dsn: str, **options: Any) -> asyncpg.Connection:
+    """asyncpg's ``connect`` over a DSN of several hosts, with libpq's rule for the ``timeout``: it applies to each
+    host in turn (asyncpg's own covers all of them together, so a host gone dark at the head of the list would use
+    it up and the next host, the primary of now, never be tried). The first host that connects and has the
+    ``target_session_attrs`` the DSN asks for wins; when none does, the last host's error is raised."""
+    failure: BaseException | None = None
+    for single in each_host(dsn):
+        try:
+            return await asyncpg.connect(single, **options)
+        except (*DRIVER_ERRORS, TimeoutError, OSError) as error:  # this host is down, dark or not the primary
+            failure = error
+    assert failure is not None, "a DSN names at least one host"
+    raise failure
+
+
+def handed_back(connection: asyncpg.Connection) -> bool:
+    """Whether asyncpg has already given a lent connection back to its pool: it does so by itself when the server
+    closed the connection (a restart, a switchover's ``terminating connection due to administrator command``)."""
+    try:
+        connection.is_closed()
+    except asyncpg.InterfaceError:  # "connection has been released back to the pool"
+        return True
+    return False
+
+
+def discard(connection: asyncpg.Connection) -> None:
+    """Close a lent connection at once (its state is unknown, or its node no longer the primary); the pool opens a
+    new one in its place. One the server closed is handed back already, and left alone."""
+    if not handed_back(connection):
+        connection.terminate()
 
 
 def _encode_json(value: object) -> str:
@@ -144,6 +179,8 @@ class Database:
         """Give ``connection`` back to the pool it came from (also while the pool is closing); closed instead when
         ``keep_idle`` connections are idle already."""
         assert self._pool is not None, "release() of a connection this database never lent"
+        if handed_back(connection):
+            return
         if self._pool.get_idle_size() >= self._options.keep_idle and not connection.is_closed():
             await connection.close()  # back to the pool as a free slot: a new connection is opened when needed
             return
@@ -152,11 +189,16 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection for the block (outside any unit of work: the auditor, health, gauges, API keys);
-        a database failure in the block is raised as the domain error it stands for."""
+        a database failure in the block is raised as the domain error it stands for, and an outage closes the
+        connection instead of pooling it again."""
         with translated_errors():
             connection = await self.acquire()
             try:
                 yield connection
+            except BaseException as error:
+                if discards_connection(error):
+                    discard(connection)
+                raise
             finally:
                 await self.release(connection)
 
@@ -180,5 +222,6 @@ class Database:
                     **statement_cache_arguments(o),
                     init=_install_json_codecs,
                     reset=_nothing_to_reset,
+                    connect=connect_host_by_host if host_count(self._dsn) > 1 else None,
                 )
             return self._pool

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from adapters.persistence.database_url import sqlalchemy_url
 from adapters.persistence.row_level_security import DEFAULT_APP_ROLE, identifier
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,6 +30,7 @@ def upgrade(
 ) -> None:
     """Migrate as the owner in ``database_url``; then set the application role's password: ``app_password``, or
     when None the owner's own (so a derived application URL works wherever the owner's does)."""
+    database_url = sqlalchemy_url(database_url)
     command.upgrade(alembic_config(database_url, app_role), revision)
     password = app_password if app_password is not None else make_url(database_url).password
     if password:
@@ -37,7 +39,7 @@ def upgrade(
 
 async def set_password(database_url: str, role: str, password: str) -> None:
     """``ALTER ROLE ... PASSWORD`` takes no bind parameter: the server quotes the literal with ``format``."""
-    engine = create_async_engine(database_url)
+    engine = create_async_engine(sqlalchemy_url(database_url))
     try:
         async with engine.begin() as connection:
             statement = await connection.scalar(
@@ -50,4 +52,4 @@ async def set_password(database_url: str, role: str, password: str) -> None:
 
 
 def autogenerate(database_url: str, message: str) -> None:
-    command.revision(alembic_config(database_url), message=message, autogenerate=True)
+    command.revision(alembic_config(sqlalchemy_url(database_url)), message=message, autogenerate=True)

@@ -17,7 +17,7 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy import text
 
-from adapters.persistence.database import Database, postgres_dsn
+from adapters.persistence.database import Database, connect_host_by_host, postgres_dsn
 from adapters.persistence.statements import Executor, Statement, key_params
 from adapters.persistence.storage_errors import translated_errors
 from domain.background import AttemptResult, DueWork
@@ -179,7 +179,7 @@ class PgPhaseQueue:
                 self._said_polling = True
             return
         with translated_errors():
-            connection = await asyncpg.connect(
+            connection = await connect_host_by_host(
                 postgres_dsn(self._url),
                 timeout=self._database.options.connect_timeout_seconds,
                 server_settings={"application_name": "mfo-runner-listen"},

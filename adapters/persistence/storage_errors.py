@@ -12,6 +12,7 @@ from domain.errors import ConcurrentModification, FlowBusy, InvalidFlowInput, St
 
 LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout fired (or NOWAIT found the row locked)
 QUERY_CANCELED = "57014"  # statement_timeout fired (or the statement was cancelled)
+READ_ONLY_SQL_TRANSACTION = "25006"  # a write on a standby: the node this connection reached is no longer primary
 _BUSY = {
     LOCK_NOT_AVAILABLE: "a lock it needed was held past the lock timeout",
     "40001": "a concurrent transaction changed what it read",
@@ -35,6 +36,15 @@ def translated_errors() -> Iterator[None]:
         if translated is None:
             raise
         raise translated from error
+
+
+def discards_connection(error: BaseException | None) -> bool:
+    """Whether the connection ``error`` came from must be closed rather than pooled again: an outage (lost, shut
+    down, timed out, or reached a node that is no longer the primary), so the next checkout connects afresh and a
+    multi-host URL finds the primary of now."""
+    if isinstance(error, StorageUnavailable):
+        return True
+    return isinstance(error, DRIVER_ERRORS) and isinstance(storage_error(error), StorageUnavailable)
 
 
 def sqlstate(error: BaseException) -> str | None:
@@ -62,6 +72,8 @@ def _server_error(error: asyncpg.PostgresError) -> Exception | None:
         return FlowBusy(_BUSY[code])
     if code == QUERY_CANCELED:
         return StorageUnavailable("a statement ran past the statement timeout")
+    if code == READ_ONLY_SQL_TRANSACTION:
+        return StorageUnavailable("the database node is read-only, no longer the primary: a failover is under way")
     if code.startswith("22"):  # data exception: a value out of the range its column holds
         return InvalidFlowInput(f"PostgreSQL cannot store a value of the request: {str(error)[:200]}")
     if not code or code[:2] in _OUTAGE_CLASSES:

@@ -18,13 +18,18 @@ import asyncpg
 
 from adapters.persistence.bridge_states import PgBridgeStates
 from adapters.persistence.child_records import PgChildRecords
-from adapters.persistence.database import Database
+from adapters.persistence.database import Database, discard
 from adapters.persistence.event_log import PgFlowEventLog
 from adapters.persistence.flow_repository import PgFlowRepository
 from adapters.persistence.idempotency_store import PgIdempotencyStore
 from adapters.persistence.phase_runs import PgPhaseRuns
 from adapters.persistence.statements import Statement, rows_written
-from adapters.persistence.storage_errors import DRIVER_ERRORS, storage_error, translated_errors
+from adapters.persistence.storage_errors import (
+    DRIVER_ERRORS,
+    discards_connection,
+    storage_error,
+    translated_errors,
+)
 from adapters.persistence.tenant_scope import SET_TENANT, begin_scoped, tenant_arguments
 from domain.errors import StorageUnavailable
 from domain.events import Tenant
@@ -79,6 +84,8 @@ class AsyncpgUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._open, self._tenant = False, None
+        if discards_connection(exc):  # lost, or on a node no longer the primary: never pooled again
+            await self._discard()
         try:
             await self._end("ROLLBACK")
         except Exception as error:  # the connection may be gone; the original error matters more
@@ -178,9 +185,14 @@ class AsyncpgUnitOfWork:
             raise TransactionRolledBack(f"PostgreSQL answered the commit with {tag!r}: nothing was committed")
         return True
 
+    async def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await self._give_back(connection, broken=True)
+
     async def _give_back(self, connection: asyncpg.Connection, *, broken: bool = False) -> None:
         if broken:
-            connection.terminate()  # its state is unknown: the pool opens a new one in its place
+            discard(connection)  # its state is unknown: the pool opens a new one in its place
         await self._database.release(connection)
 
     def _check_open(self) -> None:

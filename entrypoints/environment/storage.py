@@ -26,8 +26,9 @@ class DatabaseVariables(Variables):
 
     database_url: PostgreSQLURL = Field(
         None,
-        description="PostgreSQL URL (`postgresql://user:pass@host/db`). Unset: `make run` starts a local cluster "
-        "kept in `.mfo/pgdata`",
+        description="PostgreSQL URL (`postgresql://user:pass@host/db`), or every node of a replicated one "
+        "(`postgresql://user:pass@h1:5432,h2:5432/db?target_session_attrs=read-write`: "
+        "[docs/operations.md](docs/operations.md)). Unset: `make run` starts a local cluster kept in `.mfo/pgdata`",
         json_schema_extra=shown("(embedded)"),
     )
     database_password: Secret = Field(
@@ -80,14 +81,15 @@ class DatabaseVariables(Variables):
     )
     app_database_url: PostgreSQLURL = Field(
         None,
-        description="the application's own database URL; unset: `MFO_DATABASE_URL` with the role and password above",
+        description="the application's own database URL (one host or several, as above); unset: "
+        "`MFO_DATABASE_URL` with the role and password above, every host kept",
         json_schema_extra=shown("derived"),
     )
     db_pgbouncer: bool = Field(
         DatabaseSettings.pgbouncer,
         description="`true`: the URLs lead to PgBouncer in transaction pooling mode (no statement cache, the timeouts "
         "set in each transaction; `mfo migrate` still connects to PostgreSQL itself): "
-        "[docs/operations-pgbouncer.md](docs/operations-pgbouncer.md)",
+        "[docs/operations.md](docs/operations.md#many-replicas-through-pgbouncer)",
     )
     db_listen_url: PostgreSQLURL = Field(
         None,

@@ -5,7 +5,6 @@ database is not used.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,9 +13,7 @@ from pathlib import Path
 import pytest
 
 from entrypoints.local_postgres import LocalPostgres, free_port
-from tests.faults.environment import MfoServer, MfoWorker
-
-REPOSITORY = Path(__file__).resolve().parents[2]
+from tests.faults.environment import MfoServer, MfoWorker, install_sleeper
 
 
 @pytest.fixture
@@ -76,23 +73,5 @@ async def sleeper(cluster: LocalPostgres, workdir: Path) -> dict[str, str]:
     """The sleeper flow type (tests/plugin_example/sleeper.py) for the test's processes: its child table created in
     the cluster, as its own migration would, and the environment that registers it (a distribution's metadata with
     its entry point, on the processes' ``PYTHONPATH``)."""
-    import asyncpg
-
-    from adapters.persistence.child_tables import child_table_ddl
-    from adapters.persistence.database import postgres_dsn
-    from tests.plugin_example.sleeper import SLEEPER_FLOWS
-
     assert cluster.port is not None
-    connection = await asyncpg.connect(postgres_dsn(cluster.url(cluster.port)))
-    try:
-        for statement in child_table_ddl(SLEEPER_FLOWS):
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-    plugin = workdir / "plugin"
-    dist = plugin / "mfo_sleeper_plugin-1.0.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mfo-sleeper-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[mfo.flow_types]\nsleeper = tests.plugin_example.sleeper:register\n")
-    python_path = [str(plugin), str(REPOSITORY), os.environ.get("PYTHONPATH", "")]
-    return {"PYTHONPATH": os.pathsep.join(filter(None, python_path))}
+    return await install_sleeper(cluster.url(cluster.port), workdir)

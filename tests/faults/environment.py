@@ -120,6 +120,34 @@ class MfoWorker(MfoProcess):
         return found is not None
 
 
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+async def install_sleeper(database_url: str, workdir: Path) -> dict[str, str]:
+    """The sleeper flow type (tests/plugin_example/sleeper.py) for the test's processes: its child table created in
+    the database, as its own migration would, and the environment that registers it (a distribution's metadata with
+    its entry point, on the processes' ``PYTHONPATH``)."""
+    import asyncpg
+
+    from adapters.persistence.child_tables import child_table_ddl
+    from adapters.persistence.database import postgres_dsn
+    from tests.plugin_example.sleeper import SLEEPER_FLOWS
+
+    connection = await asyncpg.connect(postgres_dsn(database_url))
+    try:
+        for statement in child_table_ddl(SLEEPER_FLOWS):
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+    plugin = workdir / "plugin"
+    dist = plugin / "mfo_sleeper_plugin-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mfo-sleeper-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[mfo.flow_types]\nsleeper = tests.plugin_example.sleeper:register\n")
+    python_path = [str(plugin), str(REPOSITORY), os.environ.get("PYTHONPATH", "")]
+    return {"PYTHONPATH": os.pathsep.join(filter(None, python_path))}
+
+
 async def lost_writes(database_url: str, ledger: Ledger) -> list[str]:
     """Every acknowledged write must be stored: the flow at that version or later, with the acknowledged status
     recorded by the event of that version (events are never rewritten). Read straight from PostgreSQL."""

@@ -13,6 +13,7 @@ its runner completes the attempt. So a refusal that says nothing was changed is 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections import Counter
@@ -56,6 +57,8 @@ class Ledger:
     acked: dict[str, Ack] = field(default_factory=dict)
     acks: int = 0
     last_ack_at: float = 0.0
+    ack_times: list[float] = field(default_factory=list)
+    """When each write was acknowledged (monotonic clock): the gaps between them are the unavailability."""
 
     def record(self, body: dict[str, Any]) -> None:
         flow_id, ack = body["flow_id"], Ack(body["version"], body["status"])
@@ -64,6 +67,12 @@ class Ledger:
             self.acked[flow_id] = ack
         self.acks += 1
         self.last_ack_at = time.monotonic()
+        self.ack_times.append(self.last_ack_at)
+
+    def longest_gap(self, since: float, until: float) -> float:
+        """The longest time without an acknowledged write between ``since`` and ``until`` (monotonic clock)."""
+        inside = [since, *(t for t in self.ack_times if since < t < until), until]
+        return max(later - earlier for earlier, later in itertools.pairwise(inside))
 
 
 @dataclass(frozen=True)

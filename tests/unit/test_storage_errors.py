@@ -100,6 +100,9 @@ class FakeConnection:
     def terminate(self) -> None:
         self.terminated = True
 
+    def is_closed(self) -> bool:
+        return self.terminated
+
 
 class FakeDatabase:
     def __init__(self, connection: FakeConnection) -> None:
@@ -122,7 +125,9 @@ async def test_a_connection_lost_before_the_commit_changed_nothing() -> None:
             await (await uow.connection()).execute("UPDATE flows …")
             await uow.commit()
     assert raised.value.outcome_unknown is False and "nothing was changed" in str(raised.value)
-    assert database.connection.sent == ["BEGIN", "UPDATE", "ROLLBACK"] and database.released == 1
+    # no ROLLBACK sent on a lost connection: it is terminated (the server rolls back) and never pooled again
+    assert database.connection.sent == ["BEGIN", "UPDATE"] and database.connection.terminated
+    assert database.released == 1
 
 
 async def test_a_connection_lost_during_the_commit_leaves_the_outcome_unknown() -> None:
@@ -134,3 +139,14 @@ async def test_a_connection_lost_during_the_commit_leaves_the_outcome_unknown() 
     assert raised.value.outcome_unknown is True
     assert "may or may not have been applied" in str(raised.value)
     assert database.connection.terminated and database.released == 1 and database.commits == 0
+
+
+def test_a_node_that_became_read_only_is_an_outage() -> None:
+    """After a switchover a pooled connection may still point at the old primary, now a standby (25006)."""
+    error = storage_error(asyncpg.exceptions.ReadOnlySQLTransactionError("cannot execute UPDATE in a read-only"))
+    assert isinstance(error, StorageUnavailable) and "read-only" in str(error)
+
+
+def test_no_host_of_a_multi_host_url_accepting_writes_is_an_outage() -> None:
+    error = storage_error(asyncpg.exceptions.TargetServerAttributeNotMatched("None of the hosts match"))
+    assert isinstance(error, StorageUnavailable)
