@@ -29,6 +29,7 @@ from entrypoints.http.limits import MfoRequest
 from entrypoints.http.metrics import prometheus_metrics
 from entrypoints.http.monitoring import Monitoring
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.queue import get_queue
 from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.idempotency_purge import idempotency_key_purger
 from entrypoints.settings import Settings
@@ -98,6 +99,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         route_handlers=[
             FlowController,
             list_flow_types,
+            get_queue,
             health,
             audit_consistency,
             *LEGACY_CONTROLLERS,

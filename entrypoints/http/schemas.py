@@ -257,11 +257,19 @@ class FlowTypeOut(Struct):
     input_phases: list[str]
     example_configuration: dict[str, Any]
     example_inputs: dict[str, dict[str, Any]]
+    input_schemas: dict[str, dict[str, Any]]
+    """The JSON Schema of each input phase's input (the dashboard builds its form from it)."""
 
     @classmethod
     def of(cls, d: FlowTypeDefinition) -> FlowTypeOut:
         return cls(
-            d.name, d.description, list(d.phases), list(d.input_phases), d.example_configuration, d.example_inputs
+            d.name,
+            d.description,
+            list(d.phases),
+            list(d.input_phases),
+            d.example_configuration,
+            d.example_inputs,
+            dict(d.input_schemas),
         )
 
 

@@ -1,0 +1,73 @@
+"""The list's query parameters (``status``, ``q``, ``created_after``, ``created_before``) as one FlowFilter; a value
+that cannot be one is a 400 that names the parameter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain.echo import excerpt
+from domain.lifecycle import FlowStatus
+from domain.ports import FlowFilter
+from entrypoints.http.problems import BadRequest
+
+MAX_SEARCH_LENGTH = 200
+"""As long as a flow's name may be."""
+
+
+def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
+    if not raw:
+        return None
+    try:
+        return tuple(FlowStatus(s) for s in raw)
+    except ValueError:
+        known = ", ".join(FlowStatus)
+        raise BadRequest(f"status must be one of {known}; got {excerpt(', '.join(raw))}", parameter="status") from None
+
+
+def parse_search(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if len(text) > MAX_SEARCH_LENGTH or not text.isprintable():
+        raise BadRequest(f"q must be 1 to {MAX_SEARCH_LENGTH} printable characters", parameter="q")
+    return text
+
+
+def parse_instant(raw: str | None, parameter: str) -> datetime | None:
+    """An RFC 3339 date-time with its offset (``2026-05-01T12:00:00Z``); a time without one is refused, since it
+    would be read in some time zone the caller did not name."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        instant = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise BadRequest(
+            f"{parameter} must be a date-time with a UTC offset, such as 2026-05-01T12:00:00Z; got {excerpt(raw)!r}",
+            parameter=parameter,
+        )
+    return instant
+
+
+def flow_filter(
+    *,
+    flow_type: str | None,
+    status: list[str] | None,
+    include_deleted: bool,
+    q: str | None,
+    created_after: str | None,
+    created_before: str | None,
+) -> FlowFilter:
+    after = parse_instant(created_after, "created_after")
+    before = parse_instant(created_before, "created_before")
+    if after is not None and before is not None and after >= before:
+        raise BadRequest("created_after must be earlier than created_before", parameter="created_after")
+    return FlowFilter(
+        flow_type=flow_type,
+        statuses=parse_statuses(status),
+        include_deleted=include_deleted,
+        search=parse_search(q),
+        created_after=after,
+        created_before=before,
+    )
