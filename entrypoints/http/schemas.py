@@ -132,6 +132,8 @@ class FlowSummaryOut(Struct):
     version: int
     created_at: datetime
     updated_at: datetime
+    allowed_operations: list[str]
+    """As the flow's own (``FlowOut.allowed_operations``): what a bulk change may ask of it."""
 
     @classmethod
     def of(cls, flow: FlowSummary) -> FlowSummaryOut:
@@ -145,6 +147,7 @@ class FlowSummaryOut(Struct):
             flow.version,
             flow.created_at,
             flow.updated_at,
+            [str(op) for op in flow.allowed_operations()],
         )
 
 
