@@ -8,49 +8,18 @@ The final page is saved as test-artifacts/dashboard.png.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
-import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from domain.auth import Role
 from domain.events import Tenant
 from tests.support import DISCOVERY_CSV, auth_headers, headers
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SEEN_WITHIN_MS = 15_000  # the page polls every 2 s; the margin is for a loaded machine
-
-
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium package")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a new, empty user data dir
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1440, "height": 1000},
-        )
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
 
 
 def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, tenant: Tenant, page: Page) -> None:

@@ -230,7 +230,10 @@ function jsonView(value) {
   return el(
     "dl",
     { class: "json" },
-    entries.flatMap(([key, v]) => [el("dt", {}, key.replaceAll("_", " ")), el("dd", {}, isPlainObject(v) || Array.isArray(v) ? jsonView(v) : short(v))]),
+    entries.flatMap(([key, v]) => [
+      el("dt", {}, key.replaceAll("_", " ")),
+      el("dd", { "data-key": key }, isPlainObject(v) || Array.isArray(v) ? jsonView(v) : short(v)),
+    ]),
   );
 }
 
