@@ -4,7 +4,7 @@ the tenant's queue, and conditional GETs (``If-None-Match`` -> 304) on every rea
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -143,3 +143,25 @@ async def test_a_polled_read_is_answered_304_until_it_changes(client, tenant: Te
     assert changed.json() != first.json()
     same = await client.get(url, headers=headers(tenant))
     assert same.content == changed.content, "equal tags, equal bytes"
+
+
+async def test_a_flow_running_a_phase_is_never_answered_304_and_the_queue_shows_its_lease(  # type: ignore[no-untyped-def]
+    client, container, tenant: Tenant
+) -> None:
+    flow = await create(client, tenant, "claimed")
+    await post(client, tenant, flow["flow_id"], "start")
+    claimed = await container.orchestrator().claim_phase(  # claimed, not run: no runner of this app takes it
+        tenant, UUID(flow["flow_id"]), actor="tester", owner="runner-elsewhere", lease_seconds=3600
+    )
+    url = f"{FLOWS}/{flow['flow_id']}"
+    for read in (url, f"{url}/status"):
+        first = await client.get(read, headers=headers(tenant))
+        assert first.json()["running_phase"]["phase"] == "data_import"
+        again = await client.get(read, headers=headers(tenant, **{"If-None-Match": first.headers["etag"]}))
+        assert again.status_code == 200, "its running seconds move on: the copy is not current"
+    queue = (await client.get("/api/v1/queue", headers=headers(tenant))).json()
+    assert [(h["flow_id"], h["phase"], h["attempt"], h["owner"], h["lease_expired"]) for h in queue["running"]] == [
+        (flow["flow_id"], "data_import", 1, "runner-elsewhere", False)
+    ]
+    assert (queue["running_count"], queue["expired_count"], queue["waiting_count"]) == (1, 0, 0)
+    assert claimed.run_id is not None
