@@ -15,7 +15,13 @@ from entrypoints.http.conditional import conditional_json, none_match, not_modif
 from entrypoints.http.dependencies import FlowChange, FlowRead, etag, parse_flow_id, provide_change, provide_read
 from entrypoints.http.flow_filters import flow_filter
 from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotent_change
-from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, phase_run_responses, problem_responses
+from entrypoints.http.openapi import (
+    NOT_MODIFIED,
+    READ_RESPONSES,
+    WRITE_RESPONSES,
+    phase_run_responses,
+    problem_responses,
+)
 from entrypoints.http.paging import events_after
 from entrypoints.http.paging import page_limit as parse_page_limit
 from entrypoints.http.schemas import (
@@ -94,7 +100,7 @@ class FlowController(Controller):
 
     @get(
         "/",
-        responses=problem_responses(400, 422, 431, 503),
+        responses={**problem_responses(400, 422, 431, 503), **NOT_MODIFIED},
         operation_id="listFlows",
         summary="List flows, newest first, with cursor pagination",
     )
@@ -135,7 +141,7 @@ class FlowController(Controller):
         response: Any = conditional_json(request, listed)
         return response
 
-    @get("/{flow_id:str}", responses=READ_RESPONSES, operation_id="getFlow", summary="Get a flow")
+    @get("/{flow_id:str}", responses={**READ_RESPONSES, **NOT_MODIFIED}, operation_id="getFlow", summary="Get a flow")
     async def get_flow(self, request: Request, flow_id: FlowId, read: Read) -> Response[FlowOut]:
         flow = await read.orchestrator.get_flow(read.tenant, parse_flow_id(flow_id))
         if flow.run is None and none_match(request, etag(flow.version)):
@@ -144,7 +150,7 @@ class FlowController(Controller):
 
     @get(
         "/{flow_id:str}/status",
-        responses=READ_RESPONSES,
+        responses={**READ_RESPONSES, **NOT_MODIFIED},
         operation_id="getFlowStatus",
         summary="Master, child and phase states side by side",
     )

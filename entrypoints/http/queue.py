@@ -15,7 +15,7 @@ from domain.background import HeldPhase, QueuedFlow, TenantQueue
 from entrypoints.http.conditional import conditional_json
 from entrypoints.http.dependencies import FlowRead, provide_read
 from entrypoints.http.flows import PageLimit, page_limit
-from entrypoints.http.openapi import problem_responses
+from entrypoints.http.openapi import NOT_MODIFIED, problem_responses
 
 
 class QueuedFlowOut(Struct):
@@ -75,7 +75,7 @@ def _held(h: HeldPhase) -> HeldPhaseOut:
 
 @get(
     "/api/v1/queue",
-    responses=problem_responses(400, 431, 503),
+    responses={**problem_responses(400, 431, 503), **NOT_MODIFIED},
     operation_id="getQueue",
     summary="The tenant's flows waiting for a worker and its phases running, with their attempts and leases",
     description="Answers 304 to an `If-None-Match` naming its current ETag.",

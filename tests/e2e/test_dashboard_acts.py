@@ -7,6 +7,7 @@ cancel over a search counts, confirms and reports. Screenshots go to test-artifa
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -149,6 +150,34 @@ def test_a_discovery_flow_is_driven_to_completed_through_the_page_alone(
         assert done["phase_results"]["field_mapping"]["mappings"]["env"] == "owner"
         expect(page.locator("#attempts tbody tr")).to_have_count(len(done["phases"]))  # one attempt each
         page.screenshot(path=str(ARTIFACTS / "dashboard-completed.png"), full_page=True)
+
+        # an assessment of it, through the page too: its review's form is built from assessment's own schema
+        page.select_option("#create [name=flowType]", "assessment")
+        page.fill("#create [name=configuration]", json.dumps({"discovery_flow_id": flow_id}))
+        page.fill("#create [name=name]", "dc-east 6R")
+        page.click("#create button[type=submit]")
+        expect(page.get_by_test_id("flow-name")).to_have_text("dc-east 6R")
+        assessment_id = page.url.split("#flow=")[1]
+        page.click("#actions [data-action=start-auto]")
+        expect(panel).to_contain_text("Waiting for input: recommendation review")
+        expect(page.locator("[data-testid=proposal] tr[data-key=web2]")).to_contain_text("rehost")
+        page.select_option("#input-form [data-new-key='input.overrides']", "web2")  # x-keys: the applications
+        page.click("#input-form .schema-map .row button")
+        page.select_option("#input-form [data-field='input.overrides[web2]']", '"replatform"')
+        page.click("#input-form [data-action=approve]")
+        expect(master_status).to_have_text("completed")
+        summary = api.get(f"/{assessment_id}").json()["phase_results"]["assessment_summary"]
+        assert summary["overridden"] == ["web2"] and summary["strategies"]["web2"] == "replatform"
+
+        # a flow whose data cannot be imported fails; Retry runs its failed phase again (and it fails again)
+        broken = api.post("", json={"flow_type": "discovery", "name": "broken", "configuration": {}}).json()
+        page.goto(f"{working_server}/dashboard#flow={broken['flow_id']}")
+        page.click("#actions [data-action=start-auto]")
+        expect(master_status).to_have_text("failed")
+        assert buttons(page) == ["retry", "cancel", "delete"]
+        page.click("#actions [data-action=retry]")
+        expect(page.locator("#attempts tbody tr")).to_have_count(2)
+        expect(master_status).to_have_text("failed")
 
         # search by id, then by name
         page.fill("#filters [name=q]", flow_id[:8])

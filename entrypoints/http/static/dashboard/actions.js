@@ -13,8 +13,8 @@ const ACTIONS = [
   { op: "execute_phase", label: "Run next phase", path: "execute" },
   { op: "pause", label: "Pause", path: "pause" },
   { op: "resume", label: "Resume", path: "resume" },
-  { op: "cancel", label: "Cancel", path: "cancel" },
   { op: "retry", label: "Retry", path: "retry" },
+  { op: "cancel", label: "Cancel", path: "cancel" },
   { op: "delete", label: "Delete…", method: "DELETE", path: "", confirm: true },
 ];
 const DONE = { pause: "paused", resume: "resumed", cancel: "cancelled", retry: "retried" };
