@@ -76,6 +76,7 @@ function authHeaders() {
 
 // The last answer of each polled read with its ETag: sent back as If-None-Match, a 304 means "this copy is current".
 const copies = new Map();
+const MAX_COPIES = 100;
 
 async function api(path, { method = "GET", body, accept = [], ifMatch, conditional = false } = {}) {
   const headers = { Accept: "application/json, application/problem+json", ...authHeaders() };
@@ -98,7 +99,10 @@ async function api(path, { method = "GET", body, accept = [], ifMatch, condition
   }
   if (!response.ok && !accept.includes(response.status)) throw new ApiError(response.status, data, path);
   const etag = response.headers.get("ETag");
-  if (conditional && response.ok && etag) copies.set(path, { etag, data });
+  if (conditional && response.ok && etag) {
+    if (copies.size >= MAX_COPIES && !copies.has(path)) copies.delete(copies.keys().next().value); // the oldest
+    copies.set(path, { etag, data });
+  }
   else if (conditional) copies.delete(path);
   return { status: response.status, data, etag, unchanged: false };
 }
