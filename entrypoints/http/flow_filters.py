@@ -3,7 +3,7 @@ that cannot be one is a 400 that names the parameter."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.echo import excerpt
 from domain.lifecycle import FlowStatus
@@ -34,15 +34,17 @@ def parse_search(raw: str | None) -> str | None:
 
 
 def parse_instant(raw: str | None, parameter: str) -> datetime | None:
-    """An RFC 3339 date-time with its offset (``2026-05-01T12:00:00Z``); a time without one is refused, since it
-    would be read in some time zone the caller did not name."""
+    """An RFC 3339 date-time with its offset (``2026-05-01T12:00:00Z``), in UTC; a time without one is refused,
+    since it would be read in some time zone the caller did not name, and so is one outside years 1..9999 in UTC
+    (PostgreSQL's and Python's range)."""
     if raw is None or not raw.strip():
         return None
     try:
         instant = datetime.fromisoformat(raw.strip())
-    except ValueError:
+        instant = instant.astimezone(UTC) if instant.tzinfo is not None else None
+    except (ValueError, OverflowError):  # not a date-time, or outside years 1..9999 once in UTC
         instant = None
-    if instant is None or instant.tzinfo is None:
+    if instant is None:
         raise BadRequest(
             f"{parameter} must be a date-time with a UTC offset, such as 2026-05-01T12:00:00Z; got {excerpt(raw)!r}",
             parameter=parameter,

@@ -99,6 +99,8 @@ async def test_the_list_searches_by_name_or_id_and_filters_by_creation_time(clie
         ({"created_after": "yesterday"}, "created_after"),
         ({"created_before": "2026-05-01T12:00:00"}, "created_before"),  # no offset: which time zone?
         ({"created_after": "2026-05-02T00:00:00Z", "created_before": "2026-05-01T00:00:00Z"}, "created_after"),
+        ({"created_after": "0001-01-01T00:00:00+23:59"}, "created_after"),  # before year 1 in UTC
+        ({"created_before": "9999-12-31T23:59:59-23:59"}, "created_before"),  # after year 9999 in UTC
         ({"q": "x" * 201}, "q"),
         ({"q": "tab\there"}, "q"),
     ],
