@@ -20,10 +20,20 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.openapi import ResponseSpec
 
 IF_NONE_MATCH = "If-None-Match"
 MAX_IF_NONE_MATCH_LENGTH = 8192
 """A longer header is not compared at all (the read is answered in full)."""
+
+
+NOT_MODIFIED = {
+    304: ResponseSpec(
+        data_container=None,
+        description="Not Modified: the If-None-Match names the current ETag; no body",
+    )
+}
+"""The extra answer (in the OpenAPI schema) of a read that takes ``If-None-Match``."""
 
 
 def opaque(tag: str) -> str:

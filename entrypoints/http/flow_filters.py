@@ -14,16 +14,6 @@ MAX_SEARCH_LENGTH = 200
 """As long as a flow's name may be."""
 
 
-def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
-    if not raw:
-        return None
-    try:
-        return tuple(FlowStatus(s) for s in raw)
-    except ValueError:
-        known = ", ".join(FlowStatus)
-        raise BadRequest(f"status must be one of {known}; got {excerpt(', '.join(raw))}", parameter="status") from None
-
-
 def parse_search(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
@@ -55,7 +45,7 @@ def parse_instant(raw: str | None, parameter: str) -> datetime | None:
 def flow_filter(
     *,
     flow_type: str | None,
-    status: list[str] | None,
+    statuses: tuple[FlowStatus, ...] | None,
     include_deleted: bool,
     q: str | None,
     created_after: str | None,
@@ -67,7 +57,7 @@ def flow_filter(
         raise BadRequest("created_after must be earlier than created_before", parameter="created_after")
     return FlowFilter(
         flow_type=flow_type,
-        statuses=parse_statuses(status),
+        statuses=statuses,
         include_deleted=include_deleted,
         search=parse_search(q),
         created_after=after,

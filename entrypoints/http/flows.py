@@ -9,21 +9,17 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from domain.echo import excerpt
 from domain.flow import Flow
-from domain.lifecycle import Operation
-from entrypoints.http.conditional import conditional_json, none_match, not_modified
+from domain.lifecycle import FlowStatus, Operation
+from entrypoints.http.conditional import NOT_MODIFIED, conditional_json, none_match, not_modified
 from entrypoints.http.dependencies import FlowChange, FlowRead, etag, parse_flow_id, provide_change, provide_read
 from entrypoints.http.flow_filters import flow_filter
 from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotent_change
-from entrypoints.http.openapi import (
-    NOT_MODIFIED,
-    READ_RESPONSES,
-    WRITE_RESPONSES,
-    phase_run_responses,
-    problem_responses,
-)
+from entrypoints.http.openapi import READ_RESPONSES, WRITE_RESPONSES, phase_run_responses, problem_responses
 from entrypoints.http.paging import events_after
 from entrypoints.http.paging import page_limit as parse_page_limit
+from entrypoints.http.problems import BadRequest
 from entrypoints.http.schemas import (
     AttemptListOut,
     AttemptOut,
@@ -77,6 +73,16 @@ def page_limit(state: State, limit: str | None) -> int:
     return parse_page_limit(limit, state.settings.api.default_page_size, state.settings.api.max_page_size)
 
 
+def parse_statuses(raw: list[str] | None) -> tuple[FlowStatus, ...] | None:
+    if not raw:
+        return None
+    try:
+        return tuple(FlowStatus(s) for s in raw)
+    except ValueError:
+        known = ", ".join(FlowStatus)
+        raise BadRequest(f"status must be one of {known}; got {excerpt(', '.join(raw))}", parameter="status") from None
+
+
 class FlowController(Controller):
     path = "/api/v1/flows"
     tags = ["flows"]
@@ -128,7 +134,7 @@ class FlowController(Controller):
             read.tenant,
             flow_filter(
                 flow_type=flow_type,
-                status=status,
+                statuses=parse_statuses(status),
                 include_deleted=include_deleted,
                 q=q,
                 created_after=created_after,

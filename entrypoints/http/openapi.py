@@ -46,13 +46,6 @@ def problem_responses(*status_codes: int) -> dict[int, ResponseSpec]:
 
 READ_RESPONSES = problem_responses(*READ_PROBLEMS)
 WRITE_RESPONSES = problem_responses(*WRITE_PROBLEMS)
-NOT_MODIFIED = {
-    304: ResponseSpec(
-        data_container=None,
-        description="Not Modified: the If-None-Match names the current ETag; no body (entrypoints/http/conditional.py)",
-    )
-}
-"""The extra answer of a read that takes ``If-None-Match``."""
 
 
 def phase_run_responses(data_container: type) -> dict[int, ResponseSpec]:

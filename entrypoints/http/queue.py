@@ -12,10 +12,10 @@ from litestar.di import NamedDependency, Provide
 from msgspec import Struct
 
 from domain.background import HeldPhase, QueuedFlow, TenantQueue
-from entrypoints.http.conditional import conditional_json
+from entrypoints.http.conditional import NOT_MODIFIED, conditional_json
 from entrypoints.http.dependencies import FlowRead, provide_read
 from entrypoints.http.flows import PageLimit, page_limit
-from entrypoints.http.openapi import NOT_MODIFIED, problem_responses
+from entrypoints.http.openapi import problem_responses
 
 
 class QueuedFlowOut(Struct):
