@@ -105,6 +105,10 @@ def malformation(definition: FlowTypeDefinition) -> str | None:
         return f"it must have one run handler per phase (phases {list(phases)}, handlers {sorted(definition.run)})"
     if not set(definition.accept) <= set(phases):
         return "its input phases (the keys of 'accept') must be among its phases"
+    if not set(definition.input_schemas) <= set(definition.accept):
+        return "its input schemas must be of input phases (the keys of 'accept')"
+    if not all(isinstance(s, dict) and s.get("type") == "object" for s in definition.input_schemas.values()):
+        return "every input schema must be a JSON Schema of an object"
     if not all(callable(h) for h in [*definition.run.values(), *definition.accept.values()]):
         return "every phase handler must be callable"
     if not callable(definition.validate_configuration):

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from application.orchestration import OrchestratorPart, visible
 from application.views import FlowStatusView
+from domain.background import TenantQueue
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
 from domain.ports import Attempt, FlowFilter, Page
@@ -62,3 +63,9 @@ class FlowQueries(OrchestratorPart):
             await uow.scope(tenant)
             visible(await uow.flows.get(tenant, flow_id), flow_type)
             return await uow.phase_runs.attempts(tenant, flow_id, limit)
+
+    async def get_queue(self, tenant: Tenant, *, limit: int = 100) -> TenantQueue:
+        """The tenant's flows waiting for a worker and its phases running (with their attempts and leases)."""
+        async with self._uow as uow:
+            await uow.scope(tenant)
+            return await uow.phase_runs.queue(tenant, limit)

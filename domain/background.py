@@ -75,3 +75,48 @@ class AttemptResult(StrEnum):
     """The flow was cancelled or deleted while the attempt ran."""
     DISCARDED = "discarded"
     """The attempt ended after the flow stopped expecting it: its outcome was not recorded."""
+
+
+@dataclass(frozen=True)
+class QueuedFlow:
+    """A flow of the tenant a worker will claim work of: its next phase (auto-run) or its next attempt of a phase
+    (a retry, with the attempt's number), due now or at ``due_at``."""
+
+    flow_id: UUID
+    name: str
+    flow_type: str
+    phase: str | None
+    attempt: int | None
+    due_at: datetime
+    due: bool
+
+
+@dataclass(frozen=True)
+class HeldPhase:
+    """An attempt of a phase in progress: the runner holding its lease and until when. An expired lease's runner
+    stopped renewing it; a worker takes the attempt over."""
+
+    flow_id: UUID
+    name: str
+    flow_type: str
+    phase: str
+    attempt: int
+    owner: str
+    started_at: datetime
+    expires_at: datetime
+    expired: bool
+
+
+@dataclass(frozen=True)
+class TenantQueue:
+    """A tenant's background work as the database holds it at ``checked_at`` (its clock): the flows waiting for a
+    worker, soonest first, and the phases running, oldest first (each list at most its limit; the counts are
+    all of them)."""
+
+    checked_at: datetime
+    waiting: list[QueuedFlow]
+    running: list[HeldPhase]
+    waiting_count: int
+    due_count: int
+    running_count: int
+    expired_count: int

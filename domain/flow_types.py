@@ -138,6 +138,11 @@ class FlowTypeDefinition:
     """A configuration that runs every phase; shown in the API and used by the consistency harness."""
     example_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """For each input phase, a body that completes it."""
+    input_schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    """For each input phase, the JSON Schema (draft 2020-12) of the input it accepts, as its ``accept`` handler
+    checks it: served by the API, so that a client (the dashboard) can build a form for it. A property may carry
+    ``"x-prefill"``, a JSON Pointer (RFC 6901) into what the waiting phase proposed (its ``phase_results``), whose
+    value the form starts from (discovery's proposed mappings)."""
     policies: Mapping[str, PhasePolicy] = field(default_factory=dict)
     """The policy of each phase that does not run under ``default_policy`` (domain/phase_policy.py)."""
     default_policy: PhasePolicy = DEFAULT_POLICY

@@ -11,7 +11,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
 from domain.auth import Principal
-from domain.background import DueWork
+from domain.background import DueWork, TenantQueue
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
 from domain.flow_types import ChildTable
@@ -26,9 +26,32 @@ class Clock(Protocol):
 
 @dataclass(frozen=True)
 class FlowFilter:
+    """Which of a tenant's flows a list shows. ``search`` matches a flow whose name contains it (in any case) or
+    whose id starts with it; ``created_after`` is inclusive, ``created_before`` exclusive."""
+
     flow_type: str | None = None
     statuses: tuple[FlowStatus, ...] | None = None
     include_deleted: bool = False
+    search: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def matches(self, flow: FlowSummary) -> bool:
+        """Whether ``flow`` is one the filter lets through (what the list's query selects)."""
+        if self.flow_type is not None and flow.flow_type != self.flow_type:
+            return False
+        if self.statuses:
+            if flow.status not in self.statuses:
+                return False
+        elif not self.include_deleted and flow.status == FlowStatus.DELETED:
+            return False
+        if self.search and not (
+            self.search.lower() in flow.name.lower() or str(flow.flow_id).startswith(self.search.lower())
+        ):
+            return False
+        if self.created_after is not None and flow.created_at < self.created_after:
+            return False
+        return self.created_before is None or flow.created_at < self.created_before
 
 
 T = TypeVar("T")
@@ -117,6 +140,10 @@ class PhaseRuns(Protocol):
 
     async def attempts(self, tenant: Tenant, flow_id: UUID, limit: int) -> list[Attempt]:
         """The flow's attempts, newest first."""
+        ...
+
+    async def queue(self, tenant: Tenant, limit: int) -> TenantQueue:
+        """The tenant's flows waiting for a worker and its phases running, by the database's clock."""
         ...
 
     async def announce_due(self) -> None:

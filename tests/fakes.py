@@ -13,13 +13,12 @@ from typing import Any, Self
 from uuid import UUID
 
 from adapters.persistence.cursors import decode_cursor, encode_cursor
-from domain.background import AttemptResult, DueWork, due_at
+from domain.background import AttemptResult, DueWork, HeldPhase, QueuedFlow, TenantQueue, due_at
 from domain.errors import ConcurrentModification, FlowBusy, FlowNotFound, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
 from domain.flow_types import ChildColumn, ChildTable, ColumnKind, FlowTypeDefinition, PhaseContext
 from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused, StoredResponse
-from domain.lifecycle import FlowStatus
 from domain.phase_policy import DEFAULT_POLICY, PhasePolicy
 from domain.phases import PhaseOutcome
 from domain.ports import Attempt, AuditReport, AuditRun, ChildRecord, FlowFilter, Lease, Page
@@ -165,6 +164,54 @@ class FakePhaseRuns:
         found = [a for (t, f, _), a in self._store.attempts.items() if (t, f) == (tenant, flow_id)]
         return sorted(found, key=lambda a: (a.started_at, a.attempt), reverse=True)[:limit]
 
+    async def queue(self, tenant: Tenant, limit: int) -> TenantQueue:
+        now = _now()
+        visible = _visible(self._uow, tenant)
+        flows = {f: flow for (t, f), flow in self._store.flows.items() if t == tenant and visible}
+        waiting = sorted(
+            (
+                QueuedFlow(
+                    f,
+                    flow.name,
+                    flow.flow_type,
+                    flow.run.phase if flow.run else flow.current_phase,
+                    flow.run.attempt + 1 if flow.run else 1,
+                    due,
+                    due <= now,
+                )
+                for f, flow in flows.items()
+                if (due := due_at(flow)) is not None
+            ),
+            key=lambda q: (q.due_at, q.flow_id),
+        )
+        held = sorted(
+            (
+                HeldPhase(
+                    f,
+                    flows[f].name,
+                    flows[f].flow_type,
+                    (attempt := self._store.attempts[(tenant, f, lease.run_id)]).phase,
+                    attempt.attempt,
+                    lease.owner,
+                    attempt.started_at,
+                    lease.expires_at,
+                    lease.expires_at < now,
+                )
+                for (t, f), lease in self._store.leases.items()
+                if t == tenant and visible
+            ),
+            key=lambda h: (h.started_at, h.flow_id),
+        )
+        return TenantQueue(
+            checked_at=now,
+            waiting=waiting[:limit],
+            running=held[:limit],
+            waiting_count=len(waiting),
+            due_count=sum(1 for q in waiting if q.due),
+            running_count=len(held),
+            expired_count=sum(1 for h in held if h.expired),
+        )
+
 
 class FakePhaseQueue:
     """Every tenant's due work and leases, read from a committed store as the owner's pool reads PostgreSQL."""
@@ -255,12 +302,7 @@ class FakeFlowRepository:
     async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
         """Keyset-paginated as on PostgreSQL: the cursor is the last item's (created_at, flow_id), encoded alike."""
         flows = [f for (t, _), f in self._store.flows.items() if t == tenant and _visible(self._uow, t)]
-        if flow_filter.flow_type:
-            flows = [f for f in flows if f.flow_type == flow_filter.flow_type]
-        if flow_filter.statuses:
-            flows = [f for f in flows if f.status in flow_filter.statuses]
-        elif not flow_filter.include_deleted:
-            flows = [f for f in flows if f.status != FlowStatus.DELETED]
+        flows = [f for f in flows if flow_filter.matches(f)]
         if cursor is not None:
             after = decode_cursor(cursor)
             flows = [f for f in flows if (f.created_at, f.flow_id) < after]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, any_, bindparam, insert, select, tuple_, update
+from sqlalchemy import String, any_, bindparam, cast, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from adapters.persistence.cursors import decode_cursor, encode_cursor
@@ -33,20 +33,48 @@ _SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configu
 """A list reads every column but the two documents a summary leaves out."""
 
 
+@dataclass(frozen=True)
+class _ListShape:
+    """Which conditions a list's statement has (``statuses``: "any", "listed" or "not_deleted"): each shape of
+    filter is compiled once."""
+
+    by_type: bool
+    statuses: str
+    after_cursor: bool
+    search: bool = False
+    created_after: bool = False
+    created_before: bool = False
+
+
+def _escaped_like(text: str) -> str:
+    """``text`` as a literal in a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @functools.cache
-def _list_statement(by_type: bool, statuses: str, after_cursor: bool) -> Statement:
-    """One page of a tenant's flows, newest first, for one shape of filter (``statuses``: "any", "listed" or
-    "not_deleted"); each shape is compiled once."""
+def _list_statement(shape: _ListShape) -> Statement:
+    """One page of a tenant's flows, newest first, for one shape of filter."""
     query = select(*_SUMMARY_COLUMNS).where(
         flows.c.client_account_id == bindparam("c"), flows.c.engagement_id == bindparam("e")
     )
-    if by_type:
+    if shape.by_type:
         query = query.where(flows.c.flow_type == bindparam("flow_type"))
-    if statuses == "listed":
+    if shape.statuses == "listed":
         query = query.where(flows.c.status == any_(bindparam("statuses", type_=ARRAY(String))))
-    elif statuses == "not_deleted":
+    elif shape.statuses == "not_deleted":
         query = query.where(flows.c.status != str(FlowStatus.DELETED))
-    if after_cursor:
+    if shape.search:
+        query = query.where(
+            or_(
+                flows.c.name.ilike(bindparam("name_pattern"), escape="\\"),
+                cast(flows.c.flow_id, String).like(bindparam("id_prefix"), escape="\\"),
+            )
+        )
+    if shape.created_after:
+        query = query.where(flows.c.created_at >= bindparam("created_after", type_=flows.c.created_at.type))
+    if shape.created_before:
+        query = query.where(flows.c.created_at < bindparam("created_before", type_=flows.c.created_at.type))
+    if shape.after_cursor:
         query = query.where(
             tuple_(flows.c.created_at, flows.c.flow_id)
             < tuple_(
@@ -88,8 +116,23 @@ class PgFlowRepository:
             params["statuses"] = [str(s) for s in flow_filter.statuses]
         if cursor is not None:
             params["after_created"], params["after_id"] = decode_cursor(cursor)
-        shape = "listed" if flow_filter.statuses else "any" if flow_filter.include_deleted else "not_deleted"
-        statement = _list_statement(flow_filter.flow_type is not None, shape, cursor is not None)
+        if flow_filter.search:
+            params["name_pattern"] = f"%{_escaped_like(flow_filter.search)}%"
+            params["id_prefix"] = f"{_escaped_like(flow_filter.search.lower())}%"
+        if flow_filter.created_after is not None:
+            params["created_after"] = flow_filter.created_after
+        if flow_filter.created_before is not None:
+            params["created_before"] = flow_filter.created_before
+        statuses = "listed" if flow_filter.statuses else "any" if flow_filter.include_deleted else "not_deleted"
+        shape = _ListShape(
+            by_type=flow_filter.flow_type is not None,
+            statuses=statuses,
+            after_cursor=cursor is not None,
+            search=bool(flow_filter.search),
+            created_after=flow_filter.created_after is not None,
+            created_before=flow_filter.created_before is not None,
+        )
+        statement = _list_statement(shape)
         rows = await self._executor.fetch(statement, params)
         items = [summary_of(row) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].created_at, items[-1].flow_id) if len(rows) > limit else None

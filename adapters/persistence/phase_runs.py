@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from sqlalchemy import text
 from adapters.persistence.database import Database, connect_host_by_host, postgres_dsn
 from adapters.persistence.statements import Executor, Statement, key_params
 from adapters.persistence.storage_errors import translated_errors
-from domain.background import AttemptResult, DueWork
+from domain.background import AttemptResult, DueWork, HeldPhase, QueuedFlow, TenantQueue
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.ports import Attempt, Lease
@@ -73,6 +74,28 @@ _ATTEMPTS = Statement(
     )
 )
 
+_WAITING = Statement(
+    text(
+        "SELECT flow_id, name, flow_type, coalesce(phase_run->>'phase', current_phase) AS phase,"
+        " coalesce(CAST(phase_run->>'attempt' AS integer) + 1, 1) AS attempt, run_due_at AS due_at,"
+        " run_due_at <= now() AS due, count(*) OVER () AS total, count(*) FILTER (WHERE run_due_at <= now()) OVER ()"
+        f" AS due_total FROM flows WHERE {_TENANT} AND run_due_at IS NOT NULL ORDER BY run_due_at, flow_id"
+        " LIMIT :limit"
+    )
+)
+_HELD = Statement(
+    text(
+        "SELECT l.flow_id, f.name, f.flow_type, a.phase, a.attempt, l.owner, a.started_at, l.expires_at,"
+        " l.expires_at < now() AS expired, count(*) OVER () AS total,"
+        " count(*) FILTER (WHERE l.expires_at < now()) OVER () AS expired_total"
+        " FROM phase_leases l"
+        " JOIN flows f USING (client_account_id, engagement_id, flow_id)"
+        " JOIN phase_attempts a USING (client_account_id, engagement_id, flow_id, run_id)"
+        " WHERE l.client_account_id = :c AND l.engagement_id = :e ORDER BY a.started_at, l.flow_id LIMIT :limit"
+    )
+)
+_NOW = Statement(text("SELECT now() AS now"))
+
 
 class PgPhaseRuns:
     def __init__(self, executor: Executor) -> None:
@@ -112,6 +135,26 @@ class PgPhaseRuns:
 
     async def announce_due(self) -> None:
         await self._executor.fetchrow(_ANNOUNCE, {})
+
+    async def queue(self, tenant: Tenant, limit: int) -> TenantQueue:
+        params = {**_tenant(tenant), "limit": limit}
+        now = await self._executor.fetchrow(_NOW, {})
+        waiting = await self._executor.fetch(_WAITING, params)
+        held = await self._executor.fetch(_HELD, params)
+        assert now is not None
+        return TenantQueue(
+            checked_at=now["now"],
+            waiting=[QueuedFlow(**{k: r[k] for k in _QUEUED_FIELDS}) for r in waiting],
+            running=[HeldPhase(**{k: r[k] for k in _HELD_FIELDS}) for r in held],
+            waiting_count=waiting[0]["total"] if waiting else 0,
+            due_count=waiting[0]["due_total"] if waiting else 0,
+            running_count=held[0]["total"] if held else 0,
+            expired_count=held[0]["expired_total"] if held else 0,
+        )
+
+
+_QUEUED_FIELDS = [f.name for f in fields(QueuedFlow)]
+_HELD_FIELDS = [f.name for f in fields(HeldPhase)]
 
 
 def _tenant(tenant: Tenant) -> dict[str, Any]:

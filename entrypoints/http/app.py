@@ -29,6 +29,7 @@ from entrypoints.http.metrics import prometheus_metrics
 from entrypoints.http.monitoring import Monitoring
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.queue import get_queue
 from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.http.request_telemetry import RequestTelemetry
 from entrypoints.idempotency_purge import idempotency_key_purger
@@ -105,6 +106,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         route_handlers=[
             FlowController,
             list_flow_types,
+            get_queue,
             *HEALTH_ROUTES,
             audit_consistency,
             *LEGACY_CONTROLLERS,

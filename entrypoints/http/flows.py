@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIType, Schema
@@ -13,9 +13,10 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from domain.echo import excerpt
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus, Operation
-from domain.ports import FlowFilter
 from entrypoints.http import examples
+from entrypoints.http.conditional import NOT_MODIFIED, conditional_json, none_match, not_modified
 from entrypoints.http.dependencies import FlowChange, FlowRead, etag, parse_flow_id, provide_change, provide_read
+from entrypoints.http.flow_filters import flow_filter
 from entrypoints.http.idempotency import as_response, flow_answer, provide_idempotent_change
 from entrypoints.http.openapi import (
     READ_RESPONSES,
@@ -128,12 +129,13 @@ class FlowController(Controller):
 
     @get(
         "/",
-        responses=protected_responses(400, 422, 431, 503),
+        responses={**protected_responses(400, 422, 431, 503), **NOT_MODIFIED},
         operation_id="listFlows",
         summary="List flows, newest first, with cursor pagination",
     )
     async def list_flows(
         self,
+        request: Request,
         state: State,
         read: Read,
         flow_type: FromQuery[str | None] = None,
@@ -147,28 +149,52 @@ class FlowController(Controller):
         include_deleted: FromQuery[bool] = False,
         limit: PageLimit = None,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
-    ) -> FlowPageOut:
+        q: Annotated[
+            str | None, QueryParameter(max_length=512, description="A name containing it, or an id starting with it.")
+        ] = None,
+        created_after: Annotated[
+            str | None, QueryParameter(max_length=64, description="Created at or after this RFC 3339 date-time.")
+        ] = None,
+        created_before: Annotated[
+            str | None, QueryParameter(max_length=64, description="Created before this RFC 3339 date-time.")
+        ] = None,
+    ) -> Response[FlowPageOut]:
         page = await read.orchestrator.list_flows(
             read.tenant,
-            FlowFilter(flow_type=flow_type, statuses=parse_statuses(status), include_deleted=include_deleted),
+            flow_filter(
+                flow_type=flow_type,
+                statuses=parse_statuses(status),
+                include_deleted=include_deleted,
+                q=q,
+                created_after=created_after,
+                created_before=created_before,
+            ),
             limit=page_limit(state, limit),
             cursor=cursor,
         )
-        return FlowPageOut(items=[FlowSummaryOut.of(f) for f in page.items], next_cursor=page.next_cursor)
+        listed = FlowPageOut(items=[FlowSummaryOut.of(f) for f in page.items], next_cursor=page.next_cursor)
+        response: Any = conditional_json(request, listed)
+        return response
 
-    @get("/{flow_id:str}", responses=READ_RESPONSES, operation_id="getFlow", summary="Get a flow")
-    async def get_flow(self, flow_id: FlowId, read: Read) -> Response[FlowOut]:
-        return flow_response(await read.orchestrator.get_flow(read.tenant, parse_flow_id(flow_id)))
+    @get("/{flow_id:str}", responses={**READ_RESPONSES, **NOT_MODIFIED}, operation_id="getFlow", summary="Get a flow")
+    async def get_flow(self, request: Request, flow_id: FlowId, read: Read) -> Response[FlowOut]:
+        flow = await read.orchestrator.get_flow(read.tenant, parse_flow_id(flow_id))
+        if flow.run is None and none_match(request, etag(flow.version)):
+            return not_modified(etag(flow.version))
+        return flow_response(flow)
 
     @get(
         "/{flow_id:str}/status",
-        responses=READ_RESPONSES,
+        responses={**READ_RESPONSES, **NOT_MODIFIED},
         operation_id="getFlowStatus",
         summary="Master, child and phase states side by side",
     )
-    async def get_flow_status(self, flow_id: FlowId, read: Read) -> Response[FlowStatusOut]:
+    async def get_flow_status(self, request: Request, flow_id: FlowId, read: Read) -> Response[FlowStatusOut]:
         view = await read.orchestrator.get_flow_status(read.tenant, parse_flow_id(flow_id))
-        return Response(FlowStatusOut.of(view), headers={"ETag": etag(view.flow.version)})
+        tag = etag(view.flow.version)
+        if view.flow.run is None and none_match(request, tag):
+            return not_modified(tag)
+        return Response(FlowStatusOut.of(view), headers={"ETag": tag})
 
     @get(
         "/{flow_id:str}/events",

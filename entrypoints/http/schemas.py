@@ -134,6 +134,8 @@ class FlowSummaryOut(Struct):
     version: int
     created_at: datetime
     updated_at: datetime
+    allowed_operations: list[Operation]
+    """As the flow's own (``FlowOut.allowed_operations``): what a bulk change may ask of it."""
 
     @classmethod
     def of(cls, flow: FlowSummary) -> FlowSummaryOut:
@@ -147,6 +149,7 @@ class FlowSummaryOut(Struct):
             flow.version,
             flow.created_at,
             flow.updated_at,
+            flow.allowed_operations(),
         )
 
 
@@ -258,11 +261,19 @@ class FlowTypeOut(Struct):
     input_phases: list[str]
     example_configuration: dict[str, Any]
     example_inputs: dict[str, dict[str, Any]]
+    input_schemas: dict[str, dict[str, Any]]
+    """The JSON Schema of each input phase's input (the dashboard builds its form from it)."""
 
     @classmethod
     def of(cls, d: FlowTypeDefinition) -> FlowTypeOut:
         return cls(
-            d.name, d.description, list(d.phases), list(d.input_phases), d.example_configuration, d.example_inputs
+            d.name,
+            d.description,
+            list(d.phases),
+            list(d.input_phases),
+            d.example_configuration,
+            d.example_inputs,
+            dict(d.input_schemas),
         )
 
 

@@ -92,10 +92,11 @@ class Implementation:
         started: bool = False,
         auto_run: bool = False,
         deleted: bool = False,
+        name: str = "contract",
     ) -> Flow:
         """A flow created (and started, with ``auto_run`` or not, or deleted) and committed with its events; as
         stored. Started, it was last changed one second after ``at``."""
-        flow = self.new_flow(tenant, at=at, flow_type=flow_type)
+        flow = self.new_flow(tenant, at=at, flow_type=flow_type, name=name)
         if started or auto_run:
             flow.start(actor="contract", at=at + timedelta(seconds=1), auto_run=auto_run)
         if deleted:

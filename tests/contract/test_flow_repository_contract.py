@@ -116,6 +116,34 @@ async def test_the_list_filters_by_type_and_status_and_hides_deleted(implementat
     assert await ids(FlowFilter(flow_type="assessment", statuses=(FlowStatus.RUNNING,))) == []
 
 
+async def test_the_list_searches_names_and_ids_and_filters_by_creation_time(implementation: Implementation) -> None:
+    east = await implementation.stored_flow(at=T0, name="DC-East 100%")
+    west = await implementation.stored_flow(at=T0 + timedelta(minutes=1), name="dc_west")
+    lab = await implementation.stored_flow(at=T0 + timedelta(minutes=2), name="lab")
+    await implementation.stored_flow(implementation.other_tenant(), name="dc-east")
+
+    async def ids(flow_filter: FlowFilter, limit: int = 10) -> list:
+        return [f.flow_id for page in await walk(implementation, flow_filter, limit) for f in page]
+
+    assert await ids(FlowFilter(search="dc")) == [west.flow_id, east.flow_id]
+    assert await ids(FlowFilter(search="dc"), limit=1) == [west.flow_id, east.flow_id]  # keyset pages still walk
+    assert await ids(FlowFilter(search="EAST")) == [east.flow_id]
+    assert await ids(FlowFilter(search="100%")) == [east.flow_id]
+    assert await ids(FlowFilter(search="%")) == [east.flow_id], "a LIKE wildcard is matched as itself"
+    assert await ids(FlowFilter(search="c_e")) == [], "so is an underscore (not DC-East)"
+    assert await ids(FlowFilter(search="_")) == [west.flow_id]
+    assert await ids(FlowFilter(search=str(lab.flow_id))) == [lab.flow_id]
+    assert await ids(FlowFilter(search=str(lab.flow_id)[:8].upper())) == [lab.flow_id]
+    minute = T0 + timedelta(minutes=1)
+    assert await ids(FlowFilter(created_after=minute)) == [lab.flow_id, west.flow_id], "inclusive"
+    assert await ids(FlowFilter(created_before=minute)) == [east.flow_id], "exclusive"
+    assert await ids(FlowFilter(created_after=T0, created_before=minute + timedelta(minutes=1))) == [
+        west.flow_id,
+        east.flow_id,
+    ]
+    assert await ids(FlowFilter(search="dc", created_after=minute)) == [west.flow_id]
+
+
 async def test_an_empty_list_has_no_cursor(implementation: Implementation) -> None:
     async with implementation.scoped() as uow:
         page = await uow.flows.list(implementation.tenant, FlowFilter(), 10, None)

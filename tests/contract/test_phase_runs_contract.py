@@ -257,3 +257,40 @@ async def test_hold_tenant_serializes_a_tenants_claims_until_the_holder_ends(
             await asyncio.wait_for(asyncio.shield(waiting), timeout=5)  # the commit released it
     await asyncio.wait_for(waiting, timeout=5)
     assert order == ["first ends", "second holds"]
+
+
+async def test_the_queue_shows_the_tenants_waiting_flows_and_running_phases(implementation: Implementation) -> None:
+    tenant = implementation.tenant
+    due = await implementation.stored_flow(at=T0, auto_run=True)
+    await implementation.stored_flow(at=T0, started=True)  # started by hand: no worker needs to claim it
+    running = await implementation.claimed_flow(at=T0 + timedelta(minutes=1), owner="runner-a")
+    expired = await implementation.claimed_flow(at=T0 + timedelta(minutes=2), owner="runner-b", lease_seconds=-60)
+    retrying = await implementation.claimed_flow(at=T0 + timedelta(minutes=3))
+    retry_at = datetime.now(UTC) + timedelta(hours=1)
+    async with implementation.scoped() as uow:
+        locked = await uow.flows.get_for_update(tenant, retrying.flow_id)
+        locked.end_attempt(run_of(retrying), AttemptEnd.failed("it raised", retry_at), actor="contract", at=T0)
+        await uow.flows.save(locked)
+        await uow.phase_runs.end(tenant, retrying.flow_id, run_of(retrying), AttemptResult.RETRYING, "it raised")
+        await uow.commit()
+    await implementation.claimed_flow(implementation.other_tenant())
+
+    async with implementation.scoped() as uow:
+        queue = await uow.phase_runs.queue(tenant, 10)
+        first = await uow.phase_runs.queue(tenant, 1)
+
+    assert near_now(queue.checked_at)
+    assert [(q.flow_id, q.phase, q.attempt, q.due) for q in queue.waiting] == [
+        (due.flow_id, "data_import", 1, True),
+        (retrying.flow_id, "data_import", 2, False),
+    ]
+    assert abs(queue.waiting[1].due_at - retry_at) < timedelta(seconds=1)
+    assert [(h.flow_id, h.owner, h.phase, h.attempt, h.expired) for h in queue.running] == [
+        (running.flow_id, "runner-a", "data_import", 1, False),
+        (expired.flow_id, "runner-b", "data_import", 1, True),
+    ]
+    assert near_now(queue.running[0].expires_at, timedelta(hours=1)) and queue.running[0].name == "contract"
+    counts = (queue.waiting_count, queue.due_count, queue.running_count, queue.expired_count)
+    assert counts == (2, 1, 2, 1)
+    assert [q.flow_id for q in first.waiting] == [due.flow_id] and len(first.running) == 1
+    assert (first.waiting_count, first.due_count, first.running_count, first.expired_count) == counts

@@ -8,49 +8,18 @@ The final page is saved as test-artifacts/dashboard.png.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
-import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from domain.auth import Role
 from domain.events import Tenant
 from tests.support import DISCOVERY_CSV, auth_headers, headers
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SEEN_WITHIN_MS = 15_000  # the page polls every 2 s; the margin is for a loaded machine
-
-
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium package")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a new, empty user data dir
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1440, "height": 1000},
-        )
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
 
 
 def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, tenant: Tenant, page: Page) -> None:
@@ -126,7 +95,7 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
         # Two more flows of the tenant, so the counts and the list have something to compare.
         waiting_id = api.post("", json={"flow_type": "discovery", "name": "dc-west", "configuration": {}}).json()
         api.post(f"/{waiting_id['flow_id']}/start")
-        api.post("", json={"flow_type": "discovery", "name": "lab", "configuration": {}})
+        lab = api.post("", json={"flow_type": "discovery", "name": "lab", "configuration": {}}).json()
         expect(page.locator("#flow-list tbody tr")).to_have_count(3)
         expect(page.locator("#counts [data-count='discovery/completed']")).to_have_text("1")
         expect(page.locator("#counts [data-count='discovery/running']")).to_have_text("1")
@@ -138,6 +107,13 @@ def test_the_dashboard_follows_a_flow_driven_through_the_api(live_server: str, t
         expect(page.locator("#flow-list tbody tr")).to_have_attribute("data-flow-id", flow_id)
         page.uncheck("#status-filter input[value=completed]")
         expect(page.locator("#flow-list tbody tr")).to_have_count(3)
+
+        # an auto-run flow waits for a worker (this server's runner does not poll): the queue view shows it, due
+        assert api.post(f"/{lab['flow_id']}/start", json={"auto_run": True}).status_code == 200
+        queued = page.locator(f"#queue-waiting tr[data-flow-id='{lab['flow_id']}']")
+        expect(queued).to_contain_text("data_import")
+        expect(queued).to_contain_text("now")
+        expect(page.get_by_test_id("queue-due")).to_have_text("1 due now")
 
         expect(page.get_by_test_id("audit-verdict")).to_be_visible()
         expect(page.locator("#audit")).to_contain_text("on demand, this tenant's flows")

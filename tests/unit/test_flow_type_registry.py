@@ -92,6 +92,14 @@ def _handlers(*phases: str) -> dict:
             {"child_table": ChildTable("t", (), "not callable")},  # type: ignore[arg-type]
             "its child table's project is not callable",
         ),
+        (
+            {"input_schemas": {"analysis": {"type": "object"}}},
+            "its input schemas must be of input phases (the keys of 'accept')",
+        ),
+        (
+            {"input_schemas": {"review": {"type": "string"}}},
+            "every input schema must be a JSON Schema of an object",
+        ),
     ],
 )
 def test_a_malformed_definition_is_refused_when_it_is_registered(change: dict, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.flow_types.assessment import configuration, phases
 from adapters.flow_types.assessment.child_record import ASSESSMENT_FLOWS
+from adapters.flow_types.assessment.input_schema import RECOMMENDATION_REVIEW_INPUT
 from domain.flow_types import FlowTypeDefinition, pure_input, pure_phase
 
 
@@ -24,6 +25,7 @@ def register() -> FlowTypeDefinition:
         description="Recommend a 6R migration strategy per application from a completed discovery flow.",
         example_configuration={"discovery_flow_id": "00000000-0000-0000-0000-000000000000"},
         example_inputs={"recommendation_review": {"approved": True, "overrides": {}}},
+        input_schemas={"recommendation_review": RECOMMENDATION_REVIEW_INPUT},
     )
 
 

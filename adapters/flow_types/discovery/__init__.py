@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.flow_types.discovery import configuration, phases
 from adapters.flow_types.discovery.child_record import DISCOVERY_FLOWS
+from adapters.flow_types.discovery.input_schema import FIELD_MAPPING_INPUT
 from domain.flow_types import FlowTypeDefinition, pure_input, pure_phase
 
 
@@ -24,6 +25,7 @@ def register() -> FlowTypeDefinition:
             "web2,server,Ubuntu,22.04,dev,db1;web1\n"
         },
         example_inputs={"field_mapping": {"approved": True, "mappings": {}}},
+        input_schemas={"field_mapping": FIELD_MAPPING_INPUT},
     )
 
 

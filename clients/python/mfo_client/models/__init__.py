@@ -27,8 +27,11 @@ from .flow_type_out import FlowTypeOut
 from .flow_type_out_example_configuration import FlowTypeOutExampleConfiguration
 from .flow_type_out_example_inputs import FlowTypeOutExampleInputs
 from .flow_type_out_example_inputs_additional_property import FlowTypeOutExampleInputsAdditionalProperty
+from .flow_type_out_input_schemas import FlowTypeOutInputSchemas
+from .flow_type_out_input_schemas_additional_property import FlowTypeOutInputSchemasAdditionalProperty
 from .forbidden_problem_out import ForbiddenProblemOut
 from .health_out import HealthOut
+from .held_phase_out import HeldPhaseOut
 from .lease_out import LeaseOut
 from .legacy_active_flows_out import LegacyActiveFlowsOut
 from .legacy_flow_out import LegacyFlowOut
@@ -47,6 +50,8 @@ from .operation import Operation
 from .phase_out import PhaseOut
 from .phase_state import PhaseState
 from .problem_out import ProblemOut
+from .queue_out import QueueOut
+from .queued_flow_out import QueuedFlowOut
 from .readiness_out import ReadinessOut
 from .readiness_out_checks import ReadinessOutChecks
 from .role import Role
@@ -82,8 +87,11 @@ __all__ = (
     "FlowTypeOutExampleConfiguration",
     "FlowTypeOutExampleInputs",
     "FlowTypeOutExampleInputsAdditionalProperty",
+    "FlowTypeOutInputSchemas",
+    "FlowTypeOutInputSchemasAdditionalProperty",
     "ForbiddenProblemOut",
     "HealthOut",
+    "HeldPhaseOut",
     "LeaseOut",
     "LegacyActiveFlowsOut",
     "LegacyFlowOut",
@@ -102,6 +110,8 @@ __all__ = (
     "PhaseOut",
     "PhaseState",
     "ProblemOut",
+    "QueuedFlowOut",
+    "QueueOut",
     "ReadinessOut",
     "ReadinessOutChecks",
     "Role",

@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 from ..models.flow_status import FlowStatus
+from ..models.operation import Operation
 from typing import cast
 from uuid import UUID
 import datetime
@@ -26,6 +27,7 @@ T = TypeVar("T", bound="FlowSummaryOut")
 class FlowSummaryOut:
     """ 
         Attributes:
+            allowed_operations (list[Operation]):
             created_at (datetime.datetime):
             current_phase (None | str):
             flow_id (UUID):
@@ -37,6 +39,7 @@ class FlowSummaryOut:
             version (int):
      """
 
+    allowed_operations: list[Operation]
     created_at: datetime.datetime
     current_phase: None | str
     flow_id: UUID
@@ -53,6 +56,13 @@ class FlowSummaryOut:
 
 
     def to_dict(self) -> dict[str, Any]:
+        allowed_operations = []
+        for allowed_operations_item_data in self.allowed_operations:
+            allowed_operations_item = allowed_operations_item_data.value
+            allowed_operations.append(allowed_operations_item)
+
+
+
         created_at = self.created_at.isoformat()
 
         current_phase: None | str
@@ -76,6 +86,7 @@ class FlowSummaryOut:
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({
+            "allowed_operations": allowed_operations,
             "created_at": created_at,
             "current_phase": current_phase,
             "flow_id": flow_id,
@@ -94,6 +105,16 @@ class FlowSummaryOut:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        allowed_operations = []
+        _allowed_operations = d.pop("allowed_operations")
+        for allowed_operations_item_data in (_allowed_operations):
+            allowed_operations_item = Operation(allowed_operations_item_data)
+
+
+
+            allowed_operations.append(allowed_operations_item)
+
+
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
 
@@ -131,6 +152,7 @@ class FlowSummaryOut:
         version = d.pop("version")
 
         flow_summary_out = cls(
+            allowed_operations=allowed_operations,
             created_at=created_at,
             current_phase=current_phase,
             flow_id=flow_id,

@@ -13,6 +13,7 @@ from typing import cast
 if TYPE_CHECKING:
   from ..models.flow_type_out_example_configuration import FlowTypeOutExampleConfiguration
   from ..models.flow_type_out_example_inputs import FlowTypeOutExampleInputs
+  from ..models.flow_type_out_input_schemas import FlowTypeOutInputSchemas
 
 
 
@@ -30,6 +31,7 @@ class FlowTypeOut:
             example_configuration (FlowTypeOutExampleConfiguration):
             example_inputs (FlowTypeOutExampleInputs):
             input_phases (list[str]):
+            input_schemas (FlowTypeOutInputSchemas):
             name (str):
             phases (list[str]):
      """
@@ -38,6 +40,7 @@ class FlowTypeOut:
     example_configuration: FlowTypeOutExampleConfiguration
     example_inputs: FlowTypeOutExampleInputs
     input_phases: list[str]
+    input_schemas: FlowTypeOutInputSchemas
     name: str
     phases: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -49,6 +52,7 @@ class FlowTypeOut:
     def to_dict(self) -> dict[str, Any]:
         from ..models.flow_type_out_example_configuration import FlowTypeOutExampleConfiguration # noqa: PLC0415
         from ..models.flow_type_out_example_inputs import FlowTypeOutExampleInputs # noqa: PLC0415
+        from ..models.flow_type_out_input_schemas import FlowTypeOutInputSchemas # noqa: PLC0415
         description = self.description
 
         example_configuration = self.example_configuration.to_dict()
@@ -58,6 +62,8 @@ class FlowTypeOut:
         input_phases = self.input_phases
 
 
+
+        input_schemas = self.input_schemas.to_dict()
 
         name = self.name
 
@@ -73,6 +79,7 @@ class FlowTypeOut:
             "example_configuration": example_configuration,
             "example_inputs": example_inputs,
             "input_phases": input_phases,
+            "input_schemas": input_schemas,
             "name": name,
             "phases": phases,
         })
@@ -85,6 +92,7 @@ class FlowTypeOut:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.flow_type_out_example_configuration import FlowTypeOutExampleConfiguration # noqa: PLC0415
         from ..models.flow_type_out_example_inputs import FlowTypeOutExampleInputs # noqa: PLC0415
+        from ..models.flow_type_out_input_schemas import FlowTypeOutInputSchemas # noqa: PLC0415
         d = dict(src_dict)
         description = d.pop("description")
 
@@ -101,6 +109,11 @@ class FlowTypeOut:
         input_phases = cast(list[str], d.pop("input_phases"))
 
 
+        input_schemas = FlowTypeOutInputSchemas.from_dict(d.pop("input_schemas"))
+
+
+
+
         name = d.pop("name")
 
         phases = cast(list[str], d.pop("phases"))
@@ -111,6 +124,7 @@ class FlowTypeOut:
             example_configuration=example_configuration,
             example_inputs=example_inputs,
             input_phases=input_phases,
+            input_schemas=input_schemas,
             name=name,
             phases=phases,
         )

@@ -1,4 +1,5 @@
-// MFO flow dashboard: plain JavaScript over the JSON API, refreshed by polling (docs/adr/0007).
+// MFO flow dashboard: plain JavaScript over the JSON API, refreshed by conditional polling (docs/adr/0007, 0020).
+// forms.js (JSON Schema forms), actions.js (changes of flows) and queue.js (the queue view) add to this file's view.
 "use strict";
 
 const ACCESS_KEY = "mfo.dashboard.access";
@@ -11,6 +12,7 @@ const STATUSES = ["initialized", "running", "paused", "waiting_for_input", "comp
 
 const view = {
   flowTypes: [],
+  flow: null,
   flows: [],
   selected: null,
   events: [],
@@ -20,11 +22,11 @@ const view = {
   auditLoadedAt: 0,
 };
 
-// ---- access: tenant ids and bearer token, kept in localStorage -------------------------------------------------
+// ---- access: tenant ids and bearer token, kept in sessionStorage (this tab only, gone when it closes) -------------
 
 function loadAccess() {
   try {
-    return JSON.parse(localStorage.getItem(ACCESS_KEY)) || {};
+    return JSON.parse(sessionStorage.getItem(ACCESS_KEY)) || {};
   } catch (_) {
     return {};
   }
@@ -36,17 +38,30 @@ function hasAccess(access = loadAccess()) {
 }
 
 function saveAccess(access) {
-  localStorage.setItem(ACCESS_KEY, JSON.stringify(access));
+  sessionStorage.setItem(ACCESS_KEY, JSON.stringify(access));
+  copies.clear(); // another tenant's copies must never answer this one's reads
+}
+
+// Earlier versions of the page kept the access (a bearer token among it) in localStorage: drop what they left.
+function forgetStoredAccess() {
+  try {
+    localStorage.removeItem(ACCESS_KEY);
+  } catch (_) {
+    /* storage disabled: nothing was kept either */
+  }
 }
 
 // ---- the one function every API call goes through --------------------------------------------------------------
 
 class ApiError extends Error {
   constructor(status, problem, path) {
-    const detail = problem && (problem.detail || problem.title);
-    super(`${path}: ${status}${detail ? " " + detail : ""}`);
+    const title = problem && problem.title;
+    const detail = problem && problem.detail;
+    super(`${path}: ${status}${title ? " " + title : ""}${detail ? ": " + detail : ""}`);
     this.status = status;
     this.problem = problem;
+    this.title = title || `HTTP ${status}`;
+    this.detail = detail || "";
   }
 }
 
@@ -59,14 +74,22 @@ function authHeaders() {
   return headers;
 }
 
-async function api(path, { method = "GET", body, accept = [] } = {}) {
+// The last answer of each polled read with its ETag: sent back as If-None-Match, a 304 means "this copy is current".
+const copies = new Map();
+const MAX_COPIES = 100;
+
+async function api(path, { method = "GET", body, accept = [], ifMatch, conditional = false } = {}) {
   const headers = { Accept: "application/json, application/problem+json", ...authHeaders() };
   const init = { method, headers, cache: "no-store" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  const copy = conditional ? copies.get(path) : undefined;
+  if (copy) headers["If-None-Match"] = copy.etag;
   const response = await fetch(path, init);
+  if (response.status === 304 && copy) return { status: 200, data: copy.data, etag: copy.etag, unchanged: true };
   const text = await response.text();
   let data = null;
   try {
@@ -75,7 +98,13 @@ async function api(path, { method = "GET", body, accept = [] } = {}) {
     data = { detail: text.slice(0, 200) };
   }
   if (!response.ok && !accept.includes(response.status)) throw new ApiError(response.status, data, path);
-  return { status: response.status, data };
+  const etag = response.headers.get("ETag");
+  if (conditional && response.ok && etag) {
+    if (copies.size >= MAX_COPIES && !copies.has(path)) copies.delete(copies.keys().next().value); // the oldest
+    copies.set(path, { etag, data });
+  }
+  else if (conditional) copies.delete(path);
+  return { status: response.status, data, etag, unchanged: false };
 }
 
 // ---- small DOM helpers (text only: nothing from the API is parsed as HTML) --------------------------------------
@@ -145,6 +174,24 @@ function showProblem(error) {
   box.textContent = error.message || String(error);
 }
 
+// A refused change, shown where it was asked for: the problem's title and detail (RFC 9457).
+function showRefusal(box, error) {
+  if (!error) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  box.hidden = false;
+  if (error instanceof ApiError) {
+    box.replaceChildren(
+      el("strong", { "data-testid": "problem-title" }, `${error.status} ${error.title}`),
+      error.detail ? el("span", { "data-testid": "problem-detail" }, ` ${error.detail}`) : null,
+    );
+  } else {
+    box.replaceChildren(el("strong", {}, error.message || String(error)));
+  }
+}
+
 function showLive(ok, text) {
   $("live-dot").className = `dot ${ok ? "ok" : "down"}`;
   $("live-text").textContent = text;
@@ -152,33 +199,55 @@ function showLive(ok, text) {
 
 // ---- filters and the flow list ---------------------------------------------------------------------------------
 
+// A datetime-local input's value is the browser's local time: sent as an instant (with its offset, Z).
+function instant(value) {
+  if (!value) return "";
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? "" : d.toISOString();
+}
+
 function filters() {
   const form = $("filters");
   const statuses = [...form.querySelectorAll("input[name=status]:checked")].map((i) => i.value);
-  return { flowType: form.flowType.value, statuses, includeDeleted: form.includeDeleted.checked };
+  return {
+    flowType: form.flowType.value,
+    statuses,
+    includeDeleted: form.includeDeleted.checked,
+    q: form.q.value.trim(),
+    createdAfter: instant(form.createdAfter.value),
+    createdBefore: instant(form.createdBefore.value),
+  };
 }
 
-function listQuery(cursor) {
-  const f = filters();
+function listQuery(cursor, f = filters()) {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (f.flowType) query.set("flow_type", f.flowType);
   for (const s of f.statuses) query.append("status", s);
   if (f.includeDeleted) query.set("include_deleted", "true");
+  if (f.q) query.set("q", f.q);
+  if (f.createdAfter) query.set("created_after", f.createdAfter);
+  if (f.createdBefore) query.set("created_before", f.createdBefore);
   if (cursor) query.set("cursor", cursor);
   return `/api/v1/flows?${query}`;
 }
 
-async function refreshList() {
+// Up to maxPages pages of the flows the filter matches, newest first; more: whether further pages exist.
+async function listFlows(f, maxPages, conditional) {
   const flows = [];
   let cursor = null;
   let more = false;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const { data } = await api(listQuery(cursor));
+  for (let page = 0; page < maxPages; page += 1) {
+    const { data } = await api(listQuery(cursor, f), { conditional });
     flows.push(...data.items);
     cursor = data.next_cursor;
     if (!cursor) break;
-    more = page === MAX_PAGES - 1;
+    more = page === maxPages - 1;
   }
+  return { flows, more };
+}
+
+async function refreshList() {
+  const { flows, more } = await listFlows(filters(), MAX_PAGES, true);
   view.flows = flows;
   renderCounts();
   renderList(more);
@@ -266,16 +335,21 @@ async function refreshDetail() {
     view.eventsFor = id;
   }
   const [flow, status] = await Promise.all([
-    api(`/api/v1/flows/${id}`, { accept: [404] }),
-    api(`/api/v1/flows/${id}/status`, { accept: [404] }),
+    api(`/api/v1/flows/${id}`, { accept: [404], conditional: true }),
+    api(`/api/v1/flows/${id}/status`, { accept: [404], conditional: true }),
   ]);
   if (flow.status === 404 || status.status === 404) {
+    view.flow = null;
     $("detail-body").hidden = true;
     $("detail-title").textContent = `no flow ${id} for this tenant`;
     return;
   }
-  await refreshEvents(id);
+  const moved = !view.flow || view.flow.flow_id !== id || view.flow.version !== flow.data.version;
+  if (moved || !flow.unchanged) await refreshEvents(id);
   if (view.selected !== id) return;
+  view.flow = { ...flow.data, etag: flow.etag };
+  if (moved) await refreshAttempts(id);
+  if (flow.unchanged && status.unchanged && !moved) return; // nothing new: the page stays as it is
   renderDetail(flow.data, status.data);
 }
 
@@ -308,6 +382,8 @@ function renderDetail(flow, status) {
   renderPhases(flow, status);
   renderSides(status);
   renderTimeline();
+  renderActions(flow);
+  renderInputPanel(flow);
 }
 
 function renderPhases(flow, status) {
@@ -502,7 +578,7 @@ async function tick() {
   running = true;
   try {
     const work = [];
-    if (hasAccess()) work.push(refreshList(), refreshDetail());
+    if (hasAccess()) work.push(refreshList(), refreshDetail(), refreshQueue());
     else renderList(false);
     if (Date.now() - view.auditLoadedAt > AUDIT_POLL_MS) work.push(refreshAudit());
     const results = await Promise.allSettled(work);
@@ -525,6 +601,7 @@ async function loadFlowTypes() {
   }
   const select = $("filters").flowType;
   for (const t of view.flowTypes) select.append(el("option", { value: t.name }, t.name));
+  bindCreateForm();
 }
 
 function buildStatusFilter() {
@@ -550,18 +627,26 @@ function bindAccessForm() {
     });
     view.events = [];
     view.eventsFor = null;
+    view.flow = null;
     tick();
   });
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
+  forgetStoredAccess();
   bindAccessForm();
   buildStatusFilter();
+  bindBulk();
   $("filters").addEventListener("change", () => tick());
+  $("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    tick();
+  });
   $("audit-run").addEventListener("click", () => refreshAudit(true).catch(showProblem));
   view.selected = selectedFromHash();
   window.addEventListener("hashchange", () => {
     view.selected = selectedFromHash();
+    view.flow = null;
     tick();
   });
   await loadFlowTypes();

@@ -35,13 +35,17 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> FlowStatusOut | ForbiddenProblemOut | ProblemOut | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut | None:
     if response.status_code == 200:
         response_200 = FlowStatusOut.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 400:
         response_400 = ProblemOut.from_dict(response.json())
@@ -91,7 +95,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[FlowStatusOut | ForbiddenProblemOut | ProblemOut]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -105,7 +109,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[FlowStatusOut | ForbiddenProblemOut | ProblemOut]:
+) -> Response[Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut]:
     """ Master, child and phase states side by side
 
     Args:
@@ -116,7 +120,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[FlowStatusOut | ForbiddenProblemOut | ProblemOut]
+        Response[Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut]
      """
 
 
@@ -136,7 +140,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> FlowStatusOut | ForbiddenProblemOut | ProblemOut | None:
+) -> Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut | None:
     """ Master, child and phase states side by side
 
     Args:
@@ -147,7 +151,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        FlowStatusOut | ForbiddenProblemOut | ProblemOut
+        Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut
      """
 
 
@@ -162,7 +166,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[FlowStatusOut | ForbiddenProblemOut | ProblemOut]:
+) -> Response[Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut]:
     """ Master, child and phase states side by side
 
     Args:
@@ -173,7 +177,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[FlowStatusOut | ForbiddenProblemOut | ProblemOut]
+        Response[Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut]
      """
 
 
@@ -193,7 +197,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> FlowStatusOut | ForbiddenProblemOut | ProblemOut | None:
+) -> Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut | None:
     """ Master, child and phase states side by side
 
     Args:
@@ -204,7 +208,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        FlowStatusOut | ForbiddenProblemOut | ProblemOut
+        Any | FlowStatusOut | ForbiddenProblemOut | ProblemOut
      """
 
 

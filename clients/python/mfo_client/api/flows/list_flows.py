@@ -24,6 +24,9 @@ def _get_kwargs(
     include_deleted: bool | Unset = False,
     limit: None | str | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
+    q: None | str | Unset = UNSET,
+    created_after: None | str | Unset = UNSET,
+    created_before: None | str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     
@@ -69,6 +72,27 @@ def _get_kwargs(
         json_cursor = cursor
     params["cursor"] = json_cursor
 
+    json_q: None | str | Unset
+    if isinstance(q, Unset):
+        json_q = UNSET
+    else:
+        json_q = q
+    params["q"] = json_q
+
+    json_created_after: None | str | Unset
+    if isinstance(created_after, Unset):
+        json_created_after = UNSET
+    else:
+        json_created_after = created_after
+    params["created_after"] = json_created_after
+
+    json_created_before: None | str | Unset
+    if isinstance(created_before, Unset):
+        json_created_before = UNSET
+    else:
+        json_created_before = created_before
+    params["created_before"] = json_created_before
+
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -84,13 +108,17 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> FlowPageOut | ForbiddenProblemOut | ProblemOut | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | FlowPageOut | ForbiddenProblemOut | ProblemOut | None:
     if response.status_code == 200:
         response_200 = FlowPageOut.from_dict(response.json())
 
 
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 400:
         response_400 = ProblemOut.from_dict(response.json())
@@ -140,7 +168,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[FlowPageOut | ForbiddenProblemOut | ProblemOut]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | FlowPageOut | ForbiddenProblemOut | ProblemOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -157,8 +185,11 @@ def sync_detailed(
     include_deleted: bool | Unset = False,
     limit: None | str | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
+    q: None | str | Unset = UNSET,
+    created_after: None | str | Unset = UNSET,
+    created_before: None | str | Unset = UNSET,
 
-) -> Response[FlowPageOut | ForbiddenProblemOut | ProblemOut]:
+) -> Response[Any | FlowPageOut | ForbiddenProblemOut | ProblemOut]:
     """ List flows, newest first, with cursor pagination
 
     Args:
@@ -168,13 +199,16 @@ def sync_detailed(
         include_deleted (bool | Unset):  Default: False.
         limit (None | str | Unset): Page size: a whole number from 1 to the configured maximum.
         cursor (None | str | Unset):
+        q (None | str | Unset): A name containing it, or an id starting with it.
+        created_after (None | str | Unset): Created at or after this RFC 3339 date-time.
+        created_before (None | str | Unset): Created before this RFC 3339 date-time.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[FlowPageOut | ForbiddenProblemOut | ProblemOut]
+        Response[Any | FlowPageOut | ForbiddenProblemOut | ProblemOut]
      """
 
 
@@ -184,6 +218,9 @@ status=status,
 include_deleted=include_deleted,
 limit=limit,
 cursor=cursor,
+q=q,
+created_after=created_after,
+created_before=created_before,
 
     )
 
@@ -201,8 +238,11 @@ def sync(
     include_deleted: bool | Unset = False,
     limit: None | str | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
+    q: None | str | Unset = UNSET,
+    created_after: None | str | Unset = UNSET,
+    created_before: None | str | Unset = UNSET,
 
-) -> FlowPageOut | ForbiddenProblemOut | ProblemOut | None:
+) -> Any | FlowPageOut | ForbiddenProblemOut | ProblemOut | None:
     """ List flows, newest first, with cursor pagination
 
     Args:
@@ -212,13 +252,16 @@ def sync(
         include_deleted (bool | Unset):  Default: False.
         limit (None | str | Unset): Page size: a whole number from 1 to the configured maximum.
         cursor (None | str | Unset):
+        q (None | str | Unset): A name containing it, or an id starting with it.
+        created_after (None | str | Unset): Created at or after this RFC 3339 date-time.
+        created_before (None | str | Unset): Created before this RFC 3339 date-time.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        FlowPageOut | ForbiddenProblemOut | ProblemOut
+        Any | FlowPageOut | ForbiddenProblemOut | ProblemOut
      """
 
 
@@ -229,6 +272,9 @@ status=status,
 include_deleted=include_deleted,
 limit=limit,
 cursor=cursor,
+q=q,
+created_after=created_after,
+created_before=created_before,
 
     ).parsed
 
@@ -240,8 +286,11 @@ async def asyncio_detailed(
     include_deleted: bool | Unset = False,
     limit: None | str | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
+    q: None | str | Unset = UNSET,
+    created_after: None | str | Unset = UNSET,
+    created_before: None | str | Unset = UNSET,
 
-) -> Response[FlowPageOut | ForbiddenProblemOut | ProblemOut]:
+) -> Response[Any | FlowPageOut | ForbiddenProblemOut | ProblemOut]:
     """ List flows, newest first, with cursor pagination
 
     Args:
@@ -251,13 +300,16 @@ async def asyncio_detailed(
         include_deleted (bool | Unset):  Default: False.
         limit (None | str | Unset): Page size: a whole number from 1 to the configured maximum.
         cursor (None | str | Unset):
+        q (None | str | Unset): A name containing it, or an id starting with it.
+        created_after (None | str | Unset): Created at or after this RFC 3339 date-time.
+        created_before (None | str | Unset): Created before this RFC 3339 date-time.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[FlowPageOut | ForbiddenProblemOut | ProblemOut]
+        Response[Any | FlowPageOut | ForbiddenProblemOut | ProblemOut]
      """
 
 
@@ -267,6 +319,9 @@ status=status,
 include_deleted=include_deleted,
 limit=limit,
 cursor=cursor,
+q=q,
+created_after=created_after,
+created_before=created_before,
 
     )
 
@@ -284,8 +339,11 @@ async def asyncio(
     include_deleted: bool | Unset = False,
     limit: None | str | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
+    q: None | str | Unset = UNSET,
+    created_after: None | str | Unset = UNSET,
+    created_before: None | str | Unset = UNSET,
 
-) -> FlowPageOut | ForbiddenProblemOut | ProblemOut | None:
+) -> Any | FlowPageOut | ForbiddenProblemOut | ProblemOut | None:
     """ List flows, newest first, with cursor pagination
 
     Args:
@@ -295,13 +353,16 @@ async def asyncio(
         include_deleted (bool | Unset):  Default: False.
         limit (None | str | Unset): Page size: a whole number from 1 to the configured maximum.
         cursor (None | str | Unset):
+        q (None | str | Unset): A name containing it, or an id starting with it.
+        created_after (None | str | Unset): Created at or after this RFC 3339 date-time.
+        created_before (None | str | Unset): Created before this RFC 3339 date-time.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        FlowPageOut | ForbiddenProblemOut | ProblemOut
+        Any | FlowPageOut | ForbiddenProblemOut | ProblemOut
      """
 
 
@@ -312,5 +373,8 @@ status=status,
 include_deleted=include_deleted,
 limit=limit,
 cursor=cursor,
+q=q,
+created_after=created_after,
+created_before=created_before,
 
     )).parsed
