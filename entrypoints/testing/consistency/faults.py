@@ -1,17 +1,12 @@
-"""Test-only fault switches. Nothing here is reachable from MFO's configuration: the harness installs them by
-overriding container providers, in tests only.
+"""The faults the harness injects on purpose (the system must survive them), by wrapping every flow type's adapter:
 
-Faults the harness injects on purpose (the system must survive them):
 - ``crash``: the adapter raises mid-operation, after writing its child row;
 - ``kill``: the request's database connection is terminated mid-transaction (``pg_terminate_backend`` from a
   second connection), after the master row and the child row were written.
 
-Bugs the harness must catch (each reintroduces a classic mistake):
-- ``own_session_child``: the adapter commits its child update in a session of its own;
-- ``master_only``: a status change is written to the master row only;
-- ``unlocked``: read-modify-write without a lock or a version check (and an event log that drops a duplicate);
-- ``unfenced_completion``: a completion ends whatever attempt its flow runs now, not the one it completes (no
-  run-id fencing), so a late completion of an attempt that was taken over records its outcome for the next.
+The harness installs them by overriding container providers; nothing in MFO's configuration reaches them. A
+subclass of :class:`FaultyAdapter` may write the child row otherwise (:meth:`FaultyAdapter.write_child`): MFO's own
+tests reintroduce classic bugs that way, to show the harness catches them.
 """
 
 from __future__ import annotations
@@ -21,20 +16,11 @@ import dataclasses
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.event_log import PgFlowEventLog, event_row
-from adapters.persistence.flow_repository import PgFlowRepository, row_of
-from adapters.persistence.statements import KEY_COLUMNS, Statement, by_key, key_params
-from adapters.persistence.tables import flow_events, flows
-from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
 from application.flow_type_registry import AdapterFactory, FlowTypeRegistry
-from application.orchestrator import MasterFlowOrchestrator
-from domain.background import ClaimedRun
-from domain.events import FlowEvent, Tenant
-from domain.flow import AttemptEnd, Flow
+from domain.events import Tenant
+from domain.flow import Flow
 from domain.flow_types import FlowTypeDefinition
 from domain.phases import PhaseOutcome
 from domain.ports import ChildRecord
@@ -42,11 +28,10 @@ from domain.ports import ChildRecord
 
 @dataclasses.dataclass
 class Switches:
+    """The faults armed for the next write of a child row (the machine arms one at a time)."""
+
     crash_next: bool = False
     kill_next: bool = False
-    own_session_child: bool = False
-    master_only: bool = False
-    unfenced_completion: bool = False
 
 
 class FaultyAdapter:
@@ -71,17 +56,7 @@ class FaultyAdapter:
         return await self._inner.accept_input(flow, phase, payload)
 
     async def save_child(self, flow: Flow, outcome: PhaseOutcome | None = None) -> None:
-        created = flow.version == len(flow.pending_events)  # this operation created the flow
-        if self._switches.master_only and not created:
-            pass  # the bug: the status change reaches the master row only
-        elif self._switches.own_session_child and not created:
-            own = self._own_uow()
-            async with own:
-                await own.scope(flow.tenant)  # else row-level security refuses the write outright
-                await self._factory(own).save_child(flow, outcome)
-                await own.commit()
-        else:
-            await self._inner.save_child(flow, outcome)
+        await self.write_child(flow, outcome)
         if self._switches.kill_next:
             self._switches.kill_next = False
             pid = (await self._uow.connection()).get_server_pid()
@@ -95,60 +70,22 @@ class FaultyAdapter:
     async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
         return await self._inner.load_child(tenant, flow_id)
 
+    async def write_child(self, flow: Flow, outcome: PhaseOutcome | None) -> None:
+        """The type's own write of its child row (and CrewAI state)."""
+        await self._inner.save_child(flow, outcome)
+
 
 def faulty_registry(
-    registry: FlowTypeRegistry, switches: Switches, admin: AsyncEngine, own_uow: Any
+    registry: FlowTypeRegistry,
+    switches: Switches,
+    admin: AsyncEngine,
+    own_uow: Any,
+    adapter: type[FaultyAdapter] = FaultyAdapter,
 ) -> FlowTypeRegistry:
-    """The same flow types, each adapter wrapped in a :class:`FaultyAdapter`."""
+    """The same flow types, each adapter wrapped in ``adapter`` (a :class:`FaultyAdapter`). ``own_uow`` makes a unit
+    of work of its own, for an adapter that writes outside the operation's."""
 
     def wrap(definition: FlowTypeDefinition, inner: AdapterFactory) -> AdapterFactory:
-        return lambda uow: FaultyAdapter(inner, uow, switches, admin, own_uow)
+        return lambda uow: adapter(inner, uow, switches, admin, own_uow)
 
     return registry.with_adapters(wrap)
-
-
-_UNCHECKED_SAVE = Statement(
-    update(flows)
-    .where(by_key(flows))
-    .values({c.name: bindparam(f"new_{c.name}") for c in flows.c if c.name not in KEY_COLUMNS})
-)
-_APPEND_IGNORING_DUPLICATES = Statement(insert(flow_events).on_conflict_do_nothing())
-
-
-class UnlockedFlowRepository(PgFlowRepository):
-    """Reads without ``FOR UPDATE`` and writes without checking the version: last writer wins."""
-
-    async def get_for_update(self, tenant: Tenant, flow_id: UUID) -> Flow:
-        flow = await self.get(tenant, flow_id)
-        await asyncio.sleep(0.005)  # as a slow handler would: widens the window between read and write
-        return flow
-
-    async def save(self, flow: Flow) -> None:
-        values = {f"new_{k}": v for k, v in row_of(flow).items()}
-        await self._executor.execute(_UNCHECKED_SAVE, {**values, **key_params(flow.tenant, flow.flow_id)})
-
-
-class DroppingEventLog(PgFlowEventLog):
-    """Drops an event whose version is taken, instead of failing the transaction."""
-
-    async def append(self, events: list[FlowEvent]) -> None:
-        for event in events:
-            await self._executor.execute(_APPEND_IGNORING_DUPLICATES, event_row(event))
-
-
-class UnlockedUnitOfWork(AsyncpgUnitOfWork):
-    async def __aenter__(self) -> UnlockedUnitOfWork:
-        await super().__aenter__()
-        self.flows = UnlockedFlowRepository(self)
-        self.events = DroppingEventLog(self)
-        return self
-
-
-class UnfencedOrchestrator(MasterFlowOrchestrator):
-    """Completes the attempt its flow runs when the completion arrives, whichever attempt ended."""
-
-    async def complete_run(self, claimed: ClaimedRun, end: AttemptEnd, *, actor: str) -> Flow | None:
-        flow = await self.get_flow(claimed.tenant, claimed.flow.flow_id)
-        if flow.run is not None:  # the bug: the flow's run id (None between two attempts), not the claim's
-            claimed = dataclasses.replace(claimed, run_id=flow.run.run_id)  # type: ignore[arg-type]
-        return await super().complete_run(claimed, end, actor=actor)
