@@ -16,12 +16,14 @@ def caught(harness: ConsistencyHarness, shrunk: bool = True, **options: Any) -> 
     """The inconsistency the harness finds, and its counterexample (the steps Hypothesis noted)."""
     with pytest.raises(Inconsistency) as found:
         harness.check(
-            max_examples=600,  # it stops at the first inconsistency; a rare bug may need many
-            stateful_step_count=15,  # short examples: each takes a few steps, and shrinking replays them
-            database=None,
-            # no explain phase: it re-runs a lot, for notes only
-            phases=[Phase.generate, Phase.shrink] if shrunk else [Phase.generate],
-            **options,
+            **{
+                "max_examples": 600,  # it stops at the first inconsistency; a rare bug may need many
+                "stateful_step_count": 15,  # short examples: each takes a few steps, and shrinking replays them
+                "database": None,
+                # no explain phase: it re-runs a lot, for notes only
+                "phases": [Phase.generate, Phase.shrink] if shrunk else [Phase.generate],
+                **options,
+            }
         )
     counterexample = "\n".join(getattr(found.value, "__notes__", []))
     assert "state = FlowConsistencyMachine()" in counterexample

@@ -40,6 +40,7 @@ _COMMON: Mapping[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
     "derandomize": False,
+    "report_multiple_bugs": False,  # one inconsistency, shrunk: the first a type's author has to fix
 }
 
 

@@ -188,13 +188,19 @@ class FlowConsistencyMachine(PhaseExecutionRules):
 
     # -- invariants -----------------------------------------------------------------------
 
+    def _naming_its_type(self, finding: str) -> str:
+        """An audit's finding (``flow <id> ...``), the flow's type named."""
+        for flow_id, tracked in self.tracked.items():
+            finding = finding.replace(f"flow {flow_id}", f"{tracked.model.flow_type} flow {flow_id}")
+        return finding
+
     @invariant()
     def every_view_agrees(self) -> None:
         self.step_number += 1
         self.quiet_steps += 1
         STATS.steps += 1
         try:
-            findings = self.env.audit.findings
+            findings = [self._naming_its_type(finding) for finding in self.env.audit.findings]
             expect(not findings, "after a commit: " + "; ".join(findings))
             self.env.run(
                 check_stored_views(
