@@ -5,7 +5,7 @@ machine on the flow types registered under ``mfo.flow_types`` by distributions o
 when there are none; ``--mfo-consistency-types=a,b`` names them), through every entry point that serves them, with
 every invariant (MFO's, and those your ``pytest_mfo_consistency_invariants`` hook returns) after every step, on a
 PostgreSQL found as MFO's own tests find it (``MFO_TEST_DATABASE_URL``, testcontainers, a throwaway local cluster).
-``--mfo-consistency-profile ci|deep`` chooses the budget. Without the option, the ``mfo_consistency`` fixture does
+``--mfo-consistency-profile smoke|ci|deep`` chooses the budget. Without the option, the ``mfo_consistency`` fixture does
 the same in a test of your own::
 
     def test_my_flow_types_keep_the_promise(mfo_consistency):
@@ -44,9 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--mfo-consistency-profile",
-        choices=["ci", "deep"],
+        choices=["smoke", "ci", "deep"],
         default=None,
-        help="the harness's budget: ci (40 examples x 40 steps, the default) or deep (400 x 100); "
+        help="the harness's budget: smoke (10 examples x 20 steps), ci (40 x 40, the default) or deep (400 x 100); "
         "MFO_HARNESS_PROFILE sets the default",
     )
     group.addoption(

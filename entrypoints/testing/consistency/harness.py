@@ -31,10 +31,12 @@ from entrypoints.testing.postgres import drop_database, migrated_database
 T = TypeVar("T")
 
 PROFILES: Mapping[str, Mapping[str, int]] = {
+    "smoke": {"max_examples": 10, "stateful_step_count": 20},
     "ci": {"max_examples": 40, "stateful_step_count": 40},
     "deep": {"max_examples": 400, "stateful_step_count": 100},
 }
-"""Examples x steps of each profile: ``ci`` (the default, ``make test``) and ``deep`` (``make test-deep``)."""
+"""Examples x steps of each profile: ``smoke`` (a first look, seconds), ``ci`` (the default, ``make test``) and
+``deep`` (``make test-deep``)."""
 
 _COMMON: Mapping[str, Any] = {
     "deadline": None,
@@ -131,5 +133,10 @@ class ConsistencyHarness:
         steps = STATS.steps - steps_before
         elapsed = time.perf_counter() - started
         types = ", ".join(environment.type_order)
-        STATS.runs.append(f"state machine on {types}: {steps} steps, {elapsed:.1f} s, {steps / elapsed:.1f} steps/s")
+        by_type = self.invariants.by_type
+        own = [getattr(c, "__name__", repr(c)) for t in environment.type_order for c in by_type.get(t, ())]
+        checked = f"; the types' own invariants: {', '.join(own)}" if own else ""
+        STATS.runs.append(
+            f"state machine on {types}: {steps} steps, {elapsed:.1f} s, {steps / elapsed:.1f} steps/s{checked}"
+        )
         return steps
