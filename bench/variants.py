@@ -14,14 +14,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.consistency.faults import Switches, faulty_registry
+from entrypoints.testing.consistency.faults import faulty_registry
+from tests.consistency.bugs import BuggyAdapter, Bugs
 
 
 def own_session_app() -> object:
     settings = Settings.from_env()
     container = build_container(settings)
     admin = create_async_engine(settings.database.url or "", pool_size=1)
-    registry = faulty_registry(container.flow_types(), Switches(own_session_child=True), admin, container.unit_of_work)
+    registry = faulty_registry(
+        container.flow_types(), Bugs(own_session_child=True), admin, container.unit_of_work, BuggyAdapter
+    )
     container.flow_types.override(providers.Object(registry))
     return create_app(settings, container)
 

@@ -1,4 +1,5 @@
-"""Shared fixtures. PostgreSQL comes from, in order:
+"""Shared fixtures. PostgreSQL comes from the ``mfo`` pytest plugin's finder (entrypoints/testing/postgres.py), in
+order:
 
 1. ``MFO_TEST_DATABASE_URL``;
 2. testcontainers, when a Docker engine answers;
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
 
@@ -34,54 +35,14 @@ from entrypoints.settings import (  # noqa: E402
     DatabaseSettings,
     ObservabilitySettings,
     Settings,
-    async_database_url,
 )
 from tests.support import TEST_JWT_SECRET, Detonator  # noqa: E402
 
 
-def _testcontainers_url() -> Iterator[str] | None:
-    try:
-        from docker.errors import DockerException
-    except ImportError:
-        return None
-    try:
-        from testcontainers.community.postgres import PostgresContainer
-    except ImportError:  # testcontainers before 4.14
-        from testcontainers.postgres import PostgresContainer
-    try:
-        container = PostgresContainer("postgres:16-alpine", driver="asyncpg")
-        container.start()
-    except DockerException:
-        return None
-
-    def serve() -> Iterator[str]:
-        try:
-            yield container.get_connection_url()
-        finally:
-            container.stop()
-
-    return serve()
-
-
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    if os.environ.get("MFO_TEST_DATABASE_URL"):
-        yield async_database_url(os.environ["MFO_TEST_DATABASE_URL"])
-        return
-    from_docker = _testcontainers_url()
-    if from_docker is not None:
-        yield from from_docker
-        return
-    from entrypoints.local_postgres import LocalPostgres
-
-    parent = Path(tempfile.mkdtemp(prefix="mfo-test-"))
-    parent.chmod(0o755)  # the server user must reach its data folder inside
-    cluster = LocalPostgres(parent / "data", database="mfo_test", durable=False)
-    try:
-        yield cluster.ensure_running()
-    finally:
-        cluster.destroy()
-        parent.rmdir()
+def database_url(mfo_postgres_url: str) -> str:
+    """The server of the whole run, found by the ``mfo`` plugin (entrypoints/testing/postgres.py)."""
+    return mfo_postgres_url
 
 
 @pytest.fixture(scope="session")
@@ -95,8 +56,12 @@ def migrated_url(database_url: str) -> str:
 @pytest.fixture(scope="session")
 def settings(migrated_url: str) -> Settings:
     """Development-mode auth, so tests may name their tenant in headers; tests/e2e/test_auth.py runs production mode."""
+    return settings_on(migrated_url)
+
+
+def settings_on(url: str) -> Settings:
     return Settings(
-        database=DatabaseSettings(url=migrated_url, pool_size=5, max_overflow=20),
+        database=DatabaseSettings(url=url, pool_size=5, max_overflow=20),
         api=ApiSettings(),
         auth=AuthSettings(mode="dev", jwt_secret=TEST_JWT_SECRET),
         # tests read the gauges right after changing them; the cache has tests of its own

@@ -9,7 +9,7 @@ import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from sqlalchemy import text
@@ -21,11 +21,15 @@ from application.flow_type_registry import AdapterFactory, FlowTypeRegistry, dir
 from domain.auth import Role
 from domain.events import Tenant
 from domain.flow import Flow
-from domain.flow_types import ChildTable
 from domain.phases import PhaseOutcome
 from domain.ports import ChildRecord, FlowTypeAdapter
 from entrypoints.container import Container
 from entrypoints.settings import Settings
+from entrypoints.testing.postgres import drop_database as drop_database
+from entrypoints.testing.postgres import migrated_database as migrated_database
+from entrypoints.testing.requests import WAIT_FOR_PHASES as WAIT_FOR_PHASES
+from entrypoints.testing.requests import asgi_client as asgi_client
+from entrypoints.testing.requests import headers as headers
 
 DISCOVERY_CSV = (
     "hostname,type,os,os_version,env,depends_on\n"
@@ -37,22 +41,6 @@ DISCOVERY_CSV = (
 
 TEST_JWT_SECRET = "mfo-test-secret-0123456789abcdef0123456789"
 """The HS256 secret of the tests' settings (tests/conftest.py): :func:`auth_headers` signs with it."""
-
-
-WAIT_FOR_PHASES = {"Prefer": "wait=30"}
-"""What the tests' requests send unless a test says otherwise: an ``execute`` or ``retry`` answers with the phase's
-outcome (200) rather than with its claim (202), as most tests check what a phase did. The tests of the claim
-itself send ``Prefer`` of their own, or none (``headers(tenant, wait=False)``)."""
-
-
-def headers(tenant: Tenant, *, wait: bool = True, **extra: str) -> dict[str, str]:
-    """Development-mode tenancy: the tenant named in headers (the tests' default app runs in dev mode)."""
-    return {
-        "X-Client-Account-ID": str(tenant.client_account_id),
-        "X-Engagement-ID": str(tenant.engagement_id),
-        **(WAIT_FOR_PHASES if wait else {}),
-        **extra,
-    }
 
 
 def auth_headers(
@@ -161,49 +149,6 @@ async def dispose_owner_engines(url: str | None = None) -> None:
         engine = _OWNER_ENGINES.pop(key)
         if key[1] is loop:
             await engine.dispose()
-
-
-async def migrated_database(server_url: str, prefix: str, child_tables: tuple[ChildTable, ...] = ()) -> str:
-    """A new database on the server of ``server_url``, migrated (and with ``child_tables``, each as a type outside
-    this repository creates its own): a test's own, whose rows no other test reads. Its URL."""
-    import asyncio
-
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    from adapters.persistence.child_tables import child_table_ddl
-    from adapters.persistence.database import postgres_dsn
-    from adapters.persistence.migrate import upgrade
-
-    name = f"{prefix}_{uuid4().hex[:10]}"
-    connection = await asyncpg.connect(postgres_dsn(server_url))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, url)
-    connection = await asyncpg.connect(postgres_dsn(url))
-    try:
-        for table in child_tables:
-            for statement in child_table_ddl(table):
-                await connection.execute(statement)
-    finally:
-        await connection.close()
-    return url
-
-
-async def drop_database(server_url: str, url: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    from adapters.persistence.database import postgres_dsn
-
-    connection = await asyncpg.connect(postgres_dsn(server_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 @contextlib.asynccontextmanager
@@ -320,13 +265,6 @@ def registry_with(detonator: Detonator, *, bridged: bool = True) -> FlowTypeRegi
     registry = FlowTypeRegistry()
     registry.register(definition, adapter=adapter)
     return registry
-
-
-def asgi_client(app: Any) -> Any:
-    """An HTTP client that calls the app in this event loop (so it shares the test's pool)."""
-    import httpx
-
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mfo.test")
 
 
 async def drive(client: Any, tenant: Tenant, flow_id: str, steps: list[tuple[str, dict | None]]) -> dict:

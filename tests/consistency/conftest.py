@@ -1,61 +1,47 @@
-"""Profiles of the consistency harness and its closing figures.
-
-``MFO_HARNESS_PROFILE=ci`` (the default, run by ``make test``) or ``deep`` (``make test-deep``).
-"""
+"""MFO's own harness runs through the shipped ``mfo`` pytest plugin (entrypoints/testing/pytest_plugin.py): its
+fixtures, its profiles (``MFO_HARNESS_PROFILE=ci``, the default, or ``deep``: ``make test-deep``) and its closing
+figures. Here: the tests' settings for it, discovery's own invariants, and the harness's database as ``settings``
+for the tests that drive the harness's parts themselves."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
+from domain.flow import Flow
+from domain.lifecycle import PhaseState
+from domain.ports import ChildRecord
 from entrypoints.settings import Settings
-from tests.consistency.environment import STATS
-from tests.support import drop_database, migrated_database
+from tests.conftest import settings_on
 
-_COMMON = {
-    "deadline": None,
-    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-    "derandomize": False,
-}
-settings.register_profile("harness-ci", max_examples=40, stateful_step_count=40, **_COMMON)
-settings.register_profile("harness-deep", max_examples=400, stateful_step_count=100, **_COMMON)
 
-PROFILE = os.environ.get("MFO_HARNESS_PROFILE", "ci")
+@pytest.fixture(scope="session")
+def mfo_consistency_settings(database_url: str) -> Settings:
+    """The harness runs MFO as the other tests do (development-mode auth, the tests' JWT secret)."""
+    return settings_on(database_url)
 
 
 @pytest.fixture(scope="session", name="settings")
-async def harness_database_settings(settings: Settings) -> AsyncIterator[Settings]:
+def harness_database_settings(mfo_consistency_database: Settings) -> Settings:
     """The harness's own database: it empties it between examples, and its deliberate bugs leave inconsistent flows
     behind, so no other test may share it."""
-    server = settings.database.url
-    assert server is not None
-    url = await migrated_database(server, "mfo_harness")
-    yield dataclasses.replace(settings, database=dataclasses.replace(settings.database, url=url))
-    await drop_database(server, url)
+    return mfo_consistency_database
 
 
-def harness_settings() -> settings:
-    return settings.get_profile(f"harness-{PROFILE}")
+def discovery_columns_follow_the_phases(flow: Flow, child: ChildRecord) -> str | None:
+    """Each ``<phase>_completed`` column is its phase's state, and ``asset_count`` the cleansed records counted."""
+    for phase in flow.phase_names:
+        completed = flow.phase_state(phase) == PhaseState.COMPLETED
+        if child.details[f"{phase}_completed"] != completed:
+            return f"{phase}_completed is {child.details[f'{phase}_completed']}, the phase is {flow.phase_state(phase)}"
+    if flow.phase_state("asset_inventory") == PhaseState.COMPLETED:
+        records = flow.phase_results["data_cleansing"]["record_count"]
+        if child.details["asset_count"] != records:
+            return f"asset_count is {child.details['asset_count']}, data_cleansing kept {records} records"
+    return None
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not STATS.steps and not STATS.runs:
-        return
-    elapsed = time.perf_counter() - STATS.started
-    reset_ms = 1000 * STATS.reset_seconds / STATS.resets if STATS.resets else 0.0
-    terminalreporter.write_sep("-", "consistency harness")
-    if STATS.steps:
-        terminalreporter.write_line(
-            f"profile {PROFILE}: {STATS.steps} steps in {STATS.examples} examples, {elapsed:.1f} s, "
-            f"{STATS.steps / elapsed:.1f} steps/s; database reset (TRUNCATE flows CASCADE): "
-            f"{STATS.resets} resets, {reset_ms:.1f} ms on average"
-        )
-    for line in STATS.runs:
-        terminalreporter.write_line(line)
-    if STATS.outcomes:
-        terminalreporter.write_line("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(STATS.outcomes.items())))
+def pytest_mfo_consistency_invariants(config: pytest.Config) -> Mapping[str, Iterable[Any]]:
+    return {"discovery": [discovery_columns_follow_the_phases]}

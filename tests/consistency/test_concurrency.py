@@ -18,11 +18,11 @@ from domain.lifecycle import Operation
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.consistency.concurrency_worker import process_main
-from tests.consistency.environment import STATS
-from tests.consistency.invariants import Inconsistency, Tracked, check_http_views, check_stored_views
-from tests.consistency.linearizability import Call, describe, final_state, linearize
-from tests.consistency.model import ModelFlow, predict
+from entrypoints.testing.consistency.concurrency_worker import process_main
+from entrypoints.testing.consistency.environment import STATS
+from entrypoints.testing.consistency.invariants import Inconsistency, Tracked, check_http_views, check_stored_views
+from entrypoints.testing.consistency.linearizability import Call, describe, final_state, linearize
+from entrypoints.testing.consistency.model import ModelFlow, predict
 from tests.support import asgi_client, owner_engine_of
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -30,6 +30,8 @@ PROCESSES = 2
 CLIENTS_PER_PROCESS = 4
 CALLS_PER_CLIENT = 30
 FLOWS = 3
+UNLOCKED = "tests.consistency.bugs:UnlockedUnitOfWork"
+"""The unit of work without the row lock and the version check (tests/consistency/bugs.py)."""
 
 
 def run_history(settings: Settings, tenant: Tenant, flow_ids: list[UUID], unlocked: bool, seed: int) -> list[Call]:
@@ -46,7 +48,7 @@ def run_history(settings: Settings, tenant: Tenant, flow_ids: list[UUID], unlock
                 CLIENTS_PER_PROCESS,
                 CALLS_PER_CLIENT,
                 seed + n,
-                unlocked,
+                UNLOCKED if unlocked else None,
                 start,
                 results,
             ),

@@ -1,24 +1,22 @@
 """The harness must be able to fail: each classic bug, switched on, is caught (and, but for one, shrunk to a
-short example).
+short example); so is a type's own invariant that does not hold.
 
-The switches live in tests/consistency/faults.py only; MFO's configuration cannot reach them.
+The switches live in tests/consistency/bugs.py only; MFO's configuration cannot reach them.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from hypothesis import Phase
-from hypothesis import settings as hypothesis_settings
-from hypothesis.stateful import run_state_machine_as_test
 
-from entrypoints.settings import Settings
-from tests.consistency.conftest import harness_settings
-from tests.consistency.environment import Environment
-from tests.consistency.faults import Switches
-from tests.consistency.invariants import Inconsistency
-from tests.consistency.machine import FlowConsistencyMachine
+from domain.flow import Flow
+from domain.ports import ChildRecord
+from entrypoints.testing.consistency.harness import ConsistencyHarness
+from entrypoints.testing.consistency.type_invariants import TypeInvariants
+from tests.consistency.bugs import BuggyAdapter, Bugs, UnfencedOrchestrator
+from tests.consistency.catching import caught
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SHRUNK = {"master_only": True, "own_session_child": True, "unfenced_completion": False}
@@ -27,26 +25,24 @@ completion: shrinking such an example replays it hundreds of times, minutes in a
 
 
 @pytest.mark.parametrize("bug", sorted(SHRUNK))
-def test_the_state_machine_catches_the_bug(settings: Settings, bug: str) -> None:
-    environment = Environment(settings, Switches(**{bug: True}))
-    FlowConsistencyMachine.environment = environment
-    try:
-        with pytest.raises(Inconsistency) as caught:
-            run_state_machine_as_test(
-                FlowConsistencyMachine,
-                settings=hypothesis_settings(
-                    harness_settings(),
-                    max_examples=600,  # it stops at the first inconsistency; a rare bug may need many
-                    stateful_step_count=15,  # short examples: each takes a few steps, and shrinking replays them
-                    database=None,
-                    # no explain phase: it re-runs a lot, for notes only
-                    phases=[Phase.generate, Phase.shrink] if SHRUNK[bug] else [Phase.generate],
-                ),
-            )
-    finally:
-        environment.reset_database()  # the bug's inconsistent flows: the harness's later tests audit its database
-        environment.close()
-    counterexample = "\n".join(getattr(caught.value, "__notes__", []))
-    assert "state = FlowConsistencyMachine()" in counterexample
+def test_the_state_machine_catches_the_bug(mfo_consistency: ConsistencyHarness, bug: str) -> None:
+    orchestrator = UnfencedOrchestrator if bug == "unfenced_completion" else None
+    error, counterexample = caught(
+        mfo_consistency, SHRUNK[bug], switches=Bugs(**{bug: True}), adapter=BuggyAdapter, orchestrator=orchestrator
+    )
+    assert re.match(r"(at|after) step \d+ \(", str(error)), error  # names the step, its entry point and the flow's type
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"counterexample-{bug}.txt").write_text(f"{caught.value}\n\n{counterexample}\n")
+    (ARTIFACTS / f"counterexample-{bug}.txt").write_text(f"{error}\n\n{counterexample}\n")
+
+
+def never_started(flow: Flow, child: ChildRecord) -> str | None:
+    """A false invariant of discovery's: its flows do start."""
+    return f"the child row is {child.status}" if child.status != "pending" else None
+
+
+def test_a_types_own_invariant_that_does_not_hold_is_caught(mfo_consistency: ConsistencyHarness) -> None:
+    lying = ConsistencyHarness(
+        mfo_consistency.settings, flow_types=["discovery"], invariants=TypeInvariants({"discovery": (never_started,)})
+    )
+    error, _ = caught(lying)
+    assert "the discovery type's own invariants: never_started: the child row is in_progress" in str(error), error

@@ -1,6 +1,6 @@
 """The stateful machine: flows of every registered type, in two tenants, driven through every entry point and
-through phase execution's parts one at a time (the rules of tests/consistency/phase_rules.py), with faults, and
-every invariant checked after every step."""
+through phase execution's parts one at a time (the rules of ``phase_rules.py``), with faults, and every invariant
+checked after every step."""
 
 from __future__ import annotations
 
@@ -12,11 +12,18 @@ from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from domain.events import Tenant
 from domain.lifecycle import INTERNAL_OPERATIONS, Operation, allowed_operations
-from tests.consistency.entry_points import HttpEntry, Outcome, PythonEntry
-from tests.consistency.environment import STATS, Environment
-from tests.consistency.invariants import Tracked, check_http_views, check_stored_views, expect, outcome_agrees
-from tests.consistency.model import ModelFlow, Prediction, predict
-from tests.consistency.phase_rules import ENTRY_NAMES, FLOWS, QUIET_STEPS, PhaseExecutionRules
+from entrypoints.testing.consistency.entry_points import HttpEntry, Outcome, PythonEntry
+from entrypoints.testing.consistency.environment import STATS, Environment
+from entrypoints.testing.consistency.invariants import (
+    Inconsistency,
+    Tracked,
+    check_http_views,
+    check_stored_views,
+    expect,
+    outcome_agrees,
+)
+from entrypoints.testing.consistency.model import ModelFlow, Prediction, predict
+from entrypoints.testing.consistency.phase_rules import ENTRY_NAMES, FLOWS, QUIET_STEPS, PhaseExecutionRules
 
 OPERATIONS = [op for op in Operation if op != Operation.CREATE and op not in INTERNAL_OPERATIONS]
 MAX_FLOWS = 5
@@ -46,18 +53,20 @@ class FlowConsistencyMachine(PhaseExecutionRules):
         }
         self.entries["python"] = PythonEntry(env.container)
         self.step_number = 0
+        self.last_step = "nothing yet"
         self.quiet_steps = 0  # steps since the last fault or bad request
 
     # -- creating flows -------------------------------------------------------------------
 
-    @initialize(target=FLOWS, flow_type=st.sampled_from(["discovery"]), tenant=st.integers(0, 1))
-    def first_flow(self, flow_type: str, tenant: int) -> UUID:
+    @initialize(target=FLOWS, data=st.data(), tenant=st.integers(0, 1))
+    def first_flow(self, data: st.DataObject, tenant: int) -> UUID:
+        flow_type = data.draw(st.sampled_from(self.env.type_order), label="flow_type")
         return self._create(flow_type, tenant, "unified")
 
     @precondition(lambda self: len(self.tracked) < MAX_FLOWS)
     @rule(target=FLOWS, data=st.data(), tenant=st.integers(0, 1), entry=st.sampled_from(ENTRY_NAMES))
     def create(self, data: st.DataObject, tenant: int, entry: str) -> UUID:
-        flow_type = data.draw(st.sampled_from(sorted(self.env.definitions)), label="flow_type")
+        flow_type = data.draw(st.sampled_from(self.env.type_order), label="flow_type")
         return self._create(flow_type, tenant, entry)
 
     def _create(self, flow_type: str, tenant_index: int, entry_name: str) -> UUID:
@@ -67,14 +76,16 @@ class FlowConsistencyMachine(PhaseExecutionRules):
         if legacy and flow_type != "discovery":
             entry, legacy = self.entries["unified"], False
         tenant = self.tenants[tenant_index]
+        self.last_step = f"create via {entry.name}, a {flow_type} flow"
         outcome = self.env.run(entry.create(tenant, flow_type, definition.example_configuration))
         attempts = tuple(definition.policy_for(p).max_attempts for p in definition.phases)
         model = ModelFlow.created(flow_type, definition.phases, definition.input_phases, attempts)
         if legacy:  # the legacy initialize creates and starts, in one transaction
             model = predict(model, Operation.START).outcomes[0]
-        expect(outcome.ok and outcome.flow_id is not None, f"create via {entry.name}: {outcome}")
-        assert outcome.observed is not None and outcome.flow_id is not None
-        expect(outcome_agrees(outcome.observed, model, legacy), f"create: {outcome.observed} != {model.key()}")
+        with self._at_this_step():
+            expect(outcome.ok and outcome.flow_id is not None, f"create via {entry.name}: {outcome}")
+            assert outcome.observed is not None and outcome.flow_id is not None
+            expect(outcome_agrees(outcome.observed, model, legacy), f"create: {outcome.observed} != {model.key()}")
         self.tracked[outcome.flow_id] = Tracked(tenant, model)
         return outcome.flow_id
 
@@ -137,10 +148,12 @@ class FlowConsistencyMachine(PhaseExecutionRules):
         """A body of the wrong shape is a 422 and changes nothing."""
         self.quiet_steps = 0
         tracked = self.tracked[flow_id]
+        self.last_step = f"malformed input via unified, on a {tracked.model.flow_type} flow"
         outcome = self.env.run(
             self.entries["unified"].operate(tracked.tenant, flow_id, Operation.SUBMIT_INPUT, payload=[1, 2])
         )
-        expect((outcome.status_code, outcome.error) == (422, "ValidationError"), f"malformed input: {outcome}")
+        with self._at_this_step():
+            expect((outcome.status_code, outcome.error) == (422, "ValidationError"), f"malformed input: {outcome}")
 
     def _apply(  # type: ignore[override]
         self,
@@ -175,12 +188,25 @@ class FlowConsistencyMachine(PhaseExecutionRules):
 
     # -- invariants -----------------------------------------------------------------------
 
+    def _naming_its_type(self, finding: str) -> str:
+        """An audit's finding (``flow <id> ...``), the flow's type named."""
+        for flow_id, tracked in self.tracked.items():
+            finding = finding.replace(f"flow {flow_id}", f"{tracked.model.flow_type} flow {flow_id}")
+        return finding
+
     @invariant()
     def every_view_agrees(self) -> None:
         self.step_number += 1
         self.quiet_steps += 1
         STATS.steps += 1
-        findings = self.env.audit.findings
-        expect(not findings, "after a commit: " + "; ".join(findings))
-        self.env.run(check_stored_views(self.env.container, self.env.bridged, self.tracked, self.env.admin))
-        self.env.run(check_http_views(self.env.client, self.tenants, self.tracked, self.step_number))
+        try:
+            findings = [self._naming_its_type(finding) for finding in self.env.audit.findings]
+            expect(not findings, "after a commit: " + "; ".join(findings))
+            self.env.run(
+                check_stored_views(
+                    self.env.container, self.env.bridged, self.tracked, self.env.admin, invariants=self.env.invariants
+                )
+            )
+            self.env.run(check_http_views(self.env.client, self.tenants, self.tracked, self.step_number))
+        except Inconsistency as found:
+            raise Inconsistency(f"after step {self.step_number} ({self.last_step}): {found}") from None

@@ -5,9 +5,9 @@
 - ``legacy:discovery`` and ``legacy:unified-discovery``: the two legacy route families (discovery flows only);
 - ``python``: the orchestrator from the container, as the CrewAI bridge and the discovery service are reached
   in-process (``execute_phase`` claims, runs and completes the phase in the caller's task);
-- :class:`~tests.consistency.phase_parts.PhaseParts`: the three parts of phase execution one call at a time, as a
-  runner drives them (a claim leased to an owner, a completion with a chosen ending, a claim of due work, a lease
-  that expires).
+- :class:`~entrypoints.testing.consistency.phase_parts.PhaseParts`: the three parts of phase execution one call at a
+  time, as a runner drives them (a claim leased to an owner, a completion with a chosen ending, a claim of due work,
+  a lease that expires).
 
 Each call returns an :class:`Outcome`: the flow's observable state on success, or the error class and HTTP status.
 """
@@ -29,7 +29,7 @@ from domain.events import Tenant
 from domain.flow import PhaseRun
 from domain.lifecycle import FlowStatus, Operation, PhaseState
 from entrypoints.container import Container
-from tests.support import headers
+from entrypoints.testing.requests import headers
 
 PROBLEM_TYPES = {
     "illegal-transition": "IllegalTransition",

@@ -3,8 +3,9 @@ an audit after every commit, the real Litestar app behind an in-process HTTP cli
 ``execute`` claims; it polls for nothing), and a second connection, the schema owner's, for faults, expiring leases
 and resets.
 
-The flow types are the registry's, with one change: no backoff between the attempts of a phase, so that an attempt
-whose lease expired is due again at once (the harness never waits for the clock)."""
+The flow types are the registry's (the machine creates flows of those it is given), with one change: no backoff
+between the attempts of a phase, so that an attempt whose lease expired is due again at once (the harness never
+waits for the clock)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,15 +22,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from application.flow_type_registry import FlowTypeRegistry
+from application.orchestrator import MasterFlowOrchestrator
 from domain.flow_types import FlowTypeDefinition
 from domain.phase_policy import Backoff, PhasePolicy
 from entrypoints.container import Container, build_container, close_databases
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.consistency.commit_audit import AuditedUnitOfWork, CommitAudit
-from tests.consistency.faults import Switches, UnfencedOrchestrator, faulty_registry
-from tests.consistency.phase_parts import PhaseParts
-from tests.support import asgi_client
+from entrypoints.testing.consistency.commit_audit import AuditedUnitOfWork, CommitAudit
+from entrypoints.testing.consistency.faults import FaultyAdapter, Switches, faulty_registry
+from entrypoints.testing.consistency.phase_parts import PhaseParts
+from entrypoints.testing.consistency.type_invariants import TypeInvariants
+from entrypoints.testing.requests import asgi_client
 
 T = TypeVar("T")
 
@@ -69,18 +72,39 @@ def without_backoff(registry: FlowTypeRegistry) -> FlowTypeRegistry:
 
 
 class Environment:
-    def __init__(self, settings: Settings, switches: Switches | None = None) -> None:
+    """``flow_types``: the types the machine creates flows of (None: every registered type); ``invariants``: their
+    own, checked after every step beside MFO's. ``adapter`` and ``orchestrator`` replace the harness's adapter
+    wrapper and the container's orchestrator (MFO's own tests switch classic bugs on that way)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        switches: Switches | None = None,
+        *,
+        flow_types: Collection[str] | None = None,
+        invariants: TypeInvariants | None = None,
+        adapter: type[FaultyAdapter] = FaultyAdapter,
+        orchestrator: type[MasterFlowOrchestrator] | None = None,
+    ) -> None:
         self.loop = asyncio.new_event_loop()
         self.settings = settings
         self.switches = switches or Switches()
+        self.invariants = invariants or TypeInvariants()
         self.container: Container = build_container(settings)
         assert settings.database.url
         self.admin = create_async_engine(settings.database.url, pool_size=2)
         plain = without_backoff(self.container.flow_types())
-        self.definitions = {d.name: d for d in plain.definitions()}
-        self.bridged = frozenset(name for name in self.definitions if settings.crewai.bridges(name))
+        registered = {d.name: d for d in plain.definitions()}
+        unknown = sorted(set(flow_types or ()) - set(registered))
+        if unknown:
+            raise ValueError(f"no flow type {unknown} is registered (registered: {sorted(registered)})")
+        self.definitions = {n: d for n, d in registered.items() if flow_types is None or n in flow_types}
+        self.type_order = sorted(self.definitions, key=lambda name: (name != "discovery", name))
+        """The types the machine draws from, discovery first when it is there (the one with legacy routes and the
+        CrewAI bridge by default: a shrunk example starts with it)."""
+        self.bridged = frozenset(name for name in registered if settings.crewai.bridges(name))
         self.container.flow_types.override(
-            providers.Object(faulty_registry(plain, self.switches, self.admin, self.container.unit_of_work))
+            providers.Object(faulty_registry(plain, self.switches, self.admin, self.container.unit_of_work, adapter))
         )
         self.audit = CommitAudit(self.container, self.bridged)
         self.container.unit_of_work.override(
@@ -91,10 +115,8 @@ class Environment:
                 after_commit=self.audit,
             )
         )
-        if self.switches.unfenced_completion:
-            self.container.orchestrator.override(
-                providers.Factory(UnfencedOrchestrator, **self.container.orchestrator.kwargs)
-            )
+        if orchestrator is not None:
+            self.container.orchestrator.override(providers.Factory(orchestrator, **self.container.orchestrator.kwargs))
         self.parts = PhaseParts(self.container, self.admin)
         self.app = create_app(settings, self.container)
         self.runner_owner: str = self.app.state.phase_runner().owner

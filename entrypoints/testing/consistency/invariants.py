@@ -11,13 +11,16 @@
    attempt, owner, how each ended); the flows' ``run_due_at`` and the runners' queue of due work are the model's.
 4. No tenant sees another's flow.
 5. After a fault, nothing of the failed operation is visible (the model did not move, so neither may anything else).
-6. After every commit (tests/consistency/commit_audit.py; claims and completions included, the ones inside a single
-   ``execute`` too): the consistency auditor finds nothing, and leases and attempts agree with the flows.
+6. The flow type's own invariants (``type_invariants.py``), given by its author.
+7. After every commit (``commit_audit.py``; claims and completions included, the ones inside a single ``execute``
+   too): the consistency auditor finds nothing, and leases and attempts agree with the flows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -30,15 +33,16 @@ from domain.flow import Flow
 from domain.lifecycle import FlowStatus, PhaseState
 from domain.status_sync import master_status_for
 from entrypoints.container import Container
-from tests.consistency.entry_points import (
+from entrypoints.testing.consistency.entry_points import (
     observed_from_flow,
     observed_from_legacy,
     observed_from_unified,
     observed_run,
     run_key,
 )
-from tests.consistency.model import ModelFlow
-from tests.support import headers
+from entrypoints.testing.consistency.model import ModelFlow
+from entrypoints.testing.consistency.type_invariants import TypeInvariants
+from entrypoints.testing.requests import headers
 
 LEGACY_PREFIXES = ("/api/v1/discovery/flows", "/api/v1/unified-discovery/flows")
 
@@ -92,56 +96,85 @@ async def check_stored_views(
     owner_engine: AsyncEngine,
     *,
     attempts_known: bool = True,
+    invariants: TypeInvariants | None = None,
 ) -> None:
     """Master, child, CrewAI state and the event log of every flow, read in one unit of work; the leases, attempts
     and due work of all of them. ``attempts_known``: the model knows every attempt (the sequential machine; the
     concurrency test's linearization knows the flows' states, not the order of their discarded attempts)."""
     registry = container.flow_types()
-    tables = await _run_tables(owner_engine)
-    leases = {row["flow_id"]: row for row in tables["leases"]}
+    stored = await _run_tables(owner_engine)
+    leases = {row["flow_id"]: row for row in stored["leases"]}
     attempts: dict[UUID, list[Any]] = defaultdict(list)
-    for row in tables["attempts"]:
+    for row in stored["attempts"]:
         attempts[row["flow_id"]].append(row)
-    due_column = {row["flow_id"]: row for row in tables["due"]}
+    due_column = {row["flow_id"]: row for row in stored["due"]}
+    tables = {"leases": leases, "attempts": attempts, "due": due_column}
     expect(set(leases) <= set(flows), f"leases of flows no one created: {set(leases) - set(flows)}")
     uow = container.unit_of_work()
     async with uow:
         for flow_id, tracked in flows.items():
-            model, tenant = tracked.model, tracked.tenant
-            await uow.scope(tenant)
-            flow = await uow.flows.get(tenant, flow_id)
-            expect(
-                observed_from_flow(flow) == model.key(), f"master row {observed_from_flow(flow)} != model {model.key()}"
-            )
-            adapter = registry.adapter_for(flow.flow_type, uow)
-            child = await adapter.load_child(tenant, flow_id)
-            expect(child is not None, f"flow {flow_id} has no child record")
-            assert child is not None
-            projected = master_status_for(child.status)
-            expect(
-                (projected, child.master_version) == (model.status, model.version),
-                f"child record ({child.status} -> {projected}, v{child.master_version}) != model "
-                f"({model.status}, v{model.version})",
-            )
-            if flow.flow_type in bridged:
-                expect("crewai" in child.mirrors, f"flow {flow_id} has no stored CrewAI state")
-            for name, mirror in child.mirrors.items():
-                expect(
-                    (mirror.get("status"), mirror.get("master_version")) == (str(model.status), model.version),
-                    f"{name} state ({mirror.get('status')}, v{mirror.get('master_version')}) != model "
-                    f"({model.status}, v{model.version})",
+            with naming_the_flow(tracked.model.flow_type, flow_id):
+                await _check_flow(
+                    uow, registry, bridged, flow_id, tracked, tables, invariants or TypeInvariants(), attempts_known
                 )
-            events = await uow.events.list(tenant, flow_id, 0, 100_000)
-            expect(
-                [e.version for e in events] == list(range(1, flow.version + 1)),
-                f"flow {flow_id} is at version {flow.version} but has events {[e.version for e in events]}",
-            )
-            expect(Flow.replay(events) == flow, f"replaying the events of flow {flow_id} does not give its state")
-            run_ids = {UUID(e.data["run"]["run_id"]) for e in events if (e.data.get("run") or {}).get("run_id")}
-            check_lease(flow, model, leases.get(flow_id))
-            check_attempts(flow, model, run_ids, attempts[flow_id], attempts_known)
-            check_due(flow_id, model, due_column[flow_id])
     await check_queue(container, flows)
+
+
+@contextmanager
+def naming_the_flow(flow_type: str, flow_id: UUID) -> Iterator[None]:
+    """An inconsistency found while checking a flow names the flow and its type."""
+    try:
+        yield
+    except Inconsistency as found:
+        raise Inconsistency(f"{flow_type} flow {flow_id}: {found}") from None
+
+
+async def _check_flow(
+    uow: Any,
+    registry: Any,
+    bridged: frozenset[str],
+    flow_id: UUID,
+    tracked: Tracked,
+    tables: dict[str, Any],
+    invariants: TypeInvariants,
+    attempts_known: bool,
+) -> None:
+    """Every view of one flow against its model."""
+    leases, attempts, due_column = tables["leases"], tables["attempts"], tables["due"]
+    model, tenant = tracked.model, tracked.tenant
+    await uow.scope(tenant)
+    flow = await uow.flows.get(tenant, flow_id)
+    expect(observed_from_flow(flow) == model.key(), f"master row {observed_from_flow(flow)} != model {model.key()}")
+    adapter = registry.adapter_for(flow.flow_type, uow)
+    child = await adapter.load_child(tenant, flow_id)
+    expect(child is not None, f"flow {flow_id} has no child record")
+    assert child is not None
+    projected = master_status_for(child.status)
+    expect(
+        (projected, child.master_version) == (model.status, model.version),
+        f"child record ({child.status} -> {projected}, v{child.master_version}) != model "
+        f"({model.status}, v{model.version})",
+    )
+    if flow.flow_type in bridged:
+        expect("crewai" in child.mirrors, f"flow {flow_id} has no stored CrewAI state")
+    for name, mirror in child.mirrors.items():
+        expect(
+            (mirror.get("status"), mirror.get("master_version")) == (str(model.status), model.version),
+            f"{name} state ({mirror.get('status')}, v{mirror.get('master_version')}) != model "
+            f"({model.status}, v{model.version})",
+        )
+    events = await uow.events.list(tenant, flow_id, 0, 100_000)
+    expect(
+        [e.version for e in events] == list(range(1, flow.version + 1)),
+        f"flow {flow_id} is at version {flow.version} but has events {[e.version for e in events]}",
+    )
+    expect(Flow.replay(events) == flow, f"replaying the events of flow {flow_id} does not give its state")
+    run_ids = {UUID(e.data["run"]["run_id"]) for e in events if (e.data.get("run") or {}).get("run_id")}
+    check_lease(flow, model, leases.get(flow_id))
+    check_attempts(flow, model, run_ids, attempts[flow_id], attempts_known)
+    check_due(flow_id, model, due_column[flow_id])
+    problems = invariants.problems(flow, child)
+    expect(not problems, f"the {flow.flow_type} type's own invariants: " + "; ".join(problems))
 
 
 def check_lease(flow: Flow, model: ModelFlow, lease: Any) -> None:

@@ -1,12 +1,6 @@
-"""Test-only fault switches. Nothing here is reachable from MFO's configuration: the harness installs them by
-overriding container providers, in tests only.
+"""MFO's own bug switches: each reintroduces a classic mistake, and a test shows the harness catches it. Nothing
+here is reachable from MFO's configuration: the tests install them through the harness's ``Environment``.
 
-Faults the harness injects on purpose (the system must survive them):
-- ``crash``: the adapter raises mid-operation, after writing its child row;
-- ``kill``: the request's database connection is terminated mid-transaction (``pg_terminate_backend`` from a
-  second connection), after the master row and the child row were written.
-
-Bugs the harness must catch (each reintroduces a classic mistake):
 - ``own_session_child``: the adapter commits its child update in a session of its own;
 - ``master_only``: a status change is written to the master row only;
 - ``unlocked``: read-modify-write without a lock or a version check (and an event log that drops a duplicate);
@@ -18,93 +12,48 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.persistence.event_log import PgFlowEventLog, event_row
 from adapters.persistence.flow_repository import PgFlowRepository, row_of
 from adapters.persistence.statements import KEY_COLUMNS, Statement, by_key, key_params
 from adapters.persistence.tables import flow_events, flows
 from adapters.persistence.unit_of_work import AsyncpgUnitOfWork
-from application.flow_type_registry import AdapterFactory, FlowTypeRegistry
 from application.orchestrator import MasterFlowOrchestrator
 from domain.background import ClaimedRun
 from domain.events import FlowEvent, Tenant
 from domain.flow import AttemptEnd, Flow
-from domain.flow_types import FlowTypeDefinition
 from domain.phases import PhaseOutcome
-from domain.ports import ChildRecord
+from entrypoints.testing.consistency.faults import FaultyAdapter, Switches
 
 
 @dataclasses.dataclass
-class Switches:
-    crash_next: bool = False
-    kill_next: bool = False
+class Bugs(Switches):
     own_session_child: bool = False
     master_only: bool = False
     unfenced_completion: bool = False
 
 
-class FaultyAdapter:
-    """Wraps a flow type's adapter (the CrewAI bridge included) and forwards every port method to it."""
+class BuggyAdapter(FaultyAdapter):
+    """The harness's adapter, writing the child row as the switched-on bug does."""
 
-    def __init__(self, factory: AdapterFactory, uow: Any, switches: Switches, admin: AsyncEngine, own_uow: Any) -> None:
-        self._inner = factory(uow)
-        self._factory = factory
-        self._uow = uow
-        self._switches = switches
-        self._admin = admin
-        self._own_uow = own_uow
-
-    @property
-    def unit_of_work(self) -> Any:
-        return self._uow
-
-    async def run_phase(self, flow: Flow, phase: str) -> PhaseOutcome:
-        return await self._inner.run_phase(flow, phase)
-
-    async def accept_input(self, flow: Flow, phase: str, payload: dict[str, Any]) -> PhaseOutcome:
-        return await self._inner.accept_input(flow, phase, payload)
-
-    async def save_child(self, flow: Flow, outcome: PhaseOutcome | None = None) -> None:
+    async def write_child(self, flow: Flow, outcome: PhaseOutcome | None) -> None:
+        switches = self._switches
+        assert isinstance(switches, Bugs)
         created = flow.version == len(flow.pending_events)  # this operation created the flow
-        if self._switches.master_only and not created:
+        if switches.master_only and not created:
             pass  # the bug: the status change reaches the master row only
-        elif self._switches.own_session_child and not created:
+        elif switches.own_session_child and not created:
             own = self._own_uow()
             async with own:
                 await own.scope(flow.tenant)  # else row-level security refuses the write outright
                 await self._factory(own).save_child(flow, outcome)
                 await own.commit()
         else:
-            await self._inner.save_child(flow, outcome)
-        if self._switches.kill_next:
-            self._switches.kill_next = False
-            pid = (await self._uow.connection()).get_server_pid()
-            async with self._admin.connect() as admin:
-                await admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
-            await asyncio.sleep(0.01)  # the driver reads the end of the stream (no condition to poll on it)
-        if self._switches.crash_next:
-            self._switches.crash_next = False
-            raise RuntimeError("injected adapter failure, after the child row was written")
-
-    async def load_child(self, tenant: Tenant, flow_id: UUID) -> ChildRecord | None:
-        return await self._inner.load_child(tenant, flow_id)
-
-
-def faulty_registry(
-    registry: FlowTypeRegistry, switches: Switches, admin: AsyncEngine, own_uow: Any
-) -> FlowTypeRegistry:
-    """The same flow types, each adapter wrapped in a :class:`FaultyAdapter`."""
-
-    def wrap(definition: FlowTypeDefinition, inner: AdapterFactory) -> AdapterFactory:
-        return lambda uow: FaultyAdapter(inner, uow, switches, admin, own_uow)
-
-    return registry.with_adapters(wrap)
+            await super().write_child(flow, outcome)
 
 
 _UNCHECKED_SAVE = Statement(

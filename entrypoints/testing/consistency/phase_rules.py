@@ -17,9 +17,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, multipl
 from domain.background import ClaimedRun, DueWork
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus, Operation
-from tests.consistency.environment import Environment
-from tests.consistency.invariants import Tracked, due_now, expect
-from tests.consistency.model import (
+from entrypoints.testing.consistency.environment import Environment
+from entrypoints.testing.consistency.invariants import Inconsistency, Tracked, due_now, expect
+from entrypoints.testing.consistency.model import (
     End,
     ModelFlow,
     Prediction,
@@ -28,8 +28,8 @@ from tests.consistency.model import (
     predict_completion,
     predict_take_over,
 )
-from tests.consistency.outcomes import observe
-from tests.consistency.phase_parts import NO_TENANT_LIMIT, PhaseParts
+from entrypoints.testing.consistency.outcomes import observe
+from entrypoints.testing.consistency.phase_parts import NO_TENANT_LIMIT, PhaseParts
 
 ENTRY_NAMES = ["unified", "legacy:discovery", "legacy:unified-discovery", "python"]
 OWNERS = ["runner-a", "runner-b"]
@@ -64,12 +64,16 @@ class Held:
 
 
 class PhaseExecutionRules(RuleBasedStateMachine):
-    """The rules of phase execution; :class:`~tests.consistency.machine.FlowConsistencyMachine` has the rest."""
+    """The rules of phase execution; :class:`~entrypoints.testing.consistency.machine.FlowConsistencyMachine` has
+    the rest."""
 
     env: Environment
     parts: PhaseParts
     tracked: dict[UUID, Tracked]
     quiet_steps: int
+    last_step: str
+    step_number: int
+    """What the last step did, through which entry point, to which type's flow: an inconsistency names it."""
 
     def _apply(self, flow_id: UUID, tenant: Tenant, operation: Operation, entry_name: str, **options: Any) -> None:
         raise NotImplementedError
@@ -193,7 +197,19 @@ class PhaseExecutionRules(RuleBasedStateMachine):
         return sum(1 for t in self.tracked.values() if t.tenant == tenant and t.model.in_progress)
 
     def _observe(self, flow_id: UUID, what: str, prediction: Prediction, outcome: Any, legacy: bool = False) -> None:
-        observe(self.tracked[flow_id], what, prediction, outcome, legacy)
+        tracked = self.tracked[flow_id]
+        entry = "" if " via " in what else " via background execution"  # the parts a runner drives
+        self.last_step = f"{what}{entry}, on a {tracked.model.flow_type} flow"
+        with self._at_this_step():
+            observe(tracked, what, prediction, outcome, legacy)
+
+    @contextmanager
+    def _at_this_step(self) -> Iterator[None]:
+        """An outcome that is not the model's names the step, what it did and through which entry point."""
+        try:
+            yield
+        except Inconsistency as found:
+            raise Inconsistency(f"at step {self.step_number + 1} ({self.last_step}): {found}") from None
 
     @contextmanager
     def _armed(self, fault: str) -> Iterator[None]:

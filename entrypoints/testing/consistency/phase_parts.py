@@ -17,8 +17,8 @@ from domain.flow import AttemptEnd
 from domain.lifecycle import Operation
 from domain.phases import PhaseOutcome
 from entrypoints.container import Container
-from tests.consistency.entry_points import EXCEPTIONS, Outcome, call_outcome, failure, observed_from_flow
-from tests.consistency.model import End
+from entrypoints.testing.consistency.entry_points import EXCEPTIONS, Outcome, call_outcome, failure, observed_from_flow
+from entrypoints.testing.consistency.model import End
 
 LEASE_SECONDS = 300.0
 """The leases the harness's claims take: none expires unless the harness expires it."""

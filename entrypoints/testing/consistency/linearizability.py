@@ -19,7 +19,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.lifecycle import Operation
-from tests.consistency.model import (
+from entrypoints.testing.consistency.model import (
     End,
     ModelFlow,
     Prediction,

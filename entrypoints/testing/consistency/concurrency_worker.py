@@ -16,17 +16,16 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from domain.background import ClaimedRun, DueWork
 from domain.events import Tenant
 from domain.lifecycle import FlowStatus, Operation
 from entrypoints.container import Container
-from tests.consistency.entry_points import Outcome, PythonEntry, observed_from_flow
-from tests.consistency.linearizability import Call, Step
-from tests.consistency.model import End
-from tests.consistency.phase_parts import PhaseParts
-from tests.support import owner_engine_of
+from entrypoints.testing.consistency.entry_points import Outcome, PythonEntry, observed_from_flow
+from entrypoints.testing.consistency.linearizability import Call, Step
+from entrypoints.testing.consistency.model import End
+from entrypoints.testing.consistency.phase_parts import PhaseParts
 
 # Cancel is rare, so that most of the history races on live flows.
 WEIGHTED_OPERATIONS: list[str] = (
@@ -50,11 +49,18 @@ _EXPIRE = text(
 
 class Client:
     def __init__(
-        self, name: str, container: Container, tenant: Tenant, flows: list[UUID], held: list[ClaimedRun], seed: int
+        self,
+        name: str,
+        container: Container,
+        owner_engine: AsyncEngine,
+        tenant: Tenant,
+        flows: list[UUID],
+        held: list[ClaimedRun],
+        seed: int,
     ) -> None:
         self.name = name
         self.entry = PythonEntry(container)
-        self.parts = PhaseParts(container, owner_engine_of(container))
+        self.parts = PhaseParts(container, owner_engine)
         self.container = container
         self.tenant = tenant
         self.flows = flows
@@ -195,11 +201,18 @@ async def run_clients(
     """The clients' calls, once every process is ready (``start``, a barrier), so that the processes overlap."""
     prefix = f"p{os.getpid()}"
     held: list[ClaimedRun] = []
-    everyone = [Client(f"{prefix}-c{i}", container, tenant, flows, held, seed * 100 + i) for i in range(clients)]
-    await asyncio.gather(*(container.orchestrator().get_flow(tenant, flows[0]) for _ in everyone))  # the pool
-    await asyncio.to_thread(start.wait, 120)
-    await asyncio.gather(*(client.run(calls) for client in everyone))
-    results = [await client.drain() for client in everyone]
+    owner_engine = create_async_engine(container.settings().database.url or "", pool_size=2)
+    try:
+        everyone = [
+            Client(f"{prefix}-c{i}", container, owner_engine, tenant, flows, held, seed * 100 + i)
+            for i in range(clients)
+        ]
+        await asyncio.gather(*(container.orchestrator().get_flow(tenant, flows[0]) for _ in everyone))  # the pool
+        await asyncio.to_thread(start.wait, 120)
+        await asyncio.gather(*(client.run(calls) for client in everyone))
+        results = [await client.drain() for client in everyone]
+    finally:
+        await owner_engine.dispose()
     return [call for history in results for call in history]
 
 
@@ -210,29 +223,33 @@ def process_main(
     clients: int,
     calls: int,
     seed: int,
-    unlocked: bool,
+    unit_of_work: str | None,
     start: Any,
     results: Any,
 ) -> None:
-    """Entry point of a worker process (spawned): build a container of its own, run the clients, report."""
+    """Entry point of a worker process (spawned): build a container of its own, run the clients, report.
+    ``unit_of_work``: ``module:class`` of a unit of work to run on instead of MFO's (a test's deliberately broken
+    one)."""
+    import importlib
+
     from dependency_injector import providers
 
-    from entrypoints.container import build_container
+    from entrypoints.container import build_container, close_databases
     from entrypoints.settings import DatabaseSettings, Settings
-    from tests.consistency.environment import without_backoff
+    from entrypoints.testing.consistency.environment import without_backoff
 
     settings = Settings(database=DatabaseSettings(url=database_url, pool_size=clients, max_overflow=2))
     container = build_container(settings)
     container.flow_types.override(providers.Object(without_backoff(container.flow_types())))
-    if unlocked:
-        from tests.consistency.faults import UnlockedUnitOfWork
-
-        container.unit_of_work.override(providers.Factory(UnlockedUnitOfWork, database=container.app_database))
+    if unit_of_work is not None:
+        module, name = unit_of_work.split(":")
+        replacement = getattr(importlib.import_module(module), name)
+        container.unit_of_work.override(providers.Factory(replacement, database=container.app_database))
 
     async def main() -> list[Call]:
         try:
             return await run_clients(container, tenant, flows, clients, calls, seed, start)
         finally:
-            await owner_engine_of(container).dispose()
+            await close_databases(container)
 
     results.put(asyncio.run(main()))

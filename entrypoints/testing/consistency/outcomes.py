@@ -4,10 +4,10 @@ reached (printed with the harness's figures)."""
 from __future__ import annotations
 
 from domain.lifecycle import FlowStatus
-from tests.consistency.entry_points import Outcome
-from tests.consistency.environment import STATS
-from tests.consistency.invariants import Tracked, expect, outcome_agrees
-from tests.consistency.model import ERROR_STATUS, ModelFlow, Prediction
+from entrypoints.testing.consistency.entry_points import Outcome
+from entrypoints.testing.consistency.environment import STATS
+from entrypoints.testing.consistency.invariants import Tracked, expect, outcome_agrees
+from entrypoints.testing.consistency.model import ERROR_STATUS, ModelFlow, Prediction
 
 
 def observe(tracked: Tracked, what: str, prediction: Prediction, outcome: Outcome, legacy: bool = False) -> None:
@@ -15,7 +15,7 @@ def observe(tracked: Tracked, what: str, prediction: Prediction, outcome: Outcom
     kind = what.split(" ")[0]
     STATS.outcomes[f"{outcome.error or 'ok'}"] += 1
     STATS.outcomes[f"{kind}:{outcome.error or ('none' if outcome.observed is None else 'ok')}"] += 1
-    where = f"{what} on {tracked.model.key()}"
+    where = f"{what} on a {tracked.model.flow_type} flow {tracked.model.key()}"
     if prediction.error is not None:
         expect(
             (outcome.error, outcome.status_code) == (prediction.error, ERROR_STATUS[prediction.error]),
