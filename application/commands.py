@@ -182,6 +182,7 @@ class FlowCommands(PhaseExecution):
                 configuration=configuration,
                 actor=actor,
                 at=self._clock.now(),
+                contract=self._flow_types.new_contract(flow_type),
             )
             if operation == "initialize":
                 flow.start(actor=actor, at=self._clock.now())
@@ -190,7 +191,7 @@ class FlowCommands(PhaseExecution):
                 await uow.scope(tenant)
                 await claim_key(uow, tenant, idempotency, self._clock)
                 await uow.flows.add(flow)
-                await self._write_views(uow, LockedFlow.of(flow, self.get_flow_service(flow_type), observed))
+                await self._write_views(uow, LockedFlow.of(flow, self.adapter_of(flow), observed))
                 await self._announce_if_due(uow, flow)
                 await store_answer(uow, tenant, idempotency, flow)
                 await uow.commit()

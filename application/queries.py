@@ -26,7 +26,7 @@ class FlowQueries(OrchestratorPart):
         async with self._uow as uow:
             await uow.scope(tenant)
             flow = visible(await uow.flows.get(tenant, flow_id), flow_type)
-            child = await self.get_flow_service(flow.flow_type).load_child(tenant, flow_id)
+            child = await self.adapter_of(flow).load_child(tenant, flow_id)
             projected = master_status_for(child.status) if child else None
             lease = await uow.phase_runs.lease_of(tenant, flow_id) if flow.run is not None else None
             return FlowStatusView(flow=flow, child=child, child_projected_status=projected, lease=lease)

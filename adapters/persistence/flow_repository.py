@@ -14,6 +14,7 @@ from adapters.persistence.cursors import decode_cursor, encode_cursor
 from adapters.persistence.statements import KEY_COLUMNS, Executor, Statement, by_key, key_params
 from adapters.persistence.tables import flows
 from domain.background import due_at
+from domain.contract import ExecutionContract
 from domain.errors import FlowNotFound, VersionConflict
 from domain.events import Tenant
 from domain.flow import Flow, FlowSummary, Phase, PhaseRun
@@ -108,13 +109,14 @@ _DOCUMENTS = ("configuration", "phase_results")
 def row_of(flow: Flow) -> dict[str, Any]:
     """The flow's ``flows`` row: each field in the column of its name; the tenant in two columns, the phases and the
     status as stored."""
-    row = {f.name: getattr(flow, f.name) for f in fields(FlowSummary) if f.name not in ("tenant", "run")}
+    row = {f.name: getattr(flow, f.name) for f in fields(FlowSummary) if f.name not in ("tenant", "run", "contract")}
     row.update(
         client_account_id=flow.tenant.client_account_id,
         engagement_id=flow.tenant.engagement_id,
         status=str(flow.status),
         phases=[{"name": p.name, "state": str(p.state)} for p in flow.phases],
         phase_run=None if flow.run is None else flow.run.to_data(),
+        contract=flow.contract.to_data(),
         run_due_at=due_at(flow),
         **{name: getattr(flow, name) for name in _DOCUMENTS},
     )
@@ -122,10 +124,12 @@ def row_of(flow: Flow) -> dict[str, Any]:
 
 
 def _summary_fields(row: Any) -> dict[str, Any]:
-    plain = {f.name: row[f.name] for f in fields(FlowSummary) if f.name not in ("tenant", "status", "phases", "run")}
+    structured = ("tenant", "status", "phases", "run", "contract")
+    plain = {f.name: row[f.name] for f in fields(FlowSummary) if f.name not in structured}
     return {
         **plain,
         "run": PhaseRun.from_data(row["phase_run"]),
+        "contract": ExecutionContract.from_data(row["contract"]),
         "tenant": Tenant(row["client_account_id"], row["engagement_id"]),
         "status": FlowStatus(row["status"]),
         "phases": [Phase(p["name"], PhaseState(p["state"])) for p in row["phases"]],
