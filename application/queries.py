@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.flow_type_versions import FlowTypeVersions, flow_type_versions, refuse_unregistered_versions
 from application.orchestration import OrchestratorPart, visible
 from application.views import FlowStatusView
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
-from domain.ports import Attempt, FlowFilter, Page
+from domain.ports import Attempt, FlowFilter, Page, VersionUsage
 from domain.status_sync import master_status_for
 
 
@@ -53,6 +54,23 @@ class FlowQueries(OrchestratorPart):
             await uow.scope(tenant)
             visible(await uow.flows.get(tenant, flow_id), flow_type)
             return await uow.events.list(tenant, flow_id, after_version, limit)
+
+    async def version_usage(self, tenant: Tenant | None) -> list[VersionUsage]:
+        """How many flows use each version of each flow type, per status: the tenant's, or (None: on the schema
+        owner's unit of work) every tenant's."""
+        async with self._uow as uow:
+            if tenant is not None:
+                await uow.scope(tenant)
+            return await uow.flows.version_usage(tenant)
+
+    async def flow_type_versions(self, tenant: Tenant) -> list[FlowTypeVersions]:
+        """Every registered flow type's versions, each with how many of the tenant's flows use it."""
+        return flow_type_versions(self._flow_types, await self.version_usage(tenant))
+
+    async def refuse_unregistered_versions(self) -> None:
+        """Start-up's check (on the schema owner's unit of work): no stored flow uses a version the registry lacks
+        (``FlowTypeRegistrationError`` naming them, how many and in which status)."""
+        refuse_unregistered_versions(self._flow_types, await self.version_usage(None))
 
     async def get_phase_attempts(
         self, tenant: Tenant, flow_id: UUID, *, limit: int = 100, flow_type: str | None = None

@@ -125,6 +125,18 @@ class MigrationPlan:
     added: tuple[str, ...]
     dropped: tuple[str, ...]
 
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], phases: Sequence[str]) -> MigrationPlan:
+        """The plan a migration event recorded (``data["migration"]``), the flow's phases after it ``phases``."""
+        return cls(
+            int(data["from_version"]),
+            int(data["to_version"]),
+            tuple(phases),
+            tuple(data["kept"]),
+            tuple(data["added"]),
+            tuple(data["dropped"]),
+        )
+
     def to_data(self) -> dict[str, Any]:
         return {
             "from_version": self.from_version,

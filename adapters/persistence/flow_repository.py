@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, any_, bindparam, insert, select, tuple_, update
+from sqlalchemy import Integer, String, any_, bindparam, cast, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from adapters.persistence.cursors import decode_cursor, encode_cursor
@@ -19,7 +19,7 @@ from domain.errors import FlowNotFound, VersionConflict
 from domain.events import Tenant
 from domain.flow import Flow, FlowSummary, Phase, PhaseRun
 from domain.lifecycle import FlowStatus, PhaseState
-from domain.ports import FlowFilter, Page
+from domain.ports import FlowFilter, Page, VersionUsage
 
 _BY_KEY = select(flows).where(by_key(flows))
 _GET = Statement(_BY_KEY)
@@ -29,6 +29,16 @@ _SAVE = Statement(
     update(flows)
     .where(by_key(flows), flows.c.version == bindparam("loaded_version"))
     .values({c.name: bindparam(f"new_{c.name}") for c in flows.c if c.name not in KEY_COLUMNS})
+)
+_VERSION = cast(flows.c.contract["version"].astext, Integer)
+_USAGE_COLUMNS = (flows.c.flow_type, _VERSION.label("version"), flows.c.status, func.count().label("flows"))
+_USAGE_ORDER = (flows.c.flow_type, _VERSION, flows.c.status)
+_USAGE = Statement(select(*_USAGE_COLUMNS).group_by(*_USAGE_ORDER).order_by(*_USAGE_ORDER))
+_TENANT_USAGE = Statement(
+    select(*_USAGE_COLUMNS)
+    .where(flows.c.client_account_id == bindparam("c"), flows.c.engagement_id == bindparam("e"))
+    .group_by(*_USAGE_ORDER)
+    .order_by(*_USAGE_ORDER)
 )
 _SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configuration", "phase_results")]
 """A list reads every column but the two documents a summary leaves out."""
@@ -95,6 +105,13 @@ class PgFlowRepository:
         items = [summary_of(row) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].created_at, items[-1].flow_id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
+
+    async def version_usage(self, tenant: Tenant | None) -> list[VersionUsage]:
+        if tenant is None:
+            rows = await self._executor.fetch(_USAGE, {})
+        else:
+            rows = await self._executor.fetch(_TENANT_USAGE, {"c": tenant.client_account_id, "e": tenant.engagement_id})
+        return [VersionUsage(r["flow_type"], r["version"], FlowStatus(r["status"]), r["flows"]) for r in rows]
 
     async def _load(self, statement: Statement, tenant: Tenant, flow_id: UUID) -> Flow:
         row = await self._executor.fetchrow(statement, key_params(tenant, flow_id))

@@ -5,8 +5,8 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import IllegalTransition, UnknownPhase, VersionConflict
 from domain.contract import ExecutionContract
+from domain.errors import IllegalTransition, UnknownPhase, VersionConflict
 from domain.flow import AttemptEnd, Flow, FlowSummary, Phase, progress_percent_of
 from domain.lifecycle import FlowStatus, Operation, PhaseState
 from domain.phases import PhaseOutcome, PhaseResultKind
