@@ -67,6 +67,10 @@ class FlowQueries(OrchestratorPart):
         """Every registered flow type's versions, each with how many of the tenant's flows use it."""
         return flow_type_versions(self._flow_types, await self.version_usage(tenant))
 
+    def flow_type_versions_unused(self) -> list[FlowTypeVersions]:
+        """Every registered flow type's versions, without counting flows (for a caller with no tenant)."""
+        return flow_type_versions(self._flow_types, [])
+
     async def refuse_unregistered_versions(self) -> None:
         """Start-up's check (on the schema owner's unit of work): no stored flow uses a version the registry lacks
         (``FlowTypeRegistrationError`` naming them, how many and in which status)."""

@@ -59,16 +59,19 @@ def pool_options(database: DatabaseSettings) -> PoolOptions:
     )
 
 
-def build_flow_types(settings: Settings, observer: OperationObserver | None = None) -> FlowTypeRegistry:
+def build_flow_types(
+    settings: Settings, observer: OperationObserver | None = None, extra: tuple[FlowTypeDefinition, ...] = ()
+) -> FlowTypeRegistry:
     """Every registered version of every flow type; new flows of the types named in ``settings.crewai`` run
     through the CrewAI bridge (a flow that exists runs as its contract recorded, whatever the setting); discovery's
-    field mapping asks a crew when ``settings.llm`` names an endpoint."""
+    field mapping asks a crew when ``settings.llm`` names an endpoint. ``extra``: definitions (or versions)
+    registered besides the entry points'."""
 
     def bridge(definition: FlowTypeDefinition, direct: AdapterFactory) -> AdapterFactory:
         return crewai_adapter(definition, direct, observer)
 
     endpoint = llm_endpoint(settings)
-    loaded = load_flow_type_registry(settings.flow_type_group)
+    loaded = load_flow_type_registry(settings.flow_type_group, extra)
     definitions = [
         with_crew(d, endpoint) if d.name == "discovery" else d for name in loaded.names() for d in loaded.versions(name)
     ]

@@ -14,7 +14,7 @@ from litestar.openapi import OpenAPIConfig
 
 from application.phase_runner import PhaseRunner
 from entrypoints.container import Container, build_container, close_databases, runner_options
-from entrypoints.http.admin import audit_consistency, latest_consistency_audit
+from entrypoints.http.admin import audit_consistency, latest_consistency_audit, migrate_flows
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
 from entrypoints.http.edge import EdgeCheckedLitestar
@@ -32,6 +32,7 @@ from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.idempotency_purge import idempotency_key_purger
 from entrypoints.settings import Settings
+from entrypoints.version_check import refuse_unregistered_versions
 
 VERSION = "0.1.0"
 
@@ -80,6 +81,9 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
     async def close_pools() -> None:
         await close_databases(container)
 
+    async def check_versions() -> None:
+        await refuse_unregistered_versions(container)
+
     purger = idempotency_key_purger(container.maintenance_orchestrator, settings.idempotency.purge_interval_seconds)
     usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=container.metrics().legacy_hits_recorder)
     if settings.auth.dev:
@@ -100,6 +104,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
             list_flow_types,
             health,
             audit_consistency,
+            migrate_flows,
             *LEGACY_CONTROLLERS,
             legacy_usage,
             dashboard_router(),
@@ -123,7 +128,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
                 "phase_runner": runner,
             }
         ),
-        on_startup=[monitoring.start, start_runner, purger.start, freeze_startup_objects],
+        on_startup=[check_versions, monitoring.start, start_runner, purger.start, freeze_startup_objects],
         on_shutdown=[purger.stop, stop_runner, monitoring.stop, close_pools],
         request_max_body_size=settings.api.max_body_bytes,
         header_limits=HeaderLimits(settings.api.max_header_count, settings.api.max_header_bytes),
