@@ -78,7 +78,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     async def work() -> None:
         from entrypoints.version_check import refuse_unregistered_versions
 
-        await refuse_unregistered_versions(container)
+        await refuse_unregistered_versions(container.maintenance_orchestrator)
         runner = container.phase_runner()
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()

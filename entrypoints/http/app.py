@@ -82,7 +82,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         await close_databases(container)
 
     async def check_versions() -> None:
-        await refuse_unregistered_versions(container)
+        await refuse_unregistered_versions(container.maintenance_orchestrator)
 
     purger = idempotency_key_purger(container.maintenance_orchestrator, settings.idempotency.purge_interval_seconds)
     usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=container.metrics().legacy_hits_recorder)
