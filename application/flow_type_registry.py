@@ -104,7 +104,26 @@ class FlowTypeRegistry:
         self, wrap: Callable[[FlowTypeDefinition, AdapterFactory], AdapterFactory | None]
     ) -> FlowTypeRegistry:
         """The same types, each adapter factory of new flows replaced by ``wrap(definition, factory)`` (None: kept
-        as it is; a replacement counts as the CrewAI bridge, which is what the composition root wraps them in)."""
+        as it is). Whether that adapter runs through the CrewAI bridge stays as registered (:meth:`with_bridge`
+        wraps them in the bridge)."""
+        return self._rewrapped(wrap, bridges=lambda definition, wrapped: False)
+
+    def with_bridge(self, bridge: BridgeFactory, bridges_new: Callable[[str], bool]) -> FlowTypeRegistry:
+        """The same types; new flows of those ``bridges_new`` names run through the CrewAI bridge (``bridge``
+        wraps a type's own adapter factory in it), and a flow recorded with the bridge runs through it whatever
+        ``bridges_new`` says (its bridge built when first needed)."""
+        registry = self._rewrapped(
+            lambda d, own: bridge(d, own) if bridges_new(d.name) else None,
+            bridges=lambda definition, wrapped: wrapped,
+        )
+        registry._bridge = bridge
+        return registry
+
+    def _rewrapped(
+        self,
+        wrap: Callable[[FlowTypeDefinition, AdapterFactory], AdapterFactory | None],
+        bridges: Callable[[FlowTypeDefinition, bool], bool],
+    ) -> FlowTypeRegistry:
         registry = FlowTypeRegistry()
         registry._bridge = self._bridge
         for name, versions in self._types.items():  # checked when first registered: not again
@@ -114,17 +133,9 @@ class FlowTypeRegistry:
                 registry._types[name][version] = RegisteredFlowType(
                     registered.definition,
                     wrapped or registered.adapter,
-                    registered.bridged or wrapped is not None,
-                    registered.direct if wrapped is None else registered.adapter,
+                    registered.bridged or bridges(registered.definition, wrapped is not None),
+                    registered.direct,
                 )
-        return registry
-
-    def with_bridge(self, bridge: BridgeFactory, bridges_new: Callable[[str], bool]) -> FlowTypeRegistry:
-        """The same types; new flows of those ``bridges_new`` names run through the CrewAI bridge (``bridge``
-        wraps a type's own adapter factory in it), and a flow recorded with the bridge runs through it whatever
-        ``bridges_new`` says (its bridge built when first needed)."""
-        registry = self.with_adapters(lambda d, own: bridge(d, own) if bridges_new(d.name) else None)
-        registry._bridge = bridge
         return registry
 
     def names(self) -> list[str]:
