@@ -64,7 +64,11 @@ def without_backoff(registry: FlowTypeRegistry) -> FlowTypeRegistry:
     harness = FlowTypeRegistry()
     for definition in registry.definitions():
         name = definition.name
-        harness.register(retried_at_once(definition), adapter=lambda uow, name=name: registry.adapter_for(name, uow))
+        harness.register(
+            retried_at_once(definition),
+            adapter=lambda uow, name=name: registry.adapter_for(name, uow),
+            bridged=registry.new_contract(name).bridged,  # what new flows record: the adapter is the bridge
+        )
     return harness
 
 
@@ -78,11 +82,10 @@ class Environment:
         self.admin = create_async_engine(settings.database.url, pool_size=2)
         plain = without_backoff(self.container.flow_types())
         self.definitions = {d.name: d for d in plain.definitions()}
-        self.bridged = frozenset(name for name in self.definitions if settings.crewai.bridges(name))
         self.container.flow_types.override(
             providers.Object(faulty_registry(plain, self.switches, self.admin, self.container.unit_of_work))
         )
-        self.audit = CommitAudit(self.container, self.bridged)
+        self.audit = CommitAudit(self.container)
         self.container.unit_of_work.override(
             providers.Factory(
                 AuditedUnitOfWork,

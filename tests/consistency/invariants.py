@@ -87,7 +87,6 @@ async def _run_tables(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
 
 async def check_stored_views(
     container: Container,
-    bridged: frozenset[str],
     flows: dict[UUID, Tracked],
     owner_engine: AsyncEngine,
     *,
@@ -113,7 +112,7 @@ async def check_stored_views(
             expect(
                 observed_from_flow(flow) == model.key(), f"master row {observed_from_flow(flow)} != model {model.key()}"
             )
-            adapter = registry.adapter_for(flow.flow_type, uow)
+            adapter = registry.adapter_of(flow, uow)  # its recorded version and engine, not the current setting
             child = await adapter.load_child(tenant, flow_id)
             expect(child is not None, f"flow {flow_id} has no child record")
             assert child is not None
@@ -123,8 +122,11 @@ async def check_stored_views(
                 f"child record ({child.status} -> {projected}, v{child.master_version}) != model "
                 f"({model.status}, v{model.version})",
             )
-            if flow.flow_type in bridged:
-                expect("crewai" in child.mirrors, f"flow {flow_id} has no stored CrewAI state")
+            expect(
+                ("crewai" in child.mirrors) == flow.contract.bridged,
+                f"flow {flow_id} recorded bridged={flow.contract.bridged} but its CrewAI state is "
+                f"{'there' if 'crewai' in child.mirrors else 'missing'}",
+            )
             for name, mirror in child.mirrors.items():
                 expect(
                     (mirror.get("status"), mirror.get("master_version")) == (str(model.status), model.version),

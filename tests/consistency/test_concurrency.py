@@ -101,8 +101,7 @@ async def check(
         tracked[flow_id] = Tracked(tenant, final_state(initial[flow_id], order))
     container = build_container(settings)
     try:
-        bridged = frozenset(n for n in container.flow_types().names() if settings.crewai.bridges(n))
-        await check_stored_views(container, bridged, tracked, owner_engine_of(container))
+        await check_stored_views(container, tracked, owner_engine_of(container))
         async with asgi_client(create_app(settings, container)) as client:
             await check_http_views(client, [tenant], tracked, step=0)
     finally:
