@@ -16,7 +16,9 @@ from what their rows show:
 - the bridge when, and only when, the flow has a stored CrewAI state: the bridge writes one in the transaction
   that creates the flow, and nothing else ever writes one, so a flow without one never ran through it.
 
-The SQL is written out here: a migration does not import the code it migrates for.
+Each flow's creation event (version 1) gets the same contract in its data, as a flow created from now on records it
+there, so that replaying the event log still gives the stored flow. The SQL is written out here: a migration does
+not import the code it migrates for.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -51,11 +53,21 @@ UPDATE flows f SET contract = jsonb_build_object(
 """
 
 
+CREATION_EVENTS = """
+UPDATE flow_events e SET data = e.data || jsonb_build_object('contract', f.contract)
+FROM flows f
+WHERE e.version = 1 AND e.client_account_id = f.client_account_id AND e.engagement_id = f.engagement_id
+  AND e.flow_id = f.flow_id AND NOT e.data ? 'contract'
+"""
+
+
 def upgrade() -> None:
-    op.add_column('flows', sa.Column('contract', postgresql.JSONB(astext_type=sa.Text()), nullable=True))
+    op.add_column("flows", sa.Column("contract", postgresql.JSONB(astext_type=sa.Text()), nullable=True))
     op.execute(BACKFILL)
-    op.alter_column('flows', 'contract', nullable=False)
+    op.alter_column("flows", "contract", nullable=False)
+    op.execute(CREATION_EVENTS)
 
 
 def downgrade() -> None:
-    op.drop_column('flows', 'contract')
+    op.execute("UPDATE flow_events SET data = data - 'contract' WHERE version = 1")
+    op.drop_column("flows", "contract")
