@@ -247,3 +247,19 @@ async def test_a_bulk_migration_lists_its_dry_run_then_does_what_it_listed() -> 
     assert await mfo.migrate_flows(TENANT, selection, actor="ops", dry_run=True) == [
         i for i in done if i.outcome == "refused"
     ]
+
+
+def test_usage_leaves_out_deleted_flows_and_names_one_flow_as_one() -> None:
+    from application.flow_type_versions import versions_in_use
+    from domain.ports import VersionUsage
+
+    grouped = versions_in_use(
+        [
+            VersionUsage("fake", 1, FlowStatus.DELETED, 4),
+            VersionUsage("fake", 1, FlowStatus.PAUSED, 1),
+            VersionUsage("fake", 2, FlowStatus.DELETED, 2),
+            VersionUsage("fake", 3, FlowStatus.RUNNING, 0),
+        ]
+    )
+    assert list(grouped) == [("fake", 1)]
+    assert (grouped[("fake", 1)].flows, grouped[("fake", 1)].described()) == (1, "1 flow (1 paused)")
