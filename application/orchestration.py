@@ -18,7 +18,7 @@ from application.observation import NO_OBSERVER
 from domain.background import AttemptResult, due_at
 from domain.errors import DomainError, FlowNotFound, PhaseFailed
 from domain.events import Tenant
-from domain.flow import Flow, PhaseRun
+from domain.flow import Flow, FlowSummary, PhaseRun
 from domain.idempotency import IdempotentRequest
 from domain.phases import PhaseOutcome
 from domain.ports import Clock, FlowTypeAdapter, ObservedOperation, OperationObserver, UnitOfWork
@@ -68,8 +68,12 @@ class OrchestratorPart:
         return self._flow_types
 
     def get_flow_service(self, flow_type: str) -> FlowTypeAdapter:
-        """The registered adapter of ``flow_type``, built on this orchestrator's unit of work."""
+        """The adapter new flows of ``flow_type`` run on, built on this orchestrator's unit of work."""
         return self._flow_types.adapter_for(flow_type, self._uow)
+
+    def adapter_of(self, flow: FlowSummary) -> FlowTypeAdapter:
+        """The adapter ``flow`` runs on (its recorded contract's version and engine), on this unit of work."""
+        return self._flow_types.adapter_of(flow, self._uow)
 
     async def _run_phase(
         self, change: LockedFlow, phase: str, run: Awaitable[PhaseOutcome], *, unexpected_fails: bool = True
@@ -102,7 +106,7 @@ class OrchestratorPart:
                 await claim_key(uow, tenant, idempotency, self._clock)
                 flow = visible(await uow.flows.get_for_update(tenant, flow_id), flow_type)
                 observed.flow(flow.flow_type, flow.flow_id)
-                change = LockedFlow.of(flow, self.get_flow_service(flow.flow_type), observed)
+                change = LockedFlow.of(flow, self.adapter_of(flow), observed)
                 yield change
                 await uow.flows.save(flow)
                 await self._write_views(uow, change)

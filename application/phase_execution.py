@@ -78,7 +78,10 @@ class PhaseExecution(OrchestratorPart):
         self._new_uow = new_uow or (lambda: self._uow)
 
     def policy_of(self, flow: Flow, phase: str) -> PhasePolicy:
-        return self._flow_types.get(flow.flow_type).policy_for(phase)
+        """The policy the phase runs under: the one the flow's contract recorded (its version's errors never
+        retried)."""
+        declared = self._flow_types.get(flow.flow_type, flow.contract.version).policy_for(phase)
+        return flow.contract.policy_for(phase, declared)
 
     # -- 1. claim -------------------------------------------------------------------------
 
@@ -130,7 +133,7 @@ class PhaseExecution(OrchestratorPart):
                 except (FlowNotFound, FlowBusy):
                     return None
                 observed.flow(flow.flow_type, flow.flow_id)
-                change = LockedFlow.of(flow, self.get_flow_service(flow.flow_type), observed)
+                change = LockedFlow.of(flow, self.adapter_of(flow), observed)
                 now = self._clock.now()
                 run = flow.run
                 if work.expired_run is not None:
@@ -171,7 +174,7 @@ class PhaseExecution(OrchestratorPart):
         Cancelling the task that awaits this cancels the handler (the CrewAI kickoff with it)."""
         flow, phase = claimed.flow, claimed.phase
         policy = self.policy_of(flow, phase)
-        adapter = self._flow_types.adapter_for(flow.flow_type, ReadsOutsideTransaction(self._new_uow))  # type: ignore[arg-type]
+        adapter = self._flow_types.adapter_of(flow, ReadsOutsideTransaction(self._new_uow))  # type: ignore[arg-type]
         with (
             self._observer.continued(trace_of_run(flow)),
             self._observer.operation("run_phase", flow.tenant, flow.flow_id) as observed,
@@ -226,7 +229,7 @@ class PhaseExecution(OrchestratorPart):
                 await uow.scope(tenant)
                 flow = await uow.flows.get_for_update(tenant, flow_id)
                 observed.flow(flow.flow_type, flow.flow_id)
-                change = LockedFlow.of(flow, self.get_flow_service(flow.flow_type), observed)
+                change = LockedFlow.of(flow, self.adapter_of(flow), observed)
                 next_run_id = self._new_id() if go_on else None
                 try:
                     flow.end_attempt(claimed.run_id, end, actor=actor, at=self._clock.now(), next_run_id=next_run_id)
@@ -326,7 +329,7 @@ class PhaseExecution(OrchestratorPart):
 
     def _longest_timeout(self) -> float:
         """The longest timeout of any registered phase (which phase runs is known only under the claim's lock)."""
-        definitions = self._flow_types.definitions()
+        definitions = [v for name in self._flow_types.names() for v in self._flow_types.versions(name)]
         return max(
             (d.policy_for(p).timeout_seconds for d in definitions for p in d.phases),
             default=INLINE_LEASE_MARGIN_SECONDS,

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.flow_type_versions import FlowTypeVersions, flow_type_versions, refuse_unregistered_versions
 from application.orchestration import OrchestratorPart, visible
 from application.views import FlowStatusView
 from domain.background import TenantQueue
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
-from domain.ports import Attempt, FlowFilter, Page
+from domain.ports import Attempt, FlowFilter, Page, VersionUsage
 from domain.status_sync import master_status_for
 
 
@@ -27,7 +28,7 @@ class FlowQueries(OrchestratorPart):
         async with self._uow as uow:
             await uow.scope(tenant)
             flow = visible(await uow.flows.get(tenant, flow_id), flow_type)
-            child = await self.get_flow_service(flow.flow_type).load_child(tenant, flow_id)
+            child = await self.adapter_of(flow).load_child(tenant, flow_id)
             projected = master_status_for(child.status) if child else None
             lease = await uow.phase_runs.lease_of(tenant, flow_id) if flow.run is not None else None
             return FlowStatusView(flow=flow, child=child, child_projected_status=projected, lease=lease)
@@ -54,6 +55,27 @@ class FlowQueries(OrchestratorPart):
             await uow.scope(tenant)
             visible(await uow.flows.get(tenant, flow_id), flow_type)
             return await uow.events.list(tenant, flow_id, after_version, limit)
+
+    async def version_usage(self, tenant: Tenant | None) -> list[VersionUsage]:
+        """How many flows use each version of each flow type, per status: the tenant's, or (None: on the schema
+        owner's unit of work) every tenant's."""
+        async with self._uow as uow:
+            if tenant is not None:
+                await uow.scope(tenant)
+            return await uow.flows.version_usage(tenant)
+
+    async def flow_type_versions(self, tenant: Tenant) -> list[FlowTypeVersions]:
+        """Every registered flow type's versions, each with how many of the tenant's flows use it."""
+        return flow_type_versions(self._flow_types, await self.version_usage(tenant))
+
+    def flow_type_versions_unused(self) -> list[FlowTypeVersions]:
+        """Every registered flow type's versions, without counting flows (for a caller with no tenant)."""
+        return flow_type_versions(self._flow_types, [])
+
+    async def refuse_unregistered_versions(self) -> None:
+        """Start-up's check (on the schema owner's unit of work): no stored flow uses a version the registry lacks
+        (``FlowTypeRegistrationError`` naming them, how many and in which status)."""
+        refuse_unregistered_versions(self._flow_types, await self.version_usage(None))
 
     async def get_phase_attempts(
         self, tenant: Tenant, flow_id: UUID, *, limit: int = 100, flow_type: str | None = None

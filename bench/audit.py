@@ -51,7 +51,7 @@ async def main(url: str, flows: int, repeat: int) -> dict:
     async with engine.begin() as connection:
         await connection.execute(text(CORRUPT), {"k": 10})
     database = Database(url)
-    auditor = SqlConsistencyAuditor(database, built_in_child_table_names(), ["discovery"])
+    auditor = SqlConsistencyAuditor(database, built_in_child_table_names())
     report = await auditor.audit(limit=100)
     assert report.flows_checked == flows and report.inconsistent == 10, report
 

@@ -7,6 +7,7 @@ UUIDs; every flow is running at version 2 with its child record, its CrewAI stat
 from __future__ import annotations
 
 import contextlib
+import json
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -14,11 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 TENANTS = 100
 _KEYS = "md5('c' || (g % 100))::uuid, md5('e' || (g % 100))::uuid, md5('f' || g)::uuid"
+_PHASES = (
+    "data_import",
+    "field_mapping",
+    "data_cleansing",
+    "asset_inventory",
+    "dependency_analysis",
+    "tech_debt_assessment",
+)
+_PENDING = json.dumps([{"name": p, "state": "pending"} for p in _PHASES])
+_CONTRACT = json.dumps(
+    {"version": 1, "phases": list(_PHASES), "input_phases": ["field_mapping"], "policies": {}, "bridged": True}
+)
+"""Discovery's six phases, none run yet, and the contract of a flow that runs through the CrewAI bridge."""
 SEED = [
     f"""INSERT INTO flows (client_account_id, engagement_id, flow_id, flow_type, name, status, current_phase, phases,
-                   configuration, phase_results, error, created_at, updated_at, version)
-SELECT {_KEYS}, 'discovery', 'seeded', 'running', 'data_import', '[]'::jsonb, '{{}}'::jsonb, '{{}}'::jsonb, NULL,
-       now() - make_interval(secs => g), now(), 2
+                   configuration, phase_results, error, created_at, updated_at, version, contract)
+SELECT {_KEYS}, 'discovery', 'seeded', 'running', 'data_import', '{_PENDING}'::jsonb, '{{}}'::jsonb, '{{}}'::jsonb,
+       NULL, now() - make_interval(secs => g), now(), 2, '{_CONTRACT}'::jsonb
 FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g""",
     f"""INSERT INTO discovery_flows (client_account_id, engagement_id, flow_id, status, master_version,
        progress_percent, updated_at, data_import_completed, field_mapping_completed, data_cleansing_completed,

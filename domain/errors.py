@@ -137,3 +137,24 @@ class StaleRun(DomainError):
         self.run_id = run_id
         self.reason = reason
         super().__init__(f"run {run_id} of flow {flow_id} is no longer the flow's: {reason}")
+
+
+class MigrationRefused(DomainError):
+    """A flow cannot be moved to the version asked for: ``reason`` says why (a completed phase the new version drops,
+    a phase in progress, no declared mapping). Nothing was changed."""
+
+    def __init__(self, flow_id: UUID, from_version: int, to_version: int, reason: str) -> None:
+        self.flow_id = flow_id
+        self.from_version = from_version
+        self.to_version = to_version
+        self.reason = reason
+        super().__init__(f"flow {flow_id} cannot move from version {from_version} to {to_version}: {reason}")
+
+
+class UnknownFlowTypeVersion(DomainError):
+    def __init__(self, flow_type: str, version: int, known: list[int]) -> None:
+        self.flow_type = flow_type
+        self.version = version
+        self.known = sorted(known)
+        listed = ", ".join(str(v) for v in self.known) or "none"
+        super().__init__(f"flow type '{flow_type}' has no version {version}; registered versions: {listed}")

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.errors import IllegalTransition, StaleRun, UnknownPhase, VersionConflict
+from domain.contract import ExecutionContract, MigrationPlan, PhaseMapping, plan_migration
+from domain.errors import IllegalTransition, MigrationRefused, StaleRun, UnknownPhase, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.lifecycle import FlowStatus, Operation, PhaseState, allowed_operations, allowed_targets
 from domain.phases import PhaseOutcome, PhaseResultKind
@@ -141,6 +142,9 @@ class FlowSummary:
     """Started with ``auto_run``: while running, its phases run in the background (domain.background)."""
     run: PhaseRun | None = None
     """The phase being run (or between two of its attempts); None when no phase is running."""
+    contract: ExecutionContract = field(default_factory=ExecutionContract)
+    """What the flow runs under, recorded at its creation (domain/contract.py): its type's version, and whether
+    the CrewAI bridge runs its phases. Only a migration changes it."""
 
     @property
     def progress_percent(self) -> int:
@@ -177,7 +181,11 @@ class Flow(FlowSummary):
         configuration: dict[str, Any],
         actor: str,
         at: datetime,
+        contract: ExecutionContract | None = None,
     ) -> Flow:
+        """A new flow (event 1). ``contract``: what it runs under (by default: version 1 of its phases, without the
+        bridge)."""
+        recorded = contract or ExecutionContract(phases=tuple(phases))
         event = FlowEvent(
             flow_id=flow_id,
             tenant=tenant,
@@ -192,6 +200,7 @@ class Flow(FlowSummary):
                 "name": name,
                 "phases": list(phases),
                 "configuration": copy.deepcopy(configuration),
+                "contract": recorded.to_data(),
             },
         )
         flow = cls._from_creation(event)
@@ -215,6 +224,9 @@ class Flow(FlowSummary):
             created_at=event.occurred_at,
             updated_at=event.occurred_at,
             version=event.version,
+            contract=ExecutionContract.from_data(data.get("contract"))
+            if "contract" in data
+            else ExecutionContract(phases=tuple(data["phases"])),
         )
 
     @classmethod
@@ -277,6 +289,74 @@ class Flow(FlowSummary):
     def delete(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
         self._check(Operation.DELETE, expected_version)
         return self._record(Operation.DELETE, FlowStatus.DELETED, actor, at, run=None)
+
+    def waiting_for(self) -> str | None:
+        """The phase the flow waits on for a client's input (also while paused or after it was cancelled there):
+        its current phase when that phase is running but no attempt of it is."""
+        if (
+            self.run is None
+            and self.current_phase is not None
+            and self.phase_state(self.current_phase) == PhaseState.RUNNING
+        ):
+            return self.current_phase
+        return None
+
+    # -- migration -------------------------------------------------------------------------
+
+    def migration_plan(
+        self, target: ExecutionContract, mapping: PhaseMapping | None, expected_version: int | None = None
+    ) -> MigrationPlan:
+        """What moving the flow to ``target`` (another version of its type) under ``mapping`` changes, or
+        ``MigrationRefused`` saying why it cannot (``IllegalTransition`` in a status that allows no migration)."""
+        self._check(Operation.MIGRATE, expected_version)
+        if self.run is not None:
+            self._refuse(target, f"{self.run_description()}: migrate it once the attempt has ended")
+        states = {p.name: str(p.state) for p in self.phases}
+        plan = plan_migration(self.contract, states, target, mapping, waiting_for=self.waiting_for())
+        if isinstance(plan, str):
+            self._refuse(target, plan)
+        assert isinstance(plan, MigrationPlan)
+        left = [name for name in plan.phases if states.get(name, "pending") == "pending"]
+        if self.status == FlowStatus.RUNNING and not left:
+            self._refuse(target, "a running flow would have no phase left to run")
+        return plan
+
+    def migrate(
+        self,
+        target: ExecutionContract,
+        mapping: PhaseMapping | None,
+        *,
+        actor: str,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> FlowEvent:
+        """Move the flow to ``target`` as one event: kept phases keep their state and result, added ones are
+        pending, dropped ones (never run) are gone. The bridge setting the flow was created with stays."""
+        plan = self.migration_plan(target, mapping, expected_version)
+        contract = ExecutionContract(
+            target.version, target.phases, target.input_phases, target.policies, self.contract.bridged
+        )
+        states = {p.name: p.state for p in self.phases}
+        new_states = {name: states.get(name, PhaseState.PENDING) for name in plan.phases}
+        current = self.current_phase
+        held = current is not None and new_states.get(current) in (PhaseState.RUNNING, PhaseState.FAILED)
+        if not held:  # waiting on a phase or failed in one: it stays current; otherwise the next pending one
+            pending = next((n for n in plan.phases if new_states[n] == PhaseState.PENDING), None)
+            current = None if self.status == FlowStatus.INITIALIZED else pending
+        return self._record(
+            Operation.MIGRATE,
+            self.status,
+            actor,
+            at,
+            current_phase=current,
+            phase_states=new_states,
+            phases=list(plan.phases),
+            contract=contract.to_data(),
+            migration=plan.to_data(),
+        )
+
+    def _refuse(self, target: ExecutionContract, reason: str) -> None:
+        raise MigrationRefused(self.flow_id, self.contract.version, target.version, reason)
 
     # -- phase transitions: check first, let the adapter run the phase, then record ---------
 
@@ -525,6 +605,10 @@ class Flow(FlowSummary):
         self.error = data["error"]
         self.auto_run = data.get("auto_run", self.auto_run)
         self.run = PhaseRun.from_data(data.get("run"))
+        if "phases" in data:  # a migration: the phases of the new version, in its order
+            self.phases = [Phase(name) for name in data["phases"]]
+        if "contract" in data:
+            self.contract = ExecutionContract.from_data(data["contract"])
         for phase in self.phases:
             phase.state = PhaseState(data["phase_states"][phase.name])
         self.phase_results.update(copy.deepcopy(data.get("phase_results", {})))

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.contract import ExecutionContract, PhaseMapping, RecordedPolicy
 from domain.events import Tenant
 from domain.flow import Flow
 from domain.phase_policy import DEFAULT_POLICY, PhasePolicy
@@ -146,9 +147,26 @@ class FlowTypeDefinition:
     policies: Mapping[str, PhasePolicy] = field(default_factory=dict)
     """The policy of each phase that does not run under ``default_policy`` (domain/phase_policy.py)."""
     default_policy: PhasePolicy = DEFAULT_POLICY
+    version: int = 1
+    """The definition's version. A change of its phases, its input phases, a phase's policy or the engine that runs
+    them is a new version; flows keep the version they were created with until they are migrated."""
+    migrations: Mapping[int, PhaseMapping] = field(default_factory=dict)
+    """For each earlier version this one takes flows over from, how (domain/contract.py). A version it does not
+    name cannot be migrated to this one."""
 
     def policy_for(self, phase: str) -> PhasePolicy:
         return self.policies.get(phase, self.default_policy)
+
+    def contract(self, *, bridged: bool) -> ExecutionContract:
+        """The execution contract a new flow of this version records; ``bridged``: its phases run through the
+        CrewAI bridge (the deployment's setting when the flow is created)."""
+        return ExecutionContract(
+            version=self.version,
+            phases=self.phases,
+            input_phases=self.input_phases,
+            policies={phase: RecordedPolicy.of(self.policy_for(phase)) for phase in self.phases},
+            bridged=bridged,
+        )
 
     @property
     def input_phases(self) -> tuple[str, ...]:

@@ -36,6 +36,8 @@ class Operation(StrEnum):
     """An attempt of the running phase ended: its outcome recorded, or its next attempt scheduled."""
     REATTEMPT_PHASE = "reattempt_phase"
     """The next attempt of a running phase whose earlier attempt failed began."""
+    MIGRATE = "migrate"
+    """The flow moved to another version of its flow type (domain/contract.py); its status stays."""
 
 
 class PhaseState(StrEnum):
@@ -79,6 +81,12 @@ TRANSITIONS: dict[tuple[FlowStatus, Operation], frozenset[FlowStatus]] = {
     (S.FAILED, O.DELETE): frozenset({S.DELETED}),
     (S.COMPLETED, O.DELETE): frozenset({S.DELETED}),
     (S.CANCELLED, O.DELETE): frozenset({S.DELETED}),
+    # a flow that still has phases to run may move to another version of its type; its status stays
+    (S.INITIALIZED, O.MIGRATE): frozenset({S.INITIALIZED}),
+    (S.RUNNING, O.MIGRATE): frozenset({S.RUNNING}),
+    (S.PAUSED, O.MIGRATE): frozenset({S.PAUSED}),
+    (S.WAITING_FOR_INPUT, O.MIGRATE): frozenset({S.WAITING_FOR_INPUT}),
+    (S.FAILED, O.MIGRATE): frozenset({S.FAILED}),
 }
 
 TERMINAL_STATUSES = frozenset({S.COMPLETED, S.CANCELLED, S.DELETED})
@@ -96,8 +104,11 @@ def is_allowed(status: FlowStatus, operation: Operation) -> bool:
 
 INTERNAL_OPERATIONS = frozenset({O.COMPLETE_PHASE, O.REATTEMPT_PHASE})
 """Operations only phase execution performs (application/phase_execution.py); no client asks for them."""
+UNLISTED_OPERATIONS = INTERNAL_OPERATIONS | {O.MIGRATE}
+"""Operations a flow's ``allowed_operations`` does not list: phase execution's, and ``migrate``, which depends on
+the versions of its type that are registered rather than on its status alone."""
 
 
 def allowed_operations(status: FlowStatus) -> list[Operation]:
     """The operations a client may ask for in ``status``."""
-    return [op for (st, op) in TRANSITIONS if st == status and op not in INTERNAL_OPERATIONS]
+    return [op for (st, op) in TRANSITIONS if st == status and op not in UNLISTED_OPERATIONS]

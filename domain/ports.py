@@ -63,6 +63,16 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class VersionUsage:
+    """How many flows of one flow type's version are in one status."""
+
+    flow_type: str
+    version: int
+    status: FlowStatus
+    flows: int
+
+
 class FlowRepository(Protocol):
     async def get(self, tenant: Tenant, flow_id: UUID) -> Flow:
         """The flow, or :class:`FlowNotFound` (also for another tenant's flow)."""
@@ -83,6 +93,11 @@ class FlowRepository(Protocol):
 
     async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
         """Newest first, keyset-paginated; ``cursor`` is an opaque token from a previous page."""
+        ...
+
+    async def version_usage(self, tenant: Tenant | None) -> list[VersionUsage]:
+        """How many flows use each version of each flow type, per status (deleted flows too), ordered by type,
+        version and status: the tenant's, or (None, on the schema owner's database) every tenant's."""
         ...
 
 

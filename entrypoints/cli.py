@@ -121,6 +121,9 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     container = build_container(settings)
 
     async def work() -> None:
+        from entrypoints.version_check import refuse_unregistered_versions
+
+        await refuse_unregistered_versions(container.maintenance_orchestrator)
         runner = container.phase_runner()
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -68,17 +68,23 @@ def listen_database_url(settings: Settings) -> str | None:
     return owner_database_url(settings)
 
 
-def build_flow_types(settings: Settings, observer: OperationObserver | None = None) -> FlowTypeRegistry:
-    """Every registered flow type; those named in ``settings.crewai`` run through the CrewAI bridge; discovery's
-    field mapping asks a crew when ``settings.llm`` names an endpoint."""
+def build_flow_types(
+    settings: Settings, observer: OperationObserver | None = None, extra: tuple[FlowTypeDefinition, ...] = ()
+) -> FlowTypeRegistry:
+    """Every registered version of every flow type; new flows of the types named in ``settings.crewai`` run
+    through the CrewAI bridge (a flow that exists runs as its contract recorded, whatever the setting); discovery's
+    field mapping asks a crew when ``settings.llm`` names an endpoint. ``extra``: definitions (or versions)
+    registered besides the entry points'."""
 
-    def adapter(definition: FlowTypeDefinition, direct: AdapterFactory) -> AdapterFactory | None:
-        return crewai_adapter(definition, direct, observer) if settings.crewai.bridges(definition.name) else None
+    def bridge(definition: FlowTypeDefinition, direct: AdapterFactory) -> AdapterFactory:
+        return crewai_adapter(definition, direct, observer)
 
     endpoint = llm_endpoint(settings)
-    loaded = load_flow_type_registry(settings.flow_type_group).definitions()
-    definitions = [with_crew(d, endpoint) if d.name == "discovery" else d for d in loaded]
-    return FlowTypeRegistry(definitions).with_adapters(adapter)
+    loaded = load_flow_type_registry(settings.flow_type_group, extra)
+    definitions = [
+        with_crew(d, endpoint) if d.name == "discovery" else d for name in loaded.names() for d in loaded.versions(name)
+    ]
+    return FlowTypeRegistry(definitions).with_bridge(bridge, settings.crewai.bridges)
 
 
 def llm_endpoint(settings: Settings) -> LLMEndpoint | None:
@@ -89,8 +95,9 @@ def llm_endpoint(settings: Settings) -> LLMEndpoint | None:
 
 
 def build_auditor(database: Database, settings: Settings, flow_types: FlowTypeRegistry) -> SqlConsistencyAuditor:
-    bridged = [name for name in flow_types.names() if settings.crewai.bridges(name)]
-    return SqlConsistencyAuditor(database, [d.child_table.name for d in flow_types.definitions()], bridged)
+    """The auditor of every registered type's child table; whether a flow has a CrewAI state to compare is its own
+    recorded contract's, not ``settings``'s."""
+    return SqlConsistencyAuditor(database, [d.child_table.name for d in flow_types.definitions()])
 
 
 def build_jwt_codec(settings: Settings) -> JwtCodec:

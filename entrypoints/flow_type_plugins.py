@@ -14,18 +14,24 @@ from domain.errors import FlowTypeRegistrationError
 from domain.flow_types import FlowTypeDefinition
 
 
-def definition_from(entry_point: EntryPoint) -> FlowTypeDefinition:
+def definitions_from(entry_point: EntryPoint) -> list[FlowTypeDefinition]:
+    """The versions of one flow type an entry point names: a ``FlowTypeDefinition``, a list or tuple of them (the
+    versions kept while flows still run under them), or a callable returning either."""
     where = f"entry point '{entry_point.name} = {entry_point.value}'"
     try:
         loaded = entry_point.load()
     except Exception as error:  # an import error in a plugin must name the plugin
         raise FlowTypeRegistrationError(f"{where} could not be loaded: {error}") from error
-    definition = loaded() if callable(loaded) and not isinstance(loaded, FlowTypeDefinition) else loaded
-    if not isinstance(definition, FlowTypeDefinition):
-        raise FlowTypeRegistrationError(f"{where} gave {type(definition).__name__}, not a FlowTypeDefinition")
-    if definition.name != entry_point.name:
-        raise FlowTypeRegistrationError(f"{where} defines a flow type named '{definition.name}'")
-    return definition
+    given = loaded() if callable(loaded) and not isinstance(loaded, FlowTypeDefinition) else loaded
+    definitions = list(given) if isinstance(given, (list, tuple)) else [given]
+    for definition in definitions:
+        if not isinstance(definition, FlowTypeDefinition):
+            raise FlowTypeRegistrationError(f"{where} gave {type(definition).__name__}, not a FlowTypeDefinition")
+        if definition.name != entry_point.name:
+            raise FlowTypeRegistrationError(f"{where} defines a flow type named '{definition.name}'")
+    if not definitions:
+        raise FlowTypeRegistrationError(f"{where} gave no FlowTypeDefinition")
+    return definitions
 
 
 def load_flow_type_registry(
@@ -33,7 +39,8 @@ def load_flow_type_registry(
 ) -> FlowTypeRegistry:
     registry = FlowTypeRegistry()
     for entry_point in sorted(entry_points(group=group), key=lambda ep: ep.name):
-        registry.register(definition_from(entry_point), source=f"entry point {entry_point.value}")
+        for definition in definitions_from(entry_point):
+            registry.register(definition, source=f"entry point {entry_point.value}")
     for definition in extra:
         registry.register(definition)
     if not registry.names():

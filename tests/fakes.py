@@ -14,14 +14,16 @@ from uuid import UUID
 
 from adapters.persistence.cursors import decode_cursor, encode_cursor
 from domain.background import AttemptResult, DueWork, HeldPhase, QueuedFlow, TenantQueue, due_at
+from domain.contract import PhaseMapping
 from domain.errors import ConcurrentModification, FlowBusy, FlowNotFound, VersionConflict
 from domain.events import FlowEvent, Tenant
 from domain.flow import Flow, FlowSummary
 from domain.flow_types import ChildColumn, ChildTable, ColumnKind, FlowTypeDefinition, PhaseContext
 from domain.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused, StoredResponse
+from domain.lifecycle import FlowStatus
 from domain.phase_policy import DEFAULT_POLICY, PhasePolicy
 from domain.phases import PhaseOutcome
-from domain.ports import Attempt, AuditReport, AuditRun, ChildRecord, FlowFilter, Lease, Page
+from domain.ports import Attempt, AuditReport, AuditRun, ChildRecord, FlowFilter, Lease, Page, VersionUsage
 from domain.status_sync import child_status_for
 
 
@@ -298,6 +300,14 @@ class FakeFlowRepository:
             raise VersionConflict(flow.flow_id, flow.loaded_version, stored.version)
         self._store.flows[(flow.tenant, flow.flow_id)] = _stored(flow)
         flow.loaded_version = flow.version
+
+    async def version_usage(self, tenant: Tenant | None) -> list[VersionUsage]:
+        counts: dict[tuple[str, int, str], int] = {}
+        for (t, _), flow in self._store.flows.items():
+            if (tenant is None or t == tenant) and _visible(self._uow, t):
+                key = (flow.flow_type, flow.contract.version, str(flow.status))
+                counts[key] = counts.get(key, 0) + 1
+        return [VersionUsage(n, v, FlowStatus(s), c) for (n, v, s), c in sorted(counts.items())]
 
     async def list(self, tenant: Tenant, flow_filter: FlowFilter, limit: int, cursor: str | None) -> Page[FlowSummary]:
         """Keyset-paginated as on PostgreSQL: the cursor is the last item's (created_at, flow_id), encoded alike."""
@@ -684,3 +694,29 @@ class FakeAuditLock:
     @asynccontextmanager
     async def hold(self) -> AsyncIterator[bool]:
         yield not self.taken
+
+
+def another_version(
+    definition: FlowTypeDefinition,
+    *,
+    version: int = 2,
+    phases: tuple[str, ...] | None = None,
+    dropped: frozenset[str] = frozenset(),
+    migrates: bool = True,
+) -> FlowTypeDefinition:
+    """``definition`` as a later ``version`` with ``phases`` (by default its own and ``archive`` at the end); a phase
+    it adds completes at once. ``migrates``: it declares a migration from ``definition``'s version, dropping
+    ``dropped``."""
+    chosen = phases if phases is not None else (*definition.phases, "archive")
+
+    async def added(flow: Flow, _: PhaseContext) -> PhaseOutcome:
+        return PhaseOutcome.completed({"added": True})
+
+    return replace(
+        definition,
+        version=version,
+        phases=chosen,
+        run={phase: definition.run.get(phase, added) for phase in chosen},
+        accept={phase: handler for phase, handler in definition.accept.items() if phase in chosen},
+        migrations={definition.version: PhaseMapping(dropped)} if migrates else {},
+    )

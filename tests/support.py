@@ -263,7 +263,7 @@ def registry_with(detonator: Detonator, *, bridged: bool = True) -> FlowTypeRegi
 
     adapter: AdapterFactory = crewai_adapter(definition, exploding) if bridged else exploding
     registry = FlowTypeRegistry()
-    registry.register(definition, adapter=adapter)
+    registry.register(definition, adapter=adapter, bridged=bridged)
     return registry
 
 

@@ -1,11 +1,12 @@
 """The consistency auditor: one set-based SQL statement over every flow of every tenant, or of one tenant.
 
 A flow is reported when its child record is missing, its child status is not the one the master status maps to,
-its child or its stored CrewAI state reflects another master version or status, a flow type that runs through
-the bridge has no stored CrewAI state, or its version differs from its number of events; and when its phase run
-and its lease disagree (an attempt in progress with no lease, or a lease of another run; a lease with no attempt in
-progress, or held by a completed, failed, cancelled or deleted flow), or its ``run_due_at`` is not when its work is
-due (domain.background.due_at).
+its child or its stored CrewAI state reflects another master version or status, its child's progress is not the
+one its phases give, its CrewAI state's completed phases or waited-on phase are not the master's, a flow whose
+contract runs it through the bridge has no stored CrewAI state, or its version differs from its number of events;
+and when its phase run and its lease disagree (an attempt in progress with no lease, or a lease of another run; a
+lease with no attempt in progress, or held by a completed, failed, cancelled or deleted flow), or its
+``run_due_at`` is not when its work is due (domain.background.due_at).
 """
 
 from __future__ import annotations
@@ -90,18 +91,77 @@ def run_bits_sql() -> str:
     )
 
 
-def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_scoped: bool = False) -> str:
+def completed_phases_sql(phases: str) -> str:
+    """The names of the phases in the JSON array ``phases`` (the flows row's, ``{"name", "state"}`` each) that are
+    completed, sorted and joined by commas ('' for none)."""
+    return (
+        f"coalesce((SELECT string_agg(p ->> 'name', ',' ORDER BY p ->> 'name') FROM jsonb_array_elements({phases}) p"
+        " WHERE p ->> 'state' = 'completed'), '')"
+    )
+
+
+def state_completed_sql(state: str) -> str:
+    """The phases a stored CrewAI state (``state``, its JSON document) lists as completed, sorted and joined by
+    commas ('' for none)."""
+    return (
+        f"coalesce((SELECT string_agg(n, ',' ORDER BY n) FROM jsonb_array_elements_text("
+        f"coalesce({state} -> 'completed_phases', '[]'::jsonb)) AS c (n)), '')"
+    )
+
+
+WAITING_STATUSES = (FlowStatus.WAITING_FOR_INPUT, FlowStatus.PAUSED)
+"""The statuses in which a flow can wait on a phase for input (paused: when it was paused while waiting); in the
+others the phase a mirror last waited on is history (a cancelled flow's), not a mirrored field."""
+
+
+def waiting_for_sql(prefix: str = "f.") -> str:
+    """The phase the flow waits on for input, from its row (domain.flow.Flow.waiting_for): its current phase when
+    that phase is running but no attempt of it is, and its status is one of :data:`WAITING_STATUSES`."""
+    p = prefix
+    statuses = ", ".join(f"'{s}'" for s in WAITING_STATUSES)
+    return (
+        f"CASE WHEN {p}status IN ({statuses}) AND {p}phase_run IS NULL AND {p}current_phase IS NOT NULL"
+        f" AND {p}phases @> jsonb_build_array(jsonb_build_object('name', {p}current_phase, 'state', 'running'))"
+        f" THEN {p}current_phase END"
+    )
+
+
+def state_waiting_sql(state: str, prefix: str = "f.") -> str:
+    """The phase a stored CrewAI state waits on, compared where the master's can be (:data:`WAITING_STATUSES`)."""
+    statuses = ", ".join(f"'{s}'" for s in WAITING_STATUSES)
+    return f"CASE WHEN {prefix}status IN ({statuses}) THEN {state} ->> 'waiting_for' END"
+
+
+def progress_sql(phases: str) -> str:
+    """A flow's progress from its phases (domain.flow.progress_percent_of): completed and skipped phases as a whole
+    percent of all, rounded half to even as Python's ``round`` does; 100 without phases."""
+    done = f"(SELECT count(*) FROM jsonb_array_elements({phases}) p WHERE p ->> 'state' IN ('completed', 'skipped'))"
+    total = f"jsonb_array_length({phases})"
+    return (
+        f"(SELECT CASE WHEN t = 0 THEN 100 WHEN mod(200 * d, 2 * t) = t THEN (100 * d / t) + mod(100 * d / t, 2)"
+        f" ELSE (200 * d + t) / (2 * t) END FROM (SELECT {done} AS d, {total} AS t) AS x)"
+    )
+
+
+def mirror_sql(completed: str, waiting: str) -> str:
+    """What a CrewAI state mirrors of its master beside status and version, as one 64-bit hash."""
+    return f"hashtextextended({completed} || '|' || coalesce({waiting}, ''), 0)"
+
+
+def audit_sql(child_tables: Iterable[str], tenant_scoped: bool = False) -> str:
     """One pass: every stored view of every flow, grouped by flow id, and the groups that disagree.
 
-    Before the grouping, every view is reduced to one integer: ``version * 32 + status code``, where a status code
-    is the position of the master status it stands for (so a child status is compared through
-    ``child_status_for``) and the master row adds 16 when its flow type runs through the CrewAI bridge. Each view
-    fills its own column and leaves the others NULL, so the one hash aggregate runs eight plain integer aggregates
-    per row, without FILTER clauses; the master row's ``ctid`` finds it again for the flows reported. Grouping by
-    the flow id alone keeps the aggregate fast; the foreign keys from the child tables, CrewAI states and events to
-    ``flows`` include the tenant, so these rows cannot belong to another tenant. The texts of a reported flow's
-    child and CrewAI statuses are read back by key, for the report only. When a flow has more than one child
-    record, the one reflecting the highest version is compared.
+    Before the grouping, every view is reduced to integers: ``version * 32 + status code``, where a status code is
+    the position of the master status it stands for (so a child status is compared through ``child_status_for``)
+    and the master row adds 16 when its recorded contract runs it through the CrewAI bridge (the flow's own
+    ``contract``, never the deployment's setting); a child record's progress and the progress its master's phases
+    give; and a hash of what a CrewAI state mirrors besides (its completed phases and the phase it waits on) and
+    of the same derived from the master row. Each view fills its own columns and leaves the others NULL, so the
+    one hash aggregate runs plain integer aggregates per row, without FILTER clauses; the master row's ``ctid``
+    finds it again for the flows reported. Grouping by the flow id alone keeps the aggregate fast; the foreign keys
+    from the child tables, CrewAI states and events to ``flows`` include the tenant, so these rows cannot belong to
+    another tenant. The texts of a reported flow's child and CrewAI state are read back by key, for the report
+    only. When a flow has more than one child record, the one reflecting the highest version is compared.
 
     The master row is read joined to its lease (``phase_leases`` has one per flow at most, and few: the attempts in
     progress, so it is the small side of a hash join), and gives what its phase run, its lease and its
@@ -114,12 +174,12 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
     where = tenant_condition(tenant_scoped, first=2)
     tables = sorted(child_tables)
     statuses = [str(s) for s in FlowStatus]
-    as_master = _code("status", statuses)
     as_child = _code("status", [child_status_for(s) for s in FlowStatus])
-    bridged = ", ".join(f"'{name}'" for name in sorted(bridged_types)) or "NULL"
     child = f"master_version * {SHIFT} + {as_child}"
     children = "".join(
-        f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL, NULL FROM {t}{where}" for t in tables
+        f"\n        UNION ALL SELECT flow_id, NULL, NULL, {child}, NULL, NULL, NULL, NULL, progress_percent, NULL, NULL"
+        f" FROM {t}{where}"
+        for t in tables
     )
     key = " AND ".join(f"v.{k} = f.{k}" for k in ("client_account_id", "engagement_id", "flow_id"))
     child_text = (
@@ -128,10 +188,12 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
         else "NULL"
     )
     crewai_text = f"(SELECT v.status FROM crewai_flow_states v WHERE {key})"
+    crewai_state = f"(SELECT v.state FROM crewai_flow_states v WHERE {key})"
     lease_text = f"(SELECT v.run_id::text FROM phase_leases v WHERE {key})"
     master_code, master_version = f"d.master % {BRIDGED}", f"d.master / {SHIFT}"
     child_code, child_version = f"d.child % {SHIFT}", f"d.child / {SHIFT}"
     crewai_code, crewai_version = f"d.crewai % {SHIFT}", f"d.crewai / {SHIFT}"
+    state_completed, state_waiting = state_completed_sql(crewai_state), state_waiting_sql(crewai_state)
     checks = [
         ("d.master IS NULL", "'master row missing'"),
         ("d.children = 0", "'child record missing'"),
@@ -144,6 +206,10 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
             f"{child_version} <> {master_version}",
             f"'child reflects version ' || {child_version} || ', master is at ' || {master_version}",
         ),
+        (
+            "d.child_progress <> d.master_progress",
+            "'child progress is ' || d.child_progress || '%, the master''s phases give ' || d.master_progress || '%'",
+        ),
         (f"d.master % {SHIFT} >= {BRIDGED} AND d.crewai IS NULL", "'CrewAI state missing'"),
         (
             f"{crewai_code} <> {master_code}",
@@ -152,6 +218,13 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
         (
             f"{crewai_version} <> {master_version}",
             f"'CrewAI state reflects version ' || {crewai_version} || ', master is at ' || {master_version}",
+        ),
+        (
+            "d.crewai_mirror <> d.master_mirror",
+            f"'CrewAI state lists completed phases [' || {state_completed} || '] and waits for '"
+            f" || coalesce({state_waiting}, 'no phase') || '; the master has completed ['"
+            f" || {completed_phases_sql('f.phases')} || '] and waits for '"
+            f" || coalesce({waiting_for_sql()}, 'no phase')",
         ),
         (
             f"d.events <> {master_version} OR d.last_event <> {master_version}",
@@ -178,21 +251,29 @@ def audit_sql(child_tables: Iterable[str], bridged_types: Iterable[str], tenant_
     disagree = "\n    OR ".join([*(f"coalesce({when}, false)" for when, _ in checks), "d.runs IS NOT NULL"])
     master = (
         f"f.version::bigint * {SHIFT} + {_code('f.status', statuses)}"
-        f" + CASE WHEN f.flow_type IN ({bridged}) THEN {BRIDGED} ELSE 0 END"
+        f" + CASE WHEN (f.contract ->> 'bridged')::boolean THEN {BRIDGED} ELSE 0 END"
     )
+    master_mirror = mirror_sql(completed_phases_sql("f.phases"), waiting_for_sql())
     lease_key = " AND ".join(f"l.{k} = f.{k}" for k in ("client_account_id", "engagement_id", "flow_id"))
     master_where = tenant_condition(tenant_scoped, first=2, prefix="f.")
+    # a CrewAI state's status decides whether its waited-on phase is compared: its own status (it is compared
+    # with the master's, and reported when they differ)
+    state_mirror = mirror_sql(state_completed_sql("s.state"), state_waiting_sql("s.state", prefix="s."))
     return f"""
 WITH grouped AS (
     SELECT flow_id, max(m) AS master, max(ref) AS master_ref, count(c) AS children, max(c) AS child,
-           max(s) AS crewai, count(e) AS events, max(e) AS last_event, max(r) AS runs
+           max(s) AS crewai, count(e) AS events, max(e) AS last_event, max(r) AS runs,
+           max(mp) AS master_progress, max(cp) AS child_progress, max(mh) AS master_mirror, max(sh) AS crewai_mirror
     FROM (
-        SELECT f.flow_id, {master}, f.ctid, NULL::bigint, NULL::bigint, NULL::integer, {run_bits_sql()}
+        SELECT f.flow_id, {master}, f.ctid, NULL::bigint, NULL::bigint, NULL::integer, {run_bits_sql()},
+               {progress_sql("f.phases")}, NULL::integer, {master_mirror}, NULL::bigint
         FROM flows f LEFT JOIN phase_leases l ON {lease_key}{master_where}
-        UNION ALL SELECT flow_id, NULL, NULL, NULL, master_version * {SHIFT} + {as_master}, NULL, NULL
-        FROM crewai_flow_states{where}
-        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version, NULL FROM flow_events{where}{children}
-    ) AS views (flow_id, m, ref, c, s, e, r)
+        UNION ALL SELECT s.flow_id, NULL, NULL, NULL, s.master_version * {SHIFT} + {_code("s.status", statuses)}, NULL,
+               NULL, NULL, NULL, NULL, {state_mirror}
+        FROM crewai_flow_states s{tenant_condition(tenant_scoped, first=2, prefix="s.")}
+        UNION ALL SELECT flow_id, NULL, NULL, NULL, NULL, version, NULL, NULL, NULL, NULL, NULL
+        FROM flow_events{where}{children}
+    ) AS views (flow_id, m, ref, c, s, e, r, mp, cp, mh, sh)
     GROUP BY flow_id
 ), disagreeing AS (
     SELECT * FROM grouped d
@@ -212,10 +293,9 @@ class SqlConsistencyAuditor:
     """The audit, run on the schema owner's database (it reads every tenant): one read-only, repeatable-read
     transaction, so every view it compares is of the same instant."""
 
-    def __init__(self, database: Database, child_tables: Iterable[str], bridged_types: Iterable[str]) -> None:
+    def __init__(self, database: Database, child_tables: Iterable[str]) -> None:
         self._database = database
         self._child_tables = sorted(child_tables)
-        self._bridged_types = sorted(bridged_types)
 
     async def audit(self, limit: int = 100, tenant: Tenant | None = None) -> AuditReport:
         """Every tenant's flows, or only ``tenant``'s (its counts and findings alone)."""
@@ -234,7 +314,7 @@ class SqlConsistencyAuditor:
                 for table in self._child_tables
                 if await connection.fetchval("SELECT to_regclass($1)", table) is not None
             ]
-            sql = audit_sql(present, self._bridged_types, scoped)
+            sql = audit_sql(present, scoped)
             rows = await connection.fetch(sql, max(limit, 1), *tenant_ids)
         inconsistent = rows[0]["inconsistent"] if rows else 0
         findings = [

@@ -7,18 +7,19 @@ from dataclasses import dataclass, fields
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, any_, bindparam, cast, insert, or_, select, tuple_, update
+from sqlalchemy import Integer, String, any_, bindparam, cast, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from adapters.persistence.cursors import decode_cursor, encode_cursor
 from adapters.persistence.statements import KEY_COLUMNS, Executor, Statement, by_key, key_params
 from adapters.persistence.tables import flows
 from domain.background import due_at
+from domain.contract import ExecutionContract
 from domain.errors import FlowNotFound, VersionConflict
 from domain.events import Tenant
 from domain.flow import Flow, FlowSummary, Phase, PhaseRun
 from domain.lifecycle import FlowStatus, PhaseState
-from domain.ports import FlowFilter, Page
+from domain.ports import FlowFilter, Page, VersionUsage
 
 _BY_KEY = select(flows).where(by_key(flows))
 _GET = Statement(_BY_KEY)
@@ -28,6 +29,16 @@ _SAVE = Statement(
     update(flows)
     .where(by_key(flows), flows.c.version == bindparam("loaded_version"))
     .values({c.name: bindparam(f"new_{c.name}") for c in flows.c if c.name not in KEY_COLUMNS})
+)
+_VERSION = cast(flows.c.contract["version"].astext, Integer)
+_USAGE_COLUMNS = (flows.c.flow_type, _VERSION.label("version"), flows.c.status, func.count().label("flows"))
+_USAGE_ORDER = (flows.c.flow_type, _VERSION, flows.c.status)
+_USAGE = Statement(select(*_USAGE_COLUMNS).group_by(*_USAGE_ORDER).order_by(*_USAGE_ORDER))
+_TENANT_USAGE = Statement(
+    select(*_USAGE_COLUMNS)
+    .where(flows.c.client_account_id == bindparam("c"), flows.c.engagement_id == bindparam("e"))
+    .group_by(*_USAGE_ORDER)
+    .order_by(*_USAGE_ORDER)
 )
 _SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configuration", "phase_results")]
 """A list reads every column but the two documents a summary leaves out."""
@@ -138,6 +149,13 @@ class PgFlowRepository:
         next_cursor = encode_cursor(items[-1].created_at, items[-1].flow_id) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
+    async def version_usage(self, tenant: Tenant | None) -> list[VersionUsage]:
+        if tenant is None:
+            rows = await self._executor.fetch(_USAGE, {})
+        else:
+            rows = await self._executor.fetch(_TENANT_USAGE, {"c": tenant.client_account_id, "e": tenant.engagement_id})
+        return [VersionUsage(r["flow_type"], r["version"], FlowStatus(r["status"]), r["flows"]) for r in rows]
+
     async def _load(self, statement: Statement, tenant: Tenant, flow_id: UUID) -> Flow:
         row = await self._executor.fetchrow(statement, key_params(tenant, flow_id))
         if row is None:
@@ -151,13 +169,14 @@ _DOCUMENTS = ("configuration", "phase_results")
 def row_of(flow: Flow) -> dict[str, Any]:
     """The flow's ``flows`` row: each field in the column of its name; the tenant in two columns, the phases and the
     status as stored."""
-    row = {f.name: getattr(flow, f.name) for f in fields(FlowSummary) if f.name not in ("tenant", "run")}
+    row = {f.name: getattr(flow, f.name) for f in fields(FlowSummary) if f.name not in ("tenant", "run", "contract")}
     row.update(
         client_account_id=flow.tenant.client_account_id,
         engagement_id=flow.tenant.engagement_id,
         status=str(flow.status),
         phases=[{"name": p.name, "state": str(p.state)} for p in flow.phases],
         phase_run=None if flow.run is None else flow.run.to_data(),
+        contract=flow.contract.to_data(),
         run_due_at=due_at(flow),
         **{name: getattr(flow, name) for name in _DOCUMENTS},
     )
@@ -165,10 +184,12 @@ def row_of(flow: Flow) -> dict[str, Any]:
 
 
 def _summary_fields(row: Any) -> dict[str, Any]:
-    plain = {f.name: row[f.name] for f in fields(FlowSummary) if f.name not in ("tenant", "status", "phases", "run")}
+    structured = ("tenant", "status", "phases", "run", "contract")
+    plain = {f.name: row[f.name] for f in fields(FlowSummary) if f.name not in structured}
     return {
         **plain,
         "run": PhaseRun.from_data(row["phase_run"]),
+        "contract": ExecutionContract.from_data(row["contract"]),
         "tenant": Tenant(row["client_account_id"], row["engagement_id"]),
         "status": FlowStatus(row["status"]),
         "phases": [Phase(p["name"], PhaseState(p["state"])) for p in row["phases"]],

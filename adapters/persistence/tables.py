@@ -70,6 +70,9 @@ flows = Table(
     Column("phase_run", JSONB),
     # when a runner should claim work of the flow (domain.background.due_at); NULL when none is due
     Column("run_due_at", DateTime(timezone=True)),
+    # what the flow runs under, recorded at its creation: its type's version, phases, input phases, per-phase
+    # policies and whether the CrewAI bridge runs them (domain.contract.ExecutionContract)
+    Column("contract", JSONB, nullable=False),
     CheckConstraint(f"status IN ({_STATUSES})", name="status"),
     CheckConstraint("version >= 1", name="version"),
 )

@@ -80,7 +80,10 @@ class CrewAIVariables(Variables):
 
     crewai_flow_types: Annotated[str, BLANK_IS_A_VALUE] = Field(
         ",".join(CrewAISettings.flow_types),
-        description="flow types whose phases run as CrewAI Flows (comma-separated, `*` for all, empty for none)",
+        description="flow types whose **new** flows run their phases as CrewAI Flows (comma-separated, `*` for all, "
+        "empty for none). Each flow records this at its creation and keeps it on every server, so servers with "
+        "different settings may serve one database "
+        "([ADR 0018](docs/adr/0018-a-flows-execution-contract-is-fixed-at-creation.md))",
     )
 
     def settings(self) -> CrewAISettings:

@@ -11,18 +11,21 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from msgspec import Struct, structs
 
+from application.commands import MigrationSelection
 from application.consistency import MAX_FINDINGS
 from domain.auth import Role
 from domain.ports import AuditReport, AuditRun
 from entrypoints.http.auth import PLATFORM_TOO, ROLE, principal_of
-from entrypoints.http.dependencies import provide_tenant
+from entrypoints.http.dependencies import provide_actor, provide_tenant
+from entrypoints.http.flows import parse_statuses
 from entrypoints.http.openapi import PLATFORM_SECURITY, TENANT_SECURITY, protected_responses
 from entrypoints.http.problems import problem
+from entrypoints.http.schemas import BulkMigrateRequest, BulkMigrationOut
 
 
 class AuditFindingOut(Struct):
@@ -129,3 +132,35 @@ async def latest_consistency_audit(request: Request[Any, Any, Any], state: State
             "no consistency audit has run yet; GET /api/v1/admin/consistency runs one now",
         )
     return Response(AuditRunOut.of_run(run))
+
+
+@post(
+    "/api/v1/admin/flows/migrate",
+    operation_id="migrateFlows",
+    summary="Move the tenant's flows of one version of a type to another (a dry run lists what would change)",
+    description=(
+        "Every flow of `flow_type` at `from_version` (in `statuses`, default any but deleted; at most `limit`, "
+        "newest first) is moved to `to_version`, each in a transaction and an event of its own; a flow the "
+        "mapping cannot move is listed as `refused` with why, and does not hold the others up. `dry_run: true` "
+        "lists the same without changing anything. A tenant admin's route."
+    ),
+    tags=["admin"],
+    opt={ROLE: Role.ADMIN},
+    status_code=200,
+    security=TENANT_SECURITY,
+    responses=protected_responses(400, 413, 415, 422, 503),
+)
+async def migrate_flows(
+    request: Request[Any, Any, Any], state: State, data: JSONBody[BulkMigrateRequest]
+) -> BulkMigrationOut:
+    selection = MigrationSelection(
+        data.flow_type,
+        data.from_version,
+        data.to_version,
+        statuses=parse_statuses(data.statuses),
+        limit=data.limit,
+    )
+    items = await state.container.orchestrator().migrate_flows(
+        provide_tenant(request), selection, actor=provide_actor(request), dry_run=data.dry_run
+    )
+    return BulkMigrationOut.of(data.dry_run, items)

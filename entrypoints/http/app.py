@@ -13,7 +13,7 @@ from litestar.logging.config import LoggingConfig
 
 from application.phase_runner import PhaseRunner
 from entrypoints.container import Container, build_container, close_databases, runner_options
-from entrypoints.http.admin import audit_consistency, latest_consistency_audit
+from entrypoints.http.admin import audit_consistency, latest_consistency_audit, migrate_flows
 from entrypoints.http.auth import AUTH_EXCEPTION_HANDLERS, authorize
 from entrypoints.http.dashboard import dashboard_router
 from entrypoints.http.edge import EdgeCheckedLitestar
@@ -34,6 +34,7 @@ from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.http.request_telemetry import RequestTelemetry
 from entrypoints.idempotency_purge import idempotency_key_purger
 from entrypoints.settings import Settings
+from entrypoints.version_check import refuse_unregistered_versions
 
 VERSION = "0.1.0"
 
@@ -88,6 +89,10 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
         await close_databases(container)
 
     readiness = Readiness()
+
+    async def check_versions() -> None:
+        await refuse_unregistered_versions(container.maintenance_orchestrator)
+
     purger = idempotency_key_purger(container.maintenance_orchestrator, settings.idempotency.purge_interval_seconds)
     usage = LegacyUsage(legacy_routes(*LEGACY_CONTROLLERS), on_record=container.metrics().legacy_hits_recorder)
     if settings.auth.dev:
@@ -109,6 +114,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
             get_queue,
             *HEALTH_ROUTES,
             audit_consistency,
+            migrate_flows,
             *LEGACY_CONTROLLERS,
             legacy_usage,
             dashboard_router(),
@@ -133,7 +139,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
                 "readiness": readiness,
             }
         ),
-        on_startup=[monitoring.start, start_runner, purger.start, freeze_startup_objects],
+        on_startup=[check_versions, monitoring.start, start_runner, purger.start, freeze_startup_objects],
         on_shutdown=[readiness.stop, purger.stop, stop_runner, monitoring.stop, close_pools],
         request_max_body_size=settings.api.max_body_bytes,
         header_limits=HeaderLimits(settings.api.max_header_count, settings.api.max_header_bytes),

@@ -15,6 +15,7 @@ from litestar.openapi.spec import Example
 from domain.lifecycle import FlowStatus, Operation, PhaseState, allowed_operations
 from entrypoints.http.openapi import EXAMPLE_FLOW_ID, example
 from entrypoints.http.schemas import (
+    ContractOut,
     CreateFlowRequest,
     ExecutePhaseRequest,
     FlowOut,
@@ -82,6 +83,7 @@ def flow(
         allowed_operations=operations,
         auto_run=False,
         running_phase=running,
+        contract=ContractOut(1, list(DISCOVERY_PHASES), ["field_mapping"], bridged=True),
     )
 
 

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIType, Schema
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from domain.echo import excerpt
 from domain.flow import Flow
@@ -41,6 +41,7 @@ from entrypoints.http.schemas import (
     FlowPageOut,
     FlowStatusOut,
     FlowSummaryOut,
+    MigrateFlowRequest,
     StartFlowRequest,
 )
 
@@ -329,6 +330,28 @@ class FlowController(Controller):
         change: Change,
     ) -> Response[FlowOut]:
         return phase_run_response(change, *await change.run_phase(Operation.RETRY, flow_id))
+
+    @post(
+        "/{flow_id:str}/migrate",
+        responses=WRITE_RESPONSES,
+        operation_id="migrateFlow",
+        summary="Move a flow to another version of its type",
+        description=(
+            "Under the mapping the target version declares: phases of the same name are kept (with their state and "
+            "result), the version's new phases are added as pending, and a phase the mapping drops goes only if it "
+            "has not run. One transaction and one event. A migration the mapping cannot express (a completed phase "
+            "dropped, a phase in progress, no mapping from the flow's version) is a 409 `migration-refused` that "
+            "says why; nothing changes."
+        ),
+        status_code=200,
+    )
+    async def migrate_flow(
+        self,
+        flow_id: FlowId,
+        data: JSONBody[MigrateFlowRequest],
+        change: Change,
+    ) -> Response[FlowOut]:
+        return flow_response(await change.apply(change.orchestrator.migrate_flow, flow_id, data.to_version))
 
     @get(
         "/{flow_id:str}/attempts",

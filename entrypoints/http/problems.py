@@ -17,8 +17,10 @@ from domain.errors import (
     IllegalTransition,
     InvalidCursor,
     InvalidFlowInput,
+    MigrationRefused,
     StorageUnavailable,
     UnknownFlowType,
+    UnknownFlowTypeVersion,
     UnknownPhase,
     VersionConflict,
 )
@@ -98,6 +100,22 @@ def _domain(request: Request, e: DomainError) -> Response:
         )
     if isinstance(e, UnknownFlowType):
         return problem(request, 422, "unknown-flow-type", "Unknown flow type", str(e), known_flow_types=e.known)
+    if isinstance(e, MigrationRefused):
+        return problem(
+            request,
+            409,
+            "migration-refused",
+            "Migration refused",
+            str(e),
+            flow_id=str(e.flow_id),
+            from_version=e.from_version,
+            to_version=e.to_version,
+            reason=e.reason,
+        )
+    if isinstance(e, UnknownFlowTypeVersion):
+        return problem(
+            request, 422, "unknown-flow-type-version", "Unknown flow type version", str(e), known_versions=e.known
+        )
     if isinstance(e, UnknownPhase):
         return problem(request, 422, "unknown-phase", "Unknown phase", str(e), phases=e.phases)
     if isinstance(e, InvalidFlowInput):

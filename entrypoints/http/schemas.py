@@ -8,10 +8,12 @@ from uuid import UUID
 
 from msgspec import Meta, Struct
 
+from application.commands import BulkMigrationItem
+from application.flow_type_versions import FlowTypeVersions
 from application.views import FlowStatusView
+from domain.contract import ExecutionContract, MigrationPlan
 from domain.events import FlowEvent
 from domain.flow import Flow, FlowSummary, PhaseRun
-from domain.flow_types import FlowTypeDefinition
 from domain.lifecycle import FlowStatus, Operation, PhaseState
 from domain.ports import Attempt, Lease
 
@@ -29,6 +31,87 @@ class StartFlowRequest(Struct, forbid_unknown_fields=True):
     auto_run: bool = False
     """Run the phases in the background (on a worker) until the flow completes, fails, waits for input, or is
     paused or cancelled; input and resume let it go on in the background."""
+
+
+Version = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+"""A flow type's version: a whole number from 1 (at most PostgreSQL's ``integer``)."""
+
+
+class MigrateFlowRequest(Struct, forbid_unknown_fields=True):
+    to_version: Version
+    """The version of the flow's type to move it to; it must declare a migration from the flow's."""
+
+
+class BulkMigrateRequest(Struct, forbid_unknown_fields=True):
+    flow_type: TypeName
+    from_version: Version
+    to_version: Version
+    dry_run: bool
+    """True: list what would change and change nothing."""
+    statuses: list[str] | None = None
+    """Only flows in these statuses (default: any but deleted)."""
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+    """At most this many flows, newest first."""
+
+
+class ContractOut(Struct):
+    """What the flow runs under, recorded when it was created (or migrated)."""
+
+    version: int
+    phases: list[str]
+    input_phases: list[str]
+    bridged: bool
+    """Its phases run through the CrewAI bridge."""
+
+    @classmethod
+    def of(cls, contract: ExecutionContract) -> ContractOut:
+        return cls(contract.version, list(contract.phases), list(contract.input_phases), contract.bridged)
+
+
+class MigrationPlanOut(Struct):
+    from_version: int
+    to_version: int
+    kept: list[str]
+    added: list[str]
+    """Added as pending."""
+    dropped: list[str]
+    """Never run (pending or skipped)."""
+
+    @classmethod
+    def of(cls, plan: MigrationPlan) -> MigrationPlanOut:
+        return cls(plan.from_version, plan.to_version, list(plan.kept), list(plan.added), list(plan.dropped))
+
+
+class BulkMigrationItemOut(Struct):
+    flow_id: UUID
+    outcome: str
+    """``would_migrate`` (a dry run), ``migrated`` or ``refused``."""
+    version: int
+    """The flow's version after the migration (its current one when it was not migrated)."""
+    plan: MigrationPlanOut | None
+    reason: str | None
+    """Why a refused flow cannot be migrated."""
+
+
+class BulkMigrationOut(Struct):
+    dry_run: bool
+    migrated: int
+    refused: int
+    items: list[BulkMigrationItemOut]
+
+    @classmethod
+    def of(cls, dry_run: bool, items: list[BulkMigrationItem]) -> BulkMigrationOut:
+        return cls(
+            dry_run=dry_run,
+            migrated=sum(1 for i in items if i.outcome != "refused"),
+            refused=sum(1 for i in items if i.outcome == "refused"),
+            items=[
+                BulkMigrationItemOut(
+                    i.flow_id, i.outcome, i.version, MigrationPlanOut.of(i.plan) if i.plan else None, i.reason
+                )
+                for i in items
+            ],
+        )
 
 
 class ExecutePhaseRequest(Struct, forbid_unknown_fields=True):
@@ -99,6 +182,7 @@ class FlowOut(Struct):
     """What a client may ask of the flow now (the transition table's operations of its status)."""
     auto_run: bool
     running_phase: RunningPhaseOut | None
+    contract: ContractOut
 
     @classmethod
     def of(cls, flow: Flow) -> FlowOut:
@@ -121,6 +205,7 @@ class FlowOut(Struct):
             allowed_operations=flow.allowed_operations(),
             auto_run=flow.auto_run,
             running_phase=RunningPhaseOut.of(flow.run),
+            contract=ContractOut.of(flow.contract),
         )
 
 
@@ -254,26 +339,55 @@ class EventPageOut(Struct):
     next_cursor: str | None
 
 
+class FlowTypeVersionOut(Struct):
+    version: int
+    phases: list[str]
+    input_phases: list[str]
+    migrates_from: list[int]
+    """The earlier versions whose flows this one takes over (POST /api/v1/flows/{id}/migrate)."""
+    flows: int | None
+    """How many of the tenant's flows (deleted ones aside) use this version (null for a caller with no tenant)."""
+    flows_by_status: dict[str, int] | None
+
+
 class FlowTypeOut(Struct):
     name: str
     description: str
+    version: int
+    """The newest version: the one new flows get."""
     phases: list[str]
     input_phases: list[str]
     example_configuration: dict[str, Any]
     example_inputs: dict[str, dict[str, Any]]
     input_schemas: dict[str, dict[str, Any]]
     """The JSON Schema of each input phase's input (the dashboard builds its form from it)."""
+    versions: list[FlowTypeVersionOut]
+    """Every registered version, oldest first, with the flows that use it."""
 
     @classmethod
-    def of(cls, d: FlowTypeDefinition) -> FlowTypeOut:
+    def of(cls, t: FlowTypeVersions, *, counted: bool = True) -> FlowTypeOut:
+        d = t.newest
+        versions = [
+            FlowTypeVersionOut(
+                v.definition.version,
+                list(v.definition.phases),
+                list(v.definition.input_phases),
+                sorted(v.definition.migrations),
+                v.in_use.flows if counted else None,
+                dict(sorted(v.in_use.statuses.items())) if counted else None,
+            )
+            for v in t.versions
+        ]
         return cls(
             d.name,
             d.description,
+            d.version,
             list(d.phases),
             list(d.input_phases),
             d.example_configuration,
             d.example_inputs,
             dict(d.input_schemas),
+            versions,
         )
 
 

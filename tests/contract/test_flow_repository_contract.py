@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import timedelta
 from uuid import uuid4
 
@@ -14,7 +15,7 @@ from adapters.persistence.cursors import decode_cursor
 from domain.errors import FlowBusy, FlowNotFound, InvalidCursor, VersionConflict
 from domain.flow import Flow
 from domain.lifecycle import FlowStatus
-from domain.ports import FlowFilter
+from domain.ports import FlowFilter, VersionUsage
 from tests.contract.conftest import SHORT_WAIT_SECONDS, T0, Implementation
 
 # -- reads and writes -----------------------------------------------------------------------
@@ -223,3 +224,41 @@ async def test_a_flow_held_past_the_lock_wait_is_busy(implementation: Implementa
         other = await implementation.stored_flow()  # another flow is not held: no wait
         locked, no_wait = await lock_and_read(implementation, other, impatient=True)
         assert locked.flow_id == other.flow_id and no_wait < SHORT_WAIT_SECONDS
+
+
+# -- the recorded contract and the versions flows use -----------------------------------------
+
+
+async def test_a_flows_recorded_contract_is_stored_and_read_back(implementation: Implementation) -> None:
+    flow = implementation.new_flow()
+    recorded = replace(flow.contract, version=3, input_phases=("field_mapping",), bridged=True)
+    flow.contract = recorded
+    async with implementation.scoped() as uow:
+        await uow.flows.add(flow)
+        await uow.commit()
+    async with implementation.scoped() as uow:
+        stored = await uow.flows.get(implementation.tenant, flow.flow_id)
+        listed = (await uow.flows.list(implementation.tenant, FlowFilter(), 10, None)).items
+    assert stored.contract == recorded
+    assert [item.contract for item in listed] == [recorded]
+
+
+async def test_version_usage_counts_a_tenants_flows_per_type_version_and_status(
+    implementation: Implementation,
+) -> None:
+    for version, started in ((1, False), (1, True), (1, True), (2, False)):
+        flow = implementation.new_flow()
+        flow.contract = replace(flow.contract, version=version)
+        if started:
+            flow.start(actor="contract", at=T0 + timedelta(seconds=1))
+        async with implementation.scoped() as uow:
+            await uow.flows.add(flow)
+            await uow.commit()
+    await implementation.stored_flow(implementation.other_tenant())  # not counted for this tenant
+    async with implementation.scoped() as uow:
+        usage = await uow.flows.version_usage(implementation.tenant)
+    assert usage == [
+        VersionUsage("discovery", 1, FlowStatus.INITIALIZED, 1),
+        VersionUsage("discovery", 1, FlowStatus.RUNNING, 2),
+        VersionUsage("discovery", 2, FlowStatus.INITIALIZED, 1),
+    ]

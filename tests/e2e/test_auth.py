@@ -85,6 +85,10 @@ def body_for(method: str, path: str) -> Any:
         return {"flow_name": "auth", "configuration": {"data": DISCOVERY_CSV}}
     if path.endswith("/input"):
         return {"approved": True, "mappings": {}}
+    if path.endswith("/admin/flows/migrate"):
+        return {"flow_type": "discovery", "from_version": 1, "to_version": 1, "dry_run": True}
+    if path.endswith("/migrate"):
+        return {"to_version": 1}
     return None
 
 

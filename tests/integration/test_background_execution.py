@@ -87,7 +87,9 @@ def gated_registry(gate: Gate) -> FlowTypeRegistry:
     policy = PhasePolicy(timeout_seconds=30, backoff=Backoff(initial_seconds=0.1, jitter=0))
     gated_definition = replace(definition, run={**definition.run, GATED: gated}, policies={GATED: policy})
     registry = FlowTypeRegistry()
-    registry.register(gated_definition, adapter=crewai_adapter(gated_definition, direct(gated_definition)))
+    registry.register(
+        gated_definition, adapter=crewai_adapter(gated_definition, direct(gated_definition)), bridged=True
+    )
     return registry
 
 

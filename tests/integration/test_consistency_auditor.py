@@ -276,3 +276,93 @@ async def test_every_legal_phase_run_and_lease_passes_the_audit(empty, tenant: T
     assert report.flows_checked == len(flows)
     mine = await container.auditor().audit(limit=10_000, tenant=tenant)
     assert mine.findings == [] and mine.flows_checked == len(flows)
+
+
+# -- every mirrored field, and the recorded contract rather than the setting ----------------------------------------
+
+
+async def flow_past_field_mapping(container, tenant: Tenant) -> UUID:  # type: ignore[no-untyped-def]
+    """A bridged discovery flow with data_import, field_mapping and data_cleansing completed."""
+    mfo = container.orchestrator
+    flow = await mfo().create_flow(tenant, "discovery", "mirrored", {"data": DISCOVERY_CSV}, actor="t")
+    await mfo().start_flow(tenant, flow.flow_id, actor="t")
+    await mfo().execute_phase(tenant, flow.flow_id, actor="t")
+    await mfo().execute_phase(tenant, flow.flow_id, actor="t")
+    await mfo().submit_input(tenant, flow.flow_id, DISCOVERY_INPUTS["field_mapping"], actor="t")
+    done = await mfo().execute_phase(tenant, flow.flow_id, actor="t")
+    assert done.contract.bridged and [p.state for p in done.phases[:3]] == ["completed"] * 3
+    return flow.flow_id
+
+
+async def test_a_crewai_state_missing_a_completed_phase_is_reported(container, tenant: Tenant) -> None:  # type: ignore[no-untyped-def]
+    flow_id = await flow_past_field_mapping(container, tenant)
+    assert flow_id not in await audited(container)
+    status = await container.orchestrator().get_flow_status(tenant, flow_id)
+    assert status.in_sync
+    # what a fresh state written by a bridge that did not run data_import would list (the drift of issue 19)
+    async with owner_engine_of(container).begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE crewai_flow_states SET state = jsonb_set(state, '{completed_phases}',"
+                ' \'["field_mapping", "data_cleansing"]\'::jsonb) WHERE flow_id = :id'
+            ),
+            {"id": flow_id},
+        )
+    findings = await audited(container)
+    assert findings[flow_id] == (
+        "CrewAI state lists completed phases [data_cleansing,field_mapping] and waits for no phase; the master has "
+        "completed [data_cleansing,data_import,field_mapping] and waits for no phase",
+    )
+    assert not (await container.orchestrator().get_flow_status(tenant, flow_id)).in_sync
+
+
+async def test_a_crewai_state_waiting_on_another_phase_or_a_child_with_wrong_progress_is_reported(
+    container, tenant: Tenant
+) -> None:  # type: ignore[no-untyped-def]
+    mfo = container.orchestrator
+    waiting = await mfo().create_flow(tenant, "discovery", "waiting", {"data": DISCOVERY_CSV}, actor="t")
+    await mfo().start_flow(tenant, waiting.flow_id, actor="t")
+    await mfo().execute_phase(tenant, waiting.flow_id, actor="t")
+    assert (await mfo().execute_phase(tenant, waiting.flow_id, actor="t")).status == FlowStatus.WAITING_FOR_INPUT
+    progressed = await flow_past_field_mapping(container, tenant)
+    assert not {waiting.flow_id, progressed} & set(await audited(container))
+    async with owner_engine_of(container).begin() as connection:
+        await connection.execute(
+            text("UPDATE crewai_flow_states SET state = jsonb_set(state, '{waiting_for}', 'null') WHERE flow_id = :id"),
+            {"id": waiting.flow_id},
+        )
+        await connection.execute(
+            text("UPDATE discovery_flows SET progress_percent = 0 WHERE flow_id = :id"), {"id": progressed}
+        )
+    findings = await audited(container)
+    assert findings[waiting.flow_id] == (
+        "CrewAI state lists completed phases [data_import] and waits for no phase; the master has completed "
+        "[data_import] and waits for field_mapping",
+    )
+    assert findings[progressed] == ("child progress is 0%, the master's phases give 50%",)
+
+
+async def test_flows_created_without_the_bridge_are_consistent_for_an_auditor_whose_setting_has_it(
+    settings: Settings, container, tenant: Tenant
+) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from entrypoints.settings import CrewAISettings
+
+    without = dataclasses.replace(settings, crewai=CrewAISettings(flow_types=()))
+    async with container_on(without) as plain:
+        flow = await plain.orchestrator().create_flow(tenant, "discovery", "plain", {"data": DISCOVERY_CSV}, actor="t")
+        await plain.orchestrator().start_flow(tenant, flow.flow_id, actor="t")
+        done = await plain.orchestrator().execute_phase(tenant, flow.flow_id, actor="t")
+        assert done.contract.bridged is False
+        assert flow.flow_id not in await audited(plain)
+    assert settings.crewai.bridges("discovery")
+    assert flow.flow_id not in await audited(container)  # the recorded contract, not this auditor's setting
+    # the flow keeps running without the bridge on a deployment with it: still no CrewAI state, still consistent
+    await container.orchestrator().execute_phase(tenant, flow.flow_id, actor="t")
+    async with owner_engine_of(container).connect() as connection:
+        states = await connection.scalar(
+            text("SELECT count(*) FROM crewai_flow_states WHERE flow_id = :id"), {"id": flow.flow_id}
+        )
+    assert states == 0 and flow.flow_id not in await audited(container)
+    assert (await container.orchestrator().get_flow_status(tenant, flow.flow_id)).in_sync

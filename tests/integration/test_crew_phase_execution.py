@@ -111,8 +111,8 @@ def shortened(
         for d in registry.definitions()
     ]
     observer = container.observer()
-    return FlowTypeRegistry(definitions).with_adapters(
-        lambda d, direct: crewai_adapter(d, direct, observer) if settings.crewai.bridges(d.name) else None
+    return FlowTypeRegistry(definitions).with_bridge(
+        lambda d, direct: crewai_adapter(d, direct, observer), settings.crewai.bridges
     )
 
 

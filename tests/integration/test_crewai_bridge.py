@@ -139,7 +139,7 @@ def test_the_bridge_keeps_the_definition_and_replaces_only_the_adapter(container
     from adapters.flow_types.discovery import register
 
     plain = FlowTypeRegistry([register()])
-    bridged = plain.with_adapters(lambda definition, direct: crewai_adapter(definition, direct))
+    bridged = plain.with_bridge(lambda definition, direct: crewai_adapter(definition, direct), lambda name: True)
     assert bridged.get("discovery") is plain.get("discovery")
     uow = container.unit_of_work()
     assert isinstance(bridged.adapter_for("discovery", uow), CrewAIFlowTypeAdapter)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+from domain.contract import ExecutionContract, PhaseMapping
 from domain.events import FlowEvent, Tenant
 from domain.flow import AttemptEnd, Flow
 from domain.lifecycle import FlowStatus, Operation
 from domain.phases import PhaseOutcome
 
 PHASES = ["collect", "review", "publish"]
+VERSION_2 = ExecutionContract(version=2, phases=(*PHASES, "archive"), input_phases=("review",))
+"""Version 2 of the builders' flow type: a phase added at the end; ``review`` takes input."""
+TO_VERSION_2 = PhaseMapping()
 TENANT = Tenant(uuid4(), uuid4())
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -116,6 +120,8 @@ def apply(flow: Flow, operation: Operation, tick: Ticker, outcome: PhaseOutcome 
         flow.end_attempt(run_id, AttemptEnd.of(outcome), actor="tester", at=tick())
     elif operation == Operation.REATTEMPT_PHASE:
         flow.reattempt_phase(run_id=uuid4(), actor="tester", at=tick())
+    elif operation == Operation.MIGRATE:
+        flow.migrate(VERSION_2, TO_VERSION_2, actor="tester", at=tick())
     elif operation == Operation.SUBMIT_INPUT:
         phase = flow.phase_awaiting_input()
         flow.record_phase_outcome(operation, phase, outcome, actor="tester", at=tick())

@@ -5,6 +5,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.contract import ExecutionContract
 from domain.errors import IllegalTransition, UnknownPhase, VersionConflict
 from domain.flow import AttemptEnd, Flow, FlowSummary, Phase, progress_percent_of
 from domain.lifecycle import FlowStatus, Operation, PhaseState
@@ -381,6 +382,7 @@ def test_the_summary_is_the_flow_without_its_documents() -> None:
         version=4,
         auto_run=True,
         run=None,
+        contract=ExecutionContract(phases=("collect", "review", "publish")),
     )
     assert type(summary) is FlowSummary  # without the configuration and the phase results
     assert flow.created_at < flow.updated_at

@@ -16,14 +16,14 @@ def test_a_duplicate_name_is_refused() -> None:
     registry = FlowTypeRegistry([fake_flow_type()])
     with pytest.raises(FlowTypeRegistrationError) as raised:
         registry.register(fake_flow_type())
-    assert str(raised.value) == "flow type 'fake' is already registered"
+    assert str(raised.value) == "flow type 'fake' version 1 is already registered"
 
 
 def test_a_refusal_names_where_the_registration_came_from() -> None:
     registry = FlowTypeRegistry([fake_flow_type()])
     with pytest.raises(FlowTypeRegistrationError) as raised:
         registry.register(fake_flow_type(), source="plugin example")
-    assert str(raised.value) == "flow type 'fake' (from plugin example) is already registered"
+    assert str(raised.value) == "flow type 'fake' version 1 (from plugin example) is already registered"
     with pytest.raises(FlowTypeRegistrationError) as raised:
         registry.register("fake", source="plugin example")  # type: ignore[arg-type]
     assert str(raised.value) == "flow type registration (from plugin example) must be a FlowTypeDefinition, got str"

@@ -11,13 +11,13 @@ from domain.lifecycle import PhaseState
 
 
 def discovery_columns(flow: Flow) -> dict[str, Any]:
+    """A phase the flow's version does not have (a later version may drop one) is not completed."""
     results = flow.phase_results
     mapping = results.get("field_mapping", {})
+    completed = {p.name for p in flow.phases if p.state == PhaseState.COMPLETED}
     return {
-        **{f"{p}_completed": flow.phase_state(p) == PhaseState.COMPLETED for p in PHASES},
-        "field_mappings": mapping.get("mappings")
-        if flow.phase_state("field_mapping") == PhaseState.COMPLETED
-        else None,
+        **{f"{p}_completed": p in completed for p in PHASES},
+        "field_mappings": mapping.get("mappings") if "field_mapping" in completed else None,
         "asset_count": results.get("asset_inventory", {}).get("total"),
     }
 

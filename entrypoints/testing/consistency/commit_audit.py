@@ -32,10 +32,10 @@ class CommitAudit:
     version is the number of events) and the leases and attempts against the flows. What it finds is kept for the
     next invariant check (a commit cannot fail the operation it ends)."""
 
-    def __init__(self, container: Container, bridged: frozenset[str]) -> None:
+    def __init__(self, container: Container) -> None:
         self._database = container.owner_database()
         tables = [d.child_table.name for d in container.flow_types().definitions()]
-        self._audit = audit_sql(tables, bridged)
+        self._audit = audit_sql(tables)  # whether a flow has a CrewAI state to compare: its recorded contract
         self.findings: list[str] = []
         self.commits = 0
 

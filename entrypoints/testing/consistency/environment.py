@@ -67,7 +67,11 @@ def without_backoff(registry: FlowTypeRegistry) -> FlowTypeRegistry:
     harness = FlowTypeRegistry()
     for definition in registry.definitions():
         name = definition.name
-        harness.register(retried_at_once(definition), adapter=lambda uow, name=name: registry.adapter_for(name, uow))
+        harness.register(
+            retried_at_once(definition),
+            adapter=lambda uow, name=name: registry.adapter_for(name, uow),
+            bridged=registry.new_contract(name).bridged,  # what new flows record: the adapter is the bridge
+        )
     return harness
 
 
@@ -102,11 +106,10 @@ class Environment:
         self.type_order = sorted(self.definitions, key=lambda name: (name != "discovery", name))
         """The types the machine draws from, discovery first when it is there (the one with legacy routes and the
         CrewAI bridge by default: a shrunk example starts with it)."""
-        self.bridged = frozenset(name for name in registered if settings.crewai.bridges(name))
         self.container.flow_types.override(
             providers.Object(faulty_registry(plain, self.switches, self.admin, self.container.unit_of_work, adapter))
         )
-        self.audit = CommitAudit(self.container, self.bridged)
+        self.audit = CommitAudit(self.container)
         self.container.unit_of_work.override(
             providers.Factory(
                 AuditedUnitOfWork,

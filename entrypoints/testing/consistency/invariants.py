@@ -1,6 +1,7 @@
 """The invariants, checked after every step for every flow (and some after every commit).
 
-1. The model, the master row, the child row (through the type's projection), the stored CrewAI state,
+1. The model, the master row, the child row (through the type's projection: its status, version, progress and
+   every column of its own), the stored CrewAI state (status, version, completed phases, the phase it waits on),
    ``GET /api/v1/flows/{id}/status``, the legacy status route and the list endpoint all agree, on the phase a flow
    runs too (``running_phase``: the attempt, its run id, its lease's owner).
 2. ``version`` equals the number of events, and replaying the event log reproduces the stored flow (``run``
@@ -18,6 +19,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.events import Tenant
 from domain.flow import Flow
+from domain.flow_types import FlowTypeDefinition
 from domain.lifecycle import FlowStatus, PhaseState
+from domain.ports import ChildRecord
 from domain.status_sync import master_status_for
 from entrypoints.container import Container
 from entrypoints.testing.consistency.entry_points import (
@@ -91,7 +95,6 @@ async def _run_tables(engine: AsyncEngine) -> dict[str, list[dict[str, Any]]]:
 
 async def check_stored_views(
     container: Container,
-    bridged: frozenset[str],
     flows: dict[UUID, Tracked],
     owner_engine: AsyncEngine,
     *,
@@ -115,7 +118,7 @@ async def check_stored_views(
         for flow_id, tracked in flows.items():
             with naming_the_flow(tracked.model.flow_type, flow_id):
                 await _check_flow(
-                    uow, registry, bridged, flow_id, tracked, tables, invariants or TypeInvariants(), attempts_known
+                    uow, registry, flow_id, tracked, tables, invariants or TypeInvariants(), attempts_known
                 )
     await check_queue(container, flows)
 
@@ -132,7 +135,6 @@ def naming_the_flow(flow_type: str, flow_id: UUID) -> Iterator[None]:
 async def _check_flow(
     uow: Any,
     registry: Any,
-    bridged: frozenset[str],
     flow_id: UUID,
     tracked: Tracked,
     tables: dict[str, Any],
@@ -145,7 +147,7 @@ async def _check_flow(
     await uow.scope(tenant)
     flow = await uow.flows.get(tenant, flow_id)
     expect(observed_from_flow(flow) == model.key(), f"master row {observed_from_flow(flow)} != model {model.key()}")
-    adapter = registry.adapter_for(flow.flow_type, uow)
+    adapter = registry.adapter_of(flow, uow)  # its recorded version and engine, not the current setting
     child = await adapter.load_child(tenant, flow_id)
     expect(child is not None, f"flow {flow_id} has no child record")
     assert child is not None
@@ -155,14 +157,20 @@ async def _check_flow(
         f"child record ({child.status} -> {projected}, v{child.master_version}) != model "
         f"({model.status}, v{model.version})",
     )
-    if flow.flow_type in bridged:
-        expect("crewai" in child.mirrors, f"flow {flow_id} has no stored CrewAI state")
+    expect(
+        ("crewai" in child.mirrors) == flow.contract.bridged,
+        f"flow {flow_id} recorded bridged={flow.contract.bridged} but its CrewAI state is "
+        f"{'there' if 'crewai' in child.mirrors else 'missing'}",
+    )
     for name, mirror in child.mirrors.items():
         expect(
             (mirror.get("status"), mirror.get("master_version")) == (str(model.status), model.version),
             f"{name} state ({mirror.get('status')}, v{mirror.get('master_version')}) != model "
             f"({model.status}, v{model.version})",
         )
+    check_child_fields(flow, model, child, registry.get(flow.flow_type, flow.contract.version))
+    if "crewai" in child.mirrors:
+        check_crewai_fields(flow_id, model, child.mirrors["crewai"])
     events = await uow.events.list(tenant, flow_id, 0, 100_000)
     expect(
         [e.version for e in events] == list(range(1, flow.version + 1)),
@@ -175,6 +183,52 @@ async def _check_flow(
     check_due(flow_id, model, due_column[flow_id])
     problems = invariants.problems(flow, child)
     expect(not problems, f"the {flow.flow_type} type's own invariants: " + "; ".join(problems))
+
+
+def model_progress(model: ModelFlow) -> int:
+    done = sum(1 for s in model.states if s in (PhaseState.COMPLETED, PhaseState.SKIPPED))
+    return round(100 * done / len(model.states)) if model.states else 100
+
+
+def check_child_fields(flow: Flow, model: ModelFlow, child: ChildRecord, definition: FlowTypeDefinition) -> None:
+    """Every field the child record derives from the master: its progress, and each of the type's own columns as
+    its projection computes them from the stored master (which the model has already been compared with)."""
+    expect(
+        child.progress_percent == model_progress(model),
+        f"flow {flow.flow_id}: child progress {child.progress_percent}% != model {model_progress(model)}%",
+    )
+    projected = _as_json(dict(definition.child_table.project(flow)))
+    stored = _as_json({name: child.details.get(name) for name in projected})
+    expect(stored == projected, f"flow {flow.flow_id}: child columns {stored} != its projection {projected}")
+
+
+def _as_json(values: dict[str, Any]) -> Any:
+    return json.loads(json.dumps(values, default=str, sort_keys=True))
+
+
+WAITING = (FlowStatus.WAITING_FOR_INPUT, FlowStatus.PAUSED)
+
+
+def model_waiting_for(model: ModelFlow) -> str | None:
+    """The phase the model waits on for input: its current phase while running with no attempt of it (waiting, or
+    paused while waiting)."""
+    current = model.current_phase
+    if model.status not in WAITING or model.run is not None or current is None:
+        return None
+    return current if model.states[model.phases.index(current)] == PhaseState.RUNNING else None
+
+
+def check_crewai_fields(flow_id: UUID, model: ModelFlow, mirror: dict[str, Any]) -> None:
+    """Every field the CrewAI state mirrors beside status and version: the completed phases, and (where the flow can
+    wait on one) the phase it waits on."""
+    completed = sorted(p for p, s in zip(model.phases, model.states, strict=True) if s == PhaseState.COMPLETED)
+    listed = sorted(mirror.get("completed_phases") or [])
+    expect(listed == completed, f"flow {flow_id}: CrewAI state completed {listed}, model {completed}")
+    if model.status in WAITING:
+        expect(
+            mirror.get("waiting_for") == model_waiting_for(model),
+            f"flow {flow_id}: CrewAI state waits for {mirror.get('waiting_for')}, model {model_waiting_for(model)}",
+        )
 
 
 def check_lease(flow: Flow, model: ModelFlow, lease: Any) -> None:

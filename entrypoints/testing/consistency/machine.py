@@ -25,7 +25,11 @@ from entrypoints.testing.consistency.invariants import (
 from entrypoints.testing.consistency.model import ModelFlow, Prediction, predict
 from entrypoints.testing.consistency.phase_rules import ENTRY_NAMES, FLOWS, QUIET_STEPS, PhaseExecutionRules
 
-OPERATIONS = [op for op in Operation if op != Operation.CREATE and op not in INTERNAL_OPERATIONS]
+OPERATIONS = [
+    op for op in Operation if op not in (Operation.CREATE, Operation.MIGRATE) and op not in INTERNAL_OPERATIONS
+]
+"""Every client operation but ``migrate``, which needs a second version of a type (the harness registers one of
+each): tests/unit/test_flow_type_versions.py and tests/e2e/test_flow_versions_over_http.py cover it."""
 MAX_FLOWS = 5
 
 
@@ -203,9 +207,7 @@ class FlowConsistencyMachine(PhaseExecutionRules):
             findings = [self._naming_its_type(finding) for finding in self.env.audit.findings]
             expect(not findings, "after a commit: " + "; ".join(findings))
             self.env.run(
-                check_stored_views(
-                    self.env.container, self.env.bridged, self.tracked, self.env.admin, invariants=self.env.invariants
-                )
+                check_stored_views(self.env.container, self.tracked, self.env.admin, invariants=self.env.invariants)
             )
             self.env.run(check_http_views(self.env.client, self.tenants, self.tracked, self.step_number))
         except Inconsistency as found:

@@ -4,11 +4,15 @@ from .attempt_list_out import AttemptListOut
 from .attempt_out import AttemptOut
 from .audit_finding_out import AuditFindingOut
 from .audit_report_out import AuditReportOut
+from .bulk_migrate_request import BulkMigrateRequest
+from .bulk_migration_item_out import BulkMigrationItemOut
+from .bulk_migration_out import BulkMigrationOut
 from .child_status_out import ChildStatusOut
 from .child_status_out_details import ChildStatusOutDetails
 from .child_status_out_mirrors import ChildStatusOutMirrors
 from .child_status_out_mirrors_additional_property import ChildStatusOutMirrorsAdditionalProperty
 from .conflict_problem_out import ConflictProblemOut
+from .contract_out import ContractOut
 from .create_flow_request import CreateFlowRequest
 from .create_flow_request_configuration import CreateFlowRequestConfiguration
 from .event_out import EventOut
@@ -29,6 +33,8 @@ from .flow_type_out_example_inputs import FlowTypeOutExampleInputs
 from .flow_type_out_example_inputs_additional_property import FlowTypeOutExampleInputsAdditionalProperty
 from .flow_type_out_input_schemas import FlowTypeOutInputSchemas
 from .flow_type_out_input_schemas_additional_property import FlowTypeOutInputSchemasAdditionalProperty
+from .flow_type_version_out import FlowTypeVersionOut
+from .flow_type_version_out_flows_by_status_type_0 import FlowTypeVersionOutFlowsByStatusType0
 from .forbidden_problem_out import ForbiddenProblemOut
 from .health_out import HealthOut
 from .held_phase_out import HeldPhaseOut
@@ -46,6 +52,8 @@ from .legacy_usage_out import LegacyUsageOut
 from .list_flows_status_type_0_item import ListFlowsStatusType0Item
 from .liveness_out import LivenessOut
 from .master_status_out import MasterStatusOut
+from .migrate_flow_request import MigrateFlowRequest
+from .migration_plan_out import MigrationPlanOut
 from .operation import Operation
 from .phase_out import PhaseOut
 from .phase_state import PhaseState
@@ -64,11 +72,15 @@ __all__ = (
     "AttemptOut",
     "AuditFindingOut",
     "AuditReportOut",
+    "BulkMigrateRequest",
+    "BulkMigrationItemOut",
+    "BulkMigrationOut",
     "ChildStatusOut",
     "ChildStatusOutDetails",
     "ChildStatusOutMirrors",
     "ChildStatusOutMirrorsAdditionalProperty",
     "ConflictProblemOut",
+    "ContractOut",
     "CreateFlowRequest",
     "CreateFlowRequestConfiguration",
     "EventOut",
@@ -89,6 +101,8 @@ __all__ = (
     "FlowTypeOutExampleInputsAdditionalProperty",
     "FlowTypeOutInputSchemas",
     "FlowTypeOutInputSchemasAdditionalProperty",
+    "FlowTypeVersionOut",
+    "FlowTypeVersionOutFlowsByStatusType0",
     "ForbiddenProblemOut",
     "HealthOut",
     "HeldPhaseOut",
@@ -106,6 +120,8 @@ __all__ = (
     "ListFlowsStatusType0Item",
     "LivenessOut",
     "MasterStatusOut",
+    "MigrateFlowRequest",
+    "MigrationPlanOut",
     "Operation",
     "PhaseOut",
     "PhaseState",

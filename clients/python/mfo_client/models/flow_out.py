@@ -15,6 +15,7 @@ from uuid import UUID
 import datetime
 
 if TYPE_CHECKING:
+  from ..models.contract_out import ContractOut
   from ..models.flow_out_configuration import FlowOutConfiguration
   from ..models.flow_out_phase_results import FlowOutPhaseResults
   from ..models.phase_out import PhaseOut
@@ -36,6 +37,7 @@ class FlowOut:
             auto_run (bool):
             client_account_id (UUID):
             configuration (FlowOutConfiguration):
+            contract (ContractOut):
             created_at (datetime.datetime):
             current_phase (None | str):
             engagement_id (UUID):
@@ -56,6 +58,7 @@ class FlowOut:
     auto_run: bool
     client_account_id: UUID
     configuration: FlowOutConfiguration
+    contract: ContractOut
     created_at: datetime.datetime
     current_phase: None | str
     engagement_id: UUID
@@ -77,6 +80,7 @@ class FlowOut:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.contract_out import ContractOut # noqa: PLC0415
         from ..models.flow_out_configuration import FlowOutConfiguration # noqa: PLC0415
         from ..models.flow_out_phase_results import FlowOutPhaseResults # noqa: PLC0415
         from ..models.phase_out import PhaseOut # noqa: PLC0415
@@ -93,6 +97,8 @@ class FlowOut:
         client_account_id = str(self.client_account_id)
 
         configuration = self.configuration.to_dict()
+
+        contract = self.contract.to_dict()
 
         created_at = self.created_at.isoformat()
 
@@ -141,6 +147,7 @@ class FlowOut:
             "auto_run": auto_run,
             "client_account_id": client_account_id,
             "configuration": configuration,
+            "contract": contract,
             "created_at": created_at,
             "current_phase": current_phase,
             "engagement_id": engagement_id,
@@ -163,6 +170,7 @@ class FlowOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.contract_out import ContractOut # noqa: PLC0415
         from ..models.flow_out_configuration import FlowOutConfiguration # noqa: PLC0415
         from ..models.flow_out_phase_results import FlowOutPhaseResults # noqa: PLC0415
         from ..models.phase_out import PhaseOut # noqa: PLC0415
@@ -186,6 +194,11 @@ class FlowOut:
 
 
         configuration = FlowOutConfiguration.from_dict(d.pop("configuration"))
+
+
+
+
+        contract = ContractOut.from_dict(d.pop("contract"))
 
 
 
@@ -277,6 +290,7 @@ class FlowOut:
             auto_run=auto_run,
             client_account_id=client_account_id,
             configuration=configuration,
+            contract=contract,
             created_at=created_at,
             current_phase=current_phase,
             engagement_id=engagement_id,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
   from ..models.flow_type_out_example_configuration import FlowTypeOutExampleConfiguration
   from ..models.flow_type_out_example_inputs import FlowTypeOutExampleInputs
   from ..models.flow_type_out_input_schemas import FlowTypeOutInputSchemas
+  from ..models.flow_type_version_out import FlowTypeVersionOut
 
 
 
@@ -34,6 +35,8 @@ class FlowTypeOut:
             input_schemas (FlowTypeOutInputSchemas):
             name (str):
             phases (list[str]):
+            version (int):
+            versions (list[FlowTypeVersionOut]):
      """
 
     description: str
@@ -43,6 +46,8 @@ class FlowTypeOut:
     input_schemas: FlowTypeOutInputSchemas
     name: str
     phases: list[str]
+    version: int
+    versions: list[FlowTypeVersionOut]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -53,6 +58,7 @@ class FlowTypeOut:
         from ..models.flow_type_out_example_configuration import FlowTypeOutExampleConfiguration # noqa: PLC0415
         from ..models.flow_type_out_example_inputs import FlowTypeOutExampleInputs # noqa: PLC0415
         from ..models.flow_type_out_input_schemas import FlowTypeOutInputSchemas # noqa: PLC0415
+        from ..models.flow_type_version_out import FlowTypeVersionOut # noqa: PLC0415
         description = self.description
 
         example_configuration = self.example_configuration.to_dict()
@@ -71,6 +77,15 @@ class FlowTypeOut:
 
 
 
+        version = self.version
+
+        versions = []
+        for versions_item_data in self.versions:
+            versions_item = versions_item_data.to_dict()
+            versions.append(versions_item)
+
+
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -82,6 +97,8 @@ class FlowTypeOut:
             "input_schemas": input_schemas,
             "name": name,
             "phases": phases,
+            "version": version,
+            "versions": versions,
         })
 
         return field_dict
@@ -93,6 +110,7 @@ class FlowTypeOut:
         from ..models.flow_type_out_example_configuration import FlowTypeOutExampleConfiguration # noqa: PLC0415
         from ..models.flow_type_out_example_inputs import FlowTypeOutExampleInputs # noqa: PLC0415
         from ..models.flow_type_out_input_schemas import FlowTypeOutInputSchemas # noqa: PLC0415
+        from ..models.flow_type_version_out import FlowTypeVersionOut # noqa: PLC0415
         d = dict(src_dict)
         description = d.pop("description")
 
@@ -119,6 +137,18 @@ class FlowTypeOut:
         phases = cast(list[str], d.pop("phases"))
 
 
+        version = d.pop("version")
+
+        versions = []
+        _versions = d.pop("versions")
+        for versions_item_data in (_versions):
+            versions_item = FlowTypeVersionOut.from_dict(versions_item_data)
+
+
+
+            versions.append(versions_item)
+
+
         flow_type_out = cls(
             description=description,
             example_configuration=example_configuration,
@@ -127,6 +157,8 @@ class FlowTypeOut:
             input_schemas=input_schemas,
             name=name,
             phases=phases,
+            version=version,
+            versions=versions,
         )
 
 

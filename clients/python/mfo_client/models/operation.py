@@ -6,6 +6,7 @@ class Operation(StrEnum):
     CREATE = "create"
     DELETE = "delete"
     EXECUTE_PHASE = "execute_phase"
+    MIGRATE = "migrate"
     PAUSE = "pause"
     REATTEMPT_PHASE = "reattempt_phase"
     RESUME = "resume"

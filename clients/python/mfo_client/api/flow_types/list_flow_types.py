@@ -90,7 +90,7 @@ def sync_detailed(
     client: AuthenticatedClient,
 
 ) -> Response[FlowTypeListOut | ForbiddenProblemOut | ProblemOut]:
-    """ Every registered flow type with its phases
+    """ Every registered flow type with its phases, its versions and how many of the tenant's flows use each
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,7 +116,7 @@ def sync(
     client: AuthenticatedClient,
 
 ) -> FlowTypeListOut | ForbiddenProblemOut | ProblemOut | None:
-    """ Every registered flow type with its phases
+    """ Every registered flow type with its phases, its versions and how many of the tenant's flows use each
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,7 +137,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 
 ) -> Response[FlowTypeListOut | ForbiddenProblemOut | ProblemOut]:
-    """ Every registered flow type with its phases
+    """ Every registered flow type with its phases, its versions and how many of the tenant's flows use each
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -163,7 +163,7 @@ async def asyncio(
     client: AuthenticatedClient,
 
 ) -> FlowTypeListOut | ForbiddenProblemOut | ProblemOut | None:
-    """ Every registered flow type with its phases
+    """ Every registered flow type with its phases, its versions and how many of the tenant's flows use each
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
