@@ -155,7 +155,16 @@ async def test_switchover_and_crash_of_the_primary_under_load(ha_cluster, workdi
         primary = cluster.primary()
         assert primary is not None, cluster.states()
         unavailable["crash"] = await _measured(load, cluster, "crash", lambda: _crash(cluster, primary))
-        await asyncio.sleep(3)  # auto-run flows started after the crash run on the new primary too
+        # auto-run flows started after the crash run on the new primary too: a few more, at the pace the (possibly
+        # loaded) machine allows, before the load stops
+        after_crash = len(auto_run.started) + 3
+        await eventually(
+            lambda: len(auto_run.started) >= max(10, after_crash),
+            within=60,
+            every=0.2,
+            what="auto-run flows started after the crash",
+            detail=lambda: auto_run.unexpected,
+        )
     finally:
         await load.stop()
         await auto_run.stop()
