@@ -28,7 +28,7 @@ from domain.lifecycle import Operation
 from domain.ports import PhaseQueue
 from entrypoints.container import Container
 from tests.fakes import FakePhaseQueue, FakeUnitOfWork, Store
-from tests.support import owner_engine_of
+from tests.support import forget_flows, owner_engine_of
 
 SHORT_WAIT_SECONDS = 0.2
 """How long an impatient unit of work waits for a lock (a flow's row, a claimed key) before giving up."""
@@ -45,6 +45,9 @@ class Implementation:
 
     def __init__(self) -> None:
         self.tenant = Tenant(uuid4(), uuid4())
+
+    async def forget(self, flow_ids: list[UUID]) -> None:
+        """Remove stored flows (of a version no server registers) from a store that other tests share."""
 
     def new_unit_of_work(self, *, impatient: bool = False) -> Any:
         """A unit of work, not entered. ``impatient``: it waits only ``SHORT_WAIT_SECONDS`` for a lock."""
@@ -169,6 +172,9 @@ class PostgresImplementation(Implementation):
 
     def phase_queue(self) -> PgPhaseQueue:
         return self.container.phase_queue()
+
+    async def forget(self, flow_ids: list[UUID]) -> None:
+        await forget_flows(owner_engine_of(self.container), "flow_id = ANY(:ids)", ids=flow_ids)
 
     async def expire_lease(self, tenant: Tenant, flow_id: UUID, *, seconds_ago: float = 1.0) -> None:
         """As the schema owner on a connection of its own (no port moves a lease's time but a renewal)."""

@@ -7,7 +7,7 @@ import asyncio
 import time
 from dataclasses import replace
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -239,6 +239,7 @@ async def test_a_flows_recorded_contract_is_stored_and_read_back(implementation:
     async with implementation.scoped() as uow:
         stored = await uow.flows.get(implementation.tenant, flow.flow_id)
         listed = (await uow.flows.list(implementation.tenant, FlowFilter(), 10, None)).items
+    await implementation.forget([flow.flow_id])
     assert stored.contract == recorded
     assert [item.contract for item in listed] == [recorded]
 
@@ -246,8 +247,10 @@ async def test_a_flows_recorded_contract_is_stored_and_read_back(implementation:
 async def test_version_usage_counts_a_tenants_flows_per_type_version_and_status(
     implementation: Implementation,
 ) -> None:
+    stored: list[UUID] = []
     for version, started in ((1, False), (1, True), (1, True), (2, False)):
         flow = implementation.new_flow()
+        stored.append(flow.flow_id)
         flow.contract = replace(flow.contract, version=version)
         if started:
             flow.start(actor="contract", at=T0 + timedelta(seconds=1))
@@ -257,6 +260,7 @@ async def test_version_usage_counts_a_tenants_flows_per_type_version_and_status(
     await implementation.stored_flow(implementation.other_tenant())  # not counted for this tenant
     async with implementation.scoped() as uow:
         usage = await uow.flows.version_usage(implementation.tenant)
+    await implementation.forget(stored)
     assert usage == [
         VersionUsage("discovery", 1, FlowStatus.INITIALIZED, 1),
         VersionUsage("discovery", 1, FlowStatus.RUNNING, 2),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from entrypoints.container import build_container, close_databases
 from entrypoints.http.app import create_app
 from entrypoints.settings import CrewAISettings, Settings
 from tests.plugin_example import INSPECTION_FLOWS
-from tests.support import asgi_client, completed_flow, headers, owner_engine_of
+from tests.support import asgi_client, completed_flow, forget_flows, headers, owner_engine_of
 
 
 @contextmanager
@@ -43,12 +43,15 @@ def installed_plugin(folder: Path, *entry_points: str) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-async def inspection_table(container) -> None:  # type: ignore[no-untyped-def]
+async def inspection_table(container) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
     """The plugin's own migration: create its child table, under row-level security like every tenant table."""
     async with owner_engine_of(container).begin() as connection:
         exists = await connection.scalar(text("SELECT to_regclass('inspection_flows')"))
         for statement in [] if exists else child_table_ddl(INSPECTION_FLOWS):
             await connection.execute(text(statement))
+    yield
+    # servers the later tests start register no inspection type, and refuse a database whose flows use one
+    await forget_flows(owner_engine_of(container), "flow_type = 'inspection'")
 
 
 @pytest.mark.parametrize("through_crewai", [False, True], ids=["direct", "crewai-bridge"])

@@ -80,7 +80,7 @@ class FlowConsistencyMachine(PhaseExecutionRules):
         if legacy and flow_type != "discovery":
             entry, legacy = self.entries["unified"], False
         tenant = self.tenants[tenant_index]
-        self.last_step = f"create via {entry.name}, a {flow_type} flow"
+        self.last_step = f"create via {entry.name}, on a {flow_type} flow"
         outcome = self.env.run(entry.create(tenant, flow_type, definition.example_configuration))
         attempts = tuple(definition.policy_for(p).max_attempts for p in definition.phases)
         model = ModelFlow.created(flow_type, definition.phases, definition.input_phases, attempts)
