@@ -70,6 +70,8 @@ flows = Table(
     Column("phase_run", JSONB),
     # when a runner should claim work of the flow (domain.background.due_at); NULL when none is due
     Column("run_due_at", DateTime(timezone=True)),
+    # the trace of the change that left the flow due for a runner's claim of its next phase (domain.flow.Flow)
+    Column("trace_context", JSONB),
     CheckConstraint(f"status IN ({_STATUSES})", name="status"),
     CheckConstraint("version >= 1", name="version"),
 )
