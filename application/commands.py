@@ -92,9 +92,16 @@ class FlowCommands(PhaseExecution):
         flow_type: str | None = None,
         idempotency: IdempotentRequest | None = None,
     ) -> Flow:
-        """Start the flow; with ``auto_run`` its phases then run in the background (application/phase_runner.py)."""
+        """Start the flow; with ``auto_run`` its phases then run in the background (application/phase_runner.py),
+        the first claimed by a runner in this call's trace."""
         async with self._locked(tenant, flow_id, Operation.START, flow_type, idempotency) as change:
-            change.flow.start(actor=actor, at=self._clock.now(), expected_version=expected_version, auto_run=auto_run)
+            change.flow.start(
+                actor=actor,
+                at=self._clock.now(),
+                expected_version=expected_version,
+                auto_run=auto_run,
+                trace=self._observer.trace_context(),
+            )
         return change.flow
 
     async def submit_input(
@@ -114,7 +121,13 @@ class FlowCommands(PhaseExecution):
             name = flow.phase_awaiting_input(expected_version)
             outcome = await self._run_phase(change, name, change.adapter.accept_input(flow, name, payload))
             flow.record_phase_outcome(
-                Operation.SUBMIT_INPUT, name, outcome, actor=actor, at=self._clock.now(), extra={"input": payload}
+                Operation.SUBMIT_INPUT,
+                name,
+                outcome,
+                actor=actor,
+                at=self._clock.now(),
+                extra={"input": payload},
+                trace=self._observer.trace_context(),
             )
         return change.flow
 
@@ -143,7 +156,12 @@ class FlowCommands(PhaseExecution):
         idempotency: IdempotentRequest | None = None,
     ) -> Flow:
         async with self._locked(tenant, flow_id, Operation.RESUME, flow_type, idempotency) as change:
-            change.flow.resume(actor=actor, at=self._clock.now(), expected_version=expected_version)
+            change.flow.resume(
+                actor=actor,
+                at=self._clock.now(),
+                expected_version=expected_version,
+                trace=self._observer.trace_context(),
+            )
         return change.flow
 
     async def cancel_flow(

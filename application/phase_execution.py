@@ -158,7 +158,8 @@ class PhaseExecution(OrchestratorPart):
                             run_id=run_id,
                             actor=actor,
                             at=now,
-                            trace=self._observer.trace_context(),
+                            # the trace of the change that made it due (an auto-run start, a resume), else this one
+                            trace=flow.trace_context or self._observer.trace_context(),
                         )
                     claimed = ClaimedRun(flow, run_id, owner, lease_seconds, actor)
                 await uow.flows.save(flow)

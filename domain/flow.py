@@ -161,6 +161,10 @@ class FlowSummary:
 class Flow(FlowSummary):
     configuration: dict[str, Any] = field(default_factory=dict)
     phase_results: dict[str, Any] = field(default_factory=dict)
+    trace_context: dict[str, str] = field(default_factory=dict)
+    """The trace context of the change that left the flow due for a runner's claim of its next phase (an auto-run
+    start, a resume, a phase or input completed with no next phase claimed): that claim continues it. Each change
+    replaces it, so it is empty once any other change came."""
     loaded_version: int = field(default=0, repr=False, compare=False)
     """The version the flow had when it was read (0: created in this unit of work); saving checks it is still the
     stored one."""
@@ -258,20 +262,36 @@ class Flow(FlowSummary):
     # -- simple transitions ----------------------------------------------------------------
 
     def start(
-        self, *, actor: str, at: datetime, expected_version: int | None = None, auto_run: bool = False
+        self,
+        *,
+        actor: str,
+        at: datetime,
+        expected_version: int | None = None,
+        auto_run: bool = False,
+        trace: Mapping[str, str] | None = None,
     ) -> FlowEvent:
+        """Start running; with ``auto_run`` a runner claims its phases, the first in the trace ``trace`` names."""
         self._check(Operation.START, expected_version)
         extra = {"auto_run": True} if auto_run else {}
         return self._record(
-            Operation.START, FlowStatus.RUNNING, actor, at, current_phase=self.next_pending_phase(), **extra
+            Operation.START,
+            FlowStatus.RUNNING,
+            actor,
+            at,
+            current_phase=self.next_pending_phase(),
+            trace_context=trace,
+            **extra,
         )
 
     def pause(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
         self._check(Operation.PAUSE, expected_version)
         return self._record(Operation.PAUSE, FlowStatus.PAUSED, actor, at)
 
-    def resume(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
-        """Back to running, or back to waiting for input when it was paused while waiting."""
+    def resume(
+        self, *, actor: str, at: datetime, expected_version: int | None = None, trace: Mapping[str, str] | None = None
+    ) -> FlowEvent:
+        """Back to running, or back to waiting for input when it was paused while waiting; an auto-run flow's next
+        phase is then claimed by a runner, in the trace ``trace`` names."""
         self._check(Operation.RESUME, expected_version)
         waiting = (
             self.run is None
@@ -279,7 +299,11 @@ class Flow(FlowSummary):
             and self.phase_state(self.current_phase) == PhaseState.RUNNING
         )
         return self._record(
-            Operation.RESUME, FlowStatus.WAITING_FOR_INPUT if waiting else FlowStatus.RUNNING, actor, at
+            Operation.RESUME,
+            FlowStatus.WAITING_FOR_INPUT if waiting else FlowStatus.RUNNING,
+            actor,
+            at,
+            trace_context=trace,
         )
 
     def cancel(self, *, actor: str, at: datetime, expected_version: int | None = None) -> FlowEvent:
@@ -480,6 +504,7 @@ class Flow(FlowSummary):
                 at=at,
                 extra=extra,
                 claim_next=next_run_id,
+                trace=run.trace_context,  # a runner's later claim of the next phase goes on in this run's trace
             )
         assert end.error is not None
         errors = (*run.errors, end.error)
@@ -503,9 +528,11 @@ class Flow(FlowSummary):
         at: datetime,
         extra: dict[str, Any] | None = None,
         claim_next: UUID | None = None,
+        trace: Mapping[str, str] | None = None,
     ) -> FlowEvent:
         """Record what running (or giving input to) ``phase`` produced, as one event; with ``claim_next``, an
-        auto-run flow left running begins its next phase in it too, as attempt 1 of that run."""
+        auto-run flow left running begins its next phase in it too, as attempt 1 of that run. Without it, a
+        runner claims that phase later, in the trace ``trace`` names."""
         states = {p.name: p.state for p in self.phases}
         error: str | None = None
         current: str | None = phase
@@ -524,7 +551,7 @@ class Flow(FlowSummary):
             to_status = FlowStatus.PAUSED  # paused while the phase ran: the result is kept, no next phase starts
         if to_status not in allowed_targets(self.status, operation):  # pragma: no cover - table guards
             raise IllegalTransition(self.flow_id, self.status, operation, f"cannot end in '{to_status}'")
-        trace = {"trace": outcome.trace} if outcome.trace else {}
+        outcome_trace = {"trace": outcome.trace} if outcome.trace else {}
         following: PhaseRun | None = None
         if claim_next is not None and to_status == FlowStatus.RUNNING and self.auto_run and current is not None:
             states[current] = PhaseState.RUNNING
@@ -539,8 +566,9 @@ class Flow(FlowSummary):
             phase_results={phase: outcome.result},
             error=error,
             run=following,
+            trace_context=trace,
             **(extra or {}),
-            **trace,
+            **outcome_trace,
         )
 
     # -- internals -------------------------------------------------------------------------
@@ -569,15 +597,27 @@ class Flow(FlowSummary):
         phase_results: dict[str, Any] | None = None,
         error: str | None = ...,  # type: ignore[assignment]
         run: PhaseRun | None = ...,  # type: ignore[assignment]
+        trace_context: Mapping[str, str] | None = None,
         **extra: Any,
     ) -> FlowEvent:
+        """``trace_context`` is kept (in the event, and as the flow's) only when the change leaves the flow due for a
+        runner's claim of its next phase."""
         after_run = self.run if run is ... else run
+        after_states = phase_states or {p.name: p.state for p in self.phases}
         data: dict[str, Any] = {
             "current_phase": self.current_phase if current_phase is ... else current_phase,
-            "phase_states": {n: str(s) for n, s in (phase_states or {p.name: p.state for p in self.phases}).items()},
+            "phase_states": {n: str(s) for n, s in after_states.items()},
             "error": self.error if error is ... else error,
             "run": None if after_run is None else after_run.to_data(),
         }
+        awaits_runner = (
+            to_status == FlowStatus.RUNNING
+            and after_run is None
+            and extra.get("auto_run", self.auto_run)
+            and PhaseState.PENDING in after_states.values()
+        )
+        if trace_context and awaits_runner:
+            data["trace_context"] = dict(trace_context)
         if phase_results:
             data["phase_results"] = copy.deepcopy(phase_results)
         data.update(copy.deepcopy(extra))
@@ -609,6 +649,7 @@ class Flow(FlowSummary):
             self.phases = [Phase(name) for name in data["phases"]]
         if "contract" in data:
             self.contract = ExecutionContract.from_data(data["contract"])
+        self.trace_context = dict(data.get("trace_context") or {})
         for phase in self.phases:
             phase.state = PhaseState(data["phase_states"][phase.name])
         self.phase_results.update(copy.deepcopy(data.get("phase_results", {})))

@@ -40,8 +40,10 @@ _TENANT_USAGE = Statement(
     .group_by(*_USAGE_ORDER)
     .order_by(*_USAGE_ORDER)
 )
-_SUMMARY_COLUMNS = [column for column in flows.c if column.name not in ("configuration", "phase_results")]
-"""A list reads every column but the two documents a summary leaves out."""
+_SUMMARY_COLUMNS = [
+    column for column in flows.c if column.name not in ("configuration", "phase_results", "trace_context")
+]
+"""A list reads every column but what a summary leaves out: the two documents and the trace."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,7 @@ def row_of(flow: Flow) -> dict[str, Any]:
         phase_run=None if flow.run is None else flow.run.to_data(),
         contract=flow.contract.to_data(),
         run_due_at=due_at(flow),
+        trace_context=flow.trace_context or None,
         **{name: getattr(flow, name) for name in _DOCUMENTS},
     )
     return row
@@ -202,4 +205,9 @@ def summary_of(row: Any) -> FlowSummary:
 
 def flow_of(row: Any) -> Flow:
     """The whole flow, as loaded: its summary's fields and the two documents a summary leaves out."""
-    return Flow(**_summary_fields(row), **{name: row[name] for name in _DOCUMENTS}, loaded_version=row["version"])
+    return Flow(
+        **_summary_fields(row),
+        **{name: row[name] for name in _DOCUMENTS},
+        trace_context=dict(row["trace_context"] or {}),
+        loaded_version=row["version"],
+    )

@@ -73,6 +73,8 @@ flows = Table(
     # what the flow runs under, recorded at its creation: its type's version, phases, input phases, per-phase
     # policies and whether the CrewAI bridge runs them (domain.contract.ExecutionContract)
     Column("contract", JSONB, nullable=False),
+    # the trace of the change that left the flow due for a runner's claim of its next phase (domain.flow.Flow)
+    Column("trace_context", JSONB),
     CheckConstraint(f"status IN ({_STATUSES})", name="status"),
     CheckConstraint("version >= 1", name="version"),
 )

@@ -1,9 +1,13 @@
 """Every request is counted and timed by method, route template and status (never its raw path), and is an
 OpenTelemetry server span continuing the caller's ``traceparent``; a phase claimed by a request and run in the
-background is part of that trace."""
+background is part of that trace, and so is the first phase a runner claims of a flow the request started with
+``auto_run``."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 from uuid import uuid4
 
 from dependency_injector import providers
@@ -47,43 +51,58 @@ async def test_requests_are_counted_by_route_template_method_and_status(client, 
     assert not any(flow_id in label for flow_id in missing for label in labels)  # no raw path: bounded
 
 
+@asynccontextmanager
+async def traced_app(
+    settings: Any, exporter: InMemorySpanExporter, *, background_worker: bool = False
+) -> AsyncIterator[Any]:
+    """A client of a started app whose spans go to ``exporter`` (with ``background_worker``, its runner claims due
+    work as ``mfo worker`` does)."""
+    container = Container(settings=settings)  # its observer is built from the overridden tracing below
+    container.tracing.override(providers.Object(Tracing.with_processor(SimpleSpanProcessor(exporter))))
+    try:
+        app = create_app(settings, container, background_worker=background_worker)
+        async with app.lifespan(), asgi_client(app) as client:  # the lifespan starts the runner, stops it
+            yield client
+    finally:
+        await close_databases(container)
+
+
+async def create_discovery_flow(client: Any, tenant: Tenant, name: str) -> str:
+    created = await client.post(
+        "/api/v1/flows",
+        json={"flow_type": "discovery", "name": name, "configuration": {"data": DISCOVERY_CSV}},
+        headers=headers(tenant),
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["flow_id"])
+
+
+async def wait_for_completed_phase(client: Any, tenant: Tenant, flow_id: str, phase: str, exporter: Any) -> None:
+    async def ran() -> bool:
+        flow = (await client.get(f"/api/v1/flows/{flow_id}", headers=headers(tenant))).json()
+        return {p["name"]: p["state"] for p in flow["phases"]}[phase] == "completed"
+
+    await eventually(ran, within=60, what=f"phase {phase} completing in the background")
+    await eventually(
+        lambda: any(s.attributes.get("mfo.operation") == "complete_phase" for s in exporter.get_finished_spans()),
+        within=10,
+        what="the completion's span",
+    )
+
+
 async def test_a_request_continues_the_callers_trace_into_the_phase_it_claims_for_the_background(
     settings, tenant: Tenant
 ) -> None:  # type: ignore[no-untyped-def]
     exporter = InMemorySpanExporter()
-    container = Container(settings=settings)  # its observer is built from the overridden tracing below
-    container.tracing.override(providers.Object(Tracing.with_processor(SimpleSpanProcessor(exporter))))
-    try:
-        app = create_app(settings, container)
-        async with asgi_client(app) as client:
-            created = await client.post(
-                "/api/v1/flows",
-                json={"flow_type": "discovery", "name": "traced", "configuration": {"data": DISCOVERY_CSV}},
-                headers=headers(tenant),
-            )
-            flow_id = created.json()["flow_id"]
-            await client.post(f"/api/v1/flows/{flow_id}/start", headers=headers(tenant))
-            exporter.clear()
-            claimed = await client.post(
-                f"/api/v1/flows/{flow_id}/execute", headers=headers(tenant, wait=False, traceparent=TRACEPARENT)
-            )
-            assert claimed.status_code == 202, claimed.text
-
-            async def ran() -> bool:
-                flow = (await client.get(f"/api/v1/flows/{flow_id}", headers=headers(tenant))).json()
-                return {p["name"]: p["state"] for p in flow["phases"]}["data_import"] == "completed"
-
-            await eventually(ran, within=60, what="the claimed phase completing in the background")
-            await eventually(
-                lambda: any(
-                    s.attributes.get("mfo.operation") == "complete_phase" for s in exporter.get_finished_spans()
-                ),
-                within=10,
-                what="the completion's span",
-            )
-            await app.state.phase_runner.stop()
-    finally:
-        await close_databases(container)
+    async with traced_app(settings, exporter) as client:
+        flow_id = await create_discovery_flow(client, tenant, "traced")
+        await client.post(f"/api/v1/flows/{flow_id}/start", headers=headers(tenant))
+        exporter.clear()
+        claimed = await client.post(
+            f"/api/v1/flows/{flow_id}/execute", headers=headers(tenant, wait=False, traceparent=TRACEPARENT)
+        )
+        assert claimed.status_code == 202, claimed.text
+        await wait_for_completed_phase(client, tenant, flow_id, "data_import", exporter)
     spans = exporter.get_finished_spans()
     server = next(s for s in spans if s.kind == SpanKind.SERVER and s.name == "POST /api/v1/flows/{flow_id}/execute")
     assert f"{server.context.trace_id:032x}" == TRACE_ID
@@ -97,3 +116,37 @@ async def test_a_request_continues_the_callers_trace_into_the_phase_it_claims_fo
         assert f"{background.context.trace_id:032x}" == TRACE_ID
         assert background.parent.span_id == claim.context.span_id
         assert background.start_time >= claim.end_time
+
+
+async def test_an_auto_run_start_continues_the_callers_trace_into_the_first_phase_a_runner_claims(
+    settings, tenant: Tenant
+) -> None:  # type: ignore[no-untyped-def]
+    exporter = InMemorySpanExporter()
+    async with traced_app(settings, exporter, background_worker=True) as client:
+        flow_id = await create_discovery_flow(client, tenant, "traced auto-run")
+        exporter.clear()
+        started = await client.post(
+            f"/api/v1/flows/{flow_id}/start",
+            json={"auto_run": True},
+            headers=headers(tenant, traceparent=TRACEPARENT),
+        )
+        assert started.status_code == 200, started.text
+        assert started.json()["running_phase"] is None  # the request claimed no phase: a runner claims the first
+        await wait_for_completed_phase(client, tenant, flow_id, "data_import", exporter)
+    spans = exporter.get_finished_spans()
+    server = next(s for s in spans if s.kind == SpanKind.SERVER and s.name == "POST /api/v1/flows/{flow_id}/start")
+    assert f"{server.context.trace_id:032x}" == TRACE_ID
+    start = next(s for s in spans if s.name == "mfo.orchestrator" and s.attributes.get("mfo.operation") == "start")
+    assert start.parent.span_id == server.context.span_id
+    by_id = {s.context.span_id: s for s in spans}
+    phase = next(s for s in spans if s.name == "mfo.phase" and s.attributes.get("mfo.phase") == "data_import")
+    run = by_id[phase.parent.span_id]
+    assert run.attributes.get("mfo.operation") == "run_phase"
+    completion = next(
+        s for s in spans if s.attributes.get("mfo.operation") == "complete_phase" and s.start_time >= run.end_time
+    )
+    for background in (phase, run, completion):  # claimed by a runner after the answer, yet in the caller's trace
+        assert f"{background.context.trace_id:032x}" == TRACE_ID, background.name
+    for background in (run, completion):
+        assert background.parent.span_id == start.context.span_id  # children of the start that made it due
+        assert background.start_time >= start.end_time

@@ -1,6 +1,8 @@
 """The trace a phase's claim ran in goes with the claim (the flow's ``PhaseRun``), so the phase continues it wherever
 it runs: its run and completion, each later attempt (on whichever runner claims it) and the next phase an auto-run
-flow goes straight on to."""
+flow goes straight on to. A change that leaves an auto-run flow due for a runner's claim (its start, a resume,
+approved input, a completion no runner went straight on from) records its trace on the flow, and that claim
+continues it."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from domain.background import DueWork
-from domain.flow import PhaseRun
+from domain.flow import Flow, PhaseRun
+from domain.lifecycle import Operation
 from tests.unit.phase_world import TENANT, Handler, World, claim, claim_due, definition, run_and_complete
 
 REQUEST_TRACE = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
@@ -56,13 +59,89 @@ async def test_the_next_phase_of_an_auto_run_flow_claimed_in_the_completion_cont
     assert after.run.trace_context == REQUEST_TRACE
 
 
-async def test_a_claim_from_the_queue_starts_in_the_trace_the_claiming_runner_is_in() -> None:
+async def test_a_claim_from_the_queue_with_no_trace_recorded_starts_in_the_trace_the_claiming_runner_is_in() -> None:
     world = World()
     flow = await world.flow(auto_run=True)
     world.observer.trace = dict(OTHER_TRACE)
     claimed = await claim_due(world, DueWork(TENANT, flow.flow_id))
     assert claimed is not None and claimed.flow.run is not None
     assert claimed.flow.run.trace_context == OTHER_TRACE
+
+
+async def test_an_auto_run_start_records_its_trace_and_the_runners_claim_of_the_first_phase_continues_it() -> None:
+    world = World()
+    world.observer.trace = dict(REQUEST_TRACE)
+    flow = await world.flow(auto_run=True)
+    assert flow.trace_context == REQUEST_TRACE and flow.run is None
+    assert world.stored(flow.flow_id).trace_context == REQUEST_TRACE
+    start = world.events(flow.flow_id)[-1]
+    assert (start.operation, start.data["trace_context"]) == (Operation.START, REQUEST_TRACE)
+
+    world.observer.trace = dict(OTHER_TRACE)  # the polling runner's own trace
+    claimed = await claim_due(world, DueWork(TENANT, flow.flow_id))
+    assert claimed is not None and claimed.flow.run is not None
+    assert claimed.flow.run.trace_context == REQUEST_TRACE
+    assert world.stored(flow.flow_id).trace_context == {}  # the claim took it over: the run carries it now
+    await run_and_complete(world, claimed)
+    continued = {op: trace for trace, ops in world.observer.continuations for op in ops}
+    assert continued == {"run_phase": REQUEST_TRACE, "complete_phase": REQUEST_TRACE}
+    assert Flow.replay(world.events(flow.flow_id)) == world.stored(flow.flow_id)
+
+
+async def test_a_start_that_leaves_no_work_for_a_runner_records_no_trace() -> None:
+    world = World()
+    world.observer.trace = dict(REQUEST_TRACE)
+    flow = await world.flow()  # not auto-run: phases run when a client executes them
+    assert flow.trace_context == {} and world.stored(flow.flow_id).trace_context == {}
+    assert "trace_context" not in world.events(flow.flow_id)[-1].data
+
+
+async def test_a_resume_records_its_trace_in_place_of_the_starts_and_a_pause_drops_it() -> None:
+    world = World()
+    world.observer.trace = dict(OTHER_TRACE)
+    flow = await world.flow(auto_run=True)
+    mfo = world.orchestrator()
+    world.observer.trace = {}
+    paused = await mfo.pause_flow(TENANT, flow.flow_id, actor="api")
+    assert paused.trace_context == {}  # paused: no runner claims it, no trace waits for one
+    world.observer.trace = dict(REQUEST_TRACE)
+    resumed = await world.orchestrator().resume_flow(TENANT, flow.flow_id, actor="api")
+    assert resumed.trace_context == REQUEST_TRACE
+    world.observer.trace = {}
+    claimed = await claim_due(world, DueWork(TENANT, flow.flow_id))
+    assert claimed is not None and claimed.flow.run is not None
+    assert claimed.flow.run.trace_context == REQUEST_TRACE
+
+
+async def test_approved_input_records_its_trace_for_the_next_phase_a_runner_claims() -> None:
+    world = World()
+    flow = await world.flow(auto_run=True)
+    for _ in ("collect", "review"):  # review then waits for input
+        claimed = await claim_due(world, DueWork(TENANT, flow.flow_id))
+        assert claimed is not None
+        waiting = await run_and_complete(world, claimed)
+    assert waiting is not None and waiting.current_phase == "review" and waiting.run is None
+    world.observer.trace = dict(REQUEST_TRACE)
+    approved = await world.orchestrator().submit_input(TENANT, flow.flow_id, {"approved": True}, actor="api")
+    assert (approved.current_phase, approved.trace_context) == ("publish", REQUEST_TRACE)
+    world.observer.trace = dict(OTHER_TRACE)
+    claimed = await claim_due(world, DueWork(TENANT, flow.flow_id))
+    assert claimed is not None and claimed.flow.run is not None
+    assert (claimed.flow.run.phase, claimed.flow.run.trace_context) == ("publish", REQUEST_TRACE)
+
+
+async def test_a_completion_no_runner_went_on_from_leaves_its_runs_trace_for_the_next_claim() -> None:
+    world = World()
+    flow = await world.flow(auto_run=True)
+    world.observer.trace = dict(REQUEST_TRACE)
+    claimed = await claim(world, flow)  # claimed by a request; its runner does not go straight on
+    world.observer.trace = {}
+    after = await run_and_complete(world, claimed)
+    assert after is not None and after.run is None and after.trace_context == REQUEST_TRACE
+    world.observer.trace = dict(OTHER_TRACE)
+    following = await claim_due(world, DueWork(TENANT, flow.flow_id))
+    assert following is not None and following.flow.run is not None
+    assert (following.flow.run.phase, following.flow.run.trace_context) == ("review", REQUEST_TRACE)
 
 
 async def test_without_tracing_nothing_is_recorded_and_the_stored_run_keeps_its_shape() -> None:
