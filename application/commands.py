@@ -19,7 +19,7 @@ from application.idempotency import claim_key, store_answer
 from application.orchestration import LockedFlow, visible
 from application.phase_execution import PhaseExecution
 from domain.contract import ExecutionContract, MigrationPlan, PhaseMapping
-from domain.errors import IllegalTransition, InvalidFlowInput, MigrationRefused
+from domain.errors import ConcurrentModification, DomainError, IllegalTransition, InvalidFlowInput, MigrationRefused
 from domain.events import Tenant
 from domain.flow import Flow, FlowSummary
 from domain.idempotency import IdempotentRequest
@@ -50,6 +50,16 @@ class BulkMigrationItem:
     version: int
     plan: MigrationPlan | None = None
     reason: str | None = None
+
+
+def _why(refusal: DomainError) -> str:
+    """Why one flow of a bulk migration was not moved: the mapping's reason, the transition refused, or a flow busy
+    with another operation (its lock held past the lock timeout, or a race lost), which a later run may move."""
+    if isinstance(refusal, MigrationRefused):
+        return refusal.reason
+    if isinstance(refusal, ConcurrentModification):
+        return f"busy with another operation ({refusal.reason}); run the migration again to move it"
+    return str(refusal)
 
 
 class FlowCommands(PhaseExecution):
@@ -245,9 +255,8 @@ class FlowCommands(PhaseExecution):
                 flow = await self.migrate_flow(tenant, summary.flow_id, selection.to_version, actor=actor)
                 plan = MigrationPlan.from_data(flow.pending_events[-1].data["migration"], flow.phase_names)
                 items.append(BulkMigrationItem(flow.flow_id, "migrated", flow.version, plan))
-            except (MigrationRefused, IllegalTransition) as refusal:
-                reason = refusal.reason if isinstance(refusal, MigrationRefused) else str(refusal)
-                items.append(BulkMigrationItem(summary.flow_id, "refused", summary.version, None, reason))
+            except (MigrationRefused, IllegalTransition, ConcurrentModification) as refusal:
+                items.append(BulkMigrationItem(summary.flow_id, "refused", summary.version, None, _why(refusal)))
         return items
 
     async def _selected(self, tenant: Tenant, selection: MigrationSelection) -> list[FlowSummary]:

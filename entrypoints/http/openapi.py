@@ -36,8 +36,9 @@ class ProblemOut(Struct, kw_only=True):
 class ConflictProblemOut(ProblemOut, kw_only=True):
     """A 409: an illegal transition (``illegal-transition``: ``current_status``, ``requested_operation`` and the
     ``allowed_operations``), a stale ``If-Match`` (``version-conflict``: ``expected_version``, ``current_version``),
-    a flow busy past the lock timeout (``flow-busy``) or an ``Idempotency-Key`` still in use
-    (``idempotency-key-in-progress``)."""
+    a flow busy past the lock timeout (``flow-busy``), an ``Idempotency-Key`` still in use
+    (``idempotency-key-in-progress``) or a migration its mapping cannot express (``migration-refused``:
+    ``from_version``, ``to_version`` and the ``reason``)."""
 
     flow_id: UUID | None = None
     current_status: FlowStatus | None = None
@@ -46,6 +47,8 @@ class ConflictProblemOut(ProblemOut, kw_only=True):
     reason: str | None = None
     expected_version: int | None = None
     current_version: int | None = None
+    from_version: int | None = None
+    to_version: int | None = None
 
 
 class ForbiddenProblemOut(ProblemOut, kw_only=True):
@@ -161,7 +164,8 @@ _MEANINGS = {
     403: "The credential may not call this route: a tenant's on a platform route (or too low a role), or the "
     "platform operator's on a tenant's",
     404: "No such flow for this tenant, or no such route",
-    409: "An illegal transition, a stale If-Match, or a request with the same Idempotency-Key still in progress",
+    409: "An illegal transition, a stale If-Match, a request with the same Idempotency-Key still in progress, or a "
+    "migration the version's mapping cannot express",
     413: "The request body is larger than the configured limit",
     415: "A request body whose Content-Type is not JSON",
     422: "A body that breaks the schema, an unknown flow type or phase, unacceptable input, or a reused "

@@ -8,10 +8,12 @@ import json
 from uuid import uuid4
 
 import asyncpg
+import pytest
+from alembic import command
 from sqlalchemy.engine import make_url
 
 from adapters.persistence.database import postgres_dsn
-from adapters.persistence.migrate import upgrade
+from adapters.persistence.migrate import alembic_config, upgrade
 from tests.support import drop_database
 
 PHASES = json.dumps([{"name": "data_import", "state": "completed"}, {"name": "field_mapping", "state": "pending"}])
@@ -73,5 +75,45 @@ async def test_existing_flows_get_the_contract_their_rows_show(settings) -> None
         assert contracts[flows["plugin"]] == {**expected, "input_phases": [], "bridged": False}
         assert nullable == "NO"
         assert json.loads(creation) == {"flow_type": "discovery", "contract": contracts[flows["bridged"]]}
+    finally:
+        await drop_database(server, url)
+
+
+INSERT_MIGRATION = """
+INSERT INTO flow_events (client_account_id, engagement_id, flow_id, version, operation, actor, from_status, to_status,
+                         occurred_at, data)
+VALUES ($1, $2, $3, 2, 'migrate', 'ops', 'running', 'running', now(), '{}')
+"""
+
+
+async def test_the_downgrade_refuses_a_database_whose_flows_were_migrated(settings) -> None:  # type: ignore[no-untyped-def]
+    server = settings.database.url
+    name = f"mfo_downgrade_{uuid4().hex[:10]}"
+    connection = await asyncpg.connect(postgres_dsn(server))
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, url, "0010")
+        tenant, flow_id = (uuid4(), uuid4()), uuid4()
+        connection = await asyncpg.connect(postgres_dsn(url))
+        try:
+            await connection.execute(INSERT_FLOW, *tenant, flow_id, "discovery", PHASES)
+            await connection.execute(INSERT_CREATION, *tenant, flow_id)
+        finally:
+            await connection.close()
+        await asyncio.to_thread(upgrade, url, "0011")
+        connection = await asyncpg.connect(postgres_dsn(url))
+        try:
+            await connection.execute(INSERT_MIGRATION, *tenant, flow_id)
+        finally:
+            await connection.close()
+        with pytest.raises(Exception, match="flows were migrated to another version of their type"):
+            await asyncio.to_thread(command.downgrade, alembic_config(url), "0010")
+        connection = await asyncpg.connect(postgres_dsn(url))
+        try:
+            assert await connection.fetchval("SELECT version_num FROM alembic_version") == "0011"  # nothing undone
+        finally:
+            await connection.close()
     finally:
         await drop_database(server, url)

@@ -263,3 +263,19 @@ def test_usage_leaves_out_deleted_flows_and_names_one_flow_as_one() -> None:
     )
     assert list(grouped) == [("fake", 1)]
     assert (grouped[("fake", 1)].flows, grouped[("fake", 1)].described()) == (1, "1 flow (1 paused)")
+
+
+async def test_a_busy_flow_in_a_bulk_migration_is_listed_as_refused_and_holds_up_no_other() -> None:
+    store = Store()
+    v1 = orchestrator(registry(V1), store)
+    busy, free = await created(v1), await created(v1)
+    mfo = orchestrator(registry(V1, another_version(V1)), store)
+    holder = FakeUnitOfWork(store)
+    async with holder:  # another operation holds the busy flow's row past the lock timeout
+        await holder.scope(TENANT)
+        await holder.flows.get_for_update(TENANT, busy.flow_id)
+        done = await mfo.migrate_flows(TENANT, MigrationSelection("fake", 1, 2), actor="ops", dry_run=False)
+    outcomes = {i.flow_id: (i.outcome, i.reason) for i in done}
+    assert outcomes[free.flow_id] == ("migrated", None)
+    assert outcomes[busy.flow_id][0] == "refused" and "busy" in (outcomes[busy.flow_id][1] or ""), outcomes
+    assert (await mfo.get_flow(TENANT, busy.flow_id)).contract.version == 1

@@ -68,6 +68,19 @@ def upgrade() -> None:
     op.execute(CREATION_EVENTS)
 
 
+REFUSE_MIGRATED_FLOWS = """
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM flow_events WHERE operation = 'migrate') THEN
+    RAISE EXCEPTION 'flows were migrated to another version of their type (flow_events with operation migrate): '
+      'the code before 0011 cannot read those events, so this downgrade would leave their logs unreadable';
+  END IF;
+END
+$$
+"""
+
+
 def downgrade() -> None:
+    op.execute(REFUSE_MIGRATED_FLOWS)
     op.execute("UPDATE flow_events SET data = data - 'contract' WHERE version = 1")
     op.drop_column("flows", "contract")

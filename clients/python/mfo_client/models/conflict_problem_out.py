@@ -37,8 +37,10 @@ class ConflictProblemOut:
             current_version (int | None | Unset):
             expected_version (int | None | Unset):
             flow_id (None | Unset | UUID):
+            from_version (int | None | Unset):
             reason (None | str | Unset):
             requested_operation (None | Operation | Unset):
+            to_version (int | None | Unset):
      """
 
     detail: str
@@ -51,8 +53,10 @@ class ConflictProblemOut:
     current_version: int | None | Unset = UNSET
     expected_version: int | None | Unset = UNSET
     flow_id: None | Unset | UUID = UNSET
+    from_version: int | None | Unset = UNSET
     reason: None | str | Unset = UNSET
     requested_operation: None | Operation | Unset = UNSET
+    to_version: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -111,6 +115,12 @@ class ConflictProblemOut:
         else:
             flow_id = self.flow_id
 
+        from_version: int | None | Unset
+        if isinstance(self.from_version, Unset):
+            from_version = UNSET
+        else:
+            from_version = self.from_version
+
         reason: None | str | Unset
         if isinstance(self.reason, Unset):
             reason = UNSET
@@ -124,6 +134,12 @@ class ConflictProblemOut:
             requested_operation = self.requested_operation.value
         else:
             requested_operation = self.requested_operation
+
+        to_version: int | None | Unset
+        if isinstance(self.to_version, Unset):
+            to_version = UNSET
+        else:
+            to_version = self.to_version
 
 
         field_dict: dict[str, Any] = {}
@@ -145,10 +161,14 @@ class ConflictProblemOut:
             field_dict["expected_version"] = expected_version
         if flow_id is not UNSET:
             field_dict["flow_id"] = flow_id
+        if from_version is not UNSET:
+            field_dict["from_version"] = from_version
         if reason is not UNSET:
             field_dict["reason"] = reason
         if requested_operation is not UNSET:
             field_dict["requested_operation"] = requested_operation
+        if to_version is not UNSET:
+            field_dict["to_version"] = to_version
 
         return field_dict
 
@@ -252,6 +272,16 @@ class ConflictProblemOut:
         flow_id = _parse_flow_id(d.pop("flow_id", UNSET))
 
 
+        def _parse_from_version(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        from_version = _parse_from_version(d.pop("from_version", UNSET))
+
+
         def _parse_reason(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -282,6 +312,16 @@ class ConflictProblemOut:
         requested_operation = _parse_requested_operation(d.pop("requested_operation", UNSET))
 
 
+        def _parse_to_version(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        to_version = _parse_to_version(d.pop("to_version", UNSET))
+
+
         conflict_problem_out = cls(
             detail=detail,
             instance=instance,
@@ -293,8 +333,10 @@ class ConflictProblemOut:
             current_version=current_version,
             expected_version=expected_version,
             flow_id=flow_id,
+            from_version=from_version,
             reason=reason,
             requested_operation=requested_operation,
+            to_version=to_version,
         )
 
 
