@@ -293,14 +293,9 @@ class Flow(FlowSummary):
         """Back to running, or back to waiting for input when it was paused while waiting; an auto-run flow's next
         phase is then claimed by a runner, in the trace ``trace`` names."""
         self._check(Operation.RESUME, expected_version)
-        waiting = (
-            self.run is None
-            and self.current_phase is not None
-            and self.phase_state(self.current_phase) == PhaseState.RUNNING
-        )
         return self._record(
             Operation.RESUME,
-            FlowStatus.WAITING_FOR_INPUT if waiting else FlowStatus.RUNNING,
+            FlowStatus.WAITING_FOR_INPUT if self.waiting_for() is not None else FlowStatus.RUNNING,
             actor,
             at,
             trace_context=trace,
