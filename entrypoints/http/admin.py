@@ -16,8 +16,8 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
 from msgspec import Struct, structs
 
-from application.commands import MigrationSelection
 from application.consistency import MAX_FINDINGS
+from application.migrations import MigrationSelection
 from domain.auth import Role
 from domain.ports import AuditReport, AuditRun
 from entrypoints.http.auth import PLATFORM_TOO, ROLE, principal_of

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from msgspec import Meta, Struct
 
-from application.commands import BulkMigrationItem
 from application.flow_type_versions import FlowTypeVersions
+from application.migrations import BulkMigrationItem
 from application.views import FlowStatusView
 from domain.contract import ExecutionContract, MigrationPlan
 from domain.events import FlowEvent

@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import pytest
 
-from application.commands import MigrationSelection
 from application.flow_type_registry import AdapterFactory, FlowTypeRegistry
+from application.migrations import MigrationSelection
 from application.orchestrator import MasterFlowOrchestrator
 from domain.errors import FlowTypeRegistrationError, MigrationRefused, UnknownFlowTypeVersion
 from domain.events import Tenant
