@@ -27,6 +27,11 @@ BRIDGED = 16  # added to the master row's status code when its flow type runs th
 SHIFT = 32  # a view's integer: version * SHIFT + status code
 
 
+def _listed(statuses: Iterable[str]) -> str:
+    """``statuses`` as the quoted list an SQL ``IN (...)`` takes."""
+    return ", ".join(f"'{status}'" for status in statuses)
+
+
 def _code(column: str, statuses: Iterable[str]) -> str:
     """``column`` as a small integer: the position (from 1) of its value in ``statuses``, 0 for any other value."""
     cases = " ".join(f"WHEN '{value}' THEN {n}" for n, value in enumerate(statuses, start=1))
@@ -80,7 +85,7 @@ def run_bits_sql() -> str:
     NULL when there are none: ``run_due_at`` is not when its work is due; its attempt in progress holds no lease;
     its lease is another run's; it holds a lease with no attempt in progress, or in a status that runs none."""
     run = "f.phase_run ->> 'run_id'"
-    terminal = ", ".join(f"'{status}'" for status in TERMINAL)
+    terminal = _listed(TERMINAL)
     bits = RUN_BITS
     return (
         f"NULLIF(CASE WHEN f.run_due_at IS DISTINCT FROM {due_at_sql('f.')} THEN {bits['due']} ELSE 0 END"
@@ -118,7 +123,7 @@ def waiting_for_sql(prefix: str = "f.") -> str:
     """The phase the flow waits on for input, from its row (domain.flow.Flow.waiting_for): its current phase when
     that phase is running but no attempt of it is, and its status is one of :data:`WAITING_STATUSES`."""
     p = prefix
-    statuses = ", ".join(f"'{s}'" for s in WAITING_STATUSES)
+    statuses = _listed(WAITING_STATUSES)
     return (
         f"CASE WHEN {p}status IN ({statuses}) AND {p}phase_run IS NULL AND {p}current_phase IS NOT NULL"
         f" AND {p}phases @> jsonb_build_array(jsonb_build_object('name', {p}current_phase, 'state', 'running'))"
@@ -128,7 +133,7 @@ def waiting_for_sql(prefix: str = "f.") -> str:
 
 def state_waiting_sql(state: str, prefix: str = "f.") -> str:
     """The phase a stored CrewAI state waits on, compared where the master's can be (:data:`WAITING_STATUSES`)."""
-    statuses = ", ".join(f"'{s}'" for s in WAITING_STATUSES)
+    statuses = _listed(WAITING_STATUSES)
     return f"CASE WHEN {prefix}status IN ({statuses}) THEN {state} ->> 'waiting_for' END"
 
 
