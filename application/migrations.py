@@ -111,18 +111,12 @@ class FlowMigrations(OrchestratorPart):
         return items
 
     async def _selected(self, tenant: Tenant, selection: MigrationSelection) -> list[FlowSummary]:
-        flow_filter = FlowFilter(flow_type=selection.flow_type, statuses=selection.statuses)
-        chosen: list[FlowSummary] = []
-        cursor: str | None = None
+        flow_filter = FlowFilter(
+            flow_type=selection.flow_type, statuses=selection.statuses, version=selection.from_version
+        )
         async with self._uow as uow:
             await uow.scope(tenant)
-            while len(chosen) < selection.limit:
-                page = await uow.flows.list(tenant, flow_filter, 200, cursor)
-                chosen += [f for f in page.items if f.contract.version == selection.from_version]
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-        return chosen[: selection.limit]
+            return (await uow.flows.list(tenant, flow_filter, selection.limit, None)).items
 
     def _migration_target(self, flow: Flow, to_version: int) -> tuple[ExecutionContract, PhaseMapping | None]:
         """The contract ``to_version`` of the flow's type gives it (with the engine the flow was created with), and

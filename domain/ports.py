@@ -27,7 +27,8 @@ class Clock(Protocol):
 @dataclass(frozen=True)
 class FlowFilter:
     """Which of a tenant's flows a list shows. ``search`` matches a flow whose name contains it (in any case) or
-    whose id starts with it; ``created_after`` is inclusive, ``created_before`` exclusive."""
+    whose id starts with it; ``created_after`` is inclusive, ``created_before`` exclusive; ``version``: the version
+    of its type the flow's recorded contract names."""
 
     flow_type: str | None = None
     statuses: tuple[FlowStatus, ...] | None = None
@@ -35,10 +36,13 @@ class FlowFilter:
     search: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    version: int | None = None
 
     def matches(self, flow: FlowSummary) -> bool:
         """Whether ``flow`` is one the filter lets through (what the list's query selects)."""
         if self.flow_type is not None and flow.flow_type != self.flow_type:
+            return False
+        if self.version is not None and flow.contract.version != self.version:
             return False
         if self.statuses:
             if flow.status not in self.statuses:

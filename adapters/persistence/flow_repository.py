@@ -57,6 +57,7 @@ class _ListShape:
     search: bool = False
     created_after: bool = False
     created_before: bool = False
+    by_version: bool = False
 
 
 def _escaped_like(text: str) -> str:
@@ -72,6 +73,8 @@ def _list_statement(shape: _ListShape) -> Statement:
     )
     if shape.by_type:
         query = query.where(flows.c.flow_type == bindparam("flow_type"))
+    if shape.by_version:
+        query = query.where(bindparam("version", type_=Integer) == _VERSION)
     if shape.statuses == "listed":
         query = query.where(flows.c.status == any_(bindparam("statuses", type_=ARRAY(String))))
     elif shape.statuses == "not_deleted":
@@ -127,6 +130,8 @@ class PgFlowRepository:
             params["flow_type"] = flow_filter.flow_type
         if flow_filter.statuses:
             params["statuses"] = [str(s) for s in flow_filter.statuses]
+        if flow_filter.version is not None:
+            params["version"] = flow_filter.version
         if cursor is not None:
             params["after_created"], params["after_id"] = decode_cursor(cursor)
         if flow_filter.search:
@@ -144,6 +149,7 @@ class PgFlowRepository:
             search=bool(flow_filter.search),
             created_after=flow_filter.created_after is not None,
             created_before=flow_filter.created_before is not None,
+            by_version=flow_filter.version is not None,
         )
         statement = _list_statement(shape)
         rows = await self._executor.fetch(statement, params)

@@ -244,6 +244,27 @@ async def test_a_flows_recorded_contract_is_stored_and_read_back(implementation:
     assert [item.contract for item in listed] == [recorded]
 
 
+async def test_the_list_filters_by_the_recorded_contract_version(implementation: Implementation) -> None:
+    stored: dict[int, list[UUID]] = {1: [], 2: []}
+    for minute, version in enumerate((1, 2, 1, 2)):
+        flow = implementation.new_flow(at=T0 + timedelta(minutes=minute))
+        flow.contract = replace(flow.contract, version=version)
+        async with implementation.scoped() as uow:
+            await uow.flows.add(flow)
+            await uow.commit()
+        stored[version].insert(0, flow.flow_id)  # newest first, as the list answers
+
+    async def ids(flow_filter: FlowFilter) -> list:
+        return [f.flow_id for page in await walk(implementation, flow_filter, 1) for f in page]
+
+    try:
+        assert await ids(FlowFilter(flow_type="discovery", version=2)) == stored[2]  # pages of one still walk
+        assert await ids(FlowFilter(version=1)) == stored[1]
+        assert await ids(FlowFilter(version=3)) == []
+    finally:
+        await implementation.forget(stored[2])
+
+
 async def test_version_usage_counts_a_tenants_flows_per_type_version_and_status(
     implementation: Implementation,
 ) -> None:
