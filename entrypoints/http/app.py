@@ -29,6 +29,7 @@ from entrypoints.http.metrics import prometheus_metrics
 from entrypoints.http.monitoring import Monitoring
 from entrypoints.http.openapi import openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.query_parameters import SingleValuedQueryMiddleware
 from entrypoints.http.queue import get_queue
 from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.http.request_telemetry import RequestTelemetry
@@ -121,7 +122,7 @@ def create_app(settings: Settings, container: Container | None = None, *, backgr
             latest_consistency_audit,
             prometheus_metrics,
         ],
-        middleware=[RequestContextMiddleware()],
+        middleware=[RequestContextMiddleware(), SingleValuedQueryMiddleware()],
         exception_handlers={  # type: ignore[dict-item]
             **EXCEPTION_HANDLERS,
             **AUTH_EXCEPTION_HANDLERS,
