@@ -43,7 +43,7 @@ py-modules = ["mfo_inspection", "mfo_inspection_lagging"]
 
 CONFTEST = """\
 def rooms_counted(flow, child):
-    if "survey" in flow.phase_results and child.details["room_count"] != len(flow.configuration["rooms"]):
+    if flow.phase_state("survey") == "completed" and child.details["room_count"] != len(flow.configuration["rooms"]):
         return f"room_count is {child.details['room_count']}"
     return None
 
